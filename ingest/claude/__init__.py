@@ -1,0 +1,1 @@
+"""Claude Code session transcripts (~/.claude/projects/**/*.jsonl)."""

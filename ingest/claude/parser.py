@@ -1,0 +1,391 @@
+"""Claude Code transcript lines -> normalized records.
+
+One transcript line is one content block of one API response, a user message, or a
+bookkeeping record. See ../shared/formats.md §1 for every rule applied here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from ingest.batch import RecordBatch, Row
+from ingest.claude.schema import (
+    KNOWN_FIELDS,
+    KNOWN_RECORD_TYPES,
+    Block,
+    BashResult,
+    Line,
+    Message,
+    ProgressData,
+    SubagentResult,
+)
+from ingest.components import claude_component
+from ingest.context import FileContext
+from ingest.edits import summarize_edit
+from ingest.hashing import normalized_input_hash, short_hash
+from ingest.timestamps import parse_utc
+
+SOURCE = "claude"
+SYNTHETIC_MODEL = "<synthetic>"
+INTERRUPT_PREFIX = "[Request interrupted by user"
+REJECTION_PREFIX = "The user doesn't want to proceed"
+WARMUP_PROMPT = "Warmup"
+_COMMAND_NAME = re.compile(r"<command-name>\s*(/?[^<\s]+)\s*</command-name>")
+# Lines per (record type, version) whose top-level keys are checked for unknown fields.
+DRIFT_SAMPLE_PER_SHAPE = 200
+
+_line_decoder = msgspec.json.Decoder(Line)
+_keys_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_progress_decoder = msgspec.json.Decoder(ProgressData)
+_subagent_decoder = msgspec.json.Decoder(SubagentResult)
+_bash_decoder = msgspec.json.Decoder(BashResult)
+
+
+class LineError(ValueError):
+    """A line we cannot use; the message is the reject reason."""
+
+
+def parse_lines(data: bytes, start_offset: int, start_line: int, ctx: FileContext, batch: RecordBatch) -> None:
+    """Parse complete lines of `data` (which starts at byte `start_offset`, line `start_line`)."""
+    parser = _FileParser(ctx, batch)
+    offset, line_no = start_offset, start_line
+    for raw in data.split(b"\n"):
+        line_no += 1
+        if raw.strip():
+            batch.lines += 1
+            try:
+                parser.line(raw)
+            except LineError as error:
+                batch.reject(ctx.path, offset, line_no, str(error), raw)
+            except (msgspec.DecodeError, msgspec.ValidationError) as error:
+                batch.reject(ctx.path, offset, line_no, _decode_reason(error), raw)
+        offset += len(raw) + 1
+
+
+def _decode_reason(error: Exception) -> str:
+    text = str(error).splitlines()[0]
+    if isinstance(error, msgspec.ValidationError):
+        return f"wrong type: {text}"
+    return f"malformed JSON: {text}"
+
+
+class _FileParser:
+    def __init__(self, ctx: FileContext, batch: RecordBatch) -> None:
+        self.ctx = ctx
+        self.batch = batch
+        self.path = ctx.path
+        # Inline (v1.0.x) sidechains carry no agentId: a thread is named after its root line.
+        self.sidechain_threads: dict[str, str] = {}
+        self.drift_samples = ctx.drift_samples
+
+    # -- dispatch ---------------------------------------------------------------------------
+    def line(self, raw: bytes) -> None:
+        if not raw.lstrip().startswith(b"{"):
+            raise LineError("not a JSON object")
+        line = _line_decoder.decode(raw)
+        kind = line.type
+        self._check_drift(kind, line.version, raw)
+        if kind == "assistant":
+            self.assistant(line)
+        elif kind == "user":
+            self.user(line)
+        elif kind == "system":
+            self.system(line)
+        elif kind == "progress":
+            if len(line.data) and b'"agent_progress"' in raw:
+                self.progress(line)
+        elif kind not in KNOWN_RECORD_TYPES:
+            self.batch.drift.add(SOURCE, "record_type", str(kind), self.path)
+
+    def _check_drift(self, kind: str | None, version: str | None, raw: bytes) -> None:
+        shape = (kind, version)
+        seen = self.drift_samples.get(shape, 0)
+        if seen >= DRIFT_SAMPLE_PER_SHAPE:
+            return
+        self.drift_samples[shape] = seen + 1
+        for key in _keys_decoder.decode(raw):
+            if key not in KNOWN_FIELDS:
+                self.batch.drift.add(SOURCE, "field", f"{kind}.{key}", self.path)
+
+    # -- identity of the thread a line belongs to ---------------------------------------------
+    def thread(self, line: Line) -> tuple[str | None, bool]:
+        is_sidechain = bool(line.isSidechain)
+        agent_id = line.agentId or self.ctx.file_agent_id
+        if agent_id or not is_sidechain:
+            return agent_id, is_sidechain
+        root = self.sidechain_threads.get(line.parentUuid or "") or f"sidechain:{line.parentUuid or line.uuid}"
+        if line.uuid:
+            self.sidechain_threads[line.uuid] = root
+        return root, True
+
+    # -- assistant: one content block of one API response -------------------------------------
+    def assistant(self, line: Line) -> None:
+        message = line.message
+        if message is None:
+            raise LineError("assistant line without message")
+        ts = parse_utc(line.timestamp)
+        if ts is None:
+            raise LineError("assistant line without a valid timestamp")
+        agent_id, is_sidechain = self.thread(line)
+        if line.isApiErrorMessage or message.model == SYNTHETIC_MODEL:
+            self.batch.api_errors += 1
+            self.event(line, ts, agent_id, is_sidechain, "api_error", detail=_error_text(line.error))
+            return
+        request_key = None
+        if message.usage is not None:
+            request_key = self.request(line, message, ts, agent_id, is_sidechain)
+        if isinstance(message.content, list):
+            for block in message.content:
+                if block.type == "tool_use" and block.id and block.name:
+                    self.tool_call(line, block, ts, agent_id, is_sidechain, request_key)
+
+    def request(self, line: Line, message: Message, ts, agent_id, is_sidechain) -> str:
+        usage = message.usage
+        for value in (usage.input_tokens, usage.output_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens):
+            if value is not None and value < 0:
+                raise LineError("negative token count")
+        if message.id:
+            key = f"{message.id}:{line.requestId}" if line.requestId else message.id
+        else:
+            key = f"uuid:{line.uuid}"
+        cache = usage.cache_creation
+        server = usage.server_tool_use
+        details = usage.output_tokens_details
+        self.batch.requests.add(
+            {
+                "request_key": key,
+                "source": SOURCE,
+                "message_id": message.id,
+                "request_id": line.requestId,
+                "user_name": self.ctx.user_name,
+                "session_id": line.sessionId,
+                "agent_id": agent_id,
+                "is_sidechain": is_sidechain,
+                "subagent_type": self.ctx.agent_type,
+                "project": line.cwd,
+                "git_branch": line.gitBranch,
+                "agent_version": line.version,
+                "model": message.model,
+                "ts": ts,
+                "input_tokens": usage.input_tokens or 0,
+                "output_tokens": usage.output_tokens or 0,
+                "cache_creation_tokens": usage.cache_creation_input_tokens or 0,
+                "cache_creation_5m_tokens": cache.ephemeral_5m_input_tokens if cache else None,
+                "cache_creation_1h_tokens": cache.ephemeral_1h_input_tokens if cache else None,
+                "cache_read_tokens": usage.cache_read_input_tokens or 0,
+                "reasoning_tokens": details.thinking_tokens if details else None,
+                # A line flushed mid-stream has stop_reason null and a placeholder output count.
+                "output_estimated": message.stop_reason is None,
+                "stop_reason": message.stop_reason,
+                "speed": usage.speed,
+                "service_tier": usage.service_tier,
+                "web_search_requests": server.web_search_requests if server else None,
+                "web_fetch_requests": server.web_fetch_requests if server else None,
+                "attribution_plugin": line.attributionPlugin,
+                "attribution_skill": line.attributionSkill,
+                "attribution_agent": line.attributionAgent,
+                "uuid": line.uuid,
+                "parent_uuid": line.parentUuid,
+                "prompt_id": line.promptId,
+                "file_path": self.path,
+            }
+        )
+        return key
+
+    def tool_call(self, line: Line, block: Block, ts, agent_id, is_sidechain, request_key) -> None:
+        tool_input = block.input or {}
+        component = claude_component(block.name, tool_input, line.attributionPlugin)
+        edit = summarize_edit(block.name, tool_input)
+        command = tool_input.get("command") if block.name == "Bash" else None
+        file_path = edit.file_path if edit else tool_input.get("file_path")
+        self.batch.tool_calls.append(
+            {
+                "tool_use_id": block.id,
+                "source": SOURCE,
+                "request_key": request_key,
+                "message_id": line.message.id if line.message else None,
+                "user_name": self.ctx.user_name,
+                "session_id": line.sessionId,
+                "agent_id": agent_id,
+                "is_sidechain": is_sidechain,
+                "ts": ts,
+                "tool_name": block.name,
+                "component": component.component,
+                "component_kind": component.kind,
+                "plugin": component.plugin,
+                "input_hash": normalized_input_hash(tool_input),
+                "input_bytes": None,
+                "file_path": file_path if isinstance(file_path, str) else None,
+                "command": command if isinstance(command, str) else None,
+                "lines_added": edit.lines_added if edit else None,
+                "lines_removed": edit.lines_removed if edit else None,
+                "edit_before_hash": edit.before_hash if edit else None,
+                "edit_after_hash": edit.after_hash if edit else None,
+                "subagent_type": component.subagent_type,
+                "skill_name": component.skill_name,
+            }
+        )
+
+    # -- user: prompts, tool results, interruptions ---------------------------------------------
+    def user(self, line: Line) -> None:
+        message = line.message
+        if message is None or line.isCompactSummary:
+            return
+        ts = parse_utc(line.timestamp)
+        if ts is None:
+            raise LineError("user line without a valid timestamp")
+        agent_id, is_sidechain = self.thread(line)
+        content = message.content
+        texts: list[str] = []
+        if isinstance(content, str):
+            texts.append(content)
+        elif isinstance(content, list):
+            for block in content:
+                if block.type == "tool_result" and block.tool_use_id:
+                    self.tool_result(line, block, ts, agent_id, is_sidechain)
+                elif block.type == "text" and block.text is not None:
+                    texts.append(block.text)
+        if texts and not line.isMeta:
+            self.prompt("\n".join(texts), line, ts, agent_id, is_sidechain)
+
+    def tool_result(self, line: Line, block: Block, ts, agent_id, is_sidechain) -> None:
+        text = _result_text(block.content)
+        raw = bytes(line.toolUseResult)
+        interrupted = False
+        spawned_agent = None
+        if raw.startswith(b"{"):
+            if b'"interrupted":true' in raw:
+                interrupted = bool(_safe_decode(_bash_decoder, raw, BashResult()).interrupted)
+            if b'"agentId"' in raw:
+                spawned = _safe_decode(_subagent_decoder, raw, SubagentResult())
+                spawned_agent = spawned.agentId
+                if spawned.agentId:
+                    self.agent(spawned.agentId, line.sessionId, spawned.agentType, False)
+        is_error = bool(block.is_error)
+        if is_error and text.startswith(REJECTION_PREFIX):
+            self.event(line, ts, agent_id, is_sidechain, "rejection", detail=block.tool_use_id)
+        self.batch.tool_results.append(
+            {
+                "tool_use_id": block.tool_use_id,
+                "source": SOURCE,
+                "session_id": line.sessionId,
+                "ts": ts,
+                "is_error": is_error,
+                "interrupted": interrupted,
+                "result_bytes": len(text.encode("utf-8", "surrogatepass")),
+                "result_hash": short_hash(text),
+                "spawned_agent_id": spawned_agent,
+            }
+        )
+
+    def prompt(self, text: str, line: Line, ts, agent_id, is_sidechain) -> None:
+        stripped = text.lstrip()
+        if stripped.startswith(INTERRUPT_PREFIX):
+            self.event(line, ts, agent_id, is_sidechain, "interrupt", detail=stripped.split("]", 1)[0] + "]")
+            return
+        if "<local-command-stdout>" in text or "<local-command-stderr>" in text:
+            return
+        if is_sidechain:
+            # A subagent's opening prompt is written by the parent agent, not a human.
+            if line.parentUuid is None:
+                warmup = stripped == WARMUP_PROMPT
+                if agent_id and not agent_id.startswith("sidechain:"):
+                    self.agent(agent_id, line.sessionId, self.ctx.agent_type, warmup)
+                self.event(line, ts, agent_id, True, "subagent_prompt", prompt_text=text,
+                           detail="warmup" if warmup else None)
+            return
+        command = _COMMAND_NAME.search(text)
+        self.event(line, ts, agent_id, False, "prompt", prompt_text=text,
+                   slash_command=command.group(1) if command else None)
+
+    # -- system: compactions and API retries -----------------------------------------------------
+    def system(self, line: Line) -> None:
+        if line.subtype not in ("compact_boundary", "api_error"):
+            return
+        ts = parse_utc(line.timestamp)
+        if ts is None:
+            raise LineError("system line without a valid timestamp")
+        agent_id, is_sidechain = self.thread(line)
+        if line.subtype == "compact_boundary":
+            meta = line.compactMetadata
+            detail = f"{meta.trigger}:{meta.preTokens}" if meta else None
+            self.event(line, ts, agent_id, is_sidechain, "compact_boundary", detail=detail)
+        else:
+            self.event(line, ts, agent_id, is_sidechain, "api_retry", detail=_error_text(line.error))
+
+    # -- progress: v2.1.x embeds a subagent's assistant line, usage included ------------------
+    def progress(self, line: Line) -> None:
+        data = _progress_decoder.decode(bytes(line.data))
+        embedded = data.message
+        if data.type != "agent_progress" or embedded is None or embedded.type != "assistant":
+            return
+        message = embedded.message
+        if message is None or message.usage is None or message.model == SYNTHETIC_MODEL:
+            return
+        ts = parse_utc(embedded.timestamp)
+        if ts is None:
+            raise LineError("agent_progress embed without a valid timestamp")
+        agent_id = embedded.agentId or data.agentId
+        is_sidechain = embedded.isSidechain if embedded.isSidechain is not None else True
+        proxy = Line(
+            type="assistant", uuid=embedded.uuid, sessionId=line.sessionId, timestamp=embedded.timestamp,
+            cwd=line.cwd, gitBranch=line.gitBranch, version=line.version, isSidechain=is_sidechain,
+            agentId=agent_id, requestId=embedded.requestId, message=message,
+        )
+        self.request(proxy, message, ts, agent_id, is_sidechain)
+
+    # -- rows shared by several line kinds ------------------------------------------------------
+    def event(self, line: Line, ts, agent_id, is_sidechain, kind: str, *, detail: str | None = None,
+              prompt_text: str | None = None, slash_command: str | None = None) -> None:
+        key = f"{line.uuid}:{kind}" if line.uuid else f"{self.path}:{kind}:{ts.isoformat()}"
+        if kind == "rejection" and detail:
+            key = f"{key}:{detail}"
+        self.batch.events.append(
+            {
+                "event_key": key,
+                "source": SOURCE,
+                "user_name": self.ctx.user_name,
+                "session_id": line.sessionId,
+                "agent_id": agent_id,
+                "is_sidechain": is_sidechain,
+                "ts": ts,
+                "kind": kind,
+                "prompt_length": len(prompt_text) if prompt_text is not None else None,
+                "prompt_hash": short_hash(prompt_text) if prompt_text is not None else None,
+                "slash_command": slash_command,
+                "detail": detail,
+                "prompt_text": prompt_text if self.ctx.store_prompts else None,
+                "project": line.cwd,
+            }
+        )
+
+    def agent(self, agent_id: str, session_id: str | None, agent_type: str | None, warmup: bool) -> None:
+        self.batch.agents.append(
+            {"agent_id": agent_id, "source": SOURCE, "session_id": session_id,
+             "subagent_type": agent_type, "is_warmup": warmup}
+        )
+
+
+def _result_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(part.text for part in content if part.text)
+    return ""
+
+
+def _error_text(error: Any) -> str | None:
+    if error is None:
+        return None
+    return error if isinstance(error, str) else str(error)[:200]
+
+
+def _safe_decode(decoder: msgspec.json.Decoder, raw: bytes, default):
+    # toolUseResult shapes vary by tool and version; an unexpected one loses detail, not the line.
+    try:
+        return decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return default
