@@ -1,0 +1,41 @@
+"""`agentledger org load`: the directory of users, teams and managers."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from agentledger.commands.common import add_db_option, formatter
+from agentledger.errors import UserError
+from ingest.org import OrgError, load_org, read_org_csv
+from store.db import writer
+
+EPILOG = """examples:
+  agentledger org load org.csv
+  agentledger org load org.csv --db team.duckdb
+
+org.csv columns: user,email,display_name,team,manager (only user is required). `user` is the
+name logs were ingested under. Loading replaces the directory; users who are not in it still
+count, under team "(unassigned)".
+"""
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("org", help="manage the org directory (users, teams, managers)")
+    org_sub = parser.add_subparsers(dest="org_command", metavar="ACTION")
+    org_sub.required = True
+    load = org_sub.add_parser("load", help="load org.csv, replacing the directory", epilog=EPILOG, formatter_class=formatter())
+    load.add_argument("csv", type=Path, metavar="CSV", help="org.csv: user,email,display_name,team,manager")
+    add_db_option(load)
+    load.set_defaults(handler=handle_load)
+
+
+def handle_load(args: argparse.Namespace) -> int:
+    try:
+        members = read_org_csv(args.csv)
+    except OrgError as error:
+        raise UserError(str(error)) from error
+    with writer(args.db) as con:
+        count = load_org(con, members)
+    print(f"loaded {count} users into the org directory")
+    return 0
