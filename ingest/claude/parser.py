@@ -31,7 +31,7 @@ from ingest.timestamps import parse_utc
 SOURCE = "claude"
 SYNTHETIC_MODEL = "<synthetic>"
 INTERRUPT_PREFIX = "[Request interrupted by user"
-REJECTION_PREFIX = "The user doesn't want to proceed"
+REJECTION_PREFIXES = ("The user doesn't want to proceed", "The user doesn't want to take this action")
 WARMUP_PROMPT = "Warmup"
 _COMMAND_NAME = re.compile(r"<command-name>\s*(/?[^<\s]+)\s*</command-name>")
 # Lines per (record type, version) whose top-level keys are checked for unknown fields.
@@ -265,7 +265,7 @@ class _FileParser:
                 if spawned.agentId:
                     self.agent(spawned.agentId, line.sessionId, spawned.agentType, False)
         is_error = bool(block.is_error)
-        if is_error and text.startswith(REJECTION_PREFIX):
+        if is_error and text.startswith(REJECTION_PREFIXES):
             self.event(line, ts, agent_id, is_sidechain, "rejection", detail=block.tool_use_id)
         self.batch.tool_results.append(
             {
