@@ -1,0 +1,73 @@
+"""The demo ledger: the shipped sample (or a generated org) ingested and its org directory loaded.
+
+No UI here: `agentledger demo`, the browser test and the bench build their databases with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import platformdirs
+
+from ingest.org import load_org, read_org_csv
+from ingest.runner import IngestOptions, run_ingest
+from store.db import writer
+
+
+class DemoError(RuntimeError):
+    """The demo data could not be found or made; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    generate: bool = False
+    users: int = 25
+    days: int = 30
+    seed: int = 7
+
+
+def demo_dir() -> Path:
+    """Where the demo ledger and any generated org live."""
+    return Path(platformdirs.user_data_dir("agentledger")) / "demo"
+
+
+def default_demo_db(options: DemoOptions) -> Path:
+    """One demo file per kind of demo, so a generated org never mixes with the shipped sample."""
+    if options.generate:
+        return demo_dir() / f"generated-{options.users}u-{options.days}d-s{options.seed}.duckdb"
+    return demo_dir() / "sample.duckdb"
+
+
+def shipped_sample() -> tuple[Path, Path]:
+    """(transcripts root, org.csv) of the committed sample; the root holds one folder per user."""
+    root = Path(str(resources.files("sample_data")))
+    transcripts, org = root / "transcripts", root / "org.csv"
+    if not transcripts.is_dir():
+        raise DemoError(f"the shipped sample is missing ({transcripts}); try `agentledger demo --generate`")
+    return transcripts, org
+
+
+def generated_sample(options: DemoOptions, out: Path | None = None) -> tuple[Path, Path]:
+    """Generate (once per seed and size) a synthetic org; returns (transcripts root, org.csv)."""
+    out = out or demo_dir() / f"org-{options.users}u-{options.days}d-s{options.seed}"
+    org = out / "org.csv"
+    if not org.exists():
+        try:
+            from sample_data.generator import generate
+        except ImportError as error:
+            raise DemoError("this build has no sample generator (sample_data.generator)") from error
+        generate(out, users=options.users, days=options.days, seed=options.seed)
+    return out, org
+
+
+def build_demo_db(db: Path, options: DemoOptions = DemoOptions(), source_dir: Path | None = None) -> str:
+    """Ingest the sample into `db` (idempotent) and load its org; returns a one-line summary."""
+    transcripts, org = generated_sample(options, source_dir) if options.generate else shipped_sample()
+    with writer(db) as con:
+        summary = run_ingest(
+            con, IngestOptions(paths=[transcripts], user_from_dir=True, progress=None), command="agentledger demo"
+        )
+        people = load_org(con, read_org_csv(org)) if org.exists() else 0
+    return f"demo ledger {db}: {summary.requests_new} new requests from {summary.files_seen} files, {people} people in the org"
