@@ -1,0 +1,260 @@
+"""Everything the pages read, behind short read-only connections and st.cache_data.
+
+Two kinds of reads live here, kept apart on purpose:
+- `analytics(...)` calls the analytics layer's query functions (issue 4): every metric the
+  dashboard shows comes from there, so the CLI, the CSV export and the pages agree.
+- the `*_facts` helpers are plumbing only: filter choices and data-health facts read straight
+  from the ingest bookkeeping tables (runs, files, rejects). They compute no metric.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from analytics.filters import Filters
+from store.db import DatabaseError, reader, resolve_db_path
+
+# Cached results live this long: a scheduled ingest shows up within a minute, and a page
+# revisited within the TTL never touches the database file at all.
+CACHE_TTL = timedelta(seconds=60)
+
+# A page waits this long for an ingest to release the write lock before it says so
+# (store.db would wait 60 s; a dashboard page should answer sooner).
+READ_WAIT_SECONDS = 20.0
+
+# The pipeline counts as stale when no ingest finished within this window (daily cron + slack).
+STALE_AFTER = timedelta(hours=26)
+
+
+class AnalyticsMissing(RuntimeError):
+    """The analytics function a page needs is not in this build; the page says which."""
+
+
+def db_path() -> str:
+    """The database this dashboard reads: $AGENTLEDGER_DB (set by `agentledger dashboard`), else the default."""
+    return str(resolve_db_path(None))
+
+
+@dataclass(frozen=True)
+class DbState:
+    """Whether there is anything to show, and if not, why (for the welcome page)."""
+
+    status: str  # missing | unreadable | empty | ok
+    path: str
+    detail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def db_state(path: str | None = None) -> DbState:
+    """Check the file exists, opens read-only, is migrated and holds at least one request."""
+    path = path or db_path()
+    if not Path(path).exists():
+        return DbState("missing", path)
+    try:
+        with reader(path, wait_seconds=READ_WAIT_SECONDS) as con:
+            tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+            if "requests" not in tables:
+                return DbState("empty", path, "the file has no ledger tables yet")
+            count = con.execute("SELECT count(*) FROM (SELECT 1 FROM requests LIMIT 1)").fetchone()[0]
+    except (DatabaseError, duckdb.Error) as error:
+        return DbState("unreadable", path, str(error).splitlines()[0])
+    return DbState("ok" if count else "empty", path)
+
+
+def _resolve(target: str) -> Callable[..., Any]:
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            raise AnalyticsMissing(target) from error
+        raise
+    fn = getattr(module, attr, None)
+    if fn is None:
+        raise AnalyticsMissing(target)
+    return fn
+
+
+def _as_frame(result: Any) -> pl.DataFrame:
+    if isinstance(result, pl.DataFrame):
+        return result
+    if isinstance(result, list):
+        return pl.DataFrame(result)
+    return pl.DataFrame(result)
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=512)
+def _cached_analytics(db: str, target: str, filters_json: str, kwargs_json: str) -> pl.DataFrame:
+    fn = _resolve(target)
+    filters = Filters.model_validate_json(filters_json)
+    kwargs = json.loads(kwargs_json)
+    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
+        return _as_frame(fn(con, filters, **kwargs))
+
+
+def analytics(target: str, filters: Filters, **kwargs: Any) -> pl.DataFrame:
+    """Call analytics function `module:name` as fn(con, filters, **kwargs), cached per filter values."""
+    return _cached_analytics(db_path(), target, filters.model_dump_json(), json.dumps(kwargs, sort_keys=True, default=str))
+
+
+def available(target: str) -> bool:
+    """Whether the analytics function exists in this build (pages degrade gracefully if not)."""
+    try:
+        _resolve(target)
+    except AnalyticsMissing:
+        return False
+    return True
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    # A relation materialised at once: nothing is left unconsumed on the connection.
+    return con.sql(sql, params=params or None).pl()
+
+
+def _facts(db: str, sql: str, params: list | None = None) -> pl.DataFrame:
+    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
+        return _rows(con, sql, params)
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """Distinct values offered by the global filter widgets, and the data's date span."""
+
+    teams: list[str]
+    users: list[str]
+    projects: list[str]
+    sources: list[str]
+    models: list[str]
+    first_day: date | None
+    last_day: date | None
+
+
+UNASSIGNED_TEAM = "(unassigned)"
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def _filter_choices(db: str) -> FilterChoices:
+    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
+        def distinct(column: str) -> list[str]:
+            rows = con.execute(f"SELECT DISTINCT {column} FROM requests WHERE {column} IS NOT NULL ORDER BY 1").fetchall()
+            return [r[0] for r in rows]
+
+        users = distinct("user_name")
+        projects = distinct("project")
+        sources = distinct("source")
+        models = distinct("model")
+        teams = [r[0] for r in con.execute("SELECT DISTINCT team FROM org_users WHERE team IS NOT NULL ORDER BY 1").fetchall()]
+        unassigned = con.execute(
+            "SELECT count(*) FROM (SELECT DISTINCT r.user_name FROM requests r"
+            " LEFT JOIN org_users o ON o.user_name = r.user_name WHERE o.team IS NULL)"
+        ).fetchone()[0]
+        first, last = con.execute("SELECT min(ts)::DATE, max(ts)::DATE FROM requests").fetchone()
+    if unassigned and UNASSIGNED_TEAM not in teams:
+        teams.append(UNASSIGNED_TEAM)
+    return FilterChoices(teams, users, projects, sources, models, first, last)
+
+
+def filter_choices() -> FilterChoices:
+    """What the sidebar offers: teams, people, projects, sources, models, first and last day."""
+    return _filter_choices(db_path())
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False)
+def _display_names(db: str) -> dict[str, str]:
+    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
+        rows = con.execute("SELECT user_name, display_name FROM org_users WHERE display_name IS NOT NULL").fetchall()
+    return dict(rows)
+
+
+def display_names() -> dict[str, str]:
+    """user name -> display name from the org directory (for labels only)."""
+    return _display_names(db_path())
+
+
+# --- Data health: facts about the pipeline, not metrics --------------------------------------
+
+@st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
+def ingest_runs_facts(db: str, limit: int = 20) -> pl.DataFrame:
+    """The most recent ingest runs with their counters, newest first."""
+    return _facts(
+        db,
+        "SELECT run_id, started_at, ended_at, status, date_diff('millisecond', started_at, ended_at) / 1000.0"
+        " AS seconds, files_seen, files_new, files_changed, files_unchanged, files_missing, files_failed,"
+        " lines, requests_new, requests_updated, rejects, unknown_types, unknown_fields, error, command"
+        " FROM ingest_runs ORDER BY run_id DESC LIMIT ?",
+        [limit],
+    )
+
+
+@st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
+def source_files_facts(db: str) -> pl.DataFrame:
+    """Per source: files known, files gone at the source, lines and bytes loaded, last seen."""
+    return _facts(
+        db,
+        "SELECT source, count(*) AS files, count(*) FILTER (WHERE missing) AS files_missing,"
+        " count(DISTINCT user_name) AS people, sum(lines_loaded) AS lines, sum(offset_loaded) AS bytes_loaded,"
+        " max(last_seen_at) AS last_seen_at FROM source_files GROUP BY source ORDER BY source",
+    )
+
+
+@st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
+def rejects_by_reason_facts(db: str) -> pl.DataFrame:
+    """Quarantined lines grouped by reason, with one example location each."""
+    return _facts(
+        db,
+        "SELECT reason, count(*) AS lines, count(DISTINCT path) AS files, max(run_id) AS last_run_id,"
+        " arg_min(path || ':' || line_no, run_id) AS example FROM rejects GROUP BY reason ORDER BY lines DESC",
+    )
+
+
+@st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
+def freshness_facts(db: str) -> pl.DataFrame:
+    """Per source: newest request timestamp and the last run that loaded one of its files."""
+    return _facts(
+        db,
+        "WITH latest AS (SELECT source, max(ts) AS newest_request, count(*) AS requests FROM requests GROUP BY source),"
+        " seen AS (SELECT source, max(last_seen_at) AS last_file_seen FROM source_files GROUP BY source)"
+        " SELECT coalesce(l.source, s.source) AS source, l.requests, l.newest_request, s.last_file_seen"
+        " FROM latest l FULL OUTER JOIN seen s ON s.source = l.source ORDER BY 1",
+    )
+
+
+@st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
+def schema_drift_facts(db: str) -> pl.DataFrame:
+    """Record types and fields the parsers did not know, counted (format drift)."""
+    return _facts(
+        db,
+        "SELECT source, kind, name, occurrences, first_path FROM schema_drift ORDER BY occurrences DESC LIMIT 50",
+    )
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """How old the pipeline's last successful run is, and whether that is too old."""
+
+    last_ok_run_at: datetime | None
+    age: timedelta | None
+    stale: bool
+
+
+def staleness(runs: pl.DataFrame, now: datetime | None = None) -> Staleness:
+    """Stale when no ingest run finished successfully within STALE_AFTER (timestamps are naive UTC)."""
+    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    ok = runs.filter(pl.col("status") == "ok") if runs.height else runs
+    if not ok.height:
+        return Staleness(None, None, True)
+    last = ok["ended_at"].max()
+    age = now - last
+    return Staleness(last, age, age > STALE_AFTER)

@@ -1,0 +1,104 @@
+"""Data health: can the numbers on the other pages be trusted today?"""
+
+import altair as alt
+import streamlit as st
+
+from dashboard import data, ui
+
+db = data.db_path()
+st.title("Data health")
+st.caption(f"Ledger file: `{db}` · facts from the ingest bookkeeping, refreshed every 15 s")
+
+runs = data.ingest_runs_facts(db)
+stale = data.staleness(runs)
+if stale.last_ok_run_at is None:
+    st.error("No ingest run has finished successfully: the other pages show nothing you can rely on yet.",
+             icon=":material/error:")
+elif stale.stale:
+    hours = stale.age.total_seconds() / 3600
+    st.error(
+        f"**Stale data:** the last successful ingest finished {hours:,.0f} hours ago "
+        f"({stale.last_ok_run_at:%Y-%m-%d %H:%M} UTC). Work done since then is missing from every page. "
+        "Check the scheduled `agentledger ingest` job.",
+        icon=":material/warning:",
+    )
+else:
+    minutes = stale.age.total_seconds() / 60
+    st.success(f"Fresh: the last successful ingest finished {minutes:,.0f} minutes ago "
+               f"({stale.last_ok_run_at:%Y-%m-%d %H:%M} UTC).", icon=":material/check_circle:")
+
+files = data.source_files_facts(db)
+rejects = data.rejects_by_reason_facts(db)
+last = runs.row(0, named=True) if runs.height else {}
+kpis = st.columns(4)
+kpis[0].metric("Ingest runs shown", f"{runs.height}", border=True)
+kpis[1].metric("Files known", f"{int(files['files'].sum()) if files.height else 0:,}", border=True,
+               help="Source files in the manifest, across all sources.")
+kpis[2].metric("Lines loaded", f"{int(files['lines'].sum()) if files.height else 0:,}", border=True)
+kpis[3].metric("Rejected lines", f"{int(rejects['lines'].sum()) if rejects.height else 0:,}", border=True,
+               help="Lines quarantined in the rejects table; never fatal, always counted.")
+
+st.subheader("Freshness per source")
+fresh = data.freshness_facts(db)
+st.dataframe(
+    fresh, hide_index=True,
+    column_config={
+        "source": "Source",
+        "requests": st.column_config.NumberColumn("Requests", format="localized"),
+        "newest_request": st.column_config.DatetimeColumn("Newest request (UTC)", format="YYYY-MM-DD HH:mm"),
+        "last_file_seen": st.column_config.DatetimeColumn("Last file read (UTC)", format="YYYY-MM-DD HH:mm"),
+    },
+)
+
+st.subheader("Last ingest runs")
+if runs.height:
+    failed = runs.filter(runs["status"] != "ok")
+    if failed.height:
+        st.warning(f"{failed.height} of the last {runs.height} runs did not finish ok (see status and error).",
+                   icon=":material/report:")
+    st.dataframe(
+        runs, hide_index=True,
+        column_config={
+            "run_id": "Run", "status": "Status",
+            "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "ended_at": st.column_config.DatetimeColumn("Ended (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+            "seconds": st.column_config.NumberColumn("Duration (s)", format="%.1f"),
+            "lines": st.column_config.NumberColumn("Lines", format="localized"),
+            "requests_new": st.column_config.NumberColumn("New requests", format="localized"),
+        },
+    )
+else:
+    st.info("No ingest runs recorded yet.")
+
+st.subheader("Files per source")
+st.dataframe(
+    files, hide_index=True,
+    column_config={
+        "files_missing": st.column_config.NumberColumn("Deleted at source", help="Facts are kept when a log file disappears."),
+        "bytes_loaded": st.column_config.NumberColumn("Bytes loaded", format="localized"),
+        "last_seen_at": st.column_config.DatetimeColumn("Last seen (UTC)", format="YYYY-MM-DD HH:mm"),
+    },
+)
+
+st.subheader("Rejected lines by reason")
+if rejects.height:
+    chart = (
+        alt.Chart(rejects.to_pandas())
+        .mark_bar(color="#D55E00")
+        .encode(
+            x=alt.X("lines:Q", title="Rejected lines"),
+            y=alt.Y("reason:N", title=None, sort="-x"),
+            tooltip=[alt.Tooltip("reason:N", title="Reason"), alt.Tooltip("lines:Q", title="Lines", format=","),
+                     alt.Tooltip("files:Q", title="Files"), alt.Tooltip("example:N", title="Example")],
+        )
+    )
+    st.altair_chart(chart, width="stretch")
+    st.dataframe(rejects, hide_index=True)
+else:
+    st.success("No rejected lines.", icon=":material/check:")
+
+drift = data.schema_drift_facts(db)
+if drift.height:
+    with st.expander(f"Format drift: {drift.height} unknown record types or fields"):
+        st.caption("Counted and ignored; a spike after an agent upgrade means a parser needs attention.")
+        st.dataframe(drift, hide_index=True)
