@@ -22,7 +22,8 @@ from ingest.sources import SOURCES, Source, detect
 from ingest.timestamps import utc_now
 from ingest.writer import LedgerWriter
 
-BATCH_BYTES = 64 * 1024 * 1024
+# Bytes of log read per transaction; small values (tests) give many short batches.
+BATCH_BYTES = int(os.environ.get("AGENTLEDGER_BATCH_BYTES", 64 * 1024 * 1024))
 
 
 class IngestError(RuntimeError):
@@ -194,7 +195,8 @@ class IngestRun:
                 head = handle.read(HEAD_BYTES)
                 source = detect(path, head, self.options.source)
                 if source is None:
-                    return  # not a log we read (e.g. some other .jsonl): not counted as seen
+                    self._unrecognised(pending, key, stat)
+                    return
                 start, start_line = (0, 0) if source.whole_file else resume_offset(state, stat.st_size, head)
                 handle.seek(start)
                 data = handle.read()
@@ -246,6 +248,15 @@ class IngestRun:
             }
         )
 
+    def _unrecognised(self, pending: _Pending, path: str, stat: os.stat_result) -> None:
+        # Reported once, then remembered in the manifest so an unchanged stranger costs a stat.
+        self._file_failed(pending, path, f"not a recognised log format ({self.options.source}): skipped")
+        pending.manifest.append(
+            {"path": path, "source": "unrecognised", "user_name": None, "size": stat.st_size,
+             "mtime_ns": stat.st_mtime_ns, "head_hash": "", "offset_loaded": 0, "lines_loaded": 0,
+             "last_seen_at": utc_now()}
+        )
+
     def _file_failed(self, pending: _Pending, path: str, reason: str) -> None:
         self.summary.files_seen += 1
         self.summary.files_failed += 1
@@ -275,7 +286,7 @@ class IngestRun:
         for row in pending.manifest:
             self.manifest[row["path"]] = FileState(
                 row["path"], row["size"], row["mtime_ns"], row["head_hash"], row["offset_loaded"],
-                row["lines_loaded"], row["parser_state"], row["first_run_id"] or self.summary.run_id,
+                row["lines_loaded"], row.get("parser_state"), row.get("first_run_id") or self.summary.run_id,
             )
 
     def _mark_missing(self, seen: set[str]) -> None:

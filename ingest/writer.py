@@ -170,7 +170,8 @@ class LedgerWriter:
     def _upsert_manifest(self, manifest_rows: list[Row]) -> None:
         if not manifest_rows:
             return
-        frame = to_frame(self._schema("source_files"), manifest_rows, self.run_id)
+        rows = [{"first_run_id": None, "parser_state": None, **row} for row in manifest_rows]
+        frame = to_frame(self._schema("source_files"), rows, self.run_id)
         frame = frame.with_columns(
             pl.when(pl.col("first_run_id").is_null()).then(self.run_id).otherwise(pl.col("first_run_id")).alias("first_run_id"),
             pl.lit(self.run_id, pl.Int64).alias("last_run_id"),

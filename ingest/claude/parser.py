@@ -62,6 +62,10 @@ def parse_lines(data: bytes, start_offset: int, start_line: int, ctx: FileContex
                 batch.reject(ctx.path, offset, line_no, str(error), raw)
             except (msgspec.DecodeError, msgspec.ValidationError) as error:
                 batch.reject(ctx.path, offset, line_no, _decode_reason(error), raw)
+            except UnicodeDecodeError:
+                batch.reject(ctx.path, offset, line_no, "invalid UTF-8", raw)
+            except Exception as error:  # noqa: BLE001 - a line we did not foresee must not stop the run
+                batch.reject(ctx.path, offset, line_no, f"unexpected {type(error).__name__}: {error}", raw)
         offset += len(raw) + 1
 
 

@@ -1,0 +1,139 @@
+"""Incremental, idempotent, nothing lost: the manifest and the append-only ledger."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from tests.claude_lines import assistant, prompt, text, tool_result, tool_use, usage, write_jsonl
+from tests.helpers import ingest, shared_dir, totals
+
+PROJECTS = shared_dir() / "corpus/iansherr__claude-code-log/test/test_data/real_projects"
+
+
+def _session(n: int, start: int = 0) -> list[dict]:
+    lines = []
+    for i in range(start, start + n):
+        lines.append(prompt(f"2026-03-01T10:{i:02d}:00.000Z", f"step {i}"))
+        lines.append(assistant(f"2026-03-01T10:{i:02d}:05.000Z", f"msg_{i}", f"req_{i}", usage(1, 10 * (i + 1), 100, 1000),
+                               [tool_use(f"toolu_{i}", "Bash", {"command": f"echo {i}"})]))
+        lines.append(tool_result(f"2026-03-01T10:{i:02d}:06.000Z", f"toolu_{i}", f"{i}\n"))
+    return lines
+
+
+def _table_counts(con) -> dict[str, int]:
+    tables = ["requests", "tool_calls", "tool_results", "session_events", "rejects", "source_files"]
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+def test_rerun_changes_nothing(tmp_path, ledger):
+    write_jsonl(tmp_path / "p" / "s1.jsonl", _session(5))
+    ingest(ledger, tmp_path)
+    before = (_table_counts(ledger), totals(ledger))
+    summary = ingest(ledger, tmp_path)
+    assert (_table_counts(ledger), totals(ledger)) == before
+    assert summary.files_unchanged == 1 and summary.lines == 0 and summary.bytes_read == 0
+
+
+def test_rerun_on_the_real_corpus_changes_nothing(ledger):
+    ingest(ledger, PROJECTS)
+    before = (_table_counts(ledger), totals(ledger))
+    second = ingest(ledger, PROJECTS)
+    assert (_table_counts(ledger), totals(ledger)) == before
+    assert second.files_unchanged == second.files_seen == 99
+
+
+def test_grown_file_is_read_from_the_stored_offset(tmp_path, ledger):
+    lines = _session(3)
+    path = write_jsonl(tmp_path / "s1.jsonl", lines)
+    first = ingest(ledger, tmp_path)
+    size_after_first = path.stat().st_size
+    write_jsonl(path, lines + _session(2, start=3))
+    second = ingest(ledger, tmp_path)
+    assert second.files_changed == 1
+    assert second.bytes_read == path.stat().st_size - size_after_first
+    assert second.lines == 6 and first.lines == 9
+    assert ledger.execute("SELECT count(*) FROM requests").fetchone()[0] == 5
+    assert totals(ledger) == (5, 150, 500, 5000)
+
+
+def test_incomplete_last_line_waits_until_complete(tmp_path, ledger):
+    lines = _session(2)
+    path = write_jsonl(tmp_path / "s1.jsonl", lines[:-1])
+    with path.open("ab") as handle:
+        handle.write(b'{"type":"user","half":')  # the agent is still writing this line
+    ingest(ledger, tmp_path)
+    assert ledger.execute("SELECT count(*) FROM rejects").fetchone()[0] == 0
+    assert ledger.execute("SELECT count(*) FROM tool_results").fetchone()[0] == 1
+    write_jsonl(path, lines)
+    ingest(ledger, tmp_path)
+    assert ledger.execute("SELECT count(*) FROM tool_results").fetchone()[0] == 2
+    assert ledger.execute("SELECT count(*) FROM rejects").fetchone()[0] == 0
+    offset = ledger.execute("SELECT offset_loaded, size FROM source_files").fetchone()
+    assert offset[0] == offset[1]
+
+
+def test_shrunk_or_rewritten_file_loses_nothing(tmp_path, ledger):
+    path = write_jsonl(tmp_path / "s1.jsonl", _session(4))
+    ingest(ledger, tmp_path)
+    before = totals(ledger)
+    # Claude Code rewrote the file on resume: shorter, different head.
+    write_jsonl(path, _session(1, start=2))
+    summary = ingest(ledger, tmp_path)
+    assert summary.files_changed == 1
+    assert totals(ledger) == before
+    # Then it grows again with genuinely new work, which is added once.
+    write_jsonl(path, _session(1, start=2) + _session(1, start=9))
+    ingest(ledger, tmp_path)
+    assert totals(ledger) == (5, before[1] + 100, 500, 5000)
+
+
+def test_same_size_rewrite_with_a_new_head_is_reread(tmp_path, ledger):
+    path = write_jsonl(tmp_path / "s1.jsonl", _session(2))
+    ingest(ledger, tmp_path)
+    data = path.read_bytes().replace(b"step 0", b"step X")
+    path.write_bytes(data)
+    os.utime(path, ns=(1, 1))
+    summary = ingest(ledger, tmp_path)
+    assert summary.files_changed == 1 and summary.lines == 6
+
+
+def test_deleted_source_files_keep_their_spend(tmp_path, ledger):
+    folder = tmp_path / "projects"
+    write_jsonl(folder / "p" / "s1.jsonl", _session(3))
+    ingest(ledger, folder)
+    before = totals(ledger)
+    shutil.rmtree(folder / "p")
+    summary = ingest(ledger, folder)
+    assert totals(ledger) == before
+    assert summary.files_missing == 1
+    assert ledger.execute("SELECT missing FROM source_files").fetchone() == (True,)
+
+
+def test_every_row_knows_the_run_that_wrote_it(tmp_path, ledger):
+    lines = _session(2)
+    path = write_jsonl(tmp_path / "s1.jsonl", lines[:3])
+    ingest(ledger, tmp_path)
+    write_jsonl(path, lines)
+    ingest(ledger, tmp_path)
+    runs = ledger.execute("SELECT run_id, request_key FROM requests ORDER BY request_key").fetchall()
+    assert runs == [(1, "msg_0:req_0"), (2, "msg_1:req_1")]
+    recorded = ledger.execute("SELECT run_id, status, files_new, files_changed, requests_new FROM ingest_runs ORDER BY run_id").fetchall()
+    assert recorded == [(1, "ok", 1, 0, 1), (2, "ok", 0, 1, 1)]
+
+
+def test_user_from_dir_takes_the_first_folder_below_the_root(tmp_path, ledger):
+    write_jsonl(tmp_path / "bob" / ".claude" / "projects" / "p" / "s1.jsonl", _session(1))
+    write_jsonl(tmp_path / "carol" / "projects" / "p" / "s2.jsonl", _session(1, start=5))
+    ingest(ledger, tmp_path, user=None, user_from_dir=True)
+    users = ledger.execute("SELECT DISTINCT user_name FROM requests ORDER BY 1").fetchall()
+    assert users == [("bob",), ("carol",)]
+
+
+def test_opt_in_stores_prompt_text_otherwise_only_length_and_hash(tmp_path, ledger, db_path):
+    write_jsonl(tmp_path / "s1.jsonl", [prompt("2026-03-01T10:00:00.000Z", "refactor the parser")])
+    ingest(ledger, tmp_path)
+    assert ledger.execute("SELECT prompt_text, prompt_length FROM session_events").fetchone() == (None, 19)
+    write_jsonl(tmp_path / "s2.jsonl", [prompt("2026-03-01T11:00:00.000Z", "second", session="s2")])
+    ingest(ledger, tmp_path / "s2.jsonl", store_prompts=True)
+    assert ledger.execute("SELECT prompt_text FROM session_events WHERE session_id = 's2'").fetchone() == ("second",)
