@@ -21,6 +21,7 @@ import polars as pl
 import streamlit as st
 
 from analytics.filters import Filters
+from dashboard import wiring
 from store.db import DatabaseError, reader, resolve_db_path
 
 # Cached results live this long: a scheduled ingest shows up within a minute, and a page
@@ -258,3 +259,43 @@ def staleness(runs: pl.DataFrame, now: datetime | None = None) -> Staleness:
     last = ok["ended_at"].max()
     age = now - last
     return Staleness(last, age, age > STALE_AFTER)
+
+
+# --- Reports: the CLI's registry, the CLI's CSV bytes -----------------------------------------
+
+def _report_function(entry: Any) -> Callable[..., Any]:
+    # A registry entry is either the query function itself or a small record that holds it.
+    if callable(entry) and not hasattr(entry, "query"):
+        return entry
+    for name in ("query", "run", "fn", "function"):
+        fn = getattr(entry, name, None)
+        if callable(fn):
+            return fn
+    raise AnalyticsMissing(f"{wiring.REPORTS_TARGET}[...] (an entry without a query function)")
+
+
+def report_kinds() -> list[str]:
+    """The report kinds the CLI offers (`agentledger report KIND`), in the registry's order."""
+    return list(_resolve(wiring.REPORTS_TARGET))
+
+
+@st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=256)
+def _cached_report(db: str, kind: str, filters_json: str) -> pl.DataFrame:
+    registry = _resolve(wiring.REPORTS_TARGET)
+    if kind not in registry:
+        raise AnalyticsMissing(f"{wiring.REPORTS_TARGET}[{kind!r}]")
+    fn = _report_function(registry[kind])
+    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
+        return _as_frame(fn(con, Filters.model_validate_json(filters_json)))
+
+
+def report(kind: str, filters: Filters) -> pl.DataFrame:
+    """The rows of `agentledger report KIND` for these filters (cached)."""
+    return _cached_report(db_path(), kind, filters.model_dump_json())
+
+
+def report_csv(kind: str, filters: Filters) -> bytes:
+    """The exact bytes `agentledger report KIND --format csv` writes: the same export function."""
+    export = _resolve(wiring.EXPORT_TARGET)
+    text = export(report(kind, filters))
+    return text if isinstance(text, bytes) else text.encode("utf-8")

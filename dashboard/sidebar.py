@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date, timedelta
 
 import streamlit as st
@@ -97,6 +98,34 @@ def describe(filters: Filters) -> str:
     return " · ".join(parts) or "all data"
 
 
-def open_person(user: str) -> None:
-    """Select a person in the global filter (a callback: bound widget state may only change before the run)."""
-    st.session_state["user"] = user
+def cli_command(kind: str, filters: Filters) -> str:
+    """The `agentledger report` command line that gives the same rows as this view."""
+    flags = {"--from": filters.date_from, "--to": filters.date_to, "--team": filters.team, "--user": filters.user,
+             "--project": filters.project, "--source": filters.source, "--model": filters.model}
+    args = " ".join(f"{flag} {shlex.quote(str(value))}" for flag, value in flags.items() if value)
+    return f"agentledger report {kind} {args} --format csv".replace("  ", " ")
+
+
+GOTO_STATE = "_agentledger_goto"
+
+
+def open_person_on_select(table_key: str, users: list[str]):
+    """A dataframe on_select callback: set the Person filter to the selected row and go to Sessions.
+
+    It must be a callback: a URL-bound widget's value may only change before the script reruns.
+    """
+
+    def callback() -> None:
+        rows = st.session_state[table_key].selection.rows
+        if rows:
+            st.session_state["user"] = users[rows[0]]
+            st.session_state[GOTO_STATE] = "pages/sessions.py"
+
+    return callback
+
+
+def follow_pending_jump() -> None:
+    """Switch page if a callback asked for it during this rerun."""
+    target = st.session_state.pop(GOTO_STATE, None)
+    if target:
+        st.switch_page(target)

@@ -91,3 +91,25 @@ def first(df: pl.DataFrame | None, column: str) -> Any:
     if df is None or df.height == 0 or column not in df.columns:
         return None
     return df[column][0]
+
+
+def report(kind: str, filters: Filters) -> pl.DataFrame:
+    """A CLI report's rows, or a clear note on the page (and st.stop) when it cannot be had."""
+    try:
+        return data.report(kind, filters)
+    except data.AnalyticsMissing:
+        st.warning(f"This view needs the `{kind}` report from the analytics layer, which this build does not have yet.",
+                   icon=":material/construction:")
+        st.stop()
+    except DatabaseError as error:
+        st.warning(f"The database is busy or unavailable: {error}. An ingest may be writing; reload in a moment.",
+                   icon=":material/hourglass_top:")
+        st.stop()
+
+
+def try_query_report(kind: str, filters: Filters) -> pl.DataFrame | None:
+    """A CLI report's rows, or None when it cannot be had (for optional sections)."""
+    try:
+        return data.report(kind, filters)
+    except (data.AnalyticsMissing, DatabaseError):
+        return None

@@ -1,0 +1,60 @@
+"""Flags: every waste flag with the evidence a manager can check in a minute."""
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboard import palette, sidebar, ui
+
+filters = sidebar.current()
+ui.header("Flags", filters, "flags describe work, not people")
+
+flags = ui.report("flags", filters)
+ui.empty_state(flags, "flags")
+
+types = sorted(flags["flag"].unique().to_list())
+chosen = st.pills("Flag types", types, selection_mode="multi", default=types, key="flag_types")
+if chosen is not None:
+    flags = flags.filter(pl.col("flag").is_in(chosen))
+ui.empty_state(flags, "flags of these types")
+
+counts = st.columns(min(len(types), 6) or 1)
+for column, flag in zip(counts, types[:6]):
+    subset = flags.filter(pl.col("flag") == flag)
+    column.metric(flag, f"{subset.height:,}", border=True,
+                  help=f"Spend involved: {ui.usd(subset['cost_usd'].sum()) if 'cost_usd' in subset.columns else '—'}")
+
+if "started_at" in flags.columns:
+    st.subheader("Flags over time")
+    chart = (
+        alt.Chart(flags.to_pandas())
+        .mark_bar()
+        .encode(
+            x=alt.X("yearmonthdate(started_at):T", title="Day (UTC)"),
+            y=alt.Y("count():Q", title="Flags"),
+            color=alt.Color("flag:N", title="Flag", scale=alt.Scale(scheme=palette.CATEGORY_SCHEME)),
+            tooltip=[alt.Tooltip("yearmonthdate(started_at):T", title="Day"), alt.Tooltip("flag:N", title="Flag"),
+                     alt.Tooltip("count():Q", title="Flags"),
+                     alt.Tooltip("sum(cost_usd):Q", title="Spend involved (USD)", format="$,.2f")],
+        )
+        .properties(height=220)
+    )
+    st.altair_chart(chart, width="stretch")
+
+st.subheader("Evidence")
+st.caption("Select a row to open the session's timeline.")
+shown = flags.sort("cost_usd", descending=True, nulls_last=True) if "cost_usd" in flags.columns else flags
+picked = st.dataframe(
+    shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="flags_table",
+    column_config={
+        "session_id": st.column_config.TextColumn("Session", width="small"),
+        "user": "Person", "flag": "Flag",
+        "started_at": st.column_config.DatetimeColumn("From (UTC)", format="YYYY-MM-DD HH:mm"),
+        "ended_at": st.column_config.DatetimeColumn("To (UTC)", format="YYYY-MM-DD HH:mm"),
+        "tokens": st.column_config.NumberColumn("Tokens", format="compact"),
+        "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
+        "evidence": st.column_config.TextColumn("Evidence", width="large"),
+    },
+)
+if picked.selection.rows:
+    st.switch_page("pages/session.py", query_params={"session": shown["session_id"][picked.selection.rows[0]]})

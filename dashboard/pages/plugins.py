@@ -1,0 +1,80 @@
+"""Plugins & tools: is each integration worth the tokens it pulls into the context?"""
+
+import altair as alt
+import streamlit as st
+
+from dashboard import palette, sidebar, ui
+
+filters = sidebar.current()
+ui.header("Plugins & tools", filters, "tokens of a request belong to the component whose results it consumes")
+
+plugins = ui.report("plugins", filters)
+ui.empty_state(plugins, "tool or plugin activity")
+
+kinds = sorted(k for k in plugins["kind"].unique().to_list() if k) if "kind" in plugins.columns else []
+chosen = st.pills("Kinds", kinds, selection_mode="multi", default=kinds, key="plugin_kinds")
+if kinds and chosen is not None:
+    plugins = plugins.filter(plugins["kind"].is_in(chosen))
+ui.empty_state(plugins, "components of these kinds")
+
+worth = plugins.sort("cost_usd", descending=True, nulls_last=True).head(25)
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Spend per component")
+    bars = (
+        alt.Chart(worth.to_pandas())
+        .mark_bar()
+        .encode(
+            x=alt.X("cost_usd:Q", title="Spend attributed (USD)", axis=alt.Axis(format="$~s")),
+            y=alt.Y("component:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
+            color=alt.Color("kind:N", title="Kind", scale=alt.Scale(scheme=palette.CATEGORY_SCHEME)),
+            tooltip=[
+                alt.Tooltip("component:N", title="Component"), alt.Tooltip("kind:N", title="Kind"),
+                alt.Tooltip("cost_usd:Q", title="Spend (USD)", format="$,.2f"),
+                alt.Tooltip("total_tokens:Q", title="Tokens", format=","),
+                alt.Tooltip("calls:Q", title="Calls", format=","),
+                alt.Tooltip("useful_output_ratio:Q", title="Useful-output ratio", format=".0%"),
+            ],
+        )
+        .properties(height=max(160, 22 * worth.height))
+    )
+    st.altair_chart(bars, width="stretch")
+with right:
+    st.subheader("Worth it?")
+    scatter = (
+        alt.Chart(worth.to_pandas())
+        .mark_circle(opacity=0.8)
+        .encode(
+            x=alt.X("cost_usd:Q", title="Spend attributed (USD)", scale=alt.Scale(type="symlog"), axis=alt.Axis(format="$~s")),
+            y=alt.Y("useful_output_ratio:Q", title="Useful-output ratio", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            size=alt.Size("calls:Q", title="Calls", legend=None),
+            color=alt.Color("kind:N", title="Kind", scale=alt.Scale(scheme=palette.CATEGORY_SCHEME), legend=None),
+            tooltip=[
+                alt.Tooltip("component:N", title="Component"),
+                alt.Tooltip("cost_usd:Q", title="Spend (USD)", format="$,.2f"),
+                alt.Tooltip("useful_output_ratio:Q", title="Useful-output ratio", format=".0%"),
+                alt.Tooltip("error_rate:Q", title="Error rate", format=".0%"),
+                alt.Tooltip("result_bytes:Q", title="Result bytes injected", format="~s"),
+            ],
+        )
+        .properties(height=max(160, 22 * worth.height))
+    )
+    st.altair_chart(scatter, width="stretch")
+    st.caption("Bottom right: expensive and rarely useful. Bubble size: number of calls.")
+
+st.subheader("All components")
+st.dataframe(
+    plugins.sort("cost_usd", descending=True, nulls_last=True), hide_index=True,
+    column_config={
+        "component": "Component", "kind": "Kind",
+        "calls": st.column_config.NumberColumn("Calls", format="localized"),
+        "requests": st.column_config.NumberColumn("Requests attributed", format="localized"),
+        "total_tokens": st.column_config.NumberColumn("Tokens", format="compact"),
+        "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
+        "result_bytes": st.column_config.NumberColumn("Result bytes injected", format="compact",
+                                                      help="Bytes of tool results fed back into the context."),
+        "error_rate": st.column_config.ProgressColumn("Error rate", min_value=0.0, max_value=1.0, format="percent"),
+        "useful_output_ratio": st.column_config.ProgressColumn("Useful-output ratio", min_value=0.0, max_value=1.0,
+                                                               format="percent"),
+    },
+)

@@ -1,0 +1,92 @@
+"""One session: requests over time, tokens, tool calls, the wasted stretches highlighted, flags with evidence."""
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from analytics.filters import Filters
+from dashboard import data, palette, sidebar, ui, wiring
+
+# A flag's stretch is drawn in the colour of the outcome it explains.
+FLAG_OUTCOME = {"loop": "looping", "discarded_work": "discarded", "idle_burn": "idle", "zero_output": "discarded"}
+
+session_id = st.query_params.get("session")
+filters = sidebar.current()
+if not session_id:
+    st.title("Session")
+    st.info("No session chosen. Pick one on the Sessions page.", icon=":material/list:")
+    st.page_link("pages/sessions.py", label="Go to Sessions", icon=":material/arrow_back:")
+    st.stop()
+
+st.title("Session")
+st.caption(f"`{session_id}`")
+st.page_link("pages/sessions.py", label="Back to sessions", icon=":material/arrow_back:")
+
+listed = ui.try_query_report("sessions", filters)
+row = listed.filter(pl.col("session_id") == session_id) if listed is not None and "session_id" in listed.columns else None
+if row is not None and row.height:
+    r = row.row(0, named=True)
+    st.markdown(" · ".join(f"**{label}** {r[key]}" for key, label in (("user", "person"), ("team", "team"), ("project", "project"), ("source", "source")) if r.get(key)))
+    cols = st.columns(5)
+    cols[0].metric("Spend (USD)", ui.usd(r.get("cost_usd")), border=True)
+    cols[1].metric("Tokens", ui.tokens(r.get("total_tokens")), border=True)
+    cols[2].metric("Requests", f"{r.get('requests') or 0:,}", border=True)
+    cols[3].metric("Useful-output ratio", ui.pct(r.get("useful_output_ratio")), border=True)
+    cols[4].metric("Wasted tokens", ui.tokens(sum(r.get(k) or 0 for k in ("looping_tokens", "discarded_tokens", "idle_tokens"))),
+                   border=True, help="Looping + discarded + idle tokens, as classified by the analytics layer.")
+
+timeline = ui.query(wiring.SESSION_TIMELINE, Filters(), session_id=session_id)
+ui.empty_state(timeline, "requests in this session")
+flags = ui.try_query(wiring.SESSION_FLAGS, Filters(), session_id=session_id)
+
+st.subheader("Timeline")
+token_col = "total_tokens" if "total_tokens" in timeline.columns else "tokens"
+base = alt.Chart(timeline.to_pandas())
+layers = []
+if flags is not None and flags.height and {"started_at", "ended_at", "flag"} <= set(flags.columns):
+    bands = flags.with_columns(pl.col("flag").replace_strict(FLAG_OUTCOME, default="looping").alias("outcome"))
+    layers.append(
+        alt.Chart(bands.to_pandas()).mark_rect(opacity=0.18).encode(
+            x="started_at:T", x2="ended_at:T", color=palette.outcome_color(),
+            tooltip=[alt.Tooltip("flag:N", title="Flag"), alt.Tooltip("started_at:T", title="From", format="%H:%M:%S"),
+                     alt.Tooltip("ended_at:T", title="To", format="%H:%M:%S")],
+        )
+    )
+tooltip = [alt.Tooltip("ts:T", title="Time (UTC)", format="%Y-%m-%d %H:%M:%S"),
+           alt.Tooltip(f"{token_col}:Q", title="Tokens", format=",")]
+for extra, title, fmt in (("cost_usd", "Spend (USD)", "$,.4f"), ("model", "Model", None), ("tools", "Tool calls", None),
+                          ("outcome", "Outcome", None)):
+    if extra in timeline.columns:
+        tooltip.append(alt.Tooltip(f"{extra}:{'Q' if fmt else 'N'}", title=title, **({"format": fmt} if fmt else {})))
+color = palette.outcome_color() if "outcome" in timeline.columns else alt.value(palette.ACCENT)
+layers.append(base.mark_circle(size=60, opacity=0.9).encode(
+    x=alt.X("ts:T", title="Time (UTC)"), y=alt.Y(f"{token_col}:Q", title="Tokens per request", axis=alt.Axis(format="~s")),
+    color=color, tooltip=tooltip,
+))
+st.altair_chart(alt.layer(*layers).properties(height=300), width="stretch")
+if "tool_calls" in timeline.columns:
+    calls = base.mark_bar(color=palette.ACCENT).encode(
+        x=alt.X("ts:T", title="Time (UTC)"), y=alt.Y("tool_calls:Q", title="Tool calls per request"),
+        tooltip=tooltip + [alt.Tooltip("tool_calls:Q", title="Tool calls")],
+    ).properties(height=140)
+    st.altair_chart(calls, width="stretch")
+st.caption("Shaded bands: the stretches a flag points at, in the colour of the outcome they count as.")
+
+st.subheader("Flags and evidence")
+if flags is None:
+    flags = ui.try_query_report("flags", filters)
+    flags = flags.filter(pl.col("session_id") == session_id) if flags is not None and "session_id" in flags.columns else None
+if flags is None or flags.height == 0:
+    st.success("No flags on this session.", icon=":material/check:")
+else:
+    st.dataframe(flags, hide_index=True, column_config={
+        "flag": "Flag",
+        "started_at": st.column_config.DatetimeColumn("From (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        "ended_at": st.column_config.DatetimeColumn("To (UTC)", format="YYYY-MM-DD HH:mm:ss"),
+        "tokens": st.column_config.NumberColumn("Tokens", format="compact"),
+        "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
+        "evidence": st.column_config.TextColumn("Evidence", width="large"),
+    })
+
+with st.expander("Requests (raw timeline rows)"):
+    st.dataframe(timeline, hide_index=True)

@@ -1,0 +1,57 @@
+"""Sessions: the filterable list; select one to see its timeline and evidence."""
+
+import polars as pl
+import streamlit as st
+
+from dashboard import sidebar, ui
+
+filters = sidebar.current()
+ui.header("Sessions", filters)
+
+sessions = ui.report("sessions", filters)
+ui.empty_state(sessions, "sessions")
+
+controls = st.columns([2, 1, 1])
+needle = controls[0].text_input("Find", placeholder="session id, person or project", key="sessions_find")
+flagged_only = controls[1].toggle("Only flagged sessions", key="sessions_flagged")
+order = controls[2].selectbox("Order", ["Most waste first", "Lowest useful ratio first", "Newest first"], key="sessions_order")
+
+if needle:
+    text = needle.lower()
+    columns = [c for c in ("session_id", "user", "project", "team") if c in sessions.columns]
+    sessions = sessions.filter(pl.any_horizontal(pl.col(c).cast(pl.Utf8).str.to_lowercase().str.contains(text, literal=True) for c in columns))
+if flagged_only and "flags" in sessions.columns:
+    sessions = sessions.filter(pl.col("flags").cast(pl.Utf8).fill_null("") != "")
+waste = [c for c in ("looping_tokens", "discarded_tokens", "idle_tokens") if c in sessions.columns]
+if order == "Most waste first" and waste:
+    sessions = sessions.sort(pl.sum_horizontal(waste), descending=True)
+elif order == "Lowest useful ratio first" and "useful_output_ratio" in sessions.columns:
+    sessions = sessions.sort("useful_output_ratio", nulls_last=True)
+elif "started_at" in sessions.columns:
+    sessions = sessions.sort("started_at", descending=True)
+ui.empty_state(sessions, "sessions matching the search")
+
+LIMIT = 2000
+st.caption(f"{sessions.height:,} sessions" + (f"; the first {LIMIT:,} shown — narrow the filters for the rest" if sessions.height > LIMIT else "")
+           + ". Select a row to open the session.")
+shown = sessions.head(LIMIT)
+picked = st.dataframe(
+    shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="sessions_table",
+    column_config={
+        "session_id": st.column_config.TextColumn("Session", width="small"),
+        "user": "Person", "team": "Team", "project": "Project", "source": "Source",
+        "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
+        "ended_at": st.column_config.DatetimeColumn("Ended (UTC)", format="YYYY-MM-DD HH:mm"),
+        "requests": st.column_config.NumberColumn("Requests", format="localized"),
+        "total_tokens": st.column_config.NumberColumn("Tokens", format="compact"),
+        "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
+        "kept_tokens": st.column_config.NumberColumn("Kept tokens", format="compact"),
+        "looping_tokens": st.column_config.NumberColumn("Looping tokens", format="compact"),
+        "discarded_tokens": st.column_config.NumberColumn("Discarded tokens", format="compact"),
+        "idle_tokens": st.column_config.NumberColumn("Idle tokens", format="compact"),
+        "useful_output_ratio": st.column_config.ProgressColumn("Useful-output ratio", min_value=0.0, max_value=1.0, format="percent"),
+        "flags": "Flags",
+    },
+)
+if picked.selection.rows:
+    st.switch_page("pages/session.py", query_params={"session": shown["session_id"][picked.selection.rows[0]]})
