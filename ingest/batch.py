@@ -108,6 +108,16 @@ class RecordBatch:
     lines: int = 0
     bytes_read: int = 0
     api_errors: int = 0
+    # Rows for tables only some sources fill (migration 003): table -> natural key -> row.
+    extra: dict[str, dict[Any, Row]] = field(default_factory=dict)
+    # Tables whose existing rows win over incoming ones (e.g. the org directory).
+    keep_existing: set[str] = field(default_factory=set)
+
+    def put(self, table: str, key: Any, row: Row, *, replace: bool = True) -> None:
+        """Queue one row for `table`; the last copy of a key in a batch wins."""
+        self.extra.setdefault(table, {})[key] = row
+        if not replace:
+            self.keep_existing.add(table)
 
     def reject(self, path: str, byte_offset: int, line_no: int, reason: str, raw: bytes) -> None:
         """Quarantine one line: where it is, why, and its first 200 bytes."""

@@ -11,6 +11,7 @@ import polars as pl
 
 from store.sql import run_sql
 from ingest.batch import RecordBatch, RequestMerger, Row
+from ingest.otel.reconcile import reconcile
 
 _POLARS_TYPES = {
     "VARCHAR": pl.String,
@@ -19,6 +20,7 @@ _POLARS_TYPES = {
     "BOOLEAN": pl.Boolean,
     "DOUBLE": pl.Float64,
     "TIMESTAMP": pl.Datetime("us"),
+    "DATE": pl.Date,
 }
 
 
@@ -97,6 +99,9 @@ class LedgerWriter:
             counts.events_new = self._insert_ignore("session_events", batch.events)
             self._merge_agents(batch.agents)
             counts.rejects = self._insert_ignore("rejects", batch.rejects)
+            self._write_extra(batch)
+            # Order-independent cross-source merge (OTel vs transcripts); see docs/sources.md.
+            counts.requests_new += reconcile(self.con, self.run_id)
             self._merge_drift(batch)
             self._upsert_manifest(manifest_rows)
             run_sql(self.con, "COMMIT")
@@ -134,12 +139,26 @@ class LedgerWriter:
         if stale:
             run_sql(self.con, "DELETE FROM requests WHERE request_key IN (SELECT unnest(?::VARCHAR[]))", [stale])
         if to_write:
+            for row in to_write:
+                # Sources that never fall back omit the flag; a mixed batch must not write NULL.
+                row.setdefault("model_is_fallback", False)
             frame = to_frame(self._schema("requests"), to_write, self.run_id)
             with registered(self.con, "_incoming", frame):
                 run_sql(self.con, "INSERT INTO requests BY NAME SELECT * FROM _incoming")
         existing_keys = {r["request_key"] for r in existing}
         new = sum(1 for r in to_write if r["request_key"] not in existing_keys)
         return new, len(to_write) - new
+
+    def _write_extra(self, batch: RecordBatch) -> None:
+        """Rows for the source-specific tables: natural keys, a newer copy replaces an older one
+        unless the table keeps what it has (batch.keep_existing)."""
+        for table, rows in batch.extra.items():
+            if not rows:
+                continue
+            verb = "INSERT OR IGNORE" if table in batch.keep_existing else "INSERT OR REPLACE"
+            frame = to_frame(self._schema(table), rows.values(), self.run_id)
+            with registered(self.con, "_incoming", frame):
+                run_sql(self.con, f"{verb} INTO {table} BY NAME SELECT * FROM _incoming")
 
     def _merge_agents(self, agents: list[Row]) -> None:
         if not agents:

@@ -1,0 +1,1 @@
+"""Claude Code OpenTelemetry: OTLP JSON lines written by a Collector file exporter."""
