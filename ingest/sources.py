@@ -8,6 +8,10 @@ from typing import Callable
 
 from ingest.batch import RecordBatch
 from ingest.claude import source as claude
+from ingest.codex import source as codex
+from ingest.otel import source as otel
+from ingest.admin_api import source as admin_api
+from ingest.gemini import source as gemini
 from ingest.context import FileContext
 
 Parse = Callable[[bytes, int, int, FileContext, RecordBatch], None]
@@ -32,6 +36,40 @@ SOURCES: dict[str, Source] = {
         sniff=claude.sniff,
         file_context=claude.file_context,
         parse=claude.parse,
+    ),
+    codex.NAME: Source(
+        name=codex.NAME,
+        description="Codex CLI rollouts (~/.codex/sessions/**/rollout-*.jsonl, archived_sessions/)",
+        patterns=("*.jsonl",),
+        sniff=codex.sniff,
+        file_context=codex.file_context,
+        parse=codex.parse,
+    ),
+    otel.NAME: Source(
+        name=otel.NAME,
+        description="Claude Code OpenTelemetry, Collector file exporter (OTLP JSON lines)",
+        patterns=("*.json", "*.jsonl"),
+        sniff=otel.sniff,
+        file_context=otel.file_context,
+        parse=otel.parse,
+    ),
+    admin_api.NAME: Source(
+        name=admin_api.NAME,
+        description="Anthropic Admin API Claude Code usage report, saved JSON pages",
+        patterns=("*.json", "*.jsonl"),
+        sniff=admin_api.sniff,
+        file_context=admin_api.file_context,
+        parse=admin_api.parse,
+        whole_file=True,
+    ),
+    gemini.NAME: Source(
+        name=gemini.NAME,
+        description="Gemini CLI chat sessions (~/.gemini/tmp/<hash>/chats/session-*.json)",
+        patterns=("session-*.json",),
+        sniff=gemini.sniff,
+        file_context=gemini.file_context,
+        parse=gemini.parse,
+        whole_file=True,
     ),
 }
 

@@ -1,0 +1,1 @@
+"""OpenAI Codex CLI rollouts (~/.codex/sessions/**/rollout-*.jsonl)."""
