@@ -1,0 +1,1 @@
+"""Anthropic Admin API Claude Code usage report, saved as JSON files."""

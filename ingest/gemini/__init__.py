@@ -1,0 +1,1 @@
+"""Gemini CLI chat sessions (~/.gemini/tmp/<hash>/chats/session-*.json)."""
