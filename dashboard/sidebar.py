@@ -47,7 +47,6 @@ def render() -> Filters:
     """Draw the filter widgets in the sidebar and return the Filters they describe."""
     choices = data.filter_choices()
     start, end = default_period(choices)
-    names = data.display_names()
     with st.sidebar:
         st.subheader("Filters")
         period = st.date_input(
@@ -56,10 +55,9 @@ def render() -> Filters:
             help="Both ends included. The URL keeps every filter: copy it to share this view.",
         )
         team = _select("Team", "team", choices.teams, "Teams come from the org directory (`agentledger org load`).")
-        user = st.selectbox(
-            "Person", choices.users, index=None, key="user", bind="query-params", placeholder="All",
-            format_func=lambda u: f"{names[u]} ({u})" if u in names else u,
-        )
+        # No format_func: a bound selectbox puts the formatted label in the URL, and a shared link
+        # must carry the stable user name, not a display name that may change.
+        user = _select("Person", "user", choices.users, "The name logs were ingested under.")
         project = _select("Project", "project", choices.projects, "The working directory the agent ran in.")
         source = _select("Source", "source", choices.sources, "Which agent's logs (e.g. claude).")
         model = _select("Model", "model", choices.models, "The model that served the request.")

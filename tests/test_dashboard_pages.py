@@ -1,0 +1,131 @@
+"""Every dashboard page renders through Streamlit's AppTest: with data, with filters, on an empty or missing ledger."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import sidebar
+from store.db import DB_ENV_VAR
+from tests.test_dashboard_support import dashboard_db, empty_ledger, some_session, some_team_and_user  # noqa: F401
+
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
+PAGES = {
+    "pages/overview.py": "Overview",
+    "pages/teams.py": "Teams & people",
+    "pages/plugins.py": "Plugins & tools",
+    "pages/sessions.py": "Sessions",
+    "pages/session.py": "Session",
+    "pages/flags.py": "Flags",
+    "pages/reports.py": "Reports",
+    "pages/health.py": "Data health",
+}
+
+
+def render(db: Path, page: str | None = None, **query: str | list[str]) -> AppTest:
+    """Run the router (and then `page`) against `db` with the given URL query parameters."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page)
+        for key, value in query.items():
+            at.query_params[key] = value
+        at.run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+    assert not [e for e in at.error if "Traceback" in e.value]
+
+
+@pytest.fixture
+def with_db(monkeypatch):
+    def use(path: Path) -> Path:
+        monkeypatch.setenv(DB_ENV_VAR, str(path))
+        return path
+    return use
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_renders_with_data(page, dashboard_db, with_db):
+    with_db(dashboard_db)
+    query = {"session": some_session(dashboard_db)} if page.endswith("session.py") else {}
+    at = render(dashboard_db, page, **query)
+    assert_clean(at)
+    assert at.title[0].value == PAGES[page]
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_renders_with_filters(page, dashboard_db, with_db):
+    with_db(dashboard_db)
+    team, user = some_team_and_user(dashboard_db)
+    today = str(date.today())
+    query = {"team": team, "user": user, "period": ["2000-01-01", today]}
+    if page.endswith("session.py"):
+        query["session"] = some_session(dashboard_db)
+    at = render(dashboard_db, page, **query)
+    assert_clean(at)
+    filters = at.session_state[sidebar._FILTERS_STATE]
+    assert (filters.team, filters.user) == (team, user)
+    assert (str(filters.date_from), str(filters.date_to)) == ("2000-01-01", today)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_filters_that_match_nothing_give_a_friendly_note(page, dashboard_db, with_db):
+    with_db(dashboard_db)
+    at = render(dashboard_db, page, period=["2001-01-01", "2001-01-31"])
+    assert_clean(at)
+
+
+def test_default_period_is_the_last_30_days_with_data(dashboard_db, with_db):
+    with_db(dashboard_db)
+    at = render(dashboard_db)
+    filters = at.session_state[sidebar._FILTERS_STATE]
+    assert (filters.date_to - filters.date_from).days <= 29
+    assert filters.team is None and filters.user is None
+
+
+def test_missing_ledger_explains_how_to_ingest(tmp_path, with_db):
+    db = with_db(tmp_path / "nothing-here.duckdb")
+    at = render(db)
+    assert_clean(at)
+    assert at.title[0].value == "Welcome to AgentLedger"
+    assert any("agentledger ingest" in c.value for c in at.code)
+    assert not db.exists(), "the dashboard must never create the ledger"
+
+
+def test_empty_ledger_explains_how_to_ingest(tmp_path, with_db):
+    db = with_db(empty_ledger(tmp_path / "empty.duckdb"))
+    at = render(db)
+    assert_clean(at)
+    assert at.title[0].value == "Welcome to AgentLedger"
+    assert "no agent sessions" in at.info[0].value
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_on_an_empty_ledger_falls_back_to_the_welcome_page(page, tmp_path, with_db):
+    db = with_db(empty_ledger(tmp_path / "empty.duckdb"))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert_clean(at)
+    assert at.title[0].value == "Welcome to AgentLedger"
+
+
+def test_data_health_warns_when_data_is_stale(dashboard_db):
+    import polars as pl
+    from datetime import datetime, timedelta
+
+    from dashboard import data
+
+    now = datetime(2026, 1, 10, 12, 0)
+    runs = pl.DataFrame({"status": ["ok", "failed"], "ended_at": [now - timedelta(hours=30), now - timedelta(hours=1)]})
+    assert data.staleness(runs, now).stale
+    runs = pl.DataFrame({"status": ["ok"], "ended_at": [now - timedelta(hours=2)]})
+    assert not data.staleness(runs, now).stale
+    assert data.staleness(pl.DataFrame({"status": [], "ended_at": []}), now).stale
