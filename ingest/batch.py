@@ -119,6 +119,24 @@ class RecordBatch:
         if not replace:
             self.keep_existing.add(table)
 
+    def absorb(self, other: "RecordBatch") -> None:
+        """Add another batch's records and counters to this one (dedup rules apply across them)."""
+        for row in other.requests.rows():
+            self.requests.add(row)
+        self.tool_calls.extend(other.tool_calls)
+        self.tool_results.extend(other.tool_results)
+        self.events.extend(other.events)
+        self.agents.extend(other.agents)
+        self.rejects.extend(other.rejects)
+        for key, n in other.drift.counts.items():
+            self.drift.add(*key, other.drift.first_path[key], n)
+        for table, rows in other.extra.items():
+            self.extra.setdefault(table, {}).update(rows)
+        self.keep_existing |= other.keep_existing
+        self.lines += other.lines
+        self.bytes_read += other.bytes_read
+        self.api_errors += other.api_errors
+
     def reject(self, path: str, byte_offset: int, line_no: int, reason: str, raw: bytes) -> None:
         """Quarantine one line: where it is, why, and its first 200 bytes."""
         head = raw[:200].decode("utf-8", "replace")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import getpass
+import multiprocessing
 import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -16,13 +18,18 @@ import msgspec
 from tqdm import tqdm
 
 from ingest.batch import RecordBatch, Row
-from ingest.context import FileContext
-from ingest.manifest import HEAD_BYTES, FileState, head_hash, is_unchanged, load_manifest, resume_offset
-from ingest.sources import SOURCES, Source, detect
+from ingest.file_reader import FileJob, FileResult, read_file
+from ingest.manifest import FileState, is_unchanged, load_manifest
+from ingest.sources import SOURCES
 from ingest.timestamps import utc_now
 from ingest.writer import LedgerWriter
 
 # Bytes of log read per transaction; small values (tests) give many short batches.
+# Metadata files read alongside the logs they describe, never as logs of their own.
+SIDECAR_SUFFIXES = (".meta.json",)
+# Below this much to read, worker processes cost more than they save.
+PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+MAX_WORKERS = 4
 BATCH_BYTES = int(os.environ.get("AGENTLEDGER_BATCH_BYTES", 64 * 1024 * 1024))
 
 
@@ -95,7 +102,8 @@ def discover(paths: list[Path], wanted: str) -> Iterator[_Candidate]:
         for pattern in patterns:
             found.update(p for p in root.rglob(pattern) if p.is_file())
         for path in sorted(found):
-            yield _Candidate(path, root)
+            if not path.name.endswith(SIDECAR_SUFFIXES):
+                yield _Candidate(path, root)
 
 
 def user_for(candidate: _Candidate, options: IngestOptions) -> str:
@@ -161,101 +169,72 @@ class IngestRun:
     def _load_all(self) -> None:
         candidates = list(discover(self.options.paths, self.options.source))
         pending = _Pending()
-        seen_paths: set[str] = set()
-        bar = tqdm(candidates, unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
-        for candidate in bar:
-            seen_paths.add(str(candidate.path))
-            self._load_file(candidate, pending)
+        jobs = []
+        for candidate in candidates:
+            job = self._job_for(candidate, pending)
+            if job:
+                jobs.append(job)
+        bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
+        for job, result in self._read_all(jobs):
+            self._absorb(job, result, pending)
+            bar.update()
             if pending.batch.bytes_read >= self.options.batch_bytes:
                 self._flush(pending)
                 pending = _Pending()
+        bar.close()
         self._flush(pending)
-        self._mark_missing(seen_paths)
+        self._mark_missing({str(c.path) for c in candidates})
+
+    def _read_all(self, jobs: list[FileJob]) -> Iterator[tuple[FileJob, FileResult]]:
+        """Parse files in worker processes when there is enough to share, in order either way."""
+        to_read = sum(job.size - (job.state.offset_loaded if job.state else 0) for job in jobs)
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        if workers < 2 or to_read < PARALLEL_MIN_BYTES:
+            for job in jobs:
+                yield job, read_file(job, self.drift_samples)
+            return
+        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield from zip(jobs, pool.map(read_file, jobs, chunksize=4))
 
     def _bar_disabled(self) -> bool:
         if self.options.progress is None:
             return not sys.stderr.isatty()
         return not self.options.progress
 
-    def _load_file(self, candidate: _Candidate, pending: _Pending) -> None:
-        path = candidate.path
-        key = str(path)
+    def _job_for(self, candidate: _Candidate, pending: _Pending) -> FileJob | None:
+        """A read job for a new or changed file; unchanged files cost this one stat."""
+        key = str(candidate.path)
         try:
-            stat = path.stat()
+            stat = candidate.path.stat()
         except OSError as error:
             self._file_failed(pending, key, f"cannot stat: {error.strerror}")
-            return
+            return None
         state = self.manifest.get(key)
         if is_unchanged(state, stat):
             self.summary.files_unchanged += 1
             self.summary.files_seen += 1
-            return
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(HEAD_BYTES)
-                source = detect(path, head, self.options.source)
-                if source is None:
-                    self._unrecognised(pending, key, stat)
-                    return
-                start, start_line = (0, 0) if source.whole_file else resume_offset(state, stat.st_size, head)
-                handle.seek(start)
-                data = handle.read()
-        except OSError as error:
-            self._file_failed(pending, key, f"unreadable: {error.strerror or error}")
-            return
-        self.summary.files_seen += 1
+            return None
         try:
             user = user_for(candidate, self.options)
         except ValueError as error:
             self._file_failed(pending, key, str(error))
-            return
-        if state is None:
-            self.summary.files_new += 1
-        else:
-            self.summary.files_changed += 1
-        complete_end = len(data) if source.whole_file else data.rfind(b"\n") + 1
-        complete = data[:complete_end]
-        ctx = source.file_context(
-            path,
-            FileContext(
-                path=key, user_name=user, store_prompts=self.options.store_prompts,
-                state=_load_state(state), drift_samples=self.drift_samples,
-            ),
-        )
-        batch = pending.batch
-        lines_before = batch.lines
-        source.parse(complete[:-1] if complete.endswith(b"\n") else complete, start, start_line, ctx, batch)
-        batch.bytes_read += len(complete)
-        offset_loaded = start + complete_end
-        lines_loaded = start_line + complete.count(b"\n")
-        if start == 0:
-            first_bytes = complete[:HEAD_BYTES]
-        else:
-            first_bytes = head
-        pending.manifest.append(
-            {
-                "path": key,
-                "source": source.name,
-                "user_name": user,
-                "size": stat.st_size,
-                "mtime_ns": stat.st_mtime_ns,
-                "head_hash": head_hash(first_bytes, offset_loaded),
-                "offset_loaded": offset_loaded,
-                "lines_loaded": lines_loaded if not source.whole_file else batch.lines - lines_before,
-                "parser_state": msgspec.json.encode(ctx.state).decode() if ctx.state else None,
-                "first_run_id": state.first_run_id if state else None,
-                "last_seen_at": utc_now(),
-            }
-        )
+            return None
+        return FileJob(candidate.path, user, stat.st_size, stat.st_mtime_ns, state,
+                       self.options.source, self.options.store_prompts)
 
-    def _unrecognised(self, pending: _Pending, path: str, stat: os.stat_result) -> None:
-        # Reported once, then remembered in the manifest so an unchanged stranger costs a stat.
-        self._file_failed(pending, path, f"not a recognised log format ({self.options.source}): skipped")
-        pending.manifest.append(
-            {"path": path, "source": "unrecognised", "user_name": None, "size": stat.st_size,
-             "mtime_ns": stat.st_mtime_ns, "head_hash": "", "offset_loaded": 0, "lines_loaded": 0,
-             "last_seen_at": utc_now()}
-        )
+    def _absorb(self, job: FileJob, result: FileResult, pending: _Pending) -> None:
+        if result.status in ("failed", "unrecognised"):
+            self._file_failed(pending, str(job.path), result.reason or result.status)
+        else:
+            self.summary.files_seen += 1
+            if result.status == "new":
+                self.summary.files_new += 1
+            else:
+                self.summary.files_changed += 1
+            pending.batch.absorb(result.batch)
+        if result.manifest_row:
+            pending.manifest.append(result.manifest_row)
 
     def _file_failed(self, pending: _Pending, path: str, reason: str) -> None:
         self.summary.files_seen += 1
@@ -311,12 +290,6 @@ class IngestRun:
             f"UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, {assignments} WHERE run_id = ?",
             [utc_now(), status, error, *fields.values(), self.summary.run_id],
         )
-
-
-def _load_state(state: FileState | None) -> dict:
-    if state is None or not state.parser_state:
-        return {}
-    return msgspec.json.decode(state.parser_state)
 
 
 def run_ingest(con: duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest") -> RunSummary:

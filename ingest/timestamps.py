@@ -9,6 +9,12 @@ def parse_utc(value: str | None) -> datetime | None:
     """ISO-8601 (with Z or an offset) to naive UTC; None when absent or unparseable."""
     if not value:
         return None
+    if value.endswith("Z"):
+        # The common case in every log we read: already UTC, so skip the timezone arithmetic.
+        try:
+            return datetime.fromisoformat(value[:-1])
+        except ValueError:
+            return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:

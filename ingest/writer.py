@@ -45,13 +45,13 @@ def table_schema(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
 def to_frame(schema: dict[str, Any], rows: Iterable[Row], run_id: int) -> pl.DataFrame:
     """Rows as a frame of the table's columns that the rows carry (others take their DB default)."""
     rows = list(rows)
-    present = set().union(*(row.keys() for row in rows)) | {"run_id"}
-    columns = {
-        name: ([run_id] * len(rows) if name == "run_id" else [row.get(name) for row in rows])
-        for name in schema
-        if name in present
-    }
-    return pl.DataFrame(columns, schema={name: schema[name] for name in columns})
+    present = set().union(*(row.keys() for row in rows))
+    columns = {name: dtype for name, dtype in schema.items() if name in present and name != "run_id"}
+    # Polars builds the columns from the dicts in Rust: several times faster than Python lists.
+    frame = pl.DataFrame(rows, schema=columns, strict=False) if rows else pl.DataFrame(schema=columns)
+    if "run_id" in schema:
+        frame = frame.with_columns(pl.lit(run_id, dtype=schema["run_id"]).alias("run_id"))
+    return frame
 
 
 @contextmanager
