@@ -30,4 +30,5 @@ def coverage(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> 
         # Without the analytics tables only OTel-exact costs explain spend; tokens still compare.
         sql = sql.replace("request_facts", _NO_FACTS)
     params = {**filters.params(), "threshold": COVERED_SHARE}
-    return con.execute(sql, bind(sql, params)).pl()
+    # duckdb 2.0 result cursors have no .pl(); a relation converts through Arrow without a copy.
+    return pl.from_arrow(con.sql(sql, params=bind(sql, params)).to_arrow_table())

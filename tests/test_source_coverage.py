@@ -1,0 +1,47 @@
+"""Coverage: the spend a reference reports per user and day vs the spend transcripts explain."""
+
+from __future__ import annotations
+
+import pytest
+
+from analytics.coverage import coverage
+from analytics.filters import Filters
+from tests.claude_lines import assistant, text, usage, write_jsonl
+from tests.helpers import ingest
+from tests.test_source_admin_api import page, record, write
+from tests.test_source_otel import api_request, logs, write_otel
+
+
+def _setup(ledger, tmp_path):
+    ledger.execute("INSERT INTO org_users VALUES ('ana', 'ana@corp.example', 'Ana', 'payments', NULL)").fetchall()
+    # Admin API: ana 2026-01-05 -> 3730 tokens, 12.40 USD; bo 2026-01-05 -> 3730 tokens and no detail at all.
+    write(tmp_path / "admin/day.json", page([record("ana@corp.example"), record("bo@corp.example")]))
+    # ana's transcript explains one request of 1262 tokens (12 + 200 + 50 + 1000), priced exactly by OTel.
+    line = assistant("2026-01-05T10:00:00.000Z", "msg_1", "req_1", usage(12, 3, 50, 1000), [text()], stop_reason=None)
+    write_jsonl(tmp_path / "claude/p/s1.jsonl", [line])
+    record_ = api_request("req_1", output=200, cost="2.0")
+    record_["timeUnixNano"] = "1767607200000000000"   # 2026-01-05T10:00:00Z
+    write_otel(tmp_path / "otel/l.json", [logs([record_])])
+    ingest(ledger, tmp_path / "claude", user="ana")
+    ingest(ledger, tmp_path / "otel")
+    ingest(ledger, tmp_path / "admin")
+
+
+def test_coverage_per_user_and_day(ledger, tmp_path):
+    _setup(ledger, tmp_path)
+    rows = {r["user_name"]: r for r in coverage(ledger).to_dicts()}
+    assert set(rows) == {"ana", "bo@corp.example"}
+    ana, bo = rows["ana"], rows["bo@corp.example"]
+    assert ana["team"] == "payments"
+    assert (ana["reported_tokens"], ana["explained_tokens"]) == (3730, 1262)
+    assert ana["admin_cost_usd"] == pytest.approx(12.40) and ana["otel_cost_usd"] == pytest.approx(2.0)
+    assert ana["explained_cost_usd"] == pytest.approx(2.0)
+    assert ana["missing_cost_usd"] == pytest.approx(10.40)
+    assert ana["status"] == "partial"
+    assert (bo["explained_tokens"], bo["status"], bo["team"]) == (0, "no detail", "(unassigned)")
+
+
+def test_coverage_filters_by_user(ledger, tmp_path):
+    _setup(ledger, tmp_path)
+    frame = coverage(ledger, Filters(user="ana"))
+    assert frame["user_name"].to_list() == ["ana"]
