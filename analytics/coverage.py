@@ -30,5 +30,7 @@ def coverage(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> 
         # Without the analytics tables only OTel-exact costs explain spend; tokens still compare.
         sql = sql.replace("request_facts", _NO_FACTS)
     params = {**filters.params(), "threshold": COVERED_SHARE}
-    # duckdb 2.0 result cursors have no .pl(); a relation converts through Arrow without a copy.
-    return pl.from_arrow(con.sql(sql, params=bind(sql, params)).to_arrow_table())
+    # duckdb 2.0 cursors have no .pl(), and Arrow off a cursor copies anyway: build the frame directly.
+    cursor = con.execute(sql, bind(sql, params))
+    names = [d[0] for d in cursor.description]
+    return pl.DataFrame(cursor.fetchall(), schema=names, orient="row", infer_schema_length=None)
