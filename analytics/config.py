@@ -1,0 +1,99 @@
+"""Every analytics threshold in one pydantic-settings model (env AGENTLEDGER_<NAME>), with why.
+
+The defaults are documented in docs/metrics.md; a test checks every field is mentioned there.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AnalyticsSettings(BaseSettings):
+    """Thresholds for outcomes and flags, and the negotiated-price override file."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENTLEDGER_", extra="ignore", frozen=True)
+
+    prices_file: Path | None = Field(
+        None, description="TOML or JSON file of negotiated prices that override genai-prices per model."
+    )
+
+    # -- looping ----------------------------------------------------------------------------
+    loop_min_repeats: int = Field(
+        3, ge=2, description="Identical calls (same tool, same normalized input) that make a loop: "
+        "the issue's 'three or more times'; two identical reads are common and harmless."
+    )
+    loop_window_minutes: float = Field(
+        10.0, gt=0, description="Identical calls this close together, with no file edit between them, "
+        "count as a loop even when other calls come between; 10 min covers an agent re-running the same "
+        "check while a human edit-test cycle changes a file in between (and so is never a loop)."
+    )
+    loop_error_window_minutes: float = Field(
+        30.0, gt=0, description="The same error (tool + identical output) this many times within this window "
+        "is a loop even if the agent edited files between attempts: fixes that do not change the error."
+    )
+
+    # -- discarded --------------------------------------------------------------------------
+    discard_interrupt_min_requests: int = Field(
+        10, ge=1, description="An interruption or rejection raises a discarded_work flag only when it threw "
+        "away at least this many requests: stopping a short answer is normal steering, not waste worth a look."
+    )
+
+    # -- idle -------------------------------------------------------------------------------
+    idle_min_minutes: float = Field(
+        60.0, gt=0, description="An unattended turn (no human prompt) that changes nothing must run this long "
+        "to be idle: real investigations answer in minutes; an hour of reading with no edit is burn."
+    )
+    idle_min_requests: int = Field(
+        30, ge=1, description="...and make at least this many requests (a slow single tool call is not burn)."
+    )
+
+    idle_max_gap_minutes: float = Field(
+        5.0, gt=0, description="Gaps between requests count toward idle time only up to this: a longer gap is "
+        "the agent waiting for a person (a permission prompt), not unattended burn."
+    )
+
+    # -- zero_output ------------------------------------------------------------------------
+    zero_output_min_cost_usd: float = Field(
+        5.0, ge=0, description="A session costing at least this much with no surviving edit and no commit is "
+        "flagged zero_output (about 1.5 M cached Sonnet tokens: well above a question-and-answer session)."
+    )
+    zero_output_min_tokens: int = Field(
+        5_000_000, ge=0, description="...or at least this many tokens when the model is unpriced."
+    )
+
+    # -- usage_spike ------------------------------------------------------------------------
+    spike_factor: float = Field(
+        3.0, gt=1, description="A day's tokens must exceed the person's baseline (median of their previous "
+        "active days) by this factor: busy days reach 2x, target-gaming days are several times more."
+    )
+    spike_baseline_days: int = Field(
+        28, ge=3, description="Baseline = median over the person's active days in this many days before."
+    )
+    spike_min_baseline_days: int = Field(
+        5, ge=1, description="No spike is claimed before the person has this many active days of history."
+    )
+    spike_max_useful_ratio: float = Field(
+        0.5, ge=0, le=1, description="A spike is flagged only when that day's useful_output_ratio is below "
+        "this: a big productive day is not gaming."
+    )
+
+    # -- context_bloat ----------------------------------------------------------------------
+    bloat_single_result_bytes: int = Field(
+        100_000, ge=1, description="One tool result this large (about 25k tokens, Claude Code's default "
+        "MAX_MCP_OUTPUT_TOKENS) is bloat."
+    )
+    bloat_session_bytes: int = Field(
+        1_000_000, ge=1, description="...or one component's results in one session summing to this much "
+        "(about 250k tokens: more than a whole context window)."
+    )
+
+
+
+@lru_cache(maxsize=1)
+def settings() -> AnalyticsSettings:
+    """The process-wide settings (read once from the environment)."""
+    return AnalyticsSettings()

@@ -1,0 +1,145 @@
+"""Keep the derived tables (prices, per-request cost and outcome, attribution, rollups, flags) in step
+with the ledger. Ingest calls refresh_derived(con) at the end of every run."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from analytics import queries
+from analytics.commands import COMMIT_PATTERN, REVERT_CANDIDATE_PATTERN, classify
+from analytics.config import AnalyticsSettings, settings
+from analytics.pricing import PriceRow, load_price_file, resolve
+from store.sql import run_sql
+
+DERIVE_STEPS = ("derive_requests", "derive_calls", "derive_attribution", "derive_loops")
+AFTER_REVERTS = ("derive_outcomes", "derive_rollups", "derive_flags", "derive_spikes")
+TEMP_TABLES = ("_touched", "_prompts", "_thread_types", "_req", "_calls", "_attr", "_loops", "_reverts",
+               "_revert_paths", "_created", "_discarded_edits", "_discarded_turns", "_interrupts",
+               "_idle_turns", "_outcomes", "_sessions", "_req_out")
+
+
+@dataclass
+class RefreshSummary:
+    full: bool
+    sessions: int
+    priced_models: int
+    unpriced_models: list[str]
+    seconds: float
+
+
+def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
+    """The thresholds as named SQL parameters (bound, never formatted into the SQL)."""
+    return {
+        "commit_pattern": COMMIT_PATTERN,
+        "min_repeats": cfg.loop_min_repeats,
+        "window_seconds": cfg.loop_window_minutes * 60,
+        "error_window_seconds": cfg.loop_error_window_minutes * 60,
+        "idle_min_seconds": cfg.idle_min_minutes * 60,
+        "idle_min_requests": cfg.idle_min_requests,
+        "idle_max_gap_seconds": cfg.idle_max_gap_minutes * 60,
+        "discard_min_requests": cfg.discard_interrupt_min_requests,
+        "zero_min_cost": cfg.zero_output_min_cost_usd,
+        "zero_min_tokens": cfg.zero_output_min_tokens,
+        "bloat_single_bytes": cfg.bloat_single_result_bytes,
+        "bloat_session_bytes": cfg.bloat_session_bytes,
+        "spike_factor": cfg.spike_factor,
+        "baseline_days": cfg.spike_baseline_days,
+        "min_baseline_days": cfg.spike_min_baseline_days,
+        "max_ratio": cfg.spike_max_useful_ratio,
+    }
+
+
+def refresh_derived(con: duckdb.DuckDBPyConnection, *, full: bool = False,
+                    cfg: AnalyticsSettings | None = None) -> RefreshSummary:
+    """Bring every derived table up to date with the ledger, in one transaction; safe to repeat."""
+    started = time.perf_counter()
+    cfg = cfg or settings()
+    price_file, version = load_price_file(cfg.prices_file)  # a bad file fails before any write
+    run_sql(con, "BEGIN TRANSACTION")
+    try:
+        summary = _refresh(con, cfg, price_file, version, full)
+        run_sql(con, "COMMIT")
+    except BaseException:
+        run_sql(con, "ROLLBACK")
+        raise
+    finally:
+        _drop_temp_tables(con)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _refresh(con, cfg, price_file, version, full) -> RefreshSummary:
+    state = run_sql(con, "SELECT last_run_id, price_fingerprint, settings_fingerprint FROM derived_state WHERE id = 1")
+    models = [row[0] for row in run_sql(con, "SELECT DISTINCT model FROM requests WHERE model IS NOT NULL")]
+    rows = resolve(models, price_file, version)
+    price_fp = _replace_prices(con, rows)
+    settings_fp = hashlib.sha256(cfg.model_dump_json().encode()).hexdigest()[:16]
+    # Changed prices or thresholds change stored figures everywhere: derive everything again.
+    full = full or not state or state[0][1] != price_fp or state[0][2] != settings_fp
+    last_run = run_sql(con, "SELECT coalesce(max(run_id), 0) FROM ingest_runs")[0][0]
+    after = -1 if full else state[0][0]
+    params = sql_params(cfg)
+    queries.execute(con, "derive_touched", {"after_run": after})
+    sessions = run_sql(con, "SELECT count(*) FROM _touched")[0][0]
+    for step in DERIVE_STEPS:
+        queries.execute(con, step, params)
+    _load_reverts(con)
+    for step in AFTER_REVERTS:
+        queries.execute(con, step, params)
+    run_sql(con, "DELETE FROM derived_state")
+    run_sql(con, "INSERT INTO derived_state VALUES (1, ?, ?, ?, now()::TIMESTAMP)", [last_run, price_fp, settings_fp])
+    priced = {r.model for r in rows}
+    return RefreshSummary(full, sessions, len(priced), sorted(set(models) - priced), 0.0)
+
+
+def _replace_prices(con, rows: list[PriceRow]) -> str:
+    """Rewrite model_prices; the fingerprint covers models already priced before, so a newly seen
+    model does not force recomputing every old request, but a changed price does."""
+    old = queries.select(con, "SELECT * FROM model_prices ORDER BY ALL")
+    new = pl.DataFrame([r.__dict__ for r in rows], schema=old.schema) if rows else old.clear()
+    run_sql(con, "DELETE FROM model_prices")
+    if new.height:
+        con.register("_new_prices", new)
+        try:
+            run_sql(con, "INSERT INTO model_prices BY NAME SELECT * FROM _new_prices")
+        finally:
+            con.unregister("_new_prices")
+    kept_models = set(old["model"].to_list())
+    comparable = new.filter(pl.col("model").is_in(list(kept_models))).sort(old.columns)
+    return hashlib.sha256(comparable.write_csv().encode()).hexdigest()[:16]
+
+
+def _load_reverts(con) -> None:
+    """Parse the few shell commands that may throw work away into _reverts/_revert_paths."""
+    candidates = con.execute(
+        "SELECT tool_use_id, sid, ts, command FROM _calls WHERE command IS NOT NULL AND regexp_matches(command, ?)",
+        [REVERT_CANDIDATE_PATTERN],
+    ).fetchall()
+    reverts, paths = [], []
+    for tool_use_id, sid, ts, command in candidates:
+        for i, revert in enumerate(classify(command)):
+            revert_id = f"{tool_use_id}#{i}"
+            reverts.append({"tool_use_id": revert_id, "sid": sid, "ts": ts, "scope": revert.scope, "command": command})
+            paths.extend({"tool_use_id": revert_id, "path": p} for p in revert.paths)
+    reverts_frame = pl.DataFrame(reverts, schema={"tool_use_id": pl.String, "sid": pl.String, "ts": pl.Datetime("us"),
+                                                   "scope": pl.String, "command": pl.String})
+    paths_frame = pl.DataFrame(paths, schema={"tool_use_id": pl.String, "path": pl.String})
+    for name, frame in (("_reverts", reverts_frame), ("_revert_paths", paths_frame)):
+        con.register(f"{name}_in", frame)
+        try:
+            run_sql(con, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_in")
+        finally:
+            con.unregister(f"{name}_in")
+
+
+def _drop_temp_tables(con) -> None:
+    for name in TEMP_TABLES:
+        try:
+            run_sql(con, f"DROP TABLE IF EXISTS temp.{name}")
+        except duckdb.Error:
+            pass  # a failed transaction refuses even this; the connection is being closed anyway

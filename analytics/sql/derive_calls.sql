@@ -1,0 +1,25 @@
+-- Tool calls of the touched sessions with their results, the request that issued them and their turn.
+CREATE OR REPLACE TEMP TABLE _calls AS
+WITH by_message AS (
+    SELECT message_id, any_value(request_key) AS request_key FROM _req WHERE message_id IS NOT NULL GROUP BY message_id
+),
+c AS (
+    SELECT coalesce(c.session_id, '(none)') AS sid, coalesce(c.agent_id, '') AS thread,
+           c.tool_use_id, coalesce(k.request_key, m.request_key) AS request_key, c.source, c.user_name, c.ts,
+           c.tool_name, c.component, c.component_kind, c.plugin, c.input_hash, c.file_path, c.command,
+           c.edit_before_hash, c.edit_after_hash,
+           coalesce(r.is_error, FALSE) AS is_error, coalesce(r.result_bytes, 0) AS result_bytes, r.result_hash,
+           -- An edit that failed or was rejected changed nothing.
+           (c.tool_name IN ('Edit', 'MultiEdit', 'Write', 'NotebookEdit') AND c.file_path IS NOT NULL
+            AND NOT coalesce(r.is_error, FALSE)) AS is_edit,
+           (c.command IS NOT NULL AND regexp_matches(c.command, $commit_pattern)) AS is_commit
+    FROM tool_calls c
+    LEFT JOIN tool_results r ON r.tool_use_id = c.tool_use_id
+    LEFT JOIN _req k ON k.request_key = c.request_key
+    LEFT JOIN by_message m ON m.message_id = c.message_id AND k.request_key IS NULL
+    WHERE coalesce(c.session_id, '(none)') IN (SELECT session_id FROM _touched)
+)
+SELECT c.*, coalesce(pr.turn_no, 0) AS turn_no, q.model, q.project, c.ts::DATE AS day
+FROM c
+LEFT JOIN _req q ON q.request_key = c.request_key
+ASOF LEFT JOIN _prompts pr ON pr.sid = c.sid AND c.ts >= pr.ts;

@@ -1,0 +1,24 @@
+-- Per component (a partition of all tokens: level 'component'), plus one roll-up row per plugin
+-- (level 'plugin': everything attributed to the plugin's MCP servers, skills, subagents and tools).
+WITH c AS (SELECT * FROM component_days($date_from, $date_to, $team, $user, $project, $source, $model)),
+by_component AS (
+    SELECT 'component' AS level, component, component_kind AS kind, any_value(plugin) AS plugin,
+           sum(calls) AS calls, sum(errors) AS errors, sum(result_bytes) AS result_bytes,
+           sum(requests) AS requests, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
+           sum(kept_tokens) AS kept_tokens
+    FROM c GROUP BY component, component_kind
+),
+by_plugin AS (
+    SELECT 'plugin' AS level, 'plugin:' || plugin AS component, 'plugin' AS kind, plugin,
+           sum(calls), sum(errors), sum(result_bytes), sum(requests), sum(total_tokens), sum(cost_usd),
+           sum(kept_tokens)
+    FROM c WHERE plugin IS NOT NULL GROUP BY plugin
+)
+SELECT level, component, kind, plugin, calls::BIGINT AS calls, errors::BIGINT AS errors,
+       CASE WHEN calls > 0 THEN round(errors / calls, 4) END AS error_rate,
+       result_bytes::BIGINT AS result_bytes,
+       round(requests, 2) AS requests, round(total_tokens)::BIGINT AS total_tokens, usd(cost_usd) AS cost_usd,
+       round(kept_tokens)::BIGINT AS kept_tokens,
+       useful_ratio(kept_tokens, total_tokens) AS useful_output_ratio
+FROM (SELECT * FROM by_component UNION ALL SELECT * FROM by_plugin)
+ORDER BY level, total_tokens DESC, component;

@@ -1,0 +1,19 @@
+-- One row per session (figures within the period), newest first.
+WITH s AS (
+    SELECT session_id, any_value(user_name) AS user_name, any_value(team) AS team, mode(project) AS project,
+           any_value(source) AS source, min(first_ts) AS started_at, max(last_ts) AS ended_at,
+           sum(requests) AS requests, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
+           sum(kept_tokens) AS kept_tokens, sum(looping_tokens) AS looping_tokens,
+           sum(discarded_tokens) AS discarded_tokens, sum(idle_tokens) AS idle_tokens
+    FROM session_days($date_from, $date_to, $team, $user, $project, $source, $model) GROUP BY session_id
+),
+fl AS (
+    SELECT session_id, string_agg(DISTINCT flag, ',' ORDER BY flag) AS flags
+    FROM filtered_flags($date_from, $date_to, $team, $user, $project, $source, $model) GROUP BY session_id
+)
+SELECT s.session_id, s.user_name AS "user", s.team, s.project, s.source, s.started_at, s.ended_at,
+       s.requests, s.total_tokens, usd(s.cost_usd) AS cost_usd, s.kept_tokens, s.looping_tokens,
+       s.discarded_tokens, s.idle_tokens, useful_ratio(s.kept_tokens, s.total_tokens) AS useful_output_ratio,
+       coalesce(fl.flags, '') AS flags
+FROM s LEFT JOIN fl USING (session_id)
+ORDER BY s.started_at DESC, s.session_id;
