@@ -164,6 +164,11 @@ class IngestRun:
             self._finish("failed", f"{type(error).__name__}: {error}")
             raise
         self._finish("ok", None)
+        # Rollups, costs and flags follow every load, so reports and the dashboard never lag the
+        # ledger (imported here: analytics reads the ledger; ingest only triggers it).
+        from analytics.refresh import refresh_derived
+
+        refresh_derived(self.con)
         return self.summary
 
     def _load_all(self) -> None:

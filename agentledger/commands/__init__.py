@@ -1,5 +1,5 @@
 """One module per subcommand, each exposing register(subparsers). The CLI lists them here."""
 
-from agentledger.commands import dashboard, demo, ingest, org
+from agentledger.commands import dashboard, demo, ingest, org, report
 
-COMMANDS = [ingest, org, dashboard, demo]
+COMMANDS = [ingest, org, dashboard, demo, report]
