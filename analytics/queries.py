@@ -61,3 +61,47 @@ def select(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] |
     """One SELECT as a polars frame (through Arrow), its result fully consumed."""
     relation = con.sql(sql, params=params) if params else con.sql(sql)
     return pl.from_arrow(relation.to_arrow_table())
+
+
+# -- Named views the dashboard calls as fn(con, filters, **kwargs) (dashboard/wiring.py) --------
+
+def _view(name: str, con: duckdb.DuckDBPyConnection, filters: Any = None, **extra: Any) -> pl.DataFrame:
+    from analytics.filters import Filters  # local: filters is a leaf model, queries the runner
+
+    prepare(con)
+    return frame(con, f"view_{name}", {**(filters or Filters()).params(), **extra})
+
+
+def summary(con: duckdb.DuckDBPyConnection, filters: Any = None) -> pl.DataFrame:
+    """One row of KPIs: cost, tokens, requests, sessions, people, useful ratio, flagged sessions."""
+    return _view("summary", con, filters)
+
+
+def daily_outcomes(con: duckdb.DuckDBPyConnection, filters: Any = None) -> pl.DataFrame:
+    """Per day and outcome (kept, looping, discarded, idle): tokens and cost_usd."""
+    return _view("daily_outcomes", con, filters)
+
+
+def spend_by_source(con: duckdb.DuckDBPyConnection, filters: Any = None) -> pl.DataFrame:
+    """Per source agent: requests, total_tokens, cost_usd, useful_output_ratio."""
+    return _view("spend_by_source", con, filters)
+
+
+def user_daily(con: duckdb.DuckDBPyConnection, filters: Any = None) -> pl.DataFrame:
+    """Per person and day: cost_usd, total_tokens, useful_output_ratio."""
+    return _view("user_daily", con, filters)
+
+
+def team_daily(con: duckdb.DuckDBPyConnection, filters: Any = None) -> pl.DataFrame:
+    """Per team and day: cost_usd, total_tokens, useful_output_ratio."""
+    return _view("team_daily", con, filters)
+
+
+def session_timeline(con: duckdb.DuckDBPyConnection, filters: Any = None, *, session_id: str) -> pl.DataFrame:
+    """One session's requests in order, with outcome, attribution and tool calls."""
+    return _view("session_timeline", con, None, session_id=session_id)
+
+
+def session_flags(con: duckdb.DuckDBPyConnection, filters: Any = None, *, session_id: str) -> pl.DataFrame:
+    """One session's flags with evidence."""
+    return _view("session_flags", con, None, session_id=session_id)

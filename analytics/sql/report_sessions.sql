@@ -2,9 +2,9 @@
 WITH s AS (
     SELECT session_id, any_value(user_name) AS user_name, any_value(team) AS team, mode(project) AS project,
            any_value(source) AS source, min(first_ts) AS started_at, max(last_ts) AS ended_at,
-           sum(requests) AS requests, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
-           sum(kept_tokens) AS kept_tokens, sum(looping_tokens) AS looping_tokens,
-           sum(discarded_tokens) AS discarded_tokens, sum(idle_tokens) AS idle_tokens
+           sum(requests)::BIGINT AS requests, sum(total_tokens)::BIGINT AS total_tokens, sum(cost_usd) AS cost_usd,
+           sum(kept_tokens)::BIGINT AS kept_tokens, sum(looping_tokens)::BIGINT AS looping_tokens,
+           sum(discarded_tokens)::BIGINT AS discarded_tokens, sum(idle_tokens)::BIGINT AS idle_tokens
     FROM session_days($date_from, $date_to, $team, $user, $project, $source, $model) GROUP BY session_id
 ),
 fl AS (

@@ -1,0 +1,18 @@
+-- One session, request by request: time, thread, tokens, cost, outcome, attribution and tool calls.
+WITH calls AS (
+    SELECT coalesce(request_key, message_id) AS request_key, count(*) AS tool_calls,
+           string_agg(tool_name, ', ' ORDER BY ts, tool_use_id) AS tools
+    FROM tool_calls WHERE session_id = $session_id GROUP BY 1
+),
+components AS (
+    SELECT request_key, string_agg(component, ', ' ORDER BY component) AS attributed_to
+    FROM request_components WHERE session_id = $session_id GROUP BY request_key
+)
+SELECT f.ts, f.request_key, f.turn_no, CASE WHEN f.thread = '' THEN 'main' ELSE 'subagent:' || coalesce(f.subagent_type, '?') END AS thread,
+       f.model, f.input_tokens, f.output_tokens, f.cache_creation_tokens, f.cache_read_tokens, f.total_tokens,
+       usd(f.cost_usd) AS cost_usd, f.outcome, c.attributed_to, coalesce(k.tool_calls, 0) AS tool_calls, k.tools
+FROM request_facts f
+LEFT JOIN calls k ON k.request_key = f.request_key
+LEFT JOIN components c ON c.request_key = f.request_key
+WHERE f.session_id = $session_id
+ORDER BY f.ts, f.request_key;
