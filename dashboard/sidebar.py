@@ -117,7 +117,7 @@ def open_person_on_select(table_key: str, users: list[str]):
         rows = st.session_state[table_key].selection.rows
         if rows:
             st.session_state["user"] = users[rows[0]]
-            st.session_state[GOTO_STATE] = "pages/sessions.py"
+            st.session_state[GOTO_STATE] = "views/sessions.py"
 
     return callback
 

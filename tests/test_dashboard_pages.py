@@ -14,14 +14,14 @@ from tests.test_dashboard_support import dashboard_db, empty_ledger, some_sessio
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = {
-    "pages/overview.py": "Overview",
-    "pages/teams.py": "Teams & people",
-    "pages/plugins.py": "Plugins & tools",
-    "pages/sessions.py": "Sessions",
-    "pages/session.py": "Session",
-    "pages/flags.py": "Flags",
-    "pages/reports.py": "Reports",
-    "pages/health.py": "Data health",
+    "views/overview.py": "Overview",
+    "views/teams.py": "Teams & people",
+    "views/plugins.py": "Plugins & tools",
+    "views/sessions.py": "Sessions",
+    "views/session.py": "Session",
+    "views/flags.py": "Flags",
+    "views/reports.py": "Reports",
+    "views/health.py": "Data health",
 }
 
 

@@ -15,12 +15,12 @@ filters = sidebar.current()
 if not session_id:
     st.title("Session")
     st.info("No session chosen. Pick one on the Sessions page.", icon=":material/list:")
-    st.page_link("pages/sessions.py", label="Go to Sessions", icon=":material/arrow_back:")
+    st.page_link("views/sessions.py", label="Go to Sessions", icon=":material/arrow_back:")
     st.stop()
 
 st.title("Session")
 st.caption(f"`{session_id}`")
-st.page_link("pages/sessions.py", label="Back to sessions", icon=":material/arrow_back:")
+st.page_link("views/sessions.py", label="Back to sessions", icon=":material/arrow_back:")
 
 listed = ui.try_query_report("sessions", filters)
 row = listed.filter(pl.col("session_id") == session_id) if listed is not None and "session_id" in listed.columns else None

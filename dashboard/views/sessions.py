@@ -54,4 +54,4 @@ picked = st.dataframe(
     },
 )
 if picked.selection.rows:
-    st.switch_page("pages/session.py", query_params={"session": shown["session_id"][picked.selection.rows[0]]})
+    st.switch_page("views/session.py", query_params={"session": shown["session_id"][picked.selection.rows[0]]})

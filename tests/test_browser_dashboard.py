@@ -1,0 +1,156 @@
+"""The real app in a real browser: headless Chromium loads every page, finds no exception, saves screenshots.
+
+Needs the Debian packages chromium and chromium-driver and the selenium package. Screenshots go to
+$AGENTLEDGER_ARTIFACTS (default: a pytest tmp dir, printed) so a person can look at them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_dashboard_support import build_ledger, some_session
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+try:
+    import selenium  # noqa: F401
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+except ImportError:  # pragma: no cover - depends on the machine
+    webdriver = None
+
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM and CHROMEDRIVER and webdriver),
+    reason="no headless browser: install the Debian packages chromium and chromium-driver and `pip install selenium`",
+)
+
+PAGES = {
+    "overview": "Overview",
+    "teams": "Teams & people",
+    "plugins": "Plugins & tools",
+    "sessions": "Sessions",
+    "session": "Session",
+    "flags": "Flags",
+    "reports": "Reports",
+    "health": "Data health",
+}
+# Words that only appear when Streamlit shows an exception box or the app failed to load.
+FAILURE_MARKERS = ("Traceback", "StreamlitAPIException", "Error running app", "Exception:", "ModuleNotFoundError")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"dashboard exited early: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError(f"dashboard did not become healthy at {url}")
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory) -> Path:
+    target = os.environ.get("AGENTLEDGER_ARTIFACTS")
+    path = Path(target) / "browser" if target else tmp_path_factory.mktemp("browser-screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"\nbrowser screenshots: {path}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def running_app(tmp_path_factory):
+    """`agentledger dashboard` on a demo ledger, on a free localhost port, headless."""
+    db = build_ledger(tmp_path_factory.mktemp("browser-db") / "demo.duckdb")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agentledger.cli", "dashboard", "--db", str(db), "--port", str(port), "--no-browser"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://localhost:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield url, db
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1600,2200"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _settled(driver) -> bool:
+    """The script run finished: a title is on the page and Streamlit's 'running' indicator is gone."""
+    titles = driver.find_elements(By.CSS_SELECTOR, "h1")
+    running = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stStatusWidget"]')
+    return bool(titles) and not any(el.is_displayed() and "Running" in el.text for el in running)
+
+
+def _load(driver, url: str) -> str:
+    driver.get(url)
+    WebDriverWait(driver, 60, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException]).until(_settled)
+    time.sleep(1.5)  # charts draw after the script run ends (vega renders on the client)
+    WebDriverWait(driver, 30, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException]).until(_settled)
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_every_page_loads_in_a_real_browser(page, running_app, browser, artifacts):
+    url, db = running_app
+    query = f"?session={some_session(db)}" if page == "session" else ""
+    text = _load(browser, f"{url}/{page}{query}")
+    browser.save_screenshot(str(artifacts / f"{page}.png"))
+    exceptions = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+    assert not exceptions, exceptions[0].text
+    assert not [m for m in FAILURE_MARKERS if m in text], text[:2000]
+    assert PAGES[page] in text
+
+
+def test_filters_travel_in_the_url(running_app, browser, artifacts):
+    url, db = running_app
+    from tests.test_dashboard_support import some_team_and_user
+
+    team, _ = some_team_and_user(db)
+    _load(browser, f"{url}/overview?team={team}")
+    text = _load(browser, browser.current_url.replace("/overview", "/flags"))
+    browser.save_screenshot(str(artifacts / "flags-filtered.png"))
+    assert f"team {team}" in text
+    assert "team=" in browser.current_url
