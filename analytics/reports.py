@@ -162,6 +162,24 @@ _builtin("flags", "every flag with the evidence a manager can check, newest firs
 })
 
 
+def _coverage(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
+    from analytics.coverage import coverage  # issue 3's module; imported late to keep this file's imports light
+    return coverage(con, filters)
+
+
+register(Report("coverage", "per user and day: Claude Code spend the Admin API or OTel reports vs what transcripts explain", {
+    "day": "UTC day", "user_name": "directory user (matched by name or email), else the source's identifier",
+    "team": "team in the org directory, or (unassigned)",
+    "admin_cost_usd": "Admin API estimated cost (cents converted)", "otel_cost_usd": "sum of OTel api_request cost_usd",
+    "reported_cost_usd": "Admin API cost, else OTel cost", "explained_cost_usd": "cost of ingested transcript requests",
+    "missing_cost_usd": "reported - explained", "cost_coverage": "explained / reported cost",
+    "admin_tokens": "Admin API tokens (all four kinds)", "otel_tokens": "OTel api_request tokens",
+    "reported_tokens": "Admin API tokens, else OTel tokens", "explained_tokens": "tokens of ingested transcript requests",
+    "token_coverage": "explained / reported tokens", "transcript_requests": "transcript requests that day",
+    "status": "covered | partial | no detail | no reference",
+}, _coverage))
+
+
 def run_report(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None) -> pl.DataFrame:
     """The rows of one registered report."""
     return REPORTS[name].query(con, filters or Filters())
