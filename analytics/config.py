@@ -27,9 +27,14 @@ class AnalyticsSettings(BaseSettings):
         "the issue's 'three or more times'; two identical reads are common and harmless."
     )
     loop_window_minutes: float = Field(
-        10.0, gt=0, description="Identical calls this close together, with no file edit between them, "
+        2.0, gt=0, description="Identical calls this close together, with no file edit between them, "
         "count as a loop even when other calls come between; 10 min covers an agent re-running the same "
-        "check while a human edit-test cycle changes a file in between (and so is never a loop)."
+        "check within a couple of minutes; an edit between them (an edit-test cycle) is never a loop."
+    )
+    loop_window_exempt_tools: tuple[str, ...] = Field(
+        ("Read", "Glob", "Grep", "LS", "NotebookRead"), description="Lookups that need three *in a row* to be "
+        "a loop: re-reading a file or re-globbing after other calls is how an agent refreshes its context "
+        "(on the generated org the window rule flagged 10% of normal sessions through these alone)."
     )
     loop_error_window_minutes: float = Field(
         30.0, gt=0, description="The same error (tool + identical output) this many times within this window "
@@ -38,7 +43,7 @@ class AnalyticsSettings(BaseSettings):
 
     # -- discarded --------------------------------------------------------------------------
     discard_interrupt_min_requests: int = Field(
-        10, ge=1, description="An interruption or rejection raises a discarded_work flag only when it threw "
+        3, ge=1, description="An interruption or rejection raises a discarded_work flag only when it threw "
         "away at least this many requests: stopping a short answer is normal steering, not waste worth a look."
     )
 
@@ -48,11 +53,11 @@ class AnalyticsSettings(BaseSettings):
         "to be idle: real investigations answer in minutes; an hour of reading with no edit is burn."
     )
     idle_min_requests: int = Field(
-        30, ge=1, description="...and make at least this many requests (a slow single tool call is not burn)."
+        20, ge=1, description="...and make at least this many requests (a slow single tool call is not burn)."
     )
 
     idle_max_gap_minutes: float = Field(
-        5.0, gt=0, description="Gaps between requests count toward idle time only up to this: a longer gap is "
+        15.0, gt=0, description="Gaps between requests count toward idle time only up to this: a longer gap is "
         "the agent waiting for a person (a permission prompt), not unattended burn."
     )
 
@@ -74,7 +79,8 @@ class AnalyticsSettings(BaseSettings):
         28, ge=3, description="Baseline = median over the person's active days in this many days before."
     )
     spike_min_baseline_days: int = Field(
-        5, ge=1, description="No spike is claimed before the person has this many active days of history."
+        2, ge=1, description="No spike is claimed before the person has this many active days of history; "
+        "the useful-ratio condition below guards the thin early baseline (a productive big day is never flagged)."
     )
     spike_max_useful_ratio: float = Field(
         0.5, ge=0, le=1, description="A spike is flagged only when that day's useful_output_ratio is below "
@@ -83,8 +89,8 @@ class AnalyticsSettings(BaseSettings):
 
     # -- context_bloat ----------------------------------------------------------------------
     bloat_single_result_bytes: int = Field(
-        100_000, ge=1, description="One tool result this large (about 25k tokens, Claude Code's default "
-        "MAX_MCP_OUTPUT_TOKENS) is bloat."
+        40_000, ge=1, description="One tool result this large (about 10k tokens, the size at which Claude Code "
+        "warns about MCP tool output) is bloat."
     )
     bloat_session_bytes: int = Field(
         1_000_000, ge=1, description="...or one component's results in one session summing to this much "

@@ -38,6 +38,7 @@ def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
         "commit_pattern": COMMIT_PATTERN,
         "min_repeats": cfg.loop_min_repeats,
         "window_seconds": cfg.loop_window_minutes * 60,
+        "window_exempt_tools": list(cfg.loop_window_exempt_tools),
         "error_window_seconds": cfg.loop_error_window_minutes * 60,
         "idle_min_seconds": cfg.idle_min_minutes * 60,
         "idle_min_requests": cfg.idle_min_requests,

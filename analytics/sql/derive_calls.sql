@@ -9,9 +9,10 @@ c AS (
            c.tool_name, c.component, c.component_kind, c.plugin, c.input_hash, c.file_path, c.command,
            c.edit_before_hash, c.edit_after_hash,
            coalesce(r.is_error, FALSE) AS is_error, coalesce(r.result_bytes, 0) AS result_bytes, r.result_hash,
-           -- An edit that failed or was rejected changed nothing.
+           -- An edit changed a file only if its result came back without error: a failed or rejected
+           -- edit changed nothing, and one with no result never ran (interrupted before it did).
            (c.tool_name IN ('Edit', 'MultiEdit', 'Write', 'NotebookEdit') AND c.file_path IS NOT NULL
-            AND NOT coalesce(r.is_error, FALSE)) AS is_edit,
+            AND r.tool_use_id IS NOT NULL AND NOT r.is_error AND NOT r.interrupted) AS is_edit,
            (c.command IS NOT NULL AND regexp_matches(c.command, $commit_pattern)) AS is_commit
     FROM tool_calls c
     LEFT JOIN tool_results r ON r.tool_use_id = c.tool_use_id

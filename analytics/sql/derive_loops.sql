@@ -1,6 +1,7 @@
 -- Loop episodes (docs/metrics.md "looping"), each a time span in one thread:
 -- 1. repeated_call: the same call (tool + normalized input) $min_repeats+ times in a row, or within
---    $window_seconds of each other with no successful file edit in between;
+--    $window_seconds of each other with no successful file edit in between (lookups such as
+--    Read/Grep only in a row: $window_exempt_tools);
 -- 2. same_error: one tool failing with identical output $min_repeats+ times within $error_window_seconds;
 -- 3. edit_revert: a file edited back to an earlier state (A -> B -> A).
 CREATE OR REPLACE TEMP TABLE _loops AS
@@ -22,6 +23,7 @@ window_hits AS (
            min(nth_back) AS started_at, max(ts) AS ended_at
     FROM windowed
     WHERE nth_back IS NOT NULL AND ts - nth_back <= to_seconds($window_seconds)
+      AND NOT list_contains($window_exempt_tools, tool_name)
     GROUP BY ALL
 ),
 islands AS (
