@@ -201,3 +201,20 @@ def test_real_review_subagent_rollout_is_a_sidechain(ledger):
         ("019b88e5-a2e4-7b90-8953-38fce393c653", "review")]
     kinds = ledger.execute("SELECT kind, is_sidechain FROM session_events ORDER BY ts").fetchall()
     assert kinds == [("prompt", False), ("subagent_prompt", True)]
+
+
+def test_sample_generator_rollouts_ingest_cleanly(ledger, tmp_path):
+    import random
+    from datetime import date
+
+    from sample_data.codex_gen import uses_other_agents, write_codex_day
+
+    paths = write_codex_day(tmp_path / "ana", date(2026, 1, 5), random.Random(1), sessions=2)
+    summary = ingest(ledger, tmp_path)
+    assert len(paths) == 2 and summary.rejects == 0
+    # 3-4 model calls per rollout, each re-emitted half the time: counted once each.
+    count = ledger.execute("SELECT count(*) FROM requests WHERE source = 'codex'").fetchone()[0]
+    assert 6 <= count <= 8
+    assert ledger.execute("SELECT count(*) FROM tool_results WHERE is_error").fetchone()[0] == 2
+    share = sum(uses_other_agents(f"user{i}", 7) for i in range(1000)) / 1000
+    assert 0.2 < share < 0.3

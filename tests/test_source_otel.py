@@ -170,3 +170,20 @@ def test_bad_record_quarantines_its_line_but_keeps_the_others(ledger, tmp_path):
     reasons = [r[0] for r in ledger.execute("SELECT reason FROM rejects ORDER BY line_no").fetchall()]
     assert reasons == ["api_request with a negative token count (1 bad record(s) in this line)",
                        "neither resourceLogs nor resourceMetrics"]
+
+
+def test_sample_generator_otel_ingests_and_reconciles(ledger, tmp_path):
+    import random
+    from datetime import datetime
+
+    from sample_data.otel_gen import write_otel_day
+
+    requests = [{"ts": datetime(2026, 1, 5, 9, i), "session_id": "s1", "request_id": f"req_{i}", "model": "claude-sonnet-4-5",
+                 "input": 10, "output": 100, "cache_read": 1000, "cache_creation": 0, "cost_usd": 0.01} for i in range(20)]
+    write_otel_day(tmp_path / "otel/logs.json", "ana@corp.example", "payments", requests, random.Random(3))
+    summary = ingest(ledger, tmp_path / "otel")
+    assert summary.rejects == 0
+    main = ledger.execute("SELECT count(*), sum(output_tokens) FROM requests WHERE request_id LIKE 'req\\_%' ESCAPE '\\' "
+                          "AND request_id NOT LIKE 'req_aux%'").fetchone()
+    assert main == (20, 2000)
+    assert ledger.execute("SELECT team FROM org_users").fetchall() == [("payments",)]
