@@ -22,7 +22,6 @@ from ingest.file_reader import FileJob, FileResult, read_file
 from ingest.manifest import FileState, is_unchanged, load_manifest
 from ingest.sources import SOURCES
 from ingest.timestamps import utc_now
-from ingest.writer import LedgerWriter
 
 # Bytes of log read per transaction; small values (tests) give many short batches.
 # Metadata files read alongside the logs they describe, never as logs of their own.
@@ -138,7 +137,7 @@ class IngestRun:
         self.summary = RunSummary()
         self._close_abandoned_runs()
         self.summary.run_id = self._start_run(command)
-        self.writer = LedgerWriter(con, self.summary.run_id)
+        self._writer = None
         self.manifest = load_manifest(con)
         self.drift_samples: dict[tuple, int] = {}
 
@@ -202,6 +201,14 @@ class IngestRun:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             yield from zip(jobs, pool.map(read_file, jobs, chunksize=4))
 
+    def writer(self):
+        """The ledger writer, made on first use: a run with nothing new never loads Polars."""
+        if self._writer is None:
+            from ingest.writer import LedgerWriter
+
+            self._writer = LedgerWriter(self.con, self.summary.run_id)
+        return self._writer
+
     def _bar_disabled(self) -> bool:
         if self.options.progress is None:
             return not sys.stderr.isatty()
@@ -252,7 +259,7 @@ class IngestRun:
         batch = pending.batch
         if not pending.manifest and not batch.rejects:
             return
-        counts = self.writer.write(batch, pending.manifest)
+        counts = self.writer().write(batch, pending.manifest)
         s = self.summary
         s.bytes_read += batch.bytes_read
         s.lines += batch.lines

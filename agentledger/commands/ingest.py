@@ -8,9 +8,7 @@ import sys
 from pathlib import Path
 
 from agentledger.commands.common import add_db_option, formatter
-from ingest.runner import IngestOptions, run_ingest
 from ingest.sources import SOURCES, source_choices
-from store.db import writer
 
 EPILOG = """examples:
   agentledger ingest ~/.claude/projects --user alice
@@ -49,6 +47,10 @@ def register(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    # Imported here so that `agentledger --help` and other commands stay quick to start.
+    from ingest.runner import IngestOptions, run_ingest
+    from store.db import writer
+
     options = IngestOptions(
         paths=args.paths, user=args.user, user_from_dir=args.user_from_dir, source=args.source,
         store_prompts=args.store_prompts, progress=args.progress,

@@ -7,8 +7,6 @@ from pathlib import Path
 
 from agentledger.commands.common import add_db_option, formatter
 from agentledger.errors import UserError
-from ingest.org import OrgError, load_org, read_org_csv
-from store.db import writer
 
 EPILOG = """examples:
   agentledger org load org.csv
@@ -31,6 +29,9 @@ def register(subparsers) -> None:
 
 
 def handle_load(args: argparse.Namespace) -> int:
+    from ingest.org import OrgError, load_org, read_org_csv
+    from store.db import writer
+
     try:
         members = read_org_csv(args.csv)
     except OrgError as error:
