@@ -72,7 +72,7 @@ class AnalyticsSettings(BaseSettings):
 
     # -- usage_spike ------------------------------------------------------------------------
     spike_factor: float = Field(
-        3.0, gt=1, description="A day's tokens must exceed the person's baseline (median of their previous "
+        3.0, gt=1, description="A day's spend (USD; tokens when unpriced) must exceed the person's baseline (median of their previous "
         "active days) by this factor: busy days reach 2x, target-gaming days are several times more."
     )
     spike_baseline_days: int = Field(

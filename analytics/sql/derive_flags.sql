@@ -111,7 +111,7 @@ consumed AS (
 )
 SELECT b.sid, 'context_bloat', s.user_name, s.project, s.source, b.started_at::DATE, b.started_at, b.ended_at,
        coalesce(round(c.tokens), 0)::BIGINT, c.cost,
-       b.component || ' injected ' || b.results || ' result(s) totalling ' || round(b.total_bytes / 1000.0) || ' kB'
-         || ' (largest ' || round(b.max_bytes / 1000.0) || ' kB) into the context'
+       b.component || ' injected ' || b.results || ' result(s) totalling ' || round(b.total_bytes / 1000.0)::BIGINT || ' kB'
+         || ' (largest ' || round(b.max_bytes / 1000.0)::BIGINT || ' kB) into the context'
 FROM bytes b JOIN _sessions s ON s.sid = b.sid
 LEFT JOIN consumed c ON c.sid = b.sid AND c.component = b.component;

@@ -92,11 +92,19 @@ reverts AS (
     SELECT sid, thread, file_path, ts_2, ts
     FROM edits
     WHERE tool_name = 'Write' AND after_2 = edit_after_hash AND after_1 <> edit_after_hash
+),
+episodes AS (
+    SELECT sid, thread, loop_kind, started_at, ended_at, repeats, evidence FROM repeated_evidence
+    UNION ALL
+    SELECT sid, thread, loop_kind, started_at, ended_at, repeats, evidence FROM error_evidence
+    UNION ALL
+    SELECT sid, thread, 'edit_revert', started_at, ended_at, 3,
+           'file edited back to an earlier state (A -> B -> A): ' || left(file_path, 160)
+    FROM reverts
 )
-SELECT sid, thread, loop_kind, started_at, ended_at, repeats, evidence FROM repeated_evidence
-UNION ALL
-SELECT sid, thread, loop_kind, started_at, ended_at, repeats, evidence FROM error_evidence
-UNION ALL
-SELECT sid, thread, 'edit_revert', started_at, ended_at, 3,
-       'file edited back to an earlier state (A -> B -> A): ' || left(file_path, 160)
-FROM reverts;
+-- A failing command repeated with the same input matches two rules over one span: one episode,
+-- described by the more specific rule.
+SELECT * FROM episodes
+QUALIFY row_number() OVER (PARTITION BY sid, thread, started_at, ended_at
+                           ORDER BY CASE loop_kind WHEN 'same_error' THEN 1 WHEN 'edit_revert' THEN 2 ELSE 3 END,
+                                    evidence) = 1;

@@ -1,25 +1,31 @@
 -- usage_spike, recomputed over all history (a baseline spans sessions of other runs): a day whose
--- tokens exceed $spike_factor x the person's median over their active days in the previous
+-- spend (cost in USD; tokens for a person with unpriced requests) exceeds $spike_factor x the person's median over their active days in the previous
 -- $baseline_days days (at least $min_baseline_days of them), with a useful ratio under $max_ratio.
 -- The flag goes on that day's sessions whose own useful ratio is under $max_ratio.
 DELETE FROM flags WHERE flag = 'usage_spike';
 
 INSERT INTO flags
 WITH user_day AS (
-    SELECT user_name, day, sum(total_tokens) AS tokens, sum(kept_tokens) AS kept
+    SELECT user_name, day, sum(total_tokens) AS tokens, sum(kept_tokens) AS kept, sum(cost_usd) AS cost,
+           sum(unpriced_requests) AS unpriced
     FROM session_day_facts GROUP BY user_name, day
+),
+spend AS (
+    SELECT *, CASE WHEN bool_or(unpriced > 0) OVER (PARTITION BY user_name) THEN tokens ELSE cost END AS spend,
+           CASE WHEN bool_or(unpriced > 0) OVER (PARTITION BY user_name) THEN ' tokens' ELSE ' USD' END AS unit
+    FROM user_day
 ),
 baseline AS (
     SELECT *,
-           median(tokens) OVER w AS base_tokens,
+           median(spend) OVER w AS base_spend,
            count(*) OVER w AS base_days
-    FROM user_day
+    FROM spend
     WINDOW w AS (PARTITION BY user_name ORDER BY day
                  RANGE BETWEEN to_days($baseline_days) PRECEDING AND to_days(1) PRECEDING)
 ),
 spikes AS (
     SELECT * FROM baseline
-    WHERE base_days >= $min_baseline_days AND tokens > $spike_factor * base_tokens
+    WHERE base_days >= $min_baseline_days AND spend > $spike_factor * base_spend
       AND kept::DOUBLE / tokens < $max_ratio
 ),
 session_day AS (
@@ -30,8 +36,8 @@ session_day AS (
 )
 SELECT sd.session_id, 'usage_spike', sd.user_name, sd.project, sd.source, sd.day, sd.started_at, sd.ended_at,
        sd.tokens, sd.cost,
-       'day total ' || round(sp.tokens / 1e6, 2) || ' M tokens = ' || round(sp.tokens / sp.base_tokens, 1)
-         || 'x this person''s median of ' || round(sp.base_tokens / 1e6, 2) || ' M over ' || sp.base_days
+       'day spend ' || round(sp.spend, 4) || sp.unit || ' = ' || round(sp.spend / sp.base_spend, 1)
+         || 'x this person''s median of ' || round(sp.base_spend, 4) || sp.unit || ' over ' || sp.base_days
          || ' active day(s); useful ratio that day ' || round(sp.kept::DOUBLE / sp.tokens, 2)
          || '; this session ' || round(sd.tokens / 1e6, 2) || ' M tokens, useful ratio '
          || round(sd.kept::DOUBLE / greatest(sd.tokens, 1), 2)

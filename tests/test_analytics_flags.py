@@ -1,0 +1,136 @@
+"""Flags with their evidence, on hand-built sessions (loop, discarded_work and idle_burn are also
+covered in test_analytics_outcomes.py), and on the generated org: recall and false positives."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+
+from analytics.config import AnalyticsSettings
+from analytics.refresh import refresh_derived
+from tests.helpers import ingest
+from tests.test_analytics_builder import Transcript, load, report
+
+K = (10, 90, 0, 900)
+PROMPT = "a secret prompt text that must never reach evidence"
+
+
+def test_loop_flag_names_the_repeated_call_and_its_span(ledger, tmp_path):
+    t = Transcript().prompt(PROMPT)
+    for _ in range(4):
+        t.reply(K, [("Bash", {"command": "cargo build"}, "error[E0425]: cannot find value", True)])
+    t.reply(K)
+    load(ledger, tmp_path, t)
+    flags = report(ledger, "flags")
+    (flag,) = flags
+    assert flag["flag"] == "loop" and flag["tokens"] == 4000
+    assert flag["evidence"] == "Bash failed 4 times with the same error: cargo build"
+    assert (flag["ended_at"] - flag["started_at"]).total_seconds() == 3 * 6  # 5 s gap + 1 s to the result
+    assert PROMPT not in json.dumps(report(ledger, "flags"), default=str)
+
+
+def test_zero_output_needs_large_spend_and_nothing_kept(ledger, tmp_path):
+    t = Transcript().prompt()
+    for i in range(3):
+        t.reply((0, 1000, 0, 0), [("Read", {"file_path": f"/work/app/{i}.py"}, "text")])  # $0.015 each
+    t.reply((0, 1000, 0, 0))
+    load(ledger, tmp_path, t)
+    assert report(ledger, "flags") == []  # $0.06 is far below the default $5
+    refresh_derived(ledger, cfg=AnalyticsSettings(zero_output_min_cost_usd=0.05))
+    (flag,) = report(ledger, "flags")
+    assert (flag["flag"], flag["tokens"], flag["cost_usd"]) == ("zero_output", 4000, 0.06)
+    assert flag["evidence"].startswith("4 requests over") and "no surviving edit and no commit" in flag["evidence"]
+
+
+def test_context_bloat_names_the_component_and_sizes(ledger, tmp_path):
+    t = Transcript().prompt()
+    t.reply(K, [("mcp__github__list_pull_requests", {"state": "open"}, "p" * 45_000)])
+    t.reply(K)
+    load(ledger, tmp_path, t)
+    (flag,) = report(ledger, "flags")
+    assert flag["flag"] == "context_bloat"
+    assert flag["evidence"] == "mcp:github injected 1 result(s) totalling 45 kB (largest 45 kB) into the context"
+    assert flag["tokens"] == 1000  # the request that consumed the result
+
+
+def test_usage_spike_compares_a_day_with_the_persons_own_baseline(ledger, tmp_path):
+    days = [Transcript(f"d{d}", start=f"2026-03-0{d}T09:00:00").prompt() for d in (2, 3, 4)]
+    for t in days:
+        t.reply(K)
+    spike = Transcript("d5", start="2026-03-05T09:00:00").prompt()
+    for _ in range(3):
+        spike.reply((30, 270, 0, 2700), [("Bash", {"command": "make"}, "E1", True)])
+    spike.reply(K)
+    load(ledger, tmp_path, *days, spike)
+    flags = {(f["session_id"], f["flag"]): f for f in report(ledger, "flags")}
+    assert set(flags) == {("d5", "usage_spike"), ("d5", "loop")}
+    evidence = flags[("d5", "usage_spike")]["evidence"]
+    # 10,000 vs 1,000 tokens of one model: $0.0165 against a median of $0.00165
+    assert evidence.startswith("day spend 0.0165 USD = 10.0x this person's median of 0.0017 USD over 3 active day(s)")
+    assert "useful ratio that day 0.1" in evidence
+
+
+def test_a_big_productive_day_is_not_a_spike(ledger, tmp_path):
+    days = [Transcript(f"d{d}", start=f"2026-03-0{d}T09:00:00").prompt() for d in (2, 3, 4)]
+    for t in days:
+        t.reply(K)
+    big = Transcript("d5", start="2026-03-05T09:00:00").prompt()
+    big.reply((100, 900, 0, 9000))
+    load(ledger, tmp_path, *days, big)
+    assert report(ledger, "flags") == []
+
+
+def test_flag_counts_reach_the_people_and_session_reports(ledger, tmp_path):
+    t = Transcript().prompt()
+    for _ in range(3):
+        t.reply(K, [("Bash", {"command": "make"}, "E", True)])
+    load(ledger, tmp_path, t)
+    assert report(ledger, "users")[0]["flagged_sessions"] == 1
+    assert report(ledger, "sessions")[0]["flags"] == "loop"
+
+
+# -- the generated org ----------------------------------------------------------------------------
+
+def _generated(tmp_path_factory):
+    generator = pytest.importorskip("sample_data.generator")
+    out = tmp_path_factory.mktemp("org")
+    generator.generate(out, users=8, days=30, seed=11)
+    return out
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    from store.db import connect_writer
+
+    out = _generated(tmp_path_factory)
+    con = connect_writer(out / "ledger.duckdb")
+    ingest(con, out, user=None, user_from_dir=True)
+    truth = json.loads((out / "ground_truth.json").read_text())
+    flagged = defaultdict(set)
+    for session_id, flag in con.execute("SELECT session_id, flag FROM flags").fetchall():
+        flagged[session_id].add(flag)
+    con.close()
+    return truth, flagged
+
+
+def test_every_planted_behaviour_is_found(generated):
+    truth, flagged = generated
+    missed = []
+    for b in truth["behaviours"]:
+        if b["kind"] == "normal":
+            continue
+        sessions = [b["session_id"]] if b["session_id"] else b["session_ids"]
+        if not any(b["kind"] in flagged.get(s, ()) for s in sessions):
+            missed.append((b["kind"], sessions[:1]))
+    planted = sum(1 for b in truth["behaviours"] if b["kind"] != "normal")
+    assert planted > 10 and missed == []
+
+
+def test_normal_sessions_are_rarely_flagged(generated):
+    truth, flagged = generated
+    normal = [s["session_id"] for s in truth["sessions"] if s["kind"] == "normal"]
+    false_positives = [s for s in normal if flagged.get(s)]
+    assert len(normal) > 100
+    assert len(false_positives) / len(normal) < 0.05
