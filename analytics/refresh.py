@@ -78,10 +78,10 @@ def _refresh(con, cfg, price_file, version, full) -> RefreshSummary:
     state = run_sql(con, "SELECT last_run_id, price_fingerprint, settings_fingerprint FROM derived_state WHERE id = 1")
     models = [row[0] for row in run_sql(con, "SELECT DISTINCT model FROM requests WHERE model IS NOT NULL")]
     rows = resolve(models, price_file, version)
-    price_fp = _replace_prices(con, rows)
+    price_fp, prices_changed = _replace_prices(con, rows)
     settings_fp = hashlib.sha256(cfg.model_dump_json().encode()).hexdigest()[:16]
     # Changed prices or thresholds change stored figures everywhere: derive everything again.
-    full = full or not state or state[0][1] != price_fp or state[0][2] != settings_fp
+    full = full or not state or prices_changed or state[0][2] != settings_fp
     last_run = run_sql(con, "SELECT coalesce(max(run_id), 0) FROM ingest_runs")[0][0]
     after = -1 if full else state[0][0]
     params = sql_params(cfg)
@@ -98,10 +98,10 @@ def _refresh(con, cfg, price_file, version, full) -> RefreshSummary:
     return RefreshSummary(full, sessions, len(priced), sorted(set(models) - priced), 0.0)
 
 
-def _replace_prices(con, rows: list[PriceRow]) -> str:
-    """Rewrite model_prices; the fingerprint covers models already priced before, so a newly seen
-    model does not force recomputing every old request, but a changed price does."""
-    old = queries.select(con, "SELECT * FROM model_prices ORDER BY ALL")
+def _replace_prices(con, rows: list[PriceRow]) -> tuple[str, bool]:
+    """Rewrite model_prices; returns its fingerprint and whether a model priced before changed
+    price (a newly seen model alone does not force recomputing every old request)."""
+    old = queries.select(con, "SELECT * FROM model_prices")
     new = pl.DataFrame([r.__dict__ for r in rows], schema=old.schema) if rows else old.clear()
     run_sql(con, "DELETE FROM model_prices")
     if new.height:
@@ -110,9 +110,21 @@ def _replace_prices(con, rows: list[PriceRow]) -> str:
             run_sql(con, "INSERT INTO model_prices BY NAME SELECT * FROM _new_prices")
         finally:
             con.unregister("_new_prices")
-    kept_models = set(old["model"].to_list())
-    comparable = new.filter(pl.col("model").is_in(list(kept_models))).sort(old.columns)
-    return hashlib.sha256(comparable.write_csv().encode()).hexdigest()[:16]
+    known = old["model"].unique().to_list()
+    changed = not _same(old, new.filter(pl.col("model").is_in(known)))
+    # A model that was unpriced and now has a price (an override added) reprices its old requests.
+    newly = sorted(set(new["model"].to_list()) - set(known))
+    if newly and run_sql(con, "SELECT count(*) FROM request_facts WHERE list_contains(?, model)", [newly])[0][0]:
+        changed = True
+    return _digest(new), changed
+
+
+def _same(a: pl.DataFrame, b: pl.DataFrame) -> bool:
+    return _digest(a) == _digest(b)
+
+
+def _digest(frame: pl.DataFrame) -> str:
+    return hashlib.sha256(frame.sort(frame.columns).write_csv().encode()).hexdigest()[:16]
 
 
 def _load_reverts(con) -> None:

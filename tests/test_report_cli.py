@@ -1,0 +1,98 @@
+"""`agentledger report`: every kind runs, columns match the registry, CSV bytes are the contract."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+
+import polars as pl
+import pytest
+
+from agentledger.cli import main
+from analytics.export import to_csv, to_json
+from analytics.filters import Filters
+from analytics.reports import REPORTS, run_report
+from ingest.org import load_org, OrgMember
+from store.db import reader
+from tests.test_analytics_builder import Transcript, load
+
+K = (10, 90, 0, 900)
+
+GOLDEN_USERS = (
+    "user,team,sessions,requests,input_tokens,output_tokens,cache_creation_tokens,cache_read_tokens,total_tokens,"
+    "cost_usd,kept_tokens,useful_output_ratio,flagged_sessions,waste_tokens,useful_cost_ratio,unpriced_requests\r\n"
+    "bob,(unassigned),1,4,40,360,0,3600,4000,0.0066,1000,0.25,1,3000,0.25,0\r\n"
+    "alice,platform,1,2,20,180,0,1800,2000,0.0033,2000,1.0,0,0,1.0,0\r\n"
+).encode()
+
+GOLDEN_FLAGS = (
+    "session_id,user,team,project,flag,started_at,ended_at,tokens,cost_usd,evidence\r\n"
+    "s2,bob,(unassigned),/work/app,loop,2026-03-02T09:00:10Z,2026-03-02T09:00:22Z,3000,0.00495,"
+    "'=cmd failed 3 times with the same error\r\n"
+).encode()
+
+
+@pytest.fixture
+def db(ledger, db_path, tmp_path):
+    a = Transcript("s1").prompt()
+    a.reply(K, [("Edit", {"file_path": "/work/app/a.py", "old_string": "a", "new_string": "b"}, "ok")])
+    a.reply(K)
+    load(ledger, tmp_path, a, user="alice")
+    b = Transcript("s2").prompt()
+    for _ in range(3):
+        b.reply(K, [("=cmd", {"x": 1}, "E", True)])
+    b.reply(K)
+    load(ledger, tmp_path, b, user="bob")
+    load_org(ledger, [OrgMember(user="alice", team="platform")])
+    ledger.close()
+    return db_path
+
+
+def test_users_csv_golden_bytes(db, capfdbinary):
+    assert main(["report", "users", "--db", str(db), "--format", "csv"]) == 0
+    out = capfdbinary.readouterr().out
+    assert out == GOLDEN_USERS
+    rows = list(csv.DictReader(io.StringIO(out.decode())))
+    assert {r["user"]: int(r["input_tokens"]) + int(r["output_tokens"]) + int(r["cache_creation_tokens"])
+            + int(r["cache_read_tokens"]) for r in rows} == {"alice": 2000, "bob": 4000}
+
+
+def test_flags_csv_neutralises_formula_cells_and_writes_utc(db, tmp_path):
+    out = tmp_path / "flags.csv"
+    assert main(["report", "flags", "--db", str(db), "--format", "csv", "--output", str(out)]) == 0
+    assert out.read_bytes() == GOLDEN_FLAGS
+
+
+def test_cli_and_dashboard_export_are_the_same_bytes(db, capfdbinary):
+    for kind in REPORTS:
+        assert main(["report", kind, "--db", str(db), "--format", "csv", "--team", "(unassigned)"]) == 0
+        cli = capfdbinary.readouterr().out
+        with reader(db) as con:
+            frame = run_report(con, kind, Filters(team="(unassigned)"))
+        assert cli == to_csv(frame), kind
+
+
+@pytest.mark.parametrize("kind", list(REPORTS))
+def test_every_report_has_exactly_its_documented_columns(db, kind):
+    with reader(db) as con:
+        frame = run_report(con, kind, Filters())
+    assert frame.columns == list(REPORTS[kind].columns)
+
+
+def test_filters_and_formats(db, capfdbinary):
+    assert main(["report", "users", "--db", str(db), "--format", "json", "--team", "platform"]) == 0
+    assert b'"user": "alice"' in capfdbinary.readouterr().out
+    assert main(["report", "daily", "--db", str(db), "--from", "2026-03-03"]) == 0
+    assert b"2026-03-02" not in capfdbinary.readouterr().out
+    assert main(["report", "users", "--db", str(db), "--from", "2026-03-03", "--to", "2026-03-01"]) == 2
+    assert b"is after" in capfdbinary.readouterr().err
+
+
+def test_csv_cells():
+    frame = pl.DataFrame({"t": [datetime(2026, 1, 2, 3, 4, 5)], "d": [date(2026, 1, 2)], "s": ['+1, "quoted"'],
+                          "n": [None], "f": [0.1], "at": ["@x"], "ok": ["plain"]},
+                         schema={"t": pl.Datetime("us"), "d": pl.Date, "s": pl.String, "n": pl.Int64, "f": pl.Float64,
+                                 "at": pl.String, "ok": pl.String})
+    assert to_csv(frame) == b't,d,s,n,f,at,ok\r\n2026-01-02T03:04:05Z,2026-01-02,"\'+1, ""quoted""",,0.1,\'@x,plain\r\n'
+    assert b'"t": "2026-01-02T03:04:05Z"' in to_json(frame)
