@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import altair as alt
 import polars as pl
 
@@ -14,8 +16,10 @@ def _axis_format(field: str) -> str:
     return "$,.2f" if field == "cost_usd" else "~s"
 
 
-def daily_by_outcome(daily: pl.DataFrame, measure: str = "cost_usd") -> alt.Chart:
-    """Stacked daily bars, one colour per outcome (kept at the bottom)."""
+def daily_by_outcome(daily: pl.DataFrame, measure: str = "cost_usd", period: tuple[date, date] | None = None) -> alt.Chart:
+    """Stacked daily bars, one colour per outcome (kept at the bottom), over the whole filter period."""
+    # Without a fixed domain a period with one active day draws one bar as wide as the chart.
+    domain = [period[0].isoformat(), (period[1] + timedelta(days=1)).isoformat()] if period else alt.Undefined
     title = "Spend (USD)" if measure == "cost_usd" else "Tokens"
     order = {o: i for i, o in enumerate(palette.OUTCOMES)}
     frame = daily.with_columns(pl.col("outcome").replace_strict(order, default=len(order)).alias("outcome_order"))
@@ -23,7 +27,7 @@ def daily_by_outcome(daily: pl.DataFrame, measure: str = "cost_usd") -> alt.Char
         alt.Chart(frame.to_pandas())
         .mark_bar()
         .encode(
-            x=alt.X("yearmonthdate(day):T", title="Day (UTC)"),
+            x=alt.X("yearmonthdate(day):T", title="Day (UTC)", scale=alt.Scale(domain=domain)),
             y=alt.Y(f"sum({measure}):Q", title=title, axis=alt.Axis(format="$~s" if measure == "cost_usd" else "~s")),
             color=palette.outcome_color(),
             order=alt.Order("outcome_order:Q", sort="ascending"),
@@ -51,8 +55,28 @@ def spend_bars(frame: pl.DataFrame, category: str, title: str, limit: int = 12) 
         .mark_bar(color=palette.ACCENT)
         .encode(
             x=alt.X("cost_usd:Q", title="Spend (USD)", axis=alt.Axis(format="$~s")),
-            y=alt.Y(f"{category}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
+            y=alt.Y(f"{category}:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260, labelOverlap=False)),
             tooltip=tooltip,
         )
-        .properties(height=max(120, 28 * top.height))
+        .properties(height=max(120, 30 * top.height))
+    )
+
+
+def outcome_split(row: dict) -> alt.Chart:
+    """One stacked bar: a session's tokens by outcome, from its report row's *_tokens columns."""
+    parts = pl.DataFrame(
+        {"outcome": list(palette.OUTCOMES), "tokens": [int(row.get(f"{o}_tokens") or 0) for o in palette.OUTCOMES],
+         "order": list(range(len(palette.OUTCOMES)))}
+    )
+    return (
+        alt.Chart(parts.to_pandas())
+        .mark_bar(height=22)
+        .encode(
+            x=alt.X("sum(tokens):Q", title="This session's tokens by outcome", axis=alt.Axis(format="~s"), stack="zero"),
+            color=alt.Color("outcome:N", title=None, scale=palette.outcome_scale(), sort=list(palette.OUTCOMES),
+                            legend=alt.Legend(orient="bottom", direction="horizontal")),
+            order=alt.Order("order:Q"),
+            tooltip=[alt.Tooltip("outcome:N", title="Outcome"), alt.Tooltip("tokens:Q", title="Tokens", format=",")],
+        )
+        .properties(height=60)
     )

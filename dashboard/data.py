@@ -36,6 +36,10 @@ READ_WAIT_SECONDS = 20.0
 STALE_AFTER = timedelta(hours=26)
 
 
+# A source whose newest request is older than this probably stopped reaching the ledger.
+QUIET_SOURCE_DAYS = 7
+
+
 class AnalyticsMissing(RuntimeError):
     """The analytics function a page needs is not in this build; the page says which."""
 
@@ -272,6 +276,12 @@ def _report_function(entry: Any) -> Callable[..., Any]:
         if callable(fn):
             return fn
     raise AnalyticsMissing(f"{wiring.REPORTS_TARGET}[...] (an entry without a query function)")
+
+
+def report_info(kind: str) -> tuple[str, dict[str, str]]:
+    """(description, {column: meaning}) as the registry documents them; empty when it does not."""
+    entry = _resolve(wiring.REPORTS_TARGET).get(kind)
+    return getattr(entry, "description", "") or "", dict(getattr(entry, "columns", {}) or {})
 
 
 def report_kinds() -> list[str]:

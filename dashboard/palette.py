@@ -15,9 +15,19 @@ OUTCOME_COLORS: dict[str, str] = {
     "idle": "#8C8C8C",
 }
 
-# Neutral series (spend by model, by source, per component) use one calm categorical scheme.
-CATEGORY_SCHEME = "tableau10"
+# Neutral series (spend by model, by source) use one calm accent.
 ACCENT = "#0072B2"
+
+# Component kinds stay clear of the outcome hues, so a red or green bar never reads as waste or value.
+KIND_COLORS: dict[str, str] = {
+    "builtin": "#0072B2",
+    "mcp": "#56B4E9",
+    "plugin": "#CC79A7",
+    "skill": "#7B5EA7",
+    "subagent": "#332288",
+    "prompt": "#A6761D",
+    "other": "#BBBBBB",
+}
 
 OUTCOME_LABELS: dict[str, str] = {
     "kept": "kept (useful)",
@@ -35,3 +45,26 @@ def outcome_scale() -> alt.Scale:
 def outcome_color(field: str = "outcome", title: str = "Outcome") -> alt.Color:
     """A typed colour encoding for an outcome column, with the fixed palette and order."""
     return alt.Color(f"{field}:N", title=title, scale=outcome_scale(), sort=list(OUTCOMES))
+
+
+def kind_color(field: str = "kind", title: str = "Kind", legend: bool = True) -> alt.Color:
+    """A typed colour encoding for component kinds, the same on every chart."""
+    kinds = list(KIND_COLORS)
+    return alt.Color(f"{field}:N", title=title, scale=alt.Scale(domain=kinds, range=[KIND_COLORS[k] for k in kinds]),
+                     legend=alt.Legend() if legend else None)
+
+
+# A flag that explains an outcome wears that outcome's colour; the others get their own hues.
+FLAG_OUTCOME: dict[str, str] = {"loop": "looping", "discarded_work": "discarded", "idle_burn": "idle"}
+FLAG_COLORS: dict[str, str] = {
+    **{flag: OUTCOME_COLORS[outcome] for flag, outcome in FLAG_OUTCOME.items()},
+    "zero_output": "#882255",
+    "usage_spike": "#CC79A7",
+    "context_bloat": "#56B4E9",
+}
+
+
+def flag_color(field: str = "flag", title: str = "Flag") -> alt.Color:
+    """A typed colour encoding for flag types (loop, discarded_work and idle_burn in their outcome colours)."""
+    flags = list(FLAG_COLORS)
+    return alt.Color(f"{field}:N", title=title, scale=alt.Scale(domain=flags, range=[FLAG_COLORS[f] for f in flags]))

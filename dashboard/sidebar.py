@@ -84,6 +84,11 @@ def previous_period(filters: Filters) -> Filters | None:
     )
 
 
+def period(filters: Filters) -> tuple[date, date] | None:
+    """(first day, last day) of the filter period, None when open-ended."""
+    return (filters.date_from, filters.date_to) if filters.date_from and filters.date_to else None
+
+
 def describe(filters: Filters) -> str:
     """One line saying what the page shows, e.g. '2026-01-01 – 2026-01-30 · team payments'."""
     parts = []

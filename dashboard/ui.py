@@ -57,14 +57,15 @@ def usd(value: float | None) -> str:
     return f"${value:,.0f}" if abs(value) >= 100 else f"${value:,.2f}"
 
 
-def tokens(value: float | int | None) -> str:
-    """Token counts in k/M/B with the unit spelled out."""
+def tokens(value: float | int | None, unit: bool = False) -> str:
+    """Token counts in k/M/B ('2.9M'); unit=True appends ' tokens' where no label says it."""
     if value is None:
         return "—"
+    suffix_unit = " tokens" if unit else ""
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= limit:
-            return f"{value / limit:,.1f}{suffix} tokens"
-    return f"{value:,.0f} tokens"
+            return f"{value / limit:,.1f}{suffix}{suffix_unit}"
+    return f"{value:,.0f}{suffix_unit}"
 
 
 def pct(value: float | None) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_dashboard_support import build_ledger, some_session
+from tests.test_dashboard_support import build_generated_ledger, some_session
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -37,7 +37,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 PAGES = {
-    "overview": "Overview",
+    "": "Overview",  # the default page lives at the root URL
     "teams": "Teams & people",
     "plugins": "Plugins & tools",
     "sessions": "Sessions",
@@ -82,7 +82,7 @@ def artifacts(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def running_app(tmp_path_factory):
     """`agentledger dashboard` on a demo ledger, on a free localhost port, headless."""
-    db = build_ledger(tmp_path_factory.mktemp("browser-db") / "demo.duckdb")
+    db = build_generated_ledger(tmp_path_factory.mktemp("browser-db") / "demo.duckdb")
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "agentledger.cli", "dashboard", "--db", str(db), "--port", str(port), "--no-browser"],
@@ -135,9 +135,9 @@ def _load(driver, url: str) -> str:
 @pytest.mark.parametrize("page", list(PAGES))
 def test_every_page_loads_in_a_real_browser(page, running_app, browser, artifacts):
     url, db = running_app
-    query = f"?session={some_session(db)}" if page == "session" else ""
+    query = f"?session={some_session(db, flagged=True)}" if page == "session" else ""
     text = _load(browser, f"{url}/{page}{query}")
-    browser.save_screenshot(str(artifacts / f"{page}.png"))
+    browser.save_screenshot(str(artifacts / f"{page or 'overview'}.png"))
     exceptions = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
     assert not exceptions, exceptions[0].text
     assert not [m for m in FAILURE_MARKERS if m in text], text[:2000]
@@ -149,8 +149,13 @@ def test_filters_travel_in_the_url(running_app, browser, artifacts):
     from tests.test_dashboard_support import some_team_and_user
 
     team, _ = some_team_and_user(db)
-    _load(browser, f"{url}/overview?team={team}")
-    text = _load(browser, browser.current_url.replace("/overview", "/flags"))
+    _load(browser, f"{url}/?team={team}")
+    # Navigate the way a person does, through the sidebar: the filter must come along.
+    browser.find_element(By.CSS_SELECTOR, '[data-testid="stSidebarNav"] a[href$="/flags"]').click()
+    WebDriverWait(browser, 30, poll_frequency=0.3).until(lambda d: "/flags" in d.current_url)
+    WebDriverWait(browser, 60, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException]).until(_settled)
+    time.sleep(1.5)
+    text = browser.find_element(By.TAG_NAME, "body").text
     browser.save_screenshot(str(artifacts / "flags-filtered.png"))
     assert f"team {team}" in text
-    assert "team=" in browser.current_url
+    assert f"team={team}" in browser.current_url

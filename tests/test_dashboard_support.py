@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.demo_data import DemoError, build_demo_db
+from dashboard.demo_data import DemoError, DemoOptions, build_demo_db
 from ingest.org import OrgMember, load_org
 from ingest.runner import IngestOptions, run_ingest
 from store.db import reader, writer
@@ -34,6 +34,16 @@ def build_ledger(path: Path) -> Path:
     return path
 
 
+def build_generated_ledger(path: Path, users: int = 12, days: int = 21) -> Path:
+    """A generated org (planted loops, reverts, idle burn) when the generator exists, else build_ledger."""
+    options = DemoOptions(generate=True, users=users, days=days, seed=11)
+    try:
+        build_demo_db(path, options, source_dir=path.parent / "org")
+    except DemoError:
+        return build_ledger(path)
+    return path
+
+
 def empty_ledger(path: Path) -> Path:
     """A migrated ledger with no requests: what a fresh install looks like."""
     with writer(path):
@@ -41,9 +51,15 @@ def empty_ledger(path: Path) -> Path:
     return path
 
 
-def some_session(path: Path) -> str:
-    """A session id with the most requests (its timeline has something to draw)."""
+def some_session(path: Path, flagged: bool = False) -> str:
+    """A session id with the most requests (its timeline has something to draw), flagged if asked and any is."""
     with reader(path) as con:
+        if flagged:
+            row = con.execute(
+                "SELECT session_id FROM flags GROUP BY 1 ORDER BY count(DISTINCT flag) DESC, 1 LIMIT 1"
+            ).fetchone()
+            if row:
+                return row[0]
         return con.execute(
             "SELECT session_id FROM requests GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
         ).fetchone()[0]

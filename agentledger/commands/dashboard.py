@@ -56,6 +56,10 @@ def streamlit_command(port: int, host: str = "localhost", open_browser: bool = T
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
         "--server.runOnSave", "false",
+        # Readers, not developers: no Deploy button; a calm blue accent, because the default red
+        # would read as "waste" next to the outcome palette.
+        "--client.toolbarMode", "viewer",
+        "--theme.primaryColor", "#0072B2",
     ]
 
 

@@ -32,7 +32,7 @@ if "started_at" in flags.columns:
         .encode(
             x=alt.X("yearmonthdate(started_at):T", title="Day (UTC)"),
             y=alt.Y("count():Q", title="Flags"),
-            color=alt.Color("flag:N", title="Flag", scale=alt.Scale(scheme=palette.CATEGORY_SCHEME)),
+            color=palette.flag_color(),
             tooltip=[alt.Tooltip("yearmonthdate(started_at):T", title="Day"), alt.Tooltip("flag:N", title="Flag"),
                      alt.Tooltip("count():Q", title="Flags"),
                      alt.Tooltip("sum(cost_usd):Q", title="Spend involved (USD)", format="$,.2f")],
@@ -46,14 +46,17 @@ st.caption("Select a row to open the session's timeline.")
 shown = flags.sort("cost_usd", descending=True, nulls_last=True) if "cost_usd" in flags.columns else flags
 picked = st.dataframe(
     shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="flags_table",
+    # The evidence sits next to the flag: it is what a manager reads first.
+    column_order=[c for c in ("flag", "evidence", "user", "team", "started_at", "ended_at", "tokens", "cost_usd",
+                              "project", "session_id") if c in shown.columns],
     column_config={
         "session_id": st.column_config.TextColumn("Session", width="small"),
-        "user": "Person", "flag": "Flag",
+        "user": "Person", "flag": "Flag", "team": "Team", "project": "Project",
         "started_at": st.column_config.DatetimeColumn("From (UTC)", format="YYYY-MM-DD HH:mm"),
         "ended_at": st.column_config.DatetimeColumn("To (UTC)", format="YYYY-MM-DD HH:mm"),
         "tokens": st.column_config.NumberColumn("Tokens", format="compact"),
         "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
-        "evidence": st.column_config.TextColumn("Evidence", width="large"),
+        "evidence": st.column_config.TextColumn("Evidence", width=520, help="Hover or widen to read; the session page shows it in full."),
     },
 )
 if picked.selection.rows:

@@ -1,6 +1,9 @@
 """Data health: can the numbers on the other pages be trusted today?"""
 
+from datetime import datetime, timezone
+
 import altair as alt
+import polars as pl
 import streamlit as st
 
 from dashboard import data, ui
@@ -23,8 +26,8 @@ elif stale.stale:
         icon=":material/warning:",
     )
 else:
-    minutes = stale.age.total_seconds() / 60
-    st.success(f"Fresh: the last successful ingest finished {minutes:,.0f} minutes ago "
+    minutes = round(stale.age.total_seconds() / 60)
+    st.success(f"Fresh: the last successful ingest finished {minutes:,} minute{'s' if minutes != 1 else ''} ago "
                f"({stale.last_ok_run_at:%Y-%m-%d %H:%M} UTC).", icon=":material/check_circle:")
 
 files = data.source_files_facts(db)
@@ -40,6 +43,15 @@ kpis[3].metric("Rejected lines", f"{int(rejects['lines'].sum()) if rejects.heigh
 
 st.subheader("Freshness per source")
 fresh = data.freshness_facts(db)
+now = datetime.now(timezone.utc).replace(tzinfo=None)
+fresh = fresh.with_columns(((pl.lit(now) - pl.col("newest_request")).dt.total_hours() / 24).round(1).alias("age_days"))
+quiet = fresh.filter(pl.col("age_days") > data.QUIET_SOURCE_DAYS)
+for source in quiet.iter_rows(named=True):
+    st.warning(
+        f"**{source['source']}**: the newest request is {source['age_days']:,.0f} days old. If people used this agent "
+        "since, their logs are not reaching the ledger (check the collection path and the --source option).",
+        icon=":material/schedule:",
+    )
 st.dataframe(
     fresh, hide_index=True,
     column_config={
@@ -47,6 +59,7 @@ st.dataframe(
         "requests": st.column_config.NumberColumn("Requests", format="localized"),
         "newest_request": st.column_config.DatetimeColumn("Newest request (UTC)", format="YYYY-MM-DD HH:mm"),
         "last_file_seen": st.column_config.DatetimeColumn("Last file read (UTC)", format="YYYY-MM-DD HH:mm"),
+        "age_days": st.column_config.NumberColumn("Newest request age (days)", format="%.1f"),
     },
 )
 
@@ -65,6 +78,10 @@ if runs.height:
             "seconds": st.column_config.NumberColumn("Duration (s)", format="%.1f"),
             "lines": st.column_config.NumberColumn("Lines", format="localized"),
             "requests_new": st.column_config.NumberColumn("New requests", format="localized"),
+            "requests_updated": "Updated requests", "files_seen": "Files seen", "files_new": "New files",
+            "files_changed": "Grown files", "files_unchanged": "Unchanged", "files_missing": "Deleted at source",
+            "files_failed": "Failed files", "rejects": "Rejected lines", "unknown_types": "Unknown record types",
+            "unknown_fields": "Unknown fields", "error": "Error", "command": "Command",
         },
     )
 else:
@@ -74,6 +91,8 @@ st.subheader("Files per source")
 st.dataframe(
     files, hide_index=True,
     column_config={
+        "source": "Source", "files": "Files", "people": "People",
+        "lines": st.column_config.NumberColumn("Lines", format="localized"),
         "files_missing": st.column_config.NumberColumn("Deleted at source", help="Facts are kept when a log file disappears."),
         "bytes_loaded": st.column_config.NumberColumn("Bytes loaded", format="localized"),
         "last_seen_at": st.column_config.DatetimeColumn("Last seen (UTC)", format="YYYY-MM-DD HH:mm"),

@@ -33,7 +33,7 @@ measure_label = st.segmented_control("Measure", list(charts.MEASURES), default="
                                      label_visibility="collapsed")
 daily = ui.query(wiring.DAILY_OUTCOMES, filters)
 if daily.height:
-    st.altair_chart(charts.daily_by_outcome(daily, charts.MEASURES[measure_label or "Spend (USD)"]), width="stretch")
+    st.altair_chart(charts.daily_by_outcome(daily, charts.MEASURES[measure_label or "Spend (USD)"], sidebar.period(filters)), width="stretch")
     st.caption("Kept: work that survived. Looping, discarded and idle: tokens spent on work that did not.")
 else:
     st.info("No daily figures for these filters.")

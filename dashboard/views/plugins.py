@@ -1,6 +1,7 @@
 """Plugins & tools: is each integration worth the tokens it pulls into the context?"""
 
 import altair as alt
+import polars as pl
 import streamlit as st
 
 from dashboard import palette, sidebar, ui
@@ -10,6 +11,12 @@ ui.header("Plugins & tools", filters, "tokens of a request belong to the compone
 
 plugins = ui.report("plugins", filters)
 ui.empty_state(plugins, "tool or plugin activity")
+if "level" in plugins.columns:
+    # Component rows partition all tokens; plugin rows roll components up. Never mix them in one chart.
+    level = st.segmented_control("Level", ["component", "plugin"], default="component", key="plugin_level",
+                                 format_func={"component": "Per component", "plugin": "Per plugin (roll-up)"}.get)
+    plugins = plugins.filter(pl.col("level") == (level or "component")).drop("level")
+    ui.empty_state(plugins, "plugins (no component came from a plugin)" if level == "plugin" else "components")
 
 kinds = sorted(k for k in plugins["kind"].unique().to_list() if k) if "kind" in plugins.columns else []
 chosen = st.pills("Kinds", kinds, selection_mode="multi", default=kinds, key="plugin_kinds")
@@ -26,8 +33,8 @@ with left:
         .mark_bar()
         .encode(
             x=alt.X("cost_usd:Q", title="Spend attributed (USD)", axis=alt.Axis(format="$~s")),
-            y=alt.Y("component:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260)),
-            color=alt.Color("kind:N", title="Kind", scale=alt.Scale(scheme=palette.CATEGORY_SCHEME)),
+            y=alt.Y("component:N", title=None, sort="-x", axis=alt.Axis(labelLimit=260, labelOverlap=False)),
+            color=palette.kind_color(),
             tooltip=[
                 alt.Tooltip("component:N", title="Component"), alt.Tooltip("kind:N", title="Kind"),
                 alt.Tooltip("cost_usd:Q", title="Spend (USD)", format="$,.2f"),
@@ -36,7 +43,7 @@ with left:
                 alt.Tooltip("useful_output_ratio:Q", title="Useful-output ratio", format=".0%"),
             ],
         )
-        .properties(height=max(160, 22 * worth.height))
+        .properties(height=max(160, 26 * worth.height))
     )
     st.altair_chart(bars, width="stretch")
 with right:
@@ -48,7 +55,7 @@ with right:
             x=alt.X("cost_usd:Q", title="Spend attributed (USD)", scale=alt.Scale(type="symlog"), axis=alt.Axis(format="$~s")),
             y=alt.Y("useful_output_ratio:Q", title="Useful-output ratio", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             size=alt.Size("calls:Q", title="Calls", legend=None),
-            color=alt.Color("kind:N", title="Kind", scale=alt.Scale(scheme=palette.CATEGORY_SCHEME), legend=None),
+            color=palette.kind_color(legend=False),
             tooltip=[
                 alt.Tooltip("component:N", title="Component"),
                 alt.Tooltip("cost_usd:Q", title="Spend (USD)", format="$,.2f"),
@@ -57,7 +64,7 @@ with right:
                 alt.Tooltip("result_bytes:Q", title="Result bytes injected", format="~s"),
             ],
         )
-        .properties(height=max(160, 22 * worth.height))
+        .properties(height=max(160, 26 * worth.height))
     )
     st.altair_chart(scatter, width="stretch")
     st.caption("Bottom right: expensive and rarely useful. Bubble size: number of calls.")
@@ -66,7 +73,9 @@ st.subheader("All components")
 st.dataframe(
     plugins.sort("cost_usd", descending=True, nulls_last=True), hide_index=True,
     column_config={
-        "component": "Component", "kind": "Kind",
+        "component": "Component", "kind": "Kind", "plugin": "Plugin",
+        "errors": st.column_config.NumberColumn("Errors", format="localized"),
+        "kept_tokens": st.column_config.NumberColumn("Kept tokens", format="compact"),
         "calls": st.column_config.NumberColumn("Calls", format="localized"),
         "requests": st.column_config.NumberColumn("Requests attributed", format="localized"),
         "total_tokens": st.column_config.NumberColumn("Tokens", format="compact"),

@@ -1,5 +1,6 @@
 """Reports: each CLI report as a table, with the very CSV `agentledger report KIND --format csv` writes."""
 
+import polars as pl
 import streamlit as st
 
 from dashboard import data, sidebar, ui
@@ -17,8 +18,9 @@ kind = st.segmented_control("Report", kinds, default=kinds[0] if kinds else None
 if not kind:
     st.stop()
 rows = ui.report(kind, filters)
-st.caption(f"{rows.height:,} rows. The CLI equivalent:")
-st.code(sidebar.cli_command(kind, filters), language="bash")
+description, documented = data.report_info(kind)
+st.caption(f"**{kind}**: {description}. {rows.height:,} rows. The CLI equivalent:")
+st.code(sidebar.cli_command(kind, filters), language="text")
 try:
     csv_bytes = data.report_csv(kind, filters)
 except data.AnalyticsMissing:
@@ -28,4 +30,10 @@ if csv_bytes is not None:
     stamp = f"{filters.date_from or 'start'}_{filters.date_to or 'end'}"
     st.download_button(f"Download {kind}.csv", csv_bytes, file_name=f"agentledger-{kind}-{stamp}.csv",
                        mime="text/csv", icon=":material/download:", key=f"download_{kind}")
-st.dataframe(rows, hide_index=True)
+# Column names stay the CLI's (they are the CSV contract); their documentation shows on hover.
+config = {
+    name: (st.column_config.DateColumn(name, help=documented.get(name), format="YYYY-MM-DD")
+           if rows.schema[name] == pl.Date else st.column_config.Column(name, help=documented.get(name)))
+    for name in rows.columns
+}
+st.dataframe(rows, hide_index=True, column_config=config, height=560)

@@ -5,10 +5,8 @@ import polars as pl
 import streamlit as st
 
 from analytics.filters import Filters
-from dashboard import data, palette, sidebar, ui, wiring
+from dashboard import charts, palette, sidebar, ui, wiring
 
-# A flag's stretch is drawn in the colour of the outcome it explains.
-FLAG_OUTCOME = {"loop": "looping", "discarded_work": "discarded", "idle_burn": "idle", "zero_output": "discarded"}
 
 session_id = st.query_params.get("session")
 filters = sidebar.current()
@@ -27,13 +25,12 @@ row = listed.filter(pl.col("session_id") == session_id) if listed is not None an
 if row is not None and row.height:
     r = row.row(0, named=True)
     st.markdown(" · ".join(f"**{label}** {r[key]}" for key, label in (("user", "person"), ("team", "team"), ("project", "project"), ("source", "source")) if r.get(key)))
-    cols = st.columns(5)
+    cols = st.columns(4)
     cols[0].metric("Spend (USD)", ui.usd(r.get("cost_usd")), border=True)
     cols[1].metric("Tokens", ui.tokens(r.get("total_tokens")), border=True)
     cols[2].metric("Requests", f"{r.get('requests') or 0:,}", border=True)
     cols[3].metric("Useful-output ratio", ui.pct(r.get("useful_output_ratio")), border=True)
-    cols[4].metric("Wasted tokens", ui.tokens(sum(r.get(k) or 0 for k in ("looping_tokens", "discarded_tokens", "idle_tokens"))),
-                   border=True, help="Looping + discarded + idle tokens, as classified by the analytics layer.")
+    st.altair_chart(charts.outcome_split(r), width="stretch")
 
 timeline = ui.query(wiring.SESSION_TIMELINE, Filters(), session_id=session_id)
 ui.empty_state(timeline, "requests in this session")
@@ -44,10 +41,9 @@ token_col = "total_tokens" if "total_tokens" in timeline.columns else "tokens"
 base = alt.Chart(timeline.to_pandas())
 layers = []
 if flags is not None and flags.height and {"started_at", "ended_at", "flag"} <= set(flags.columns):
-    bands = flags.with_columns(pl.col("flag").replace_strict(FLAG_OUTCOME, default="looping").alias("outcome"))
     layers.append(
-        alt.Chart(bands.to_pandas()).mark_rect(opacity=0.18).encode(
-            x="started_at:T", x2="ended_at:T", color=palette.outcome_color(),
+        alt.Chart(flags.to_pandas()).mark_rect(opacity=0.2).encode(
+            x="started_at:T", x2="ended_at:T", color=palette.flag_color(),
             tooltip=[alt.Tooltip("flag:N", title="Flag"), alt.Tooltip("started_at:T", title="From", format="%H:%M:%S"),
                      alt.Tooltip("ended_at:T", title="To", format="%H:%M:%S")],
         )
@@ -63,14 +59,16 @@ layers.append(base.mark_circle(size=60, opacity=0.9).encode(
     x=alt.X("ts:T", title="Time (UTC)"), y=alt.Y(f"{token_col}:Q", title="Tokens per request", axis=alt.Axis(format="~s")),
     color=color, tooltip=tooltip,
 ))
-st.altair_chart(alt.layer(*layers).properties(height=300), width="stretch")
+# Bands are coloured by flag and dots by outcome: two scales, or the legends merge into one.
+st.altair_chart(alt.layer(*layers).resolve_scale(color="independent").properties(height=300), width="stretch")
 if "tool_calls" in timeline.columns:
     calls = base.mark_bar(color=palette.ACCENT).encode(
-        x=alt.X("ts:T", title="Time (UTC)"), y=alt.Y("tool_calls:Q", title="Tool calls per request"),
+        x=alt.X("ts:T", title="Time (UTC)"), y=alt.Y("tool_calls:Q", title="Tool calls", axis=alt.Axis(tickMinStep=1)),
         tooltip=tooltip + [alt.Tooltip("tool_calls:Q", title="Tool calls")],
     ).properties(height=140)
     st.altair_chart(calls, width="stretch")
-st.caption("Shaded bands: the stretches a flag points at, in the colour of the outcome they count as.")
+st.caption("Dots: one per API request, coloured by outcome. Shaded bands: the stretch each flag points at "
+           "(loop, discarded work and idle burn in their outcome's colour).")
 
 st.subheader("Flags and evidence")
 if flags is None:
@@ -79,14 +77,12 @@ if flags is None:
 if flags is None or flags.height == 0:
     st.success("No flags on this session.", icon=":material/check:")
 else:
-    st.dataframe(flags, hide_index=True, column_config={
-        "flag": "Flag",
-        "started_at": st.column_config.DatetimeColumn("From (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "ended_at": st.column_config.DatetimeColumn("To (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-        "tokens": st.column_config.NumberColumn("Tokens", format="compact"),
-        "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
-        "evidence": st.column_config.TextColumn("Evidence", width="large"),
-    })
+    # Cards, not a grid: the evidence sentence is the point and must be readable in full.
+    for flag in flags.head(50).iter_rows(named=True):
+        with st.container(border=True):
+            span = f"{flag['started_at']:%Y-%m-%d %H:%M} – {flag['ended_at']:%H:%M} UTC" if flag.get("started_at") and flag.get("ended_at") else ""
+            st.markdown(f"**{flag['flag']}** · {span} · {ui.tokens(flag.get('tokens'), unit=True)} · {ui.usd(flag.get('cost_usd'))}")
+            st.caption(flag.get("evidence") or "")
 
 with st.expander("Requests (raw timeline rows)"):
     st.dataframe(timeline, hide_index=True)

@@ -36,7 +36,11 @@ st.caption(f"{sessions.height:,} sessions" + (f"; the first {LIMIT:,} shown — 
            + ". Select a row to open the session.")
 shown = sessions.head(LIMIT)
 picked = st.dataframe(
-    shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="sessions_table",
+    shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="sessions_table", height=560,
+    # What went to waste first; volume and plumbing (project, source) to the right.
+    column_order=[c for c in ("session_id", "user", "team", "useful_output_ratio", "flags", "looping_tokens",
+                              "discarded_tokens", "idle_tokens", "kept_tokens", "cost_usd", "total_tokens", "requests",
+                              "started_at", "ended_at", "project", "source") if c in shown.columns],
     column_config={
         "session_id": st.column_config.TextColumn("Session", width="small"),
         "user": "Person", "team": "Team", "project": "Project", "source": "Source",

@@ -10,6 +10,7 @@ ui.header("Teams & people", filters, "sorted by waste or useful ratio, never by 
 
 # Managers look for where work is lost, not for who burns the most: no "top spenders" order here.
 SORTS = {
+    "Most waste first": ("waste_tokens", True),
     "Lowest useful-output ratio first": ("useful_output_ratio", False),
     "Most flagged sessions first": ("flagged_sessions", True),
     "Highest useful-output ratio first": ("useful_output_ratio", True),
@@ -33,7 +34,10 @@ def sparklines(daily: pl.DataFrame | None, key: str) -> pl.DataFrame | None:
 COLUMNS = {
     "team": st.column_config.TextColumn("Team"),
     "user": st.column_config.TextColumn("Person"),
-    "people": st.column_config.NumberColumn("People"),
+    "users": st.column_config.NumberColumn("People"),
+    "waste_tokens": st.column_config.NumberColumn("Waste tokens", format="compact",
+                                                  help="Looping + discarded + idle tokens."),
+    "unpriced_requests": st.column_config.NumberColumn("Unpriced requests", help="Requests whose model has no price."),
     "sessions": st.column_config.NumberColumn("Sessions", format="localized"),
     "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
     "total_tokens": st.column_config.NumberColumn("Tokens", format="compact"),
@@ -44,7 +48,7 @@ COLUMNS = {
     "flagged_sessions": st.column_config.NumberColumn("Flagged sessions", help="Sessions with a waste flag; evidence on Flags."),
     "trend": st.column_config.LineChartColumn("Daily spend (USD)", y_min=0),
 }
-SHOWN = ["team", "user", "people", "sessions", "useful_output_ratio", "flagged_sessions", "cost_usd", "kept_tokens",
+SHOWN = ["team", "user", "users", "sessions", "useful_output_ratio", "waste_tokens", "flagged_sessions", "cost_usd",
          "total_tokens", "trend"]
 
 
@@ -84,6 +88,6 @@ if names:
 st.dataframe(
     people, hide_index=True, column_order=(["name"] if names else []) + table_columns(people), column_config=COLUMNS,
     on_select=sidebar.open_person_on_select("people_table", people["user"].to_list()),
-    selection_mode="single-row", key="people_table",
+    selection_mode="single-row", key="people_table", height=min(600, 38 + 35 * people.height),
 )
 st.caption("Select a person to open their sessions (the Person filter is set, so the URL can be shared).")

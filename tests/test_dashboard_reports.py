@@ -1,0 +1,70 @@
+"""The Reports page's download is byte-for-byte the CLI's CSV, and the commands behind the dashboard work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agentledger.cli import main
+from agentledger.commands.dashboard import app_path, streamlit_command
+from analytics.filters import Filters
+from dashboard import data, sidebar
+from store.db import DB_ENV_VAR, reader
+from tests.test_dashboard_support import dashboard_db, some_team_and_user  # noqa: F401
+
+
+def _cli_csv(db: Path, kind: str, filters: Filters, out: Path) -> bytes:
+    args = ["report", kind, "--db", str(db), "--format", "csv", "--output", str(out)]
+    for flag, value in (("--from", filters.date_from), ("--to", filters.date_to), ("--team", filters.team),
+                        ("--user", filters.user)):
+        if value:
+            args += [flag, str(value)]
+    assert main(args) == 0
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("sliced", [False, True], ids=["everything", "one team, one month"])
+def test_every_report_download_is_the_cli_csv(sliced, dashboard_db, tmp_path, monkeypatch):
+    monkeypatch.setenv(DB_ENV_VAR, str(dashboard_db))
+    filters = Filters()
+    if sliced:
+        team, _ = some_team_and_user(dashboard_db)
+        with reader(dashboard_db) as con:
+            last = con.execute("SELECT max(ts)::DATE FROM requests").fetchone()[0]
+        filters = Filters(date_from=last.replace(day=1), date_to=last, team=team)
+    kinds = data.report_kinds()
+    assert {"daily", "users", "teams", "plugins", "sessions", "flags"} <= set(kinds)
+    for kind in kinds:
+        ours = data.report_csv(kind, filters)
+        theirs = _cli_csv(dashboard_db, kind, filters, tmp_path / f"{kind}.csv")
+        assert ours == theirs, kind
+
+
+def test_the_page_shows_the_matching_cli_command():
+    filters = Filters(team="Web Platform", user="alice")
+    assert sidebar.cli_command("users", filters) == "agentledger report users --team 'Web Platform' --user alice --format csv"
+
+
+def test_dashboard_command_runs_the_packaged_app(capsys):
+    assert app_path().is_file()
+    command = streamlit_command(8765, open_browser=False)
+    assert command[command.index("run") + 1] == str(app_path())
+    assert command[command.index("--server.port") + 1] == "8765"
+    assert command[command.index("--server.headless") + 1] == "true"
+    with pytest.raises(SystemExit):
+        main(["dashboard", "--help"])
+    assert "examples:" in capsys.readouterr().out
+
+
+def test_demo_builds_its_ledger_without_serving(tmp_path, capsys):
+    db = tmp_path / "demo.duckdb"
+    assert main(["demo", "--db", str(db), "--no-serve"]) == 0
+    assert "demo ledger" in capsys.readouterr().out
+    with reader(db) as con:
+        people = con.execute("SELECT count(DISTINCT user_name) FROM requests").fetchone()[0]
+        org = con.execute("SELECT count(*) FROM org_users").fetchone()[0]
+    assert people >= 2 and org >= 2
+    # Running it again is cheap and changes nothing.
+    assert main(["demo", "--db", str(db), "--no-serve"]) == 0
+    assert "0 new requests" in capsys.readouterr().out
