@@ -70,13 +70,13 @@ def outcome_split(row: dict) -> alt.Chart:
     )
     return (
         alt.Chart(parts.to_pandas())
-        .mark_bar(height=22)
+        .mark_bar(size=22)
         .encode(
             x=alt.X("sum(tokens):Q", title="This session's tokens by outcome", axis=alt.Axis(format="~s"), stack="zero"),
-            color=alt.Color("outcome:N", title=None, scale=palette.outcome_scale(), sort=list(palette.OUTCOMES),
-                            legend=alt.Legend(orient="bottom", direction="horizontal")),
+            color=alt.Color("outcome:N", title="Outcome", scale=palette.outcome_scale(), sort=list(palette.OUTCOMES),
+                            legend=None),
             order=alt.Order("order:Q"),
             tooltip=[alt.Tooltip("outcome:N", title="Outcome"), alt.Tooltip("tokens:Q", title="Tokens", format=",")],
         )
-        .properties(height=60)
+        .properties(height=40)
     )

@@ -31,19 +31,27 @@ if row is not None and row.height:
     cols[2].metric("Requests", f"{r.get('requests') or 0:,}", border=True)
     cols[3].metric("Useful-output ratio", ui.pct(r.get("useful_output_ratio")), border=True)
     st.altair_chart(charts.outcome_split(r), width="stretch")
+    st.caption(" · ".join(f"{palette.OUTCOME_LABELS[o]}: {ui.tokens(r.get(f'{o}_tokens'), unit=True)}" for o in palette.OUTCOMES))
 
 timeline = ui.query(wiring.SESSION_TIMELINE, Filters(), session_id=session_id)
 ui.empty_state(timeline, "requests in this session")
 flags = ui.try_query(wiring.SESSION_FLAGS, Filters(), session_id=session_id)
 
 st.subheader("Timeline")
+# Both charts share one time domain and axis format, so a bar of tool calls sits under its request.
+TIME_AXIS = alt.Axis(format="%H:%M", labelOverlap=True)
+time_scale = alt.Scale(domain=[timeline["ts"].min().isoformat(), timeline["ts"].max().isoformat()])
 token_col = "total_tokens" if "total_tokens" in timeline.columns else "tokens"
 base = alt.Chart(timeline.to_pandas())
 layers = []
 if flags is not None and flags.height and {"started_at", "ended_at", "flag"} <= set(flags.columns):
+    # Only the flags that mark a stretch of waste get a band, in that outcome's colour; session-wide
+    # flags (zero_output, usage_spike) would paint the whole chart and hide the stretches.
+    bands = flags.filter(pl.col("flag").is_in(list(palette.FLAG_OUTCOME))).with_columns(
+        pl.col("flag").replace_strict(palette.FLAG_OUTCOME, default=None).alias("outcome"))
     layers.append(
-        alt.Chart(flags.to_pandas()).mark_rect(opacity=0.2).encode(
-            x="started_at:T", x2="ended_at:T", color=palette.flag_color(),
+        alt.Chart(bands.to_pandas()).mark_rect(opacity=0.22).encode(
+            x="started_at:T", x2="ended_at:T", color=palette.outcome_color(),
             tooltip=[alt.Tooltip("flag:N", title="Flag"), alt.Tooltip("started_at:T", title="From", format="%H:%M:%S"),
                      alt.Tooltip("ended_at:T", title="To", format="%H:%M:%S")],
         )
@@ -56,19 +64,19 @@ for extra, title, fmt in (("cost_usd", "Spend (USD)", "$,.4f"), ("model", "Model
         tooltip.append(alt.Tooltip(f"{extra}:{'Q' if fmt else 'N'}", title=title, **({"format": fmt} if fmt else {})))
 color = palette.outcome_color() if "outcome" in timeline.columns else alt.value(palette.ACCENT)
 layers.append(base.mark_circle(size=60, opacity=0.9).encode(
-    x=alt.X("ts:T", title="Time (UTC)"), y=alt.Y(f"{token_col}:Q", title="Tokens per request", axis=alt.Axis(format="~s")),
+    x=alt.X("ts:T", title="Time (UTC)", axis=TIME_AXIS, scale=time_scale), y=alt.Y(f"{token_col}:Q", title="Tokens per request", axis=alt.Axis(format="~s")),
     color=color, tooltip=tooltip,
 ))
-# Bands are coloured by flag and dots by outcome: two scales, or the legends merge into one.
-st.altair_chart(alt.layer(*layers).resolve_scale(color="independent").properties(height=300), width="stretch")
+chart = alt.layer(*layers).properties(height=300).configure_legend(orient="bottom", direction="horizontal", symbolOpacity=1)
+st.altair_chart(chart, width="stretch")
 if "tool_calls" in timeline.columns:
     calls = base.mark_bar(color=palette.ACCENT).encode(
-        x=alt.X("ts:T", title="Time (UTC)"), y=alt.Y("tool_calls:Q", title="Tool calls", axis=alt.Axis(tickMinStep=1)),
+        x=alt.X("ts:T", title="Time (UTC)", axis=TIME_AXIS, scale=time_scale), y=alt.Y("tool_calls:Q", title="Tool calls", axis=alt.Axis(tickMinStep=1)),
         tooltip=tooltip + [alt.Tooltip("tool_calls:Q", title="Tool calls")],
     ).properties(height=140)
     st.altair_chart(calls, width="stretch")
-st.caption("Dots: one per API request, coloured by outcome. Shaded bands: the stretch each flag points at "
-           "(loop, discarded work and idle burn in their outcome's colour).")
+st.caption("Dots: one per API request, coloured by outcome. Shaded bands: the looping, discarded and idle "
+           "stretches the flags point at, in the same colours.")
 
 st.subheader("Flags and evidence")
 if flags is None:
