@@ -26,6 +26,7 @@ class FileJob:
     state: FileState | None
     wanted_source: str
     store_prompts: bool
+    user_problem: str | None = None    # why no user could be assigned (reported only for real logs)
 
 
 @dataclass
@@ -45,6 +46,8 @@ def read_file(job: FileJob, drift_samples: dict[tuple, int] | None = None) -> Fi
             source = detect(job.path, head, job.wanted_source)
             if source is None:
                 return _unrecognised(job)
+            if job.user_problem and not source.users_from_records:
+                return FileResult("failed", job.user_problem)
             start, start_line = (0, 0) if source.whole_file else resume_offset(job.state, job.size, head)
             handle.seek(start)
             data = handle.read()

@@ -228,12 +228,12 @@ class IngestRun:
             self.summary.files_seen += 1
             return None
         try:
-            user = user_for(candidate, self.options)
+            user, user_problem = user_for(candidate, self.options), None
         except ValueError as error:
-            self._file_failed(pending, key, str(error))
-            return None
+            # Decided after sniffing: a stranger at the root (org.csv, a README) is just unrecognised.
+            user, user_problem = None, str(error)
         return FileJob(candidate.path, user, stat.st_size, stat.st_mtime_ns, state,
-                       self.options.source, self.options.store_prompts)
+                       self.options.source, self.options.store_prompts, user_problem)
 
     def _absorb(self, job: FileJob, result: FileResult, pending: _Pending) -> None:
         if result.status in ("failed", "unrecognised"):

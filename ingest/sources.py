@@ -26,6 +26,7 @@ class Source:
     file_context: Callable[[Path, FileContext], FileContext]
     parse: Parse                                   # complete lines -> records
     whole_file: bool = False                       # rewritten in place: always re-read whole
+    users_from_records: bool = False               # records name their user: no --user needed
 
 
 SOURCES: dict[str, Source] = {
@@ -52,6 +53,7 @@ SOURCES: dict[str, Source] = {
         sniff=otel.sniff,
         file_context=otel.file_context,
         parse=otel.parse,
+        users_from_records=True,
     ),
     admin_api.NAME: Source(
         name=admin_api.NAME,
@@ -61,6 +63,7 @@ SOURCES: dict[str, Source] = {
         file_context=admin_api.file_context,
         parse=admin_api.parse,
         whole_file=True,
+        users_from_records=True,
     ),
     gemini.NAME: Source(
         name=gemini.NAME,

@@ -137,3 +137,20 @@ def test_opt_in_stores_prompt_text_otherwise_only_length_and_hash(tmp_path, ledg
     write_jsonl(tmp_path / "s2.jsonl", [prompt("2026-03-01T11:00:00.000Z", "second", session="s2")])
     ingest(ledger, tmp_path / "s2.jsonl", store_prompts=True)
     assert ledger.execute("SELECT prompt_text FROM session_events WHERE session_id = 's2'").fetchone() == ("second",)
+
+
+def test_collector_root_files_that_are_not_logs_are_not_failures_of_user_from_dir(tmp_path, ledger):
+    write_jsonl(tmp_path / "bob" / "projects" / "p" / "s1.jsonl", _session(1))
+    (tmp_path / "ground_truth.json").write_text('{"sessions": []}')
+    first = ingest(ledger, tmp_path, user=None, user_from_dir=True)
+    second = ingest(ledger, tmp_path, user=None, user_from_dir=True)
+    assert (first.files_new, first.files_failed) == (1, 1)   # the stranger is reported once...
+    assert (second.files_unchanged, second.files_failed) == (2, 0)  # ...then costs a stat
+
+
+def test_a_log_directly_at_the_root_with_user_from_dir_is_reported(tmp_path, ledger):
+    write_jsonl(tmp_path / "s1.jsonl", _session(1))
+    summary = ingest(ledger, tmp_path, user=None, user_from_dir=True)
+    assert summary.files_failed == 1 and totals(ledger) == (0, 0, 0, 0)
+    reason = ledger.execute("SELECT reason FROM rejects").fetchone()[0]
+    assert reason.startswith("--user-from-dir:") and "ROOT/<user>/" in reason

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from ingest.batch import RecordBatch, Row
+from ingest.batch import RecordBatch, Row, request_total
 from ingest.claude.schema import (
     KNOWN_FIELDS,
     KNOWN_RECORD_TYPES,
@@ -25,7 +25,7 @@ from ingest.claude.schema import (
 from ingest.components import claude_component
 from ingest.context import FileContext
 from ingest.edits import summarize_edit
-from ingest.hashing import normalized_input_hash, short_hash
+from ingest.hashing import normalized_input_hash, output_fingerprint, short_hash, utf8_length
 from ingest.timestamps import parse_utc
 
 SOURCE = "claude"
@@ -155,6 +155,8 @@ class _FileParser:
             key = f"{message.id}:{line.requestId}" if line.requestId else message.id
         else:
             key = f"uuid:{line.uuid}"
+        if self._absorbed_by_earlier_copy(key, usage, is_sidechain, message.stop_reason):
+            return key
         cache = usage.cache_creation
         server = usage.server_tool_use
         details = usage.output_tokens_details
@@ -198,6 +200,20 @@ class _FileParser:
             }
         )
         return key
+
+    def _absorbed_by_earlier_copy(self, key: str, usage, is_sidechain: bool, stop_reason: str | None) -> bool:
+        # Most lines of a split response lose to a copy already in the batch: settle that before
+        # building a 40-field row (same rule as RequestMerger, for the common same-key case).
+        existing = self.batch.requests.by_key.get(key)
+        if existing is None or existing["is_sidechain"] != is_sidechain or usage.speed is not None:
+            return False
+        total = (usage.input_tokens or 0) + (usage.output_tokens or 0) + (usage.cache_creation_input_tokens or 0) \
+            + (usage.cache_read_input_tokens or 0)
+        if total > request_total(existing):
+            return False
+        if stop_reason is not None:
+            existing["output_estimated"] = False
+        return True
 
     def tool_call(self, line: Line, block: Block, ts, agent_id, is_sidechain, request_key) -> None:
         tool_input = block.input or {}
@@ -279,8 +295,8 @@ class _FileParser:
                 "ts": ts,
                 "is_error": is_error,
                 "interrupted": interrupted,
-                "result_bytes": len(text.encode("utf-8", "surrogatepass")),
-                "result_hash": short_hash(text),
+                "result_bytes": utf8_length(text),
+                "result_hash": output_fingerprint(text),
                 "spawned_agent_id": spawned_agent,
             }
         )
