@@ -67,6 +67,15 @@ def db_state(path: str | None = None) -> DbState:
     path = path or db_path()
     if not Path(path).exists():
         return DbState("missing", path)
+    state = _db_state(path)
+    if state.status == "unreadable":
+        _db_state.clear()  # a busy file is retried on the next rerun, not remembered for the TTL
+    return state
+
+
+@st.cache_data(ttl=timedelta(seconds=10), show_spinner=False)
+def _db_state(path: str) -> DbState:
+    # Every rerun of every page asks; opening the file each time would cost more than the page.
     try:
         with reader(path, wait_seconds=READ_WAIT_SECONDS) as con:
             tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
@@ -128,11 +137,6 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) 
     return con.sql(sql, params=params or None).pl()
 
 
-def _facts(db: str, sql: str, params: list | None = None) -> pl.DataFrame:
-    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
-        return _rows(con, sql, params)
-
-
 @dataclass(frozen=True)
 class FilterChoices:
     """Distinct values offered by the global filter widgets, and the data's date span."""
@@ -144,6 +148,7 @@ class FilterChoices:
     models: list[str]
     first_day: date | None
     last_day: date | None
+    names: dict[str, str]  # user name -> display name, for labels only
 
 
 UNASSIGNED_TEAM = "(unassigned)"
@@ -166,9 +171,10 @@ def _filter_choices(db: str) -> FilterChoices:
             " LEFT JOIN org_users o ON o.user_name = r.user_name WHERE o.team IS NULL)"
         ).fetchone()[0]
         first, last = con.execute("SELECT min(ts)::DATE, max(ts)::DATE FROM requests").fetchone()
+        names = dict(con.execute("SELECT user_name, display_name FROM org_users WHERE display_name IS NOT NULL").fetchall())
     if unassigned and UNASSIGNED_TEAM not in teams:
         teams.append(UNASSIGNED_TEAM)
-    return FilterChoices(teams, users, projects, sources, models, first, last)
+    return FilterChoices(teams, users, projects, sources, models, first, last, names)
 
 
 def filter_choices() -> FilterChoices:
@@ -177,72 +183,49 @@ def filter_choices() -> FilterChoices:
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
-def _display_names(db: str) -> dict[str, str]:
+def _session_span(db: str, session_id: str) -> tuple[str | None, date | None, date | None]:
     with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
-        rows = con.execute("SELECT user_name, display_name FROM org_users WHERE display_name IS NOT NULL").fetchall()
-    return dict(rows)
+        row = con.execute(
+            "SELECT any_value(user_name), min(ts)::DATE, max(ts)::DATE FROM requests WHERE session_id = ?", [session_id]
+        ).fetchone()
+    return row if row else (None, None, None)
 
 
-def display_names() -> dict[str, str]:
-    """user name -> display name from the org directory (for labels only)."""
-    return _display_names(db_path())
+def session_span(session_id: str) -> tuple[str | None, date | None, date | None]:
+    """(user, first day, last day) of a session: the slice that finds its one row in the sessions report."""
+    return _session_span(db_path(), session_id)
 
 
 # --- Data health: facts about the pipeline, not metrics --------------------------------------
 
-@st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
-def ingest_runs_facts(db: str, limit: int = 20) -> pl.DataFrame:
-    """The most recent ingest runs with their counters, newest first."""
-    return _facts(
-        db,
-        "SELECT run_id, started_at, ended_at, status, date_diff('millisecond', started_at, ended_at) / 1000.0"
-        " AS seconds, files_seen, files_new, files_changed, files_unchanged, files_missing, files_failed,"
-        " lines, requests_new, requests_updated, rejects, unknown_types, unknown_fields, error, command"
-        " FROM ingest_runs ORDER BY run_id DESC LIMIT ?",
-        [limit],
-    )
+HEALTH_SQL: dict[str, str] = {
+    # The most recent ingest runs with their counters, newest first.
+    "runs": "SELECT run_id, started_at, ended_at, status, date_diff('millisecond', started_at, ended_at) / 1000.0"
+            " AS seconds, files_seen, files_new, files_changed, files_unchanged, files_missing, files_failed,"
+            " lines, requests_new, requests_updated, rejects, unknown_types, unknown_fields, error, command"
+            " FROM ingest_runs ORDER BY run_id DESC LIMIT 20",
+    # Per source: files known, files gone at the source, lines and bytes loaded, last seen.
+    "files": "SELECT source, count(*) AS files, count(*) FILTER (WHERE missing) AS files_missing,"
+             " count(DISTINCT user_name) AS people, sum(lines_loaded) AS lines, sum(offset_loaded) AS bytes_loaded,"
+             " max(last_seen_at) AS last_seen_at FROM source_files GROUP BY source ORDER BY source",
+    # Quarantined lines grouped by reason, with one example location each.
+    "rejects": "SELECT reason, count(*) AS lines, count(DISTINCT path) AS files, max(run_id) AS last_run_id,"
+               " arg_min(path || ':' || line_no, run_id) AS example FROM rejects GROUP BY reason ORDER BY lines DESC",
+    # Per source: newest request timestamp and the last time one of its files was read.
+    "freshness": "WITH latest AS (SELECT source, max(ts) AS newest_request, count(*) AS requests FROM requests GROUP BY source),"
+                 " seen AS (SELECT source, max(last_seen_at) AS last_file_seen FROM source_files GROUP BY source)"
+                 " SELECT coalesce(l.source, s.source) AS source, l.requests, l.newest_request, s.last_file_seen"
+                 " FROM latest l FULL OUTER JOIN seen s ON s.source = l.source ORDER BY 1",
+    # Record types and fields the parsers did not know, counted (format drift).
+    "drift": "SELECT source, kind, name, occurrences, first_path FROM schema_drift ORDER BY occurrences DESC LIMIT 50",
+}
 
 
 @st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
-def source_files_facts(db: str) -> pl.DataFrame:
-    """Per source: files known, files gone at the source, lines and bytes loaded, last seen."""
-    return _facts(
-        db,
-        "SELECT source, count(*) AS files, count(*) FILTER (WHERE missing) AS files_missing,"
-        " count(DISTINCT user_name) AS people, sum(lines_loaded) AS lines, sum(offset_loaded) AS bytes_loaded,"
-        " max(last_seen_at) AS last_seen_at FROM source_files GROUP BY source ORDER BY source",
-    )
-
-
-@st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
-def rejects_by_reason_facts(db: str) -> pl.DataFrame:
-    """Quarantined lines grouped by reason, with one example location each."""
-    return _facts(
-        db,
-        "SELECT reason, count(*) AS lines, count(DISTINCT path) AS files, max(run_id) AS last_run_id,"
-        " arg_min(path || ':' || line_no, run_id) AS example FROM rejects GROUP BY reason ORDER BY lines DESC",
-    )
-
-
-@st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
-def freshness_facts(db: str) -> pl.DataFrame:
-    """Per source: newest request timestamp and the last run that loaded one of its files."""
-    return _facts(
-        db,
-        "WITH latest AS (SELECT source, max(ts) AS newest_request, count(*) AS requests FROM requests GROUP BY source),"
-        " seen AS (SELECT source, max(last_seen_at) AS last_file_seen FROM source_files GROUP BY source)"
-        " SELECT coalesce(l.source, s.source) AS source, l.requests, l.newest_request, s.last_file_seen"
-        " FROM latest l FULL OUTER JOIN seen s ON s.source = l.source ORDER BY 1",
-    )
-
-
-@st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
-def schema_drift_facts(db: str) -> pl.DataFrame:
-    """Record types and fields the parsers did not know, counted (format drift)."""
-    return _facts(
-        db,
-        "SELECT source, kind, name, occurrences, first_path FROM schema_drift ORDER BY occurrences DESC LIMIT 50",
-    )
+def health_facts(db: str) -> dict[str, pl.DataFrame]:
+    """Every data-health table in one short connection: runs, files, rejects, freshness, drift."""
+    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
+        return {name: _rows(con, sql) for name, sql in HEALTH_SQL.items()}
 
 
 @dataclass(frozen=True)

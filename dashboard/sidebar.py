@@ -14,7 +14,9 @@ from dashboard import data
 FILTER_KEYS = ("period", "team", "user", "project", "source", "model")
 DEFAULT_DAYS = 30
 _FILTERS_STATE = "_agentledger_filters"
+# Wide bounds: a shared link with any real period must not be rejected as out of range.
 _EARLIEST = date(2000, 1, 1)
+_LATEST = date(2100, 12, 31)
 
 
 def default_period(choices: data.FilterChoices, today: date | None = None) -> tuple[date, date]:
@@ -37,9 +39,28 @@ def _period(value) -> tuple[date | None, date | None]:
     return value[0], value[1]
 
 
+# Streamlit's st.switch_page (used when a table row opens a person or a session) rebuilds the URL
+# and bound widgets whose parameter vanished fall back to their defaults. The filters are therefore
+# also remembered here: updated at the end of every run and by each widget's on_change (so a filter
+# the user clears stays cleared), and put back before the widgets are drawn if the URL lost them.
+_MEMORY = "_agentledger_filter_memory"
+
+
+def _remember(key: str) -> None:
+    st.session_state.setdefault(_MEMORY, {})[key] = st.session_state.get(key)
+
+
+def _restore_dropped(defaults: dict[str, object]) -> None:
+    memory = st.session_state.get(_MEMORY, {})
+    for key, value in memory.items():
+        if key not in st.query_params and value is not None and value != defaults.get(key):
+            st.session_state[key] = value
+
+
 def _select(label: str, key: str, options: list[str], help_text: str) -> str | None:
     return st.selectbox(
         label, options, index=None, key=key, bind="query-params", placeholder="All", help=help_text,
+        on_change=_remember, args=(key,),
     )
 
 
@@ -47,11 +68,12 @@ def render() -> Filters:
     """Draw the filter widgets in the sidebar and return the Filters they describe."""
     choices = data.filter_choices()
     start, end = default_period(choices)
+    _restore_dropped({"period": (start, end)})
     with st.sidebar:
         st.subheader("Filters")
         period = st.date_input(
             "Period (UTC days)", value=(start, end), min_value=_EARLIEST,
-            max_value=max(date.today(), end) + timedelta(days=1), key="period", bind="query-params",
+            max_value=_LATEST, key="period", bind="query-params", on_change=_remember, args=("period",),
             help="Both ends included. The URL keeps every filter: copy it to share this view.",
         )
         team = _select("Team", "team", choices.teams, "Teams come from the org directory (`agentledger org load`).")
@@ -66,6 +88,7 @@ def render() -> Filters:
         date_from=date_from, date_to=date_to, team=team, user=user, project=project, source=source, model=model,
     )
     st.session_state[_FILTERS_STATE] = filters
+    st.session_state[_MEMORY] = {key: st.session_state.get(key) for key in FILTER_KEYS}
     return filters
 
 
@@ -122,6 +145,7 @@ def open_person_on_select(table_key: str, users: list[str]):
         rows = st.session_state[table_key].selection.rows
         if rows:
             st.session_state["user"] = users[rows[0]]
+            _remember("user")
             st.session_state[GOTO_STATE] = "views/sessions.py"
 
     return callback
@@ -131,4 +155,6 @@ def follow_pending_jump() -> None:
     """Switch page if a callback asked for it during this rerun."""
     target = st.session_state.pop(GOTO_STATE, None)
     if target:
-        st.switch_page(target)
+        # query_params={} and not None: with None Streamlit clears the URL, which it refuses
+        # while filters are bound to it; the bound filters come back with their widgets.
+        st.switch_page(target, query_params={})

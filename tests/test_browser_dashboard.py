@@ -60,7 +60,7 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) ->
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"dashboard exited early: {process.stdout.read() if process.stdout else ''}")
+            raise RuntimeError(f"dashboard exited early with code {process.returncode} (see dashboard-server.log)")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.read().strip() == b"ok":
@@ -80,13 +80,15 @@ def artifacts(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def running_app(tmp_path_factory):
+def running_app(tmp_path_factory, artifacts):
     """`agentledger dashboard` on a demo ledger, on a free localhost port, headless."""
     db = build_generated_ledger(tmp_path_factory.mktemp("browser-db") / "demo.duckdb")
     port = _free_port()
+    # The server's output goes to a file: an unread pipe could fill up and stall it.
+    log = (artifacts / "dashboard-server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "agentledger.cli", "dashboard", "--db", str(db), "--port", str(port), "--no-browser"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     url = f"http://localhost:{port}"
     try:
@@ -98,6 +100,8 @@ def running_app(tmp_path_factory):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=10)
+        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +163,42 @@ def test_filters_travel_in_the_url(running_app, browser, artifacts):
     browser.save_screenshot(str(artifacts / "flags-filtered.png"))
     assert f"team {team}" in text
     assert f"team={team}" in browser.current_url
+
+
+def _click_first_row(browser, table_index: int) -> None:
+    """Tick the first body row of the n-th table on the page (the grid is a canvas: click by position)."""
+    table = browser.find_elements(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')[table_index]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", table)
+    time.sleep(0.5)
+    size = table.size  # offsets are from the element's centre; header and body rows are ~35 px tall
+    webdriver.ActionChains(browser).move_to_element_with_offset(
+        table, -size["width"] / 2 + 18, -size["height"] / 2 + 35 + 17
+    ).click().perform()
+
+
+def _wait_for_page(browser, path: str) -> str:
+    WebDriverWait(browser, 30, poll_frequency=0.3).until(lambda d: f"/{path}?" in d.current_url)
+    WebDriverWait(browser, 60, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException]).until(_settled)
+    time.sleep(1.0)
+    return browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_clicking_a_person_then_a_session_keeps_the_filters(running_app, browser, artifacts):
+    from tests.test_dashboard_support import some_team_and_user
+
+    url, db = running_app
+    team, _ = some_team_and_user(db)
+    _load(browser, f"{url}/teams?team={team}")
+    _click_first_row(browser, 1)  # the People table
+    text = _wait_for_page(browser, "sessions")
+    browser.save_screenshot(str(artifacts / "person-sessions.png"))
+    assert "user=" in browser.current_url and f"team={team}" in browser.current_url
+    assert f"team {team}" in text and "person " in text
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+
+    _click_first_row(browser, 0)  # the sessions list
+    text = _wait_for_page(browser, "session")
+    browser.save_screenshot(str(artifacts / "person-session.png"))
+    assert "session=" in browser.current_url and f"team={team}" in browser.current_url
+    assert "Timeline" in text
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')

@@ -22,8 +22,7 @@ def _dashboard_reads(db: Path) -> list[str]:
     st.cache_data.clear()
     state = data.db_state(str(db))
     assert state.ok, state
-    data.ingest_runs_facts(str(db))
-    data.freshness_facts(str(db))
+    data.health_facts(str(db))
     choices = data.filter_choices()
     done = ["health", "choices"]
     if data.available(data.wiring.REPORTS_TARGET):
@@ -58,6 +57,6 @@ def test_dashboard_reads_and_an_ingest_run_at_the_same_time(tmp_path, monkeypatc
     assert reads >= 3
     # After the ingest, a fresh read sees the run it just recorded (the copies dedupe to no new requests).
     st.cache_data.clear()
-    latest = data.ingest_runs_facts(str(db)).row(0, named=True)
+    latest = data.health_facts(str(db))["runs"].row(0, named=True)
     assert latest["status"] == "ok" and latest["files_new"] > 0
     print(f"{reads} dashboard reads during the ingest, {conflicts_survived} waited for the writer's lock")

@@ -67,7 +67,12 @@ def serve(db: Path, port: int, host: str = "localhost", open_browser: bool = Tru
     """Run the dashboard on `db` until interrupted; the path travels in $AGENTLEDGER_DB."""
     env = {**os.environ, DB_ENV_VAR: str(db)}
     print(f"AgentLedger dashboard on http://{host}:{port} reading {db} (Ctrl+C to stop)", flush=True)
-    process = subprocess.Popen(streamlit_command(port, host, open_browser), env=env)
+    command = streamlit_command(port, host, open_browser)
+    if os.name == "posix":
+        # Become the server: a supervisor's SIGTERM (systemd, a test) then reaches Streamlit itself
+        # instead of killing a wrapper and orphaning the server on its port.
+        os.execve(command[0], command, env)
+    process = subprocess.Popen(command, env=env)
     try:
         return process.wait()
     except KeyboardInterrupt:

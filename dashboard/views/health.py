@@ -12,7 +12,8 @@ db = data.db_path()
 st.title("Data health")
 st.caption(f"Ledger file: `{db}` · facts from the ingest bookkeeping, refreshed every 15 s")
 
-runs = data.ingest_runs_facts(db)
+facts = data.health_facts(db)
+runs = facts["runs"]
 stale = data.staleness(runs)
 if stale.last_ok_run_at is None:
     st.error("No ingest run has finished successfully: the other pages show nothing you can rely on yet.",
@@ -30,8 +31,8 @@ else:
     st.success(f"Fresh: the last successful ingest finished {minutes:,} minute{'s' if minutes != 1 else ''} ago "
                f"({stale.last_ok_run_at:%Y-%m-%d %H:%M} UTC).", icon=":material/check_circle:")
 
-files = data.source_files_facts(db)
-rejects = data.rejects_by_reason_facts(db)
+files = facts["files"]
+rejects = facts["rejects"]
 last = runs.row(0, named=True) if runs.height else {}
 kpis = st.columns(4)
 kpis[0].metric("Ingest runs shown", f"{runs.height}", border=True)
@@ -42,7 +43,7 @@ kpis[3].metric("Rejected lines", f"{int(rejects['lines'].sum()) if rejects.heigh
                help="Lines quarantined in the rejects table; never fatal, always counted.")
 
 st.subheader("Freshness per source")
-fresh = data.freshness_facts(db)
+fresh = facts["freshness"]
 now = datetime.now(timezone.utc).replace(tzinfo=None)
 fresh = fresh.with_columns(((pl.lit(now) - pl.col("newest_request")).dt.total_hours() / 24).round(1).alias("age_days"))
 quiet = fresh.filter(pl.col("age_days") > data.QUIET_SOURCE_DAYS)
@@ -116,7 +117,7 @@ if rejects.height:
 else:
     st.success("No rejected lines.", icon=":material/check:")
 
-drift = data.schema_drift_facts(db)
+drift = facts["drift"]
 if drift.height:
     with st.expander(f"Format drift: {drift.height} unknown record types or fields"):
         st.caption("Counted and ignored; a spike after an agent upgrade means a parser needs attention.")

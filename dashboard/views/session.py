@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from analytics.filters import Filters
-from dashboard import charts, palette, sidebar, ui, wiring
+from dashboard import charts, data, palette, sidebar, ui, wiring
 
 
 session_id = st.query_params.get("session")
@@ -20,7 +20,11 @@ st.title("Session")
 st.caption(f"`{session_id}`")
 st.page_link("views/sessions.py", label="Back to sessions", icon=":material/arrow_back:")
 
-listed = ui.try_query_report("sessions", filters)
+# The session's own person and days, not the sidebar's period: the row is the whole session, and the
+# report stays small (the full list for a year of an org would cost a second just to find one row).
+user, first_day, last_day = data.session_span(session_id)
+span = Filters(user=user, date_from=first_day, date_to=last_day) if user and first_day else filters
+listed = ui.try_query_report("sessions", span)
 row = listed.filter(pl.col("session_id") == session_id) if listed is not None and "session_id" in listed.columns else None
 if row is not None and row.height:
     r = row.row(0, named=True)
@@ -80,7 +84,7 @@ st.caption("Dots: one per API request, coloured by outcome. Shaded bands: the lo
 
 st.subheader("Flags and evidence")
 if flags is None:
-    flags = ui.try_query_report("flags", filters)
+    flags = ui.try_query_report("flags", span)
     flags = flags.filter(pl.col("session_id") == session_id) if flags is not None and "session_id" in flags.columns else None
 if flags is None or flags.height == 0:
     st.success("No flags on this session.", icon=":material/check:")

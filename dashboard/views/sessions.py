@@ -31,7 +31,7 @@ elif "started_at" in sessions.columns:
     sessions = sessions.sort("started_at", descending=True)
 ui.empty_state(sessions, "sessions matching the search")
 
-LIMIT = 2000
+LIMIT = 1000
 st.caption(f"{sessions.height:,} sessions" + (f"; the first {LIMIT:,} shown — narrow the filters for the rest" if sessions.height > LIMIT else "")
            + ". Select a row to open the session.")
 shown = sessions.head(LIMIT)

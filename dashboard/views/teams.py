@@ -81,7 +81,7 @@ trend = sparklines(ui.try_query(wiring.USER_DAILY, people_filters), "user")
 if trend is not None:
     people = people.join(trend, on="user", how="left")
 people = ordered(people, sort_choice)
-names = data.display_names()
+names = data.filter_choices().names
 if names:
     people = people.with_columns(pl.col("user").replace(names).alias("name"))
     COLUMNS["name"] = st.column_config.TextColumn("Name")
