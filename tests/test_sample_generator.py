@@ -368,3 +368,9 @@ def test_cli_generates_and_reports(tmp_path, capsys):
     assert cli_main(["sample", "generate", "--users", "0", "--days", "1", "--out", str(out)]) == 2
     assert cli_main(["sample", "path"]) == 0
     assert capsys.readouterr().out.strip() == str(committed_transcripts_dir())
+
+
+def test_cli_default_start_is_the_generators():
+    from agentledger.commands import sample
+
+    assert sample.DEFAULT_START == DEFAULT_START

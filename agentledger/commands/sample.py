@@ -8,9 +8,9 @@ from pathlib import Path
 
 from agentledger.commands.common import formatter
 from agentledger.errors import UserError
-from sample_data.generator import DEFAULT_START, generate
-from sample_data.paths import committed_org_csv, committed_transcripts_dir
 from sample_data.profiles import PROFILES
+
+DEFAULT_START = date(2026, 10, 1)       # sample_data.generator.DEFAULT_START, without importing it at startup
 
 EPILOG = """examples:
   agentledger sample generate --users 12 --days 30 --out /tmp/org
@@ -21,6 +21,12 @@ EPILOG = """examples:
 Writes OUT/<user>/.claude/projects/<project>/<session>.jsonl (plus subagent files), OUT/org.csv
 (one user left out on purpose: team "(unassigned)") and OUT/ground_truth.json (the planted loops,
 discarded work, idle burn, huge MCP outputs and usage spikes). Same arguments, same bytes.
+"""
+
+PATH_EPILOG = """examples:
+  agentledger sample path                                   # the built-in sample's transcripts folder
+  agentledger ingest "$(agentledger sample path)" --user-from-dir
+  agentledger org load "$(agentledger sample path --org)"
 """
 
 
@@ -41,7 +47,8 @@ def register(subparsers) -> None:
     gen.add_argument("--profile", choices=sorted(PROFILES), default="full",
                      help="session sizes: full (realistic) or compact (short sessions, as in the built-in sample)")
     gen.set_defaults(handler=handle_generate)
-    where = actions.add_parser("path", help="print where the built-in sample transcripts (or its org.csv) are")
+    where = actions.add_parser("path", help="print where the built-in sample transcripts (or its org.csv) are",
+                               epilog=PATH_EPILOG, formatter_class=formatter())
     where.add_argument("--org", action="store_true", help="print the org.csv path instead")
     where.set_defaults(handler=handle_path)
 
@@ -58,11 +65,15 @@ def handle_generate(args: argparse.Namespace) -> int:
         raise UserError("--users and --days must be at least 1")
     if args.scale <= 0:
         raise UserError("--scale must be positive")
+    from sample_data.generator import generate
+
     summary = generate(args.out, args.users, args.days, args.seed, args.start, scale=args.scale, profile=args.profile)
     print(f"{summary.one_line()} -> {args.out}")
     return 0
 
 
 def handle_path(args: argparse.Namespace) -> int:
+    from sample_data.paths import committed_org_csv, committed_transcripts_dir
+
     print(committed_org_csv() if args.org else committed_transcripts_dir())
     return 0
