@@ -28,6 +28,11 @@ kpi(row[3], "Active people", "active_users", lambda v: "—" if v is None else f
 kpi(row[4], "Useful-output ratio", "useful_output_ratio", ui.pct, "Kept tokens / all tokens: the share of work that survived (see docs/metrics.md).", delta=ui.point_change)
 kpi(row[5], "Flagged sessions", "flagged_sessions", lambda v: "—" if v is None else f"{v:,}", "Sessions with at least one waste flag; see Flags for the evidence.", inverse=True)
 
+unpriced = ui.first(summary, "unpriced_requests")
+if unpriced:
+    st.warning(f"{unpriced:,} requests used a model with no known price: their cost is unknown and left out of "
+               "the spend figures (never counted as $0). The models report lists them.", icon=":material/price_change:")
+
 st.subheader("Daily spend by outcome")
 measure_label = st.segmented_control("Measure", list(charts.MEASURES), default="Spend (USD)", key="overview_measure",
                                      label_visibility="collapsed")

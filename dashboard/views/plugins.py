@@ -48,12 +48,17 @@ with left:
     st.altair_chart(bars, width="stretch")
 with right:
     st.subheader("Worth it?")
-    scatter = (
+    # sqrt spreads the many cheap components without hiding the few expensive ones; the eight
+    # costliest are named so the chart answers "which one?" without hovering.
+    x = alt.X("cost_usd:Q", title="Spend attributed (USD)", scale=alt.Scale(type="sqrt"), axis=alt.Axis(format="$~s"))
+    y = alt.Y("useful_output_ratio:Q", title="Useful-output ratio", axis=alt.Axis(format="%"),
+              scale=alt.Scale(domain=[0, 1.08], nice=False))
+    points = (
         alt.Chart(worth.to_pandas())
-        .mark_circle(opacity=0.8)
+        .mark_circle(opacity=0.8, clip=False)
         .encode(
-            x=alt.X("cost_usd:Q", title="Spend attributed (USD)", scale=alt.Scale(type="symlog"), axis=alt.Axis(format="$~s")),
-            y=alt.Y("useful_output_ratio:Q", title="Useful-output ratio", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            x=x,
+            y=y,
             size=alt.Size("calls:Q", title="Calls", legend=None),
             color=palette.kind_color(legend=False),
             tooltip=[
@@ -64,9 +69,13 @@ with right:
                 alt.Tooltip("result_bytes:Q", title="Result bytes injected", format="~s"),
             ],
         )
-        .properties(height=max(160, 26 * worth.height))
     )
-    st.altair_chart(scatter, width="stretch")
+    names = (
+        alt.Chart(worth.head(8).to_pandas())
+        .mark_text(align="left", dx=7, dy=-6, fontSize=11, clip=False)
+        .encode(x=x, y=y, text="component:N")
+    )
+    st.altair_chart(alt.layer(points, names).properties(height=max(160, 26 * worth.height)), width="stretch")
     st.caption("Bottom right: expensive and rarely useful. Bubble size: number of calls.")
 
 st.subheader("All components")
