@@ -84,7 +84,8 @@ def read_file(job: FileJob, drift_samples: dict[tuple, int] | None = None) -> Fi
 
 
 def _unrecognised(job: FileJob) -> FileResult:
-    # Remembered in the manifest so an unchanged stranger costs a stat next time, and reported once.
+    # Not a failure (collector roots hold org.csv, ~/.claude holds settings.json): counted as
+    # skipped and remembered in the manifest, so an unchanged stranger costs a stat next time.
     return FileResult(
         "unrecognised",
         f"not a recognised log format ({job.wanted_source}): skipped",

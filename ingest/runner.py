@@ -56,6 +56,7 @@ class RunSummary:
     files_unchanged: int = 0
     files_missing: int = 0
     files_failed: int = 0
+    files_skipped: int = 0
     bytes_read: int = 0
     lines: int = 0
     requests_new: int = 0
@@ -71,7 +72,8 @@ class RunSummary:
         """The line cron mails: enough to see that the job ran and what it found."""
         return (
             f"ingest run {self.run_id}: {self.files_seen} files ({self.files_new} new, {self.files_changed} changed, "
-            f"{self.files_unchanged} unchanged, {self.files_missing} missing, {self.files_failed} failed), "
+            f"{self.files_unchanged} unchanged, {self.files_missing} missing, {self.files_failed} failed, "
+            f"{self.files_skipped} not logs), "
             f"{self.lines} lines, {self.requests_new} new requests ({self.requests_updated} updated), "
             f"{self.tool_calls_new} tool calls, {self.api_errors} API errors, {self.rejects} rejects, "
             f"{self.unknown_types} unknown record types, {self.unknown_fields} unknown fields"
@@ -236,8 +238,10 @@ class IngestRun:
                        self.options.source, self.options.store_prompts, user_problem)
 
     def _absorb(self, job: FileJob, result: FileResult, pending: _Pending) -> None:
-        if result.status in ("failed", "unrecognised"):
+        if result.status == "failed":
             self._file_failed(pending, str(job.path), result.reason or result.status)
+        elif result.status == "unrecognised":
+            self.summary.files_skipped += 1
         else:
             self.summary.files_seen += 1
             if result.status == "new":

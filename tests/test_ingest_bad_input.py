@@ -70,14 +70,14 @@ def test_reject_head_is_the_first_200_bytes(tmp_path, ledger):
     assert ledger.execute("SELECT head FROM rejects").fetchone()[0] == line[:200]
 
 
-def test_a_file_no_source_recognises_is_reported_once(tmp_path, ledger):
+def test_a_file_no_source_recognises_is_skipped_and_remembered(tmp_path, ledger):
     write_jsonl(tmp_path / "history.jsonl", [{"display": "a prompt", "project": "/x"}])
     first = ingest(ledger, tmp_path)
     second = ingest(ledger, tmp_path)
-    assert first.files_failed == 1 and second.files_unchanged == 1
-    assert ledger.execute("SELECT line_no, reason FROM rejects").fetchall() == [
-        (0, "not a recognised log format (auto): skipped")
-    ]
+    assert (first.files_skipped, first.files_failed, first.rejects) == (1, 0, 0)
+    assert (second.files_skipped, second.files_unchanged) == (0, 1)
+    assert ledger.execute("SELECT source FROM source_files").fetchall() == [("unrecognised",)]
+    assert ledger.execute("SELECT files_skipped FROM ingest_runs ORDER BY run_id").fetchall() == [(1,), (0,)]
 
 
 def test_unreadable_file_is_reported_and_the_run_goes_on(tmp_path, ledger, monkeypatch):

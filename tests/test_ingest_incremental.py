@@ -144,8 +144,8 @@ def test_collector_root_files_that_are_not_logs_are_not_failures_of_user_from_di
     (tmp_path / "ground_truth.json").write_text('{"sessions": []}')
     first = ingest(ledger, tmp_path, user=None, user_from_dir=True)
     second = ingest(ledger, tmp_path, user=None, user_from_dir=True)
-    assert (first.files_new, first.files_failed) == (1, 1)   # the stranger is reported once...
-    assert (second.files_unchanged, second.files_failed) == (2, 0)  # ...then costs a stat
+    assert (first.files_new, first.files_skipped, first.files_failed) == (1, 1, 0)
+    assert (second.files_unchanged, second.files_failed) == (2, 0)  # the stranger now costs a stat
 
 
 def test_a_log_directly_at_the_root_with_user_from_dir_is_reported(tmp_path, ledger):

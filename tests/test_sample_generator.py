@@ -161,8 +161,6 @@ def test_every_line_parses_with_zero_rejects(org):
     assert run.api_errors == summary.api_errors
 
 
-@pytest.mark.xfail(strict=True, reason="the runner resolves --user-from-dir before sniffing, so a non-log file at "
-                   "the root (OUT/ground_truth.json) is counted as a failed file; drop this mark when it no longer is")
 def test_collector_root_metadata_is_not_a_failed_log(org):
     # OUT/ground_truth.json sits beside the user folders (the layout the issue asks for). It is no log:
     # an ingest of OUT --user-from-dir should pass over it, not count it as a failed file.

@@ -56,6 +56,7 @@ def parse_lines(data: bytes, start_offset: int, start_line: int, ctx: FileContex
         line_no += 1
         if raw.strip():
             batch.lines += 1
+            parser.line_no = line_no
             try:
                 parser.line(raw)
             except LineError as error:
@@ -84,6 +85,7 @@ class _FileParser:
         # Inline (v1.0.x) sidechains carry no agentId: a thread is named after its root line.
         self.sidechain_threads: dict[str, str] = {}
         self.drift_samples = ctx.drift_samples
+        self.line_no = 0  # of the line being parsed: orders requests within a thread
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes) -> None:
@@ -197,6 +199,7 @@ class _FileParser:
                 "parent_uuid": line.parentUuid,
                 "prompt_id": line.promptId,
                 "file_path": self.path,
+                "line_no": self.line_no,
             }
         )
         return key
