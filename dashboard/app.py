@@ -8,6 +8,7 @@ from dashboard import data, sidebar
 
 st.set_page_config(page_title="AgentLedger", page_icon=":material/receipt_long:", layout="wide")
 
+st.session_state.pop(data.STALE_STATE, None)
 state = data.db_state()
 health = st.Page("views/health.py", title="Data health", icon=":material/monitor_heart:", url_path="health")
 
@@ -19,6 +20,7 @@ if not state.ok:
     st.navigation(pages).run()
     st.stop()
 
+busy_note = st.sidebar.empty()
 sidebar.render()
 navigation = st.navigation(
     {
@@ -39,4 +41,12 @@ navigation = st.navigation(
     }
 )
 sidebar.follow_pending_jump()
-navigation.run()
+try:
+    navigation.run()
+finally:
+    # Filled after the page ran (even if it stopped early): only then is it known whether any figure
+    # came from the last good result because an ingest was holding the ledger.
+    since = data.served_stale_since()
+    if since:
+        busy_note.warning(f"An ingest is writing to the ledger: some figures are from {since:%H:%M} UTC "
+                          "and refresh once it finishes.", icon=":material/sync:")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import importlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -40,6 +42,12 @@ STALE_AFTER = timedelta(hours=26)
 QUIET_SOURCE_DAYS = 7
 
 
+# A page that has been drawn before waits only this long for a writer before it falls back to
+# the last good result (see _with_fallback); a first-time query waits READ_WAIT_SECONDS.
+BUSY_WAIT_SECONDS = 3.0
+STALE_STATE = "_agentledger_served_stale_since"
+
+
 class AnalyticsMissing(RuntimeError):
     """The analytics function a page needs is not in this build; the page says which."""
 
@@ -62,14 +70,67 @@ class DbState:
         return self.status == "ok"
 
 
+# --- While an ingest holds the write lock ---------------------------------------------------
+# DuckDB lets no reader open the file while another process writes it, and an ingest keeps it for
+# its whole run. Rather than make every page wait and then fail, a query the dashboard has answered
+# before is served from its last good result (process-wide, bounded), and the page says how old it is.
+_LAST_GOOD: OrderedDict[tuple, tuple[datetime, Any]] = OrderedDict()
+_LAST_GOOD_MAX = 256
+_LAST_GOOD_LOCK = threading.Lock()
+
+
+def _wait_for(key: tuple) -> float:
+    return BUSY_WAIT_SECONDS if key in _LAST_GOOD else READ_WAIT_SECONDS
+
+
+def _with_fallback(key: tuple, compute: Callable[[], Any]) -> Any:
+    try:
+        value = compute()
+    except DatabaseError:
+        with _LAST_GOOD_LOCK:
+            hit = _LAST_GOOD.get(key)
+        if hit is None:
+            raise
+        _note_stale(hit[0])
+        return hit[1]
+    with _LAST_GOOD_LOCK:
+        _LAST_GOOD[key] = (datetime.now(timezone.utc).replace(tzinfo=None), value)
+        _LAST_GOOD.move_to_end(key)
+        while len(_LAST_GOOD) > _LAST_GOOD_MAX:
+            _LAST_GOOD.popitem(last=False)
+    return value
+
+
+def _note_stale(since: datetime) -> None:
+    try:
+        current = st.session_state.get(STALE_STATE)
+        st.session_state[STALE_STATE] = min(current, since) if current else since
+    except Exception:  # noqa: BLE001 - outside a Streamlit run there is no page to tell
+        pass
+
+
+def served_stale_since() -> datetime | None:
+    """When this run served a last good result because an ingest held the file, the oldest one's time."""
+    return st.session_state.get(STALE_STATE)
+
+
 def db_state(path: str | None = None) -> DbState:
     """Check the file exists, opens read-only, is migrated and holds at least one request."""
     path = path or db_path()
     if not Path(path).exists():
         return DbState("missing", path)
+    key = ("state", path)
     state = _db_state(path)
     if state.status == "unreadable":
         _db_state.clear()  # a busy file is retried on the next rerun, not remembered for the TTL
+        with _LAST_GOOD_LOCK:
+            hit = _LAST_GOOD.get(key)
+        if hit and hit[1].ok:
+            _note_stale(hit[0])
+            return hit[1]
+        return state
+    with _LAST_GOOD_LOCK:
+        _LAST_GOOD[key] = (datetime.now(timezone.utc).replace(tzinfo=None), state)
     return state
 
 
@@ -77,7 +138,7 @@ def db_state(path: str | None = None) -> DbState:
 def _db_state(path: str) -> DbState:
     # Every rerun of every page asks; opening the file each time would cost more than the page.
     try:
-        with reader(path, wait_seconds=READ_WAIT_SECONDS) as con:
+        with reader(path, wait_seconds=_wait_for(("state", path))) as con:
             tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
             if "requests" not in tables:
                 return DbState("empty", path, "the file has no ledger tables yet")
@@ -114,13 +175,14 @@ def _cached_analytics(db: str, target: str, filters_json: str, kwargs_json: str)
     fn = _resolve(target)
     filters = Filters.model_validate_json(filters_json)
     kwargs = json.loads(kwargs_json)
-    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
+    with reader(db, wait_seconds=_wait_for((db, target, filters_json, kwargs_json))) as con:
         return _as_frame(fn(con, filters, **kwargs))
 
 
 def analytics(target: str, filters: Filters, **kwargs: Any) -> pl.DataFrame:
     """Call analytics function `module:name` as fn(con, filters, **kwargs), cached per filter values."""
-    return _cached_analytics(db_path(), target, filters.model_dump_json(), json.dumps(kwargs, sort_keys=True, default=str))
+    key = (db_path(), target, filters.model_dump_json(), json.dumps(kwargs, sort_keys=True, default=str))
+    return _with_fallback(key, lambda: _cached_analytics(*key))
 
 
 def available(target: str) -> bool:
@@ -156,7 +218,7 @@ UNASSIGNED_TEAM = "(unassigned)"
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def _filter_choices(db: str) -> FilterChoices:
-    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
+    with reader(db, wait_seconds=_wait_for(("choices", db))) as con:
         def distinct(column: str) -> list[str]:
             rows = con.execute(f"SELECT DISTINCT {column} FROM requests WHERE {column} IS NOT NULL ORDER BY 1").fetchall()
             return [r[0] for r in rows]
@@ -179,12 +241,13 @@ def _filter_choices(db: str) -> FilterChoices:
 
 def filter_choices() -> FilterChoices:
     """What the sidebar offers: teams, people, projects, sources, models, first and last day."""
-    return _filter_choices(db_path())
+    db = db_path()
+    return _with_fallback(("choices", db), lambda: _filter_choices(db))
 
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False)
 def _session_span(db: str, session_id: str) -> tuple[str | None, date | None, date | None]:
-    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
+    with reader(db, wait_seconds=_wait_for(("span", db, session_id))) as con:
         row = con.execute(
             "SELECT any_value(user_name), min(ts)::DATE, max(ts)::DATE FROM requests WHERE session_id = ?", [session_id]
         ).fetchone()
@@ -193,7 +256,8 @@ def _session_span(db: str, session_id: str) -> tuple[str | None, date | None, da
 
 def session_span(session_id: str) -> tuple[str | None, date | None, date | None]:
     """(user, first day, last day) of a session: the slice that finds its one row in the sessions report."""
-    return _session_span(db_path(), session_id)
+    db = db_path()
+    return _with_fallback(("span", db, session_id), lambda: _session_span(db, session_id))
 
 
 # --- Data health: facts about the pipeline, not metrics --------------------------------------
@@ -222,10 +286,14 @@ HEALTH_SQL: dict[str, str] = {
 
 
 @st.cache_data(ttl=timedelta(seconds=15), show_spinner=False)
+def _health_facts(db: str) -> dict[str, pl.DataFrame]:
+    with reader(db, wait_seconds=_wait_for(("health", db))) as con:
+        return {name: _rows(con, sql) for name, sql in HEALTH_SQL.items()}
+
+
 def health_facts(db: str) -> dict[str, pl.DataFrame]:
     """Every data-health table in one short connection: runs, files, rejects, freshness, drift."""
-    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
-        return {name: _rows(con, sql) for name, sql in HEALTH_SQL.items()}
+    return _with_fallback(("health", db), lambda: _health_facts(db))
 
 
 @dataclass(frozen=True)
@@ -278,13 +346,14 @@ def _cached_report(db: str, kind: str, filters_json: str) -> pl.DataFrame:
     if kind not in registry:
         raise AnalyticsMissing(f"{wiring.REPORTS_TARGET}[{kind!r}]")
     fn = _report_function(registry[kind])
-    with reader(db, wait_seconds=READ_WAIT_SECONDS) as con:
+    with reader(db, wait_seconds=_wait_for((db, kind, filters_json))) as con:
         return _as_frame(fn(con, Filters.model_validate_json(filters_json)))
 
 
 def report(kind: str, filters: Filters) -> pl.DataFrame:
     """The rows of `agentledger report KIND` for these filters (cached)."""
-    return _cached_report(db_path(), kind, filters.model_dump_json())
+    key = (db_path(), kind, filters.model_dump_json())
+    return _with_fallback(key, lambda: _cached_report(*key))
 
 
 def report_csv(kind: str, filters: Filters) -> bytes:

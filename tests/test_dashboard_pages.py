@@ -129,3 +129,68 @@ def test_data_health_warns_when_data_is_stale(dashboard_db):
     runs = pl.DataFrame({"status": ["ok"], "ended_at": [now - timedelta(hours=2)]})
     assert not data.staleness(runs, now).stale
     assert data.staleness(pl.DataFrame({"status": [], "ended_at": []}), now).stale
+
+
+def test_a_session_link_that_matches_nothing_is_a_friendly_note(dashboard_db, with_db):
+    with_db(dashboard_db)
+    at = render(dashboard_db, "views/session.py", session="no-such-session")
+    assert_clean(at)
+    assert at.info, "the page should say there is nothing to show"
+
+
+def _hold_write_lock(db: Path):
+    """A separate process holding the ledger open for writing, as a long ingest run does."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time, duckdb; con = duckdb.connect(sys.argv[1]); print('held', flush=True);"
+         " time.sleep(60)", str(db)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+@pytest.fixture
+def busy_copy(dashboard_db, with_db, monkeypatch, tmp_path):
+    """A private copy of the ledger (so locking it disturbs no other test) and short lock waits."""
+    import shutil
+
+    from dashboard import data
+
+    monkeypatch.setattr(data, "READ_WAIT_SECONDS", 1.0)
+    monkeypatch.setattr(data, "BUSY_WAIT_SECONDS", 0.3)
+    return with_db(Path(shutil.copy(dashboard_db, tmp_path / "busy.duckdb")))
+
+
+def test_a_ledger_locked_before_it_was_ever_read_gets_a_note_not_a_traceback(busy_copy):
+    import streamlit as st
+
+    holder = _hold_write_lock(busy_copy)
+    try:
+        st.cache_data.clear()
+        at = render(busy_copy)
+        assert_clean(at)
+        assert any("could not be opened" in w.value for w in at.warning)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.parametrize("page", ["views/overview.py", "views/teams.py", "views/health.py"])
+def test_pages_drawn_before_stay_up_while_an_ingest_holds_the_ledger(page, busy_copy):
+    import streamlit as st
+
+    before = render(busy_copy, page)
+    assert_clean(before)
+    holder = _hold_write_lock(busy_copy)
+    try:
+        st.cache_data.clear()  # as if the cache TTL ran out in the middle of the ingest
+        during = render(busy_copy, page)
+        assert_clean(during)
+        assert during.title[0].value == before.title[0].value
+        assert any("An ingest is writing" in w.value for w in during.sidebar.warning)
+    finally:
+        holder.kill()
+        holder.wait()
