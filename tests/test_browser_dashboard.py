@@ -106,6 +106,8 @@ def running_app(tmp_path_factory, artifacts):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
+    # Never fetch a driver or a browser: use the Debian packages' binaries, offline.
+    os.environ.setdefault("SE_OFFLINE", "true")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     profile = tmp_path_factory.mktemp("chromium-profile")

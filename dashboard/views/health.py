@@ -10,7 +10,8 @@ from dashboard import data, ui
 
 db = data.db_path()
 st.title("Data health")
-st.caption(f"Ledger file: `{db}` · facts from the ingest bookkeeping, refreshed every 15 s")
+st.caption(f"Ledger file: `{db}` · facts from the ingest bookkeeping, refreshed every 15 s · "
+           "the sidebar filters do not apply here")
 
 facts = data.health_facts(db)
 runs = facts["runs"]
