@@ -14,10 +14,11 @@ previous = sidebar.previous_period(filters)
 before = ui.try_query(wiring.SUMMARY, previous) if previous else None
 
 
-def kpi(column, label: str, field: str, fmt, help_text: str, delta=ui.change, inverse: bool = False) -> None:
+def kpi(column, label: str, field: str, fmt, help_text: str, delta=ui.change, color: str = "off") -> None:
+    # Volume changes are shown neutral (more spend is not bad in itself); only the useful ratio
+    # going up and flagged sessions going down are coloured as good.
     now, then = ui.first(summary, field), ui.first(before, field)
-    column.metric(label, fmt(now), delta(now, then), border=True, help=help_text,
-                  delta_color="inverse" if inverse else "normal")
+    column.metric(label, fmt(now), delta(now, then), border=True, help=help_text, delta_color=color)
 
 
 row = st.columns(6)
@@ -25,8 +26,8 @@ kpi(row[0], "Spend (USD)", "cost_usd", ui.usd, "Priced per request from token ki
 kpi(row[1], "Tokens", "total_tokens", ui.tokens, "Input + output + cache writes + cache reads.")
 kpi(row[2], "Sessions", "sessions", lambda v: "—" if v is None else f"{v:,}", "Agent sessions with at least one request in the period.")
 kpi(row[3], "Active people", "active_users", lambda v: "—" if v is None else f"{v:,}", "People with at least one request in the period.")
-kpi(row[4], "Useful-output ratio", "useful_output_ratio", ui.pct, "Kept tokens / all tokens: the share of work that survived (see docs/metrics.md).", delta=ui.point_change)
-kpi(row[5], "Flagged sessions", "flagged_sessions", lambda v: "—" if v is None else f"{v:,}", "Sessions with at least one waste flag; see Flags for the evidence.", inverse=True)
+kpi(row[4], "Useful-output ratio", "useful_output_ratio", ui.pct, "Kept tokens / all tokens: the share of work that survived (see docs/metrics.md).", delta=ui.point_change, color="normal")
+kpi(row[5], "Flagged sessions", "flagged_sessions", lambda v: "—" if v is None else f"{v:,}", "Sessions with at least one waste flag; see Flags for the evidence.", color="inverse")
 
 unpriced = ui.first(summary, "unpriced_requests")
 if unpriced:
