@@ -94,6 +94,10 @@ class Drift:
         self.first_path.setdefault(key, path)
 
 
+# RecordBatch attribute -> ledger table, for the rows that are only ever inserted (never merged).
+FROZEN_TABLES = {"tool_calls": "tool_calls", "tool_results": "tool_results", "events": "session_events", "rejects": "rejects"}
+
+
 @dataclass
 class RecordBatch:
     """Everything parsed from some files, plus the counters the run summary reports."""
@@ -112,6 +116,9 @@ class RecordBatch:
     extra: dict[str, dict[Any, Row]] = field(default_factory=dict)
     # Tables whose existing rows win over incoming ones (e.g. the org directory).
     keep_existing: set[str] = field(default_factory=set)
+    # Rows already turned into Polars frames by a worker process (table -> frames): cheaper to
+    # send between processes than dicts, and built where there is a spare core.
+    frames: dict[str, list[Any]] = field(default_factory=dict)
 
     def put(self, table: str, key: Any, row: Row, *, replace: bool = True) -> None:
         """Queue one row for `table`; the last copy of a key in a batch wins."""
@@ -133,9 +140,24 @@ class RecordBatch:
         for table, rows in other.extra.items():
             self.extra.setdefault(table, {}).update(rows)
         self.keep_existing |= other.keep_existing
+        for table, frames in other.frames.items():
+            self.frames.setdefault(table, []).extend(frames)
         self.lines += other.lines
         self.bytes_read += other.bytes_read
         self.api_errors += other.api_errors
+
+    @property
+    def reject_count(self) -> int:
+        """Rejected lines and files in this batch, whether still rows or already frames."""
+        return len(self.rejects) + sum(frame.height for frame in self.frames.get("rejects", ()))
+
+    def freeze(self, to_frame: Any, shapes: dict[str, Any]) -> None:
+        """Turn the append-only row lists into frames (requests stay rows: they merge across files)."""
+        for attribute, table in FROZEN_TABLES.items():
+            rows = getattr(self, attribute)
+            if rows and table in shapes:
+                self.frames.setdefault(table, []).append(to_frame(shapes[table], rows, 0))
+                setattr(self, attribute, [])
 
     def reject(self, path: str, byte_offset: int, line_no: int, reason: str, raw: bytes) -> None:
         """Quarantine one line: where it is, why, and its first 200 bytes."""

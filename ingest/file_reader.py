@@ -83,6 +83,44 @@ def read_file(job: FileJob, drift_samples: dict[tuple, int] | None = None) -> Fi
     return result
 
 
+@dataclass
+class ChunkResult:
+    """Several files read together: one status per file, and all their records in one batch."""
+
+    results: list[FileResult]
+    batch: RecordBatch
+
+
+def read_chunk(jobs: list[FileJob], shapes: dict | None = None, drift_samples: dict[tuple, int] | None = None) -> ChunkResult:
+    """Read a group of files; with `shapes`, turn the insert-only rows into frames here, in the worker."""
+    batch = RecordBatch()
+    results = []
+    for job in jobs:
+        result = read_file(job, drift_samples)
+        batch.absorb(result.batch)
+        result.batch = RecordBatch()
+        results.append(result)
+    if shapes:
+        from ingest.writer import to_frame
+
+        batch.freeze(to_frame, shapes)
+    return ChunkResult(results, batch)
+
+
+def chunked(jobs: list[FileJob], chunk_bytes: int) -> list[list[FileJob]]:
+    """Consecutive groups of jobs of about `chunk_bytes` to read each: fewer, larger hand-offs."""
+    chunks, current, size = [], [], 0
+    for job in jobs:
+        current.append(job)
+        size += job.size - (job.state.offset_loaded if job.state else 0)
+        if size >= chunk_bytes:
+            chunks.append(current)
+            current, size = [], 0
+    if current:
+        chunks.append(current)
+    return chunks
+
+
 def _unrecognised(job: FileJob) -> FileResult:
     # Not a failure (collector roots hold org.csv, ~/.claude holds settings.json): counted as
     # skipped and remembered in the manifest, so an unchanged stranger costs a stat next time.

@@ -7,6 +7,8 @@ import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from functools import partial
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -18,7 +20,7 @@ import msgspec
 from tqdm import tqdm
 
 from ingest.batch import RecordBatch, Row
-from ingest.file_reader import FileJob, FileResult, read_file
+from ingest.file_reader import ChunkResult, FileJob, FileResult, chunked, read_chunk
 from ingest.manifest import FileState, is_unchanged, load_manifest
 from ingest.sources import SOURCES
 from ingest.timestamps import utc_now
@@ -29,6 +31,9 @@ SIDECAR_SUFFIXES = (".meta.json",)
 # Below this much to read, worker processes cost more than they save.
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 MAX_WORKERS = 4
+# Bytes of logs per unit of work handed to a worker.
+CHUNK_BYTES = 4 * 1024 * 1024
+CHECKPOINT_EVERY = "4GB"
 BATCH_BYTES = int(os.environ.get("AGENTLEDGER_BATCH_BYTES", 64 * 1024 * 1024))
 
 
@@ -84,6 +89,20 @@ class RunSummary:
 class _Candidate:
     path: Path
     root: Path
+
+
+@dataclass
+class _Chunk:
+    jobs: list[FileJob]
+    result: ChunkResult
+
+    @property
+    def results(self) -> list[FileResult]:
+        return self.result.results
+
+    @property
+    def batch(self) -> RecordBatch:
+        return self.result.batch
 
 
 @dataclass
@@ -150,7 +169,7 @@ class IngestRun:
         )
 
     def _start_run(self, command: str) -> int:
-        run_id = self.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchone()[0]
+        run_id = self.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
         run_sql(self.con, 
             "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
             [run_id, utc_now(), command],
@@ -160,7 +179,8 @@ class IngestRun:
     def execute(self) -> RunSummary:
         """Load everything new; on any unexpected failure record the run as failed and re-raise."""
         try:
-            self._load_all()
+            with _deferred_checkpoints(self.con):
+                self._load_all()
         except BaseException as error:
             self._finish("failed", f"{type(error).__name__}: {error}")
             raise
@@ -181,9 +201,11 @@ class IngestRun:
             if job:
                 jobs.append(job)
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
-        for job, result in self._read_all(jobs):
-            self._absorb(job, result, pending)
-            bar.update()
+        for chunk in self._read_all(jobs):
+            for job, result in zip(chunk.jobs, chunk.results):
+                self._absorb(job, result, pending)
+            pending.batch.absorb(chunk.batch)
+            bar.update(len(chunk.jobs))
             if pending.batch.bytes_read >= self.options.batch_bytes:
                 self._flush(pending)
                 pending = _Pending()
@@ -191,17 +213,22 @@ class IngestRun:
         self._flush(pending)
         self._mark_missing({str(c.path) for c in candidates})
 
-    def _read_all(self, jobs: list[FileJob]) -> Iterator[tuple[FileJob, FileResult]]:
-        """Parse files in worker processes when there is enough to share, in order either way."""
+    def _read_all(self, jobs: list[FileJob]) -> Iterator[_Chunk]:
+        """Parse groups of files in worker processes when there is enough to share, in order either way."""
+        if not jobs:
+            return
+        chunks = chunked(jobs, CHUNK_BYTES)
         to_read = sum(job.size - (job.state.offset_loaded if job.state else 0) for job in jobs)
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
         if workers < 2 or to_read < PARALLEL_MIN_BYTES:
-            for job in jobs:
-                yield job, read_file(job, self.drift_samples)
+            for chunk in chunks:
+                yield _Chunk(chunk, read_chunk(chunk, drift_samples=self.drift_samples))
             return
         context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        read = partial(read_chunk, shapes=self.writer().shapes())
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            yield from zip(jobs, pool.map(read_file, jobs, chunksize=4))
+            for chunk, result in zip(chunks, pool.map(read, chunks)):
+                yield _Chunk(chunk, result)
 
     def writer(self):
         """The ledger writer, made on first use: a run with nothing new never loads Polars."""
@@ -238,6 +265,7 @@ class IngestRun:
                        self.options.source, self.options.store_prompts, user_problem)
 
     def _absorb(self, job: FileJob, result: FileResult, pending: _Pending) -> None:
+        """Count one file's outcome and queue its manifest entry (its records come with the chunk)."""
         if result.status == "failed":
             self._file_failed(pending, str(job.path), result.reason or result.status)
         elif result.status == "unrecognised":
@@ -248,7 +276,6 @@ class IngestRun:
                 self.summary.files_new += 1
             else:
                 self.summary.files_changed += 1
-            pending.batch.absorb(result.batch)
         if result.manifest_row:
             pending.manifest.append(result.manifest_row)
 
@@ -261,7 +288,7 @@ class IngestRun:
 
     def _flush(self, pending: _Pending) -> None:
         batch = pending.batch
-        if not pending.manifest and not batch.rejects:
+        if not pending.manifest and not batch.reject_count:
             return
         counts = self.writer().write(batch, pending.manifest)
         s = self.summary
@@ -272,7 +299,7 @@ class IngestRun:
         s.tool_calls_new += counts.tool_calls_new
         s.events_new += counts.events_new
         s.api_errors += batch.api_errors
-        s.rejects += len(batch.rejects)
+        s.rejects += batch.reject_count
         for (_, kind, _), n in batch.drift.counts.items():
             if kind == "record_type":
                 s.unknown_types += n
@@ -306,6 +333,20 @@ class IngestRun:
             f"UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, {assignments} WHERE run_id = ?",
             [utc_now(), status, error, *fields.values(), self.summary.run_id],
         )
+
+
+@contextmanager
+def _deferred_checkpoints(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One checkpoint per run instead of one per batch: DuckDB rewrites the primary-key indexes at
+    every checkpoint, which made commits the slowest step of a large load. Each batch is still
+    committed (durable in the WAL), so a kill -9 loses nothing that was committed."""
+    before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
+    run_sql(con, f"SET checkpoint_threshold = '{CHECKPOINT_EVERY}'")
+    try:
+        yield
+    finally:
+        run_sql(con, f"SET checkpoint_threshold = '{before}'")
+        run_sql(con, "CHECKPOINT")
 
 
 def run_ingest(con: duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest") -> RunSummary:

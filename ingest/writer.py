@@ -10,7 +10,7 @@ import duckdb
 import polars as pl
 
 from store.sql import run_sql
-from ingest.batch import RecordBatch, RequestMerger, Row
+from ingest.batch import FROZEN_TABLES, RecordBatch, RequestMerger, Row
 from ingest.otel.reconcile import reconcile
 
 _POLARS_TYPES = {
@@ -33,24 +33,38 @@ class WriteCounts:
     rejects: int = 0
 
 
-def table_schema(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, Any]:
-    """Polars schema of a ledger table, read from the database so the two cannot drift apart."""
+@dataclass(frozen=True)
+class TableShape:
+    """A ledger table's columns (as Polars types) and the defaults of its columns that have one."""
+
+    columns: dict[str, Any]
+    defaults: dict[str, Any]
+
+
+def table_shape(con: duckdb.DuckDBPyConnection, table: str) -> TableShape:
+    """Read from the database itself, so the writer and the migrations cannot drift apart."""
     rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position",
+        "SELECT column_name, data_type, column_default FROM information_schema.columns"
+        " WHERE table_name = ? ORDER BY ordinal_position",
         [table],
     ).fetchall()
-    return {name: _POLARS_TYPES[dtype] for name, dtype in rows}
+    columns = {name: _POLARS_TYPES[dtype] for name, dtype, _ in rows}
+    # Defaults are SQL expressions from our own migrations: evaluate each once.
+    defaults = {name: con.execute(f"SELECT {default}").fetchall()[0][0] for name, _, default in rows if default is not None}
+    return TableShape(columns, defaults)
 
 
-def to_frame(schema: dict[str, Any], rows: Iterable[Row], run_id: int) -> pl.DataFrame:
-    """Rows as a frame of the table's columns that the rows carry (others take their DB default)."""
-    rows = list(rows)
-    present = set().union(*(row.keys() for row in rows))
-    columns = {name: dtype for name, dtype in schema.items() if name in present and name != "run_id"}
+def to_frame(shape: TableShape, rows: Iterable[Row], run_id: int) -> pl.DataFrame:
+    """Rows as a frame of all the table's columns; a key a row lacks takes the column's default (or NULL)."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    columns = {name: dtype for name, dtype in shape.columns.items() if name != "run_id"}
     # Polars builds the columns from the dicts in Rust: several times faster than Python lists.
     frame = pl.DataFrame(rows, schema=columns, strict=False) if rows else pl.DataFrame(schema=columns)
-    if "run_id" in schema:
-        frame = frame.with_columns(pl.lit(run_id, dtype=schema["run_id"]).alias("run_id"))
+    fills = [pl.col(name).fill_null(value) for name, value in shape.defaults.items() if name in columns]
+    if fills:
+        frame = frame.with_columns(fills)
+    if "run_id" in shape.columns:
+        frame = frame.with_columns(pl.lit(run_id, dtype=shape.columns["run_id"]).alias("run_id"))
     return frame
 
 
@@ -73,17 +87,23 @@ class LedgerWriter:
     def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int) -> None:
         self.con = con
         self.run_id = run_id
-        self._schemas: dict[str, dict[str, Any]] = {}
+        self._shapes: dict[str, TableShape] = {}
 
-    def _schema(self, table: str) -> dict[str, Any]:
-        if table not in self._schemas:
-            self._schemas[table] = table_schema(self.con, table)
-        return self._schemas[table]
+    def _schema(self, table: str) -> TableShape:
+        if table not in self._shapes:
+            self._shapes[table] = table_shape(self.con, table)
+        return self._shapes[table]
 
-    def _insert_ignore(self, table: str, rows: list[Row]) -> int:
-        if not rows:
+    def shapes(self) -> dict[str, TableShape]:
+        """Shapes of the tables workers may build frames for (see RecordBatch.freeze)."""
+        return {table: self._schema(table) for table in FROZEN_TABLES.values()}
+
+    def _insert_ignore(self, table: str, rows: list[Row], frames: list[pl.DataFrame] = ()) -> int:
+        parts = list(frames) + ([to_frame(self._schema(table), rows, self.run_id)] if rows else [])
+        if not parts:
             return 0
-        frame = to_frame(self._schema(table), rows, self.run_id)
+        frame = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
+        frame = frame.with_columns(pl.lit(self.run_id, dtype=pl.Int64).alias("run_id"))
         with registered(self.con, "_incoming", frame):
             inserted = run_sql(self.con, f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM _incoming")
         return inserted[0][0]
@@ -94,11 +114,12 @@ class LedgerWriter:
         run_sql(self.con, "BEGIN TRANSACTION")
         try:
             counts.requests_new, counts.requests_updated = self._merge_requests(batch.requests)
-            counts.tool_calls_new = self._insert_ignore("tool_calls", batch.tool_calls)
-            self._insert_ignore("tool_results", batch.tool_results)
-            counts.events_new = self._insert_ignore("session_events", batch.events)
+            frames = batch.frames
+            counts.tool_calls_new = self._insert_ignore("tool_calls", batch.tool_calls, frames.get("tool_calls", ()))
+            self._insert_ignore("tool_results", batch.tool_results, frames.get("tool_results", ()))
+            counts.events_new = self._insert_ignore("session_events", batch.events, frames.get("session_events", ()))
             self._merge_agents(batch.agents)
-            counts.rejects = self._insert_ignore("rejects", batch.rejects)
+            counts.rejects = self._insert_ignore("rejects", batch.rejects, frames.get("rejects", ()))
             self._write_extra(batch)
             # Order-independent cross-source merge (OTel vs transcripts); see docs/sources.md.
             counts.requests_new += reconcile(self.con, self.run_id)
@@ -126,13 +147,16 @@ class LedgerWriter:
             )
             names = [d[0] for d in cursor.description]
             existing = [dict(zip(names, row)) for row in cursor.fetchall()]
-        merger = RequestMerger()
-        for row in existing:
-            row["_from_db"] = True
-            merger.add(row)
-        for row in rows:
-            merger.add(row)
-        final = merger.rows()
+        if existing:
+            merger = RequestMerger()
+            for row in existing:
+                row["_from_db"] = True
+                merger.add(row)
+            for row in rows:
+                merger.add(row)
+            final = merger.rows()
+        else:
+            final = rows  # nothing to compete with (the usual case): the batch is already deduplicated
         unchanged = {r["request_key"] for r in final if r.get("_from_db") and not r.get("_dirty")}
         stale = [r["request_key"] for r in existing if r["request_key"] not in unchanged]
         to_write = [r for r in final if r["request_key"] not in unchanged]
