@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from agentledger import __version__
-from agentledger.commands import COMMANDS
+from agentledger.commands import COMMAND_NAMES, load, load_all
 
 EPILOG = """examples:
   agentledger ingest ~/.claude/projects --user alice
@@ -16,8 +16,8 @@ EPILOG = """examples:
 
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every subcommand registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser with every subcommand registered, or just `only` when that names one."""
     parser = argparse.ArgumentParser(
         prog="agentledger",
         description="What your coding agents spent, and what it bought.",
@@ -27,14 +27,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"agentledger {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for command in COMMANDS:
+    for command in [load(only)] if only in COMMAND_NAMES else load_all():
         command.register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse, dispatch, and turn known failures into one-line errors."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(only=argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)

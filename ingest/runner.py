@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import getpass
 import multiprocessing
 import os
@@ -112,18 +113,20 @@ class _Pending:
 
 
 def discover(paths: list[Path], wanted: str) -> Iterator[_Candidate]:
-    """Files under each path that some source's name patterns match, in a stable order."""
+    """Files under each path that some source's name patterns match, in a stable order.
+    One walk per root whatever the number of patterns (rglob per pattern walked it once each)."""
     patterns = sorted({p for s in SOURCES.values() if wanted in ("auto", s.name) for p in s.patterns})
     for root in paths:
         if root.is_file():
             yield _Candidate(root, root.parent)
             continue
-        found: set[Path] = set()
-        for pattern in patterns:
-            found.update(p for p in root.rglob(pattern) if p.is_file())
+        found = []
+        for folder, _, names in os.walk(root):
+            for name in names:
+                if not name.endswith(SIDECAR_SUFFIXES) and any(fnmatch.fnmatchcase(name, p) for p in patterns):
+                    found.append(os.path.join(folder, name))
         for path in sorted(found):
-            if not path.name.endswith(SIDECAR_SUFFIXES):
-                yield _Candidate(path, root)
+            yield _Candidate(Path(path), root)
 
 
 def user_for(candidate: _Candidate, options: IngestOptions) -> str:
@@ -185,11 +188,13 @@ class IngestRun:
             self._finish("failed", f"{type(error).__name__}: {error}")
             raise
         self._finish("ok", None)
-        # Rollups, costs and flags follow every load, so reports and the dashboard never lag the
-        # ledger (imported here: analytics reads the ledger; ingest only triggers it).
-        from analytics.refresh import refresh_derived
+        if self.summary.files_new or self.summary.files_changed:
+            # Rollups, costs and flags follow every load, so reports and the dashboard never lag the
+            # ledger (imported here: analytics reads the ledger; ingest only triggers it). A run that
+            # found nothing new skips it: that is what keeps a scheduled no-op run fast.
+            from analytics.refresh import refresh_derived
 
-        refresh_derived(self.con)
+            refresh_derived(self.con)
         return self.summary
 
     def _load_all(self) -> None:
