@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.claude_lines import assistant, text, usage, write_jsonl
 from tests.helpers import ingest
 
@@ -187,3 +189,29 @@ def test_sample_generator_otel_ingests_and_reconciles(ledger, tmp_path):
                           "AND request_id NOT LIKE 'req_aux%'").fetchone()
     assert main == (20, 2000)
     assert ledger.execute("SELECT team FROM org_users").fetchall() == [("payments",)]
+
+
+def _aux_beside_transcript(tmp_path: Path) -> None:
+    # req_9 is the transcript's request; req_aux ran in the same session and only OTel saw it.
+    _transcript(tmp_path, "req_9", output=3)
+    write_otel(tmp_path / "otel/l.json", [logs([api_request("req_9", output=321), api_request("req_aux", output=30)],
+                                               resource={"team": "payments"})])
+
+
+@pytest.mark.parametrize("order", ["transcript_first", "otel_first", "one_run"])
+def test_otel_only_request_counts_under_its_sessions_transcript_user(ledger, tmp_path, order):
+    # OTel names the person by email, the transcript by --user: the session they share says it is one person.
+    _aux_beside_transcript(tmp_path)
+    paths = {"transcript_first": [tmp_path / "claude", tmp_path / "otel"],
+             "otel_first": [tmp_path / "otel", tmp_path / "claude"], "one_run": [tmp_path]}[order]
+    for path in paths:
+        ingest(ledger, path, user="alice")
+    rows = ledger.execute("SELECT source, request_id, user_name, output_tokens FROM requests ORDER BY 2").fetchall()
+    assert rows == [("claude", "req_9", "alice", 321), ("otel", "req_aux", "alice", 30)]
+
+
+def test_team_attribute_adopts_the_transcript_user_not_the_email(ledger, tmp_path):
+    _aux_beside_transcript(tmp_path)
+    ingest(ledger, tmp_path, user="alice")
+    assert ledger.execute("SELECT user_name, email, team FROM org_users").fetchall() == [
+        ("alice", "ana@corp.example", "payments")]

@@ -4,7 +4,9 @@ OTel `api_request` events are kept as reported in `otel_requests`; `requests` is
 - a transcript row (source claude) whose request_id an event shares takes the event's exact
   output tokens and cost (transcript output is often a streaming placeholder, formats.md §1.6);
 - an event without a transcript twin becomes its own row, request_key 'otel:<event_key>';
-- when the twin arrives later, the 'otel:' row is dropped and the transcript row takes over.
+- when the twin arrives later, the 'otel:' row is dropped and the transcript row takes over;
+- an 'otel:' row belongs to the person whose transcript holds its session (OTel names people by
+  email, transcripts by --user / folder), else to the directory row with its email, else the email.
 The same rule keys OTel tool rows as 'otel:<tool_use_id>' beside the transcript's.
 Every statement is limited to rows this run touched, so the cost follows the batch, not the ledger.
 """
@@ -48,16 +50,34 @@ WHERE o.run_id = $run
                   WHERE r.source <> 'otel' AND r.request_id = o.request_id)
 """
 
+# Who an OTel event's request counts under: the user its session's transcript was ingested as
+# (an aux request shares the session of the transcript it ran beside), else the directory row with
+# that email, else OTel's own name for the user (the email).
+_PERSON = """coalesce(
+    (SELECT min(r.user_name) FROM requests r WHERE r.session_id = o.session_id AND r.source <> 'otel'),
+    (SELECT min(u.user_name) FROM org_users u WHERE lower(u.email) = lower(o.email)),
+    o.user_name)"""
+
 # The org directory rule: a `team`/`department` resource attribute adds the user to org_users
 # only when neither the user name nor the email is listed yet; a loaded org.csv always wins.
-_ADOPT_TEAMS = """
+_ADOPT_TEAMS = f"""
 INSERT INTO org_users (user_name, email, team)
-SELECT o.user_name, any_value(o.email), arg_max(o.team, o.ts)
-FROM otel_requests o
-WHERE o.run_id = $run AND o.team IS NOT NULL AND o.user_name IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM org_users u
-                  WHERE u.user_name = o.user_name OR (o.email IS NOT NULL AND lower(u.email) = lower(o.email)))
-GROUP BY o.user_name
+SELECT person, any_value(email), arg_max(team, ts)
+FROM (SELECT {_PERSON} AS person, o.email, o.team, o.ts
+      FROM otel_requests o
+      WHERE o.run_id = $run AND o.team IS NOT NULL AND o.user_name IS NOT NULL) o
+WHERE NOT EXISTS (SELECT 1 FROM org_users u
+                  WHERE u.user_name = o.person OR (o.email IS NOT NULL AND lower(u.email) = lower(o.email)))
+GROUP BY person
+"""
+
+# Transcripts arriving after their session's OTel-only rows: those rows move to the transcript's user.
+_FOLLOW_SESSION_USER = """
+UPDATE requests SET user_name = t.user_name, run_id = $run
+FROM (SELECT session_id, min(user_name) AS user_name FROM requests
+      WHERE source <> 'otel' AND run_id = $run AND session_id IS NOT NULL GROUP BY session_id) t
+WHERE requests.source = 'otel' AND requests.session_id = t.session_id
+  AND requests.user_name IS DISTINCT FROM t.user_name
 """
 
 _INSERT_OTEL_ONLY = f"""
@@ -66,9 +86,7 @@ SELECT
     '{OTEL_KEY_PREFIX}' || o.event_key AS request_key,
     'otel' AS source,
     o.request_id,
-    -- A directory entry with this email names the user as transcripts do (e.g. the login name).
-    coalesce((SELECT min(u.user_name) FROM org_users u WHERE lower(u.email) = lower(o.email)),
-             o.user_name) AS user_name,
+    {_PERSON} AS user_name,
     o.session_id,
     coalesce(o.query_source = 'subagent', FALSE) AS is_sidechain,
     o.agent_name AS subagent_type,
@@ -103,6 +121,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: int) -> int:
     params = {"run": run_id}
     run_sql(con, _OVERLAY, params)
     run_sql(con, _DROP_SHADOWED, params)
+    run_sql(con, _FOLLOW_SESSION_USER, params)
     run_sql(con, _ADOPT_TEAMS, params)
     new = run_sql(con, _COUNT_NEW, params)[0][0]
     run_sql(con, _INSERT_OTEL_ONLY, params)
