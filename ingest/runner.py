@@ -229,7 +229,9 @@ class IngestRun:
             for chunk in chunks:
                 yield _Chunk(chunk, read_chunk(chunk, drift_samples=self.drift_samples))
             return
-        context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+        # Never fork: the parent already runs DuckDB's and Polars' thread pools, and a forked child
+        # inherits their locks mid-flight (a deadlock seen in practice). Spawned workers start clean.
+        context = multiprocessing.get_context("spawn")
         read = partial(read_chunk, shapes=self.writer().shapes())
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             for chunk, result in zip(chunks, pool.map(read, chunks)):
