@@ -17,7 +17,6 @@ from typing import Iterator
 import duckdb
 
 from store.sql import run_sql
-import msgspec
 from tqdm import tqdm
 
 from ingest.batch import RecordBatch, Row

@@ -13,7 +13,7 @@ import msgspec
 
 from ingest.admin_api.schema import CoreMetrics, Page, Record
 from ingest.batch import RecordBatch
-from ingest.claude.parser import LineError, _decode_reason
+from ingest.lines import LineError, decode_reason as _decode_reason
 from ingest.context import FileContext
 from ingest.timestamps import parse_utc
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from ingest.batch import RecordBatch, Row, request_total
+from ingest.batch import RecordBatch, request_total
 from ingest.claude.schema import (
     KNOWN_FIELDS,
     KNOWN_RECORD_TYPES,
@@ -25,6 +25,7 @@ from ingest.claude.schema import (
 from ingest.components import claude_component
 from ingest.context import FileContext
 from ingest.edits import summarize_edit
+from ingest.lines import LineError, each_line
 from ingest.hashing import normalized_input_hash, output_fingerprint, short_hash, utf8_length
 from ingest.timestamps import parse_utc
 
@@ -44,37 +45,9 @@ _subagent_decoder = msgspec.json.Decoder(SubagentResult)
 _bash_decoder = msgspec.json.Decoder(BashResult)
 
 
-class LineError(ValueError):
-    """A line we cannot use; the message is the reject reason."""
-
-
 def parse_lines(data: bytes, start_offset: int, start_line: int, ctx: FileContext, batch: RecordBatch) -> None:
     """Parse complete lines of `data` (which starts at byte `start_offset`, line `start_line`)."""
-    parser = _FileParser(ctx, batch)
-    offset, line_no = start_offset, start_line
-    for raw in data.split(b"\n"):
-        line_no += 1
-        if raw.strip():
-            batch.lines += 1
-            parser.line_no = line_no
-            try:
-                parser.line(raw)
-            except LineError as error:
-                batch.reject(ctx.path, offset, line_no, str(error), raw)
-            except (msgspec.DecodeError, msgspec.ValidationError) as error:
-                batch.reject(ctx.path, offset, line_no, _decode_reason(error), raw)
-            except UnicodeDecodeError:
-                batch.reject(ctx.path, offset, line_no, "invalid UTF-8", raw)
-            except Exception as error:  # noqa: BLE001 - a line we did not foresee must not stop the run
-                batch.reject(ctx.path, offset, line_no, f"unexpected {type(error).__name__}: {error}", raw)
-        offset += len(raw) + 1
-
-
-def _decode_reason(error: Exception) -> str:
-    text = str(error).splitlines()[0]
-    if isinstance(error, msgspec.ValidationError):
-        return f"wrong type: {text}"
-    return f"malformed JSON: {text}"
+    each_line(data, start_offset, start_line, ctx, batch, _FileParser(ctx, batch).line)
 
 
 class _FileParser:
@@ -88,7 +61,8 @@ class _FileParser:
         self.line_no = 0  # of the line being parsed: orders requests within a thread
 
     # -- dispatch ---------------------------------------------------------------------------
-    def line(self, raw: bytes) -> None:
+    def line(self, raw: bytes, line_no: int) -> None:
+        self.line_no = line_no
         if not raw.lstrip().startswith(b"{"):
             raise LineError("not a JSON object")
         line = _line_decoder.decode(raw)

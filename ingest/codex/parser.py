@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 from ingest.batch import RecordBatch, Row
-from ingest.claude.parser import LineError, _decode_reason
+from ingest.lines import LineError, each_line
 from ingest.codex.patch import summarize_patch
 from ingest.codex.schema import (
     KNOWN_LINE_TYPES,
@@ -69,18 +69,7 @@ _any = msgspec.json.Decoder()
 def parse_lines(data: bytes, start_offset: int, start_line: int, ctx: FileContext, batch: RecordBatch) -> None:
     """Parse complete rollout lines of `data`, which starts at byte `start_offset`, line `start_line`."""
     parser = _RolloutParser(ctx, batch)
-    offset, line_no = start_offset, start_line
-    for raw in data.split(b"\n"):
-        line_no += 1
-        if raw.strip():
-            batch.lines += 1
-            try:
-                parser.line(raw, line_no)
-            except LineError as error:
-                batch.reject(ctx.path, offset, line_no, str(error), raw)
-            except (msgspec.DecodeError, msgspec.ValidationError) as error:
-                batch.reject(ctx.path, offset, line_no, _decode_reason(error), raw)
-        offset += len(raw) + 1
+    each_line(data, start_offset, start_line, ctx, batch, parser.line)
     parser.finish()
 
 

@@ -15,7 +15,7 @@ from typing import Any
 import msgspec
 
 from ingest.batch import RecordBatch
-from ingest.claude.parser import LineError, _decode_reason
+from ingest.lines import LineError, decode_reason as _decode_reason
 from ingest.codex.parser import codex_component
 from ingest.context import FileContext
 from ingest.edits import summarize_edit

@@ -11,8 +11,8 @@ from typing import Any
 
 import msgspec
 
-from ingest.batch import RecordBatch, Row
-from ingest.claude.parser import LineError, _decode_reason
+from ingest.batch import RecordBatch
+from ingest.lines import LineError, each_line
 from ingest.components import claude_component
 from ingest.context import FileContext
 from ingest.hashing import short_hash
@@ -38,18 +38,7 @@ _encoder = msgspec.json.Encoder(order="sorted")
 
 def parse_lines(data: bytes, start_offset: int, start_line: int, ctx: FileContext, batch: RecordBatch) -> None:
     """Parse complete OTLP JSON lines; a line with a bad record is quarantined with the first reason."""
-    offset, line_no = start_offset, start_line
-    for raw in data.split(b"\n"):
-        line_no += 1
-        if raw.strip():
-            batch.lines += 1
-            try:
-                _LineParser(ctx, batch, line_no).line(raw)
-            except LineError as error:
-                batch.reject(ctx.path, offset, line_no, str(error), raw)
-            except (msgspec.DecodeError, msgspec.ValidationError) as error:
-                batch.reject(ctx.path, offset, line_no, _decode_reason(error), raw)
-        offset += len(raw) + 1
+    each_line(data, start_offset, start_line, ctx, batch, lambda raw, line_no: _LineParser(ctx, batch, line_no).line(raw))
 
 
 # -- value coercion (P11: numbers arrive as strings) -----------------------------------------------
