@@ -7,6 +7,7 @@ Layout written (what a log collector gathers from each machine):
     OUT/<user>/.claude/projects/<encoded-cwd>/<sessionId>.jsonl
     OUT/<user>/.claude/projects/<encoded-cwd>/<sessionId>/subagents/agent-<17hex>.jsonl (+ .meta.json)   2.1.x
     OUT/<user>/.claude/projects/<encoded-cwd>/agent-<8hex>.jsonl                                     2.0.x
+    OUT/<user>/.codex/sessions/YYYY/MM/DD/rollout-*.jsonl, OUT/<user>/otel/claude-code.json   (~25% of users)
     OUT/org.csv, OUT/ground_truth.json
 Same arguments give byte-identical files: every random choice comes from a generator seeded by
 (seed, user, day), and no wall clock is read.
@@ -24,9 +25,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from sample_data.codex_gen import SHARE_OF_USERS
 from sample_data.ground_truth import Behaviour, GroundTruth, SessionRecord
 from sample_data.ids import Ids
 from sample_data.org import build_org, write_org_csv
+from sample_data.other_agents import OtherAgents
 from sample_data.profiles import PROFILES, Profile
 from sample_data.scenarios import FEATURES, SCRIPTS, Plan, feasible
 from sample_data.schedule import DayPlan, ordered, plan_days
@@ -38,7 +41,8 @@ DEFAULT_START = date(2026, 10, 1)
 SPIKE_FACTOR = (6.0, 8.0)        # target multiple of the user's median day; accepted range is 5-10x
 SPIKE_CEILING = 9.5
 FEATURES_PER_SESSION = 4
-COMMITTED = {"users": 4, "days": 5, "seed": 7, "scale": 0.25, "profile": "compact"}
+# 0.4 of the committed 4-user org run other agents: one directory user besides the contractor.
+COMMITTED = {"users": 4, "days": 5, "seed": 7, "scale": 0.25, "profile": "compact", "other_agents_share": 0.4}
 
 
 @dataclass
@@ -57,6 +61,8 @@ class GenerationSummary:
     cache_creation_tokens: int = 0
     cache_read_tokens: int = 0
     spikes: int = 0
+    codex_sessions: int = 0
+    otel_events: int = 0           # api_request events mirroring transcript requests (auxiliary ones not counted)
 
     def add(self, totals: Totals) -> None:
         self.requests += totals.requests
@@ -70,7 +76,8 @@ class GenerationSummary:
         """Human summary for the CLI."""
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.sessions.items()))
         return (f"{self.users} users x {self.days} days: {sum(self.sessions.values())} sessions ({kinds}), "
-                f"{self.spikes} usage spikes, {self.files} files, {self.bytes / 1e6:.1f} MB, {self.requests} API requests")
+                f"{self.spikes} usage spikes, {self.codex_sessions} Codex sessions, {self.otel_events} OTel events, "
+                f"{self.files} files, {self.bytes / 1e6:.1f} MB, {self.requests} API requests")
 
 
 @dataclass
@@ -114,8 +121,10 @@ class _Writer:
 
 
 class _OrgGenerator:
-    def __init__(self, out: Path, seed: int, profile: Profile, summary: GenerationSummary, truth: GroundTruth) -> None:
+    def __init__(self, out: Path, seed: int, profile: Profile, summary: GenerationSummary, truth: GroundTruth,
+                 agents: OtherAgents) -> None:
         self.seed = seed
+        self.agents = agents
         self.profile = profile
         self.summary = summary
         self.truth = truth
@@ -129,7 +138,7 @@ class _OrgGenerator:
         project = user.team.projects[0] if rng.random() < 0.7 else rng.choice(user.team.projects)
         ticket = f"{user.team.name[:3].upper()}-{rng.randrange(100, 4000)}"
         branch = f"feature/{ticket.lower()}-{rng.choice(('totals', 'retry', 'audit', 'config', 'cart'))}" if rng.random() < 0.6 else "main"
-        totals = Totals()
+        totals = Totals(log=[] if self.agents.exports_otel(user.handle) else None)
         ctx = SessionContext(user, project, plan.day, start_ms, ids.uuid(), branch, rng, ids, totals,
                              f"{user.handle}/.claude/projects/{encode_cwd(user.cwd(project))}")
         session = Session(ctx)
@@ -171,8 +180,18 @@ class _OrgGenerator:
             built_day = self.ordinary_day(plan, kinds, rng, ids)
         for built in built_day:
             self.keep(built)
+        self.other_agents(plan, built_day)
         if plan.workday and not plan.spike:
             self.day_costs.setdefault(plan.user.handle, []).append(sum(b.totals.cost_usd for b in built_day))
+
+    def other_agents(self, plan: DayPlan, built_day: list[_Built]) -> None:
+        """The day's Codex rollouts and OTel events of a user who runs more than Claude Code transcripts."""
+        requests = [r for b in built_day for r in b.totals.log or ()]
+        paths = self.agents.day(plan.user, plan.day, plan.workday, requests)
+        self.summary.codex_sessions += len(paths)
+        self.summary.otel_events += len(requests)
+        self.summary.files += len(paths)
+        self.summary.bytes += sum(p.stat().st_size for p in paths)
 
     def ordinary_day(self, plan: DayPlan, kinds: list[str], rng: random.Random, ids: Ids) -> list[_Built]:
         """Sessions one after another through the working day; unattended ones run alongside."""
@@ -234,7 +253,8 @@ class _OrgGenerator:
 
 
 def generate(out: Path, users: int, days: int, seed: int = 7, start: date = DEFAULT_START, *, scale: float = 1.0,
-             profile: str = "full", org_csv: Path | None = None) -> GenerationSummary:
+             profile: str = "full", org_csv: Path | None = None,
+             other_agents_share: float = SHARE_OF_USERS) -> GenerationSummary:
     """Write `users` x `days` of transcripts, org.csv and ground_truth.json under `out`."""
     if users < 1 or days < 1:
         raise ValueError("users and days must be at least 1")
@@ -246,11 +266,17 @@ def generate(out: Path, users: int, days: int, seed: int = 7, start: date = DEFA
     write_org_csv(org_csv or out / "org.csv", org)
     summary = GenerationSummary(users, days)
     truth = GroundTruth({"seed": seed, "users": users, "days": days, "start": start.isoformat(), "scale": scale,
-                         "profile": profile, "org_csv_missing_users": [u.handle for u in org if not u.in_org_csv],
+                         "profile": profile, "other_agents_share": other_agents_share,
+                         "org_csv_missing_users": [u.handle for u in org if not u.in_org_csv],
                          "spike_users": [u.handle for u in org if u.spike_user]})
-    generator = _OrgGenerator(out, seed, PROFILES[profile], summary, truth)
+    agents = OtherAgents(out, seed, org, other_agents_share)
+    generator = _OrgGenerator(out, seed, PROFILES[profile], summary, truth, agents)
     for plan in ordered(plan_days(seed, org, days, start, scale)):
         generator.day(plan)
+    truth.other_agents = agents.finish()
+    for path in agents.files():
+        summary.files += 1
+        summary.bytes += path.stat().st_size
     truth.write(out / "ground_truth.json")
     return summary
 
@@ -263,7 +289,8 @@ def regenerate_committed(package_dir: Path | None = None) -> GenerationSummary:
     if transcripts.exists():
         shutil.rmtree(transcripts)
     return generate(transcripts, COMMITTED["users"], COMMITTED["days"], COMMITTED["seed"], DEFAULT_START,
-                    scale=COMMITTED["scale"], profile=COMMITTED["profile"], org_csv=package_dir / "org.csv")
+                    scale=COMMITTED["scale"], profile=COMMITTED["profile"], org_csv=package_dir / "org.csv",
+                    other_agents_share=COMMITTED["other_agents_share"])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,6 +45,7 @@ class GroundTruth:
     generator: dict
     behaviours: list[Behaviour] = field(default_factory=list)
     sessions: list[SessionRecord] = field(default_factory=list)
+    other_agents: dict = field(default_factory=dict)      # Codex and OTel users (other_agents.OtherAgents.finish)
 
     def write(self, path: Path) -> None:
         """Stable JSON (sorted by user, date, start) so regenerating gives the same bytes."""
@@ -55,6 +56,7 @@ class GroundTruth:
             "kinds": list(KINDS),
             "behaviours": [asdict(b) for b in behaviours],
             "sessions": [asdict(s) for s in sessions],
+            "other_agents": self.other_agents,
         }
         path.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n", encoding="utf-8")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 from typing import Callable
 
 from sample_data.catalog import MODELS, SUBAGENT_MODEL, Model, Project, UserProfile, is_legacy
@@ -70,6 +70,13 @@ class SessionContext:
     ids: Ids
     totals: Totals
     project_dir: str                      # <user>/.claude/projects/<encoded cwd>
+
+
+def _usage_object(u: Usage, output: int) -> dict:
+    """A transcript usage object with `output` output tokens (what Model.cost prices)."""
+    return {"input_tokens": u.input, "output_tokens": output, "cache_creation_input_tokens": u.cache_write,
+            "cache_read_input_tokens": u.cache_read,
+            "cache_creation": dict(zip(("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"), u.split()))}
 
 
 def encode_cwd(cwd: str) -> str:
@@ -188,6 +195,8 @@ class Session:
             thinking=thinking if self.reports_thinking else 0, extra=self.attribution if actor is self.main else None,
         )
         self._count(actor, u, written)
+        if complete and self.ctx.totals.log is not None:
+            self._log(actor, u, sent + latency + sum(steps))
         self.clock = sent + latency + sum(steps)
         if complete:
             # Tool i sits on one of the last len(calls) lines: its result points back to that line.
@@ -211,10 +220,15 @@ class Session:
 
     def _count(self, actor: Actor, u: Usage, written_output: int) -> None:
         largest = Usage(u.input, written_output, u.cache_read, u.cache_write, u.cache_1h)
-        usage = {"input_tokens": u.input, "output_tokens": written_output, "cache_creation_input_tokens": u.cache_write,
-                 "cache_read_input_tokens": u.cache_read,
-                 "cache_creation": dict(zip(("ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"), u.split()))}
-        self.ctx.totals.add(largest, written_output, actor.model.cost(usage))
+        self.ctx.totals.add(largest, written_output, actor.model.cost(_usage_object(u, written_output)))
+
+    def _log(self, actor: Actor, u: Usage, done_ms: int) -> None:
+        # Only completed responses: an aborted stream never reaches the client's api_request event.
+        self.ctx.totals.log.append({
+            "ts": datetime.fromtimestamp(done_ms / 1000, tz=timezone.utc), "session_id": self.ctx.session_id,
+            "request_id": actor.thread.last_request_id, "model": actor.model.id, "input": u.input, "output": u.output,
+            "cache_read": u.cache_read, "cache_creation": u.cache_write, "cost_usd": actor.model.cost(_usage_object(u, u.output)),
+        })
 
     def _results(self, actor: Actor, calls: list[ToolCall], source_uuids: list[str]) -> None:
         for call, source_uuid in zip(calls, source_uuids):

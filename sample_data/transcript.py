@@ -53,6 +53,8 @@ class Totals:
     cache_read: int = 0
     cost_usd: float = 0.0
     by_kind: dict[str, int] = field(default_factory=dict)
+    # Per-response records for an OTel export of this session; None when nobody exports it.
+    log: list[dict] | None = None
 
     def add(self, u: Usage, output: int, cost: float) -> None:
         """Record one response whose largest written usage is `u` with `output` output tokens."""
@@ -86,6 +88,7 @@ class Thread:
         self.prompt_id: str | None = None
         self.lines: list[bytes] = []
         self.last_ms = 0
+        self.last_request_id: str | None = None
         if env.legacy:
             head = {"userType": "external", "cwd": env.cwd, "sessionId": env.session_id, "version": env.version,
                     "gitBranch": env.branch}
@@ -162,6 +165,7 @@ class Thread:
         cut off by the user (`complete=False`) never gets its final line.
         """
         msg_id, req_id = self.ids.message(), self.ids.request()
+        self.last_request_id = req_id
         legacy = self.env.legacy
         final = usage_final(u, legacy, thinking)
         placeholder = self.ids.rng.randrange(1, 31)

@@ -110,6 +110,7 @@ def test_same_arguments_give_byte_identical_output(tmp_path):
     second = generate(tmp_path / "b", users=3, days=4, seed=5)
     tree_a, tree_b = _tree(tmp_path / "a"), _tree(tmp_path / "b")
     assert tree_a == tree_b
+    assert any("/.codex/sessions/" in name for name in tree_a) and any(name.endswith("/otel/claude-code.json") for name in tree_a)
     assert first == second
     assert first.files == sum(1 for name in tree_a if name not in ("org.csv", "ground_truth.json"))
     assert first.bytes == sum(len(data) for name, data in tree_a.items() if name not in ("org.csv", "ground_truth.json"))
@@ -157,7 +158,8 @@ def test_every_line_parses_with_zero_rejects(org):
     out, summary, run, con, _ = org
     assert _transcript_rejects(con) == []
     assert (run.unknown_types, run.unknown_fields) == (0, 0)
-    assert run.lines == sum(data.count(b"\n") for name, data in _tree(out).items() if name.endswith(".jsonl"))
+    assert run.lines == sum(data.count(b"\n") for name, data in _tree(out).items()
+                            if name.endswith((".jsonl", "/otel/claude-code.json")))
     assert run.api_errors == summary.api_errors
 
 
@@ -191,7 +193,7 @@ def test_org_csv_loads_and_leaves_one_user_unassigned(org):
 
 def test_ground_truth_sessions_and_tool_calls_are_in_the_ledger(org):
     _, summary, _, con, truth = org
-    sessions = {row[0] for row in con.execute("SELECT DISTINCT session_id FROM requests").fetchall()}
+    sessions = {row[0] for row in con.execute("SELECT DISTINCT session_id FROM requests WHERE source <> 'codex'").fetchall()}
     tool_ids = {row[0] for row in con.execute("SELECT tool_use_id FROM tool_calls").fetchall()}
     assert {s["session_id"] for s in truth["sessions"]} == sessions
     for b in truth["behaviours"]:
@@ -282,7 +284,9 @@ def _day_costs(con, user: str) -> dict[str, float]:
     costs: dict[str, float] = defaultdict(float)
     for day, model, i, o, c5, c1, cr in con.execute(
         "SELECT ts::DATE::VARCHAR, model, input_tokens, output_tokens, coalesce(cache_creation_5m_tokens, 0), "
-        "coalesce(cache_creation_1h_tokens, 0), cache_read_tokens FROM requests WHERE user_name = ?", [user]).fetchall():
+        # The spike is planted in the transcripts: Codex and OTel-only requests are not part of it.
+        "coalesce(cache_creation_1h_tokens, 0), cache_read_tokens FROM requests WHERE user_name = ? AND source = 'claude'",
+        [user]).fetchall():
         usage = {"input_tokens": i, "output_tokens": o, "cache_creation_input_tokens": c5 + c1, "cache_read_input_tokens": cr,
                  "cache_creation": {"ephemeral_5m_input_tokens": c5, "ephemeral_1h_input_tokens": c1}}
         costs[day] += prices[model].cost(usage)
@@ -334,6 +338,73 @@ def test_formats_of_every_kind_are_present(org):
     assert con.execute("SELECT count(*) FROM agents WHERE is_warmup").fetchone()[0] >= 1
 
 
+# -- other agents: Codex rollouts and OTel exports for part of the org ----------------------------
+def test_codex_and_otel_requests_count_under_the_folder_users(org):
+    _, _, _, con, truth = org
+    agents = truth["other_agents"]
+    assert agents["users"] == ["felix.larsen", "rania.tanaka", "tara.tanaka"]
+    rows = con.execute("SELECT source, user_name, count(*) FROM requests WHERE source <> 'claude' GROUP BY ALL").fetchall()
+    assert dict(((s, u), n) for s, u, n in rows) == {
+        ("codex", "felix.larsen"): 13, ("codex", "rania.tanaka"): 18, ("codex", "tara.tanaka"): 25,
+        ("otel", "felix.larsen"): 21, ("otel", "rania.tanaka"): 23, ("otel", "tara.tanaka"): 31}
+    assert {u: t["requests"] for u, t in agents["codex"].items()} == {"felix.larsen": 13, "rania.tanaka": 18, "tara.tanaka": 25}
+    assert {u: t["auxiliary_requests"] for u, t in agents["otel"].items()} == {"felix.larsen": 21, "rania.tanaka": 23, "tara.tanaka": 31}
+
+
+def test_codex_tokens_match_the_rollouts_final_totals(org):
+    _, _, _, con, truth = org
+    rows = con.execute("SELECT user_name, sum(input_tokens), sum(cache_read_tokens), sum(output_tokens) FROM requests "
+                       "WHERE source = 'codex' GROUP BY 1").fetchall()
+    ledger = {u: tuple(int(v) for v in rest) for u, *rest in rows}
+    # cached_input_tokens is part of input_tokens: felix 165,610 input of which 139,264 cached -> 26,346 fresh.
+    assert ledger["felix.larsen"] == (165_610 - 139_264, 139_264, 6_099)
+    expected = {u: (t["tokens"]["input_tokens"] - t["tokens"]["cached_input_tokens"], t["tokens"]["cached_input_tokens"],
+                    t["tokens"]["output_tokens"]) for u, t in truth["other_agents"]["codex"].items()}
+    assert ledger == expected
+
+
+def test_otel_events_reconcile_with_their_transcript_requests(org):
+    _, summary, run, con, truth = org
+    otel = truth["other_agents"]["otel"]
+    twinned = con.execute("SELECT count(*), bool_and(NOT output_estimated) FROM requests WHERE source = 'claude' "
+                          "AND request_id IN (SELECT request_id FROM otel_requests)").fetchone()
+    assert twinned == (summary.otel_events, True) == (179 + 213 + 247, True)
+    assert sum(t["api_requests"] for t in otel.values()) == summary.otel_events
+    # Each request once: transcript requests + OTel-only auxiliary ones + Codex requests.
+    total = con.execute("SELECT count(*) FROM requests").fetchone()[0]
+    assert total == summary.requests + (21 + 23 + 31) + (13 + 18 + 25) == 1060 + 75 + 56
+    assert run.rejects == 0
+
+
+def test_otel_users_are_the_org_csv_emails_of_the_folder_users(org):
+    out, _, _, con, _ = org
+    person = {m.email: m.user for m in read_org_csv(out / "org.csv")}
+    pairs = con.execute("SELECT DISTINCT o.email, r.user_name FROM otel_requests o JOIN requests r USING (request_id) "
+                        "ORDER BY 1").fetchall()
+    assert [e for e, _ in pairs] == ["felix.larsen@acme-robotics.dev", "rania.tanaka@acme-robotics.dev",
+                                     "tara.tanaka@acme-robotics.dev"]
+    assert all(person[email] == user for email, user in pairs)
+
+
+def test_report_users_shows_other_agents_under_the_person_and_team(tmp_path, capsys):
+    # The demo's order: ingest first, then load the directory.
+    db = str(tmp_path / "l.duckdb")
+    assert cli_main(["ingest", str(committed_transcripts_dir()), "--user-from-dir", "--db", db]) == 0
+    assert cli_main(["org", "load", str(committed_org_csv()), "--db", db]) == 0
+    capsys.readouterr()
+    rows = {}
+    for source in ("claude", "codex", "otel"):
+        assert cli_main(["report", "users", "--db", db, "--source", source, "--format", "json"]) == 0
+        rows[source] = {r["user"]: (r["team"], r["requests"]) for r in json.loads(capsys.readouterr().out)}
+    assert rows["codex"] == {"jonas.patel": ("Mobile", 6), "tomas.dubois": ("(unassigned)", 7)}
+    assert rows["otel"] == {"jonas.patel": ("Mobile", 1)}
+    assert rows["claude"]["jonas.patel"] == ("Mobile", 45)
+    assert cli_main(["report", "users", "--db", db, "--format", "json"]) == 0
+    people = {r["user"]: (r["team"], r["requests"]) for r in json.loads(capsys.readouterr().out)}
+    assert people["jonas.patel"] == ("Mobile", 45 + 6 + 1)
+    assert not [u for u in people if "@" in u]
+
+
 # -- the committed sample and the CLI -----------------------------------------------------------
 def test_committed_sample_is_what_the_generator_writes(tmp_path):
     regenerate_committed(tmp_path)
@@ -345,14 +416,16 @@ def test_committed_sample_is_what_the_generator_writes(tmp_path):
 def test_committed_sample_ingests_cleanly(tmp_path):
     root = committed_transcripts_dir()
     size = sum(len(data) for data in _tree(root).values())
-    assert size < 1_000_000
+    assert size < 1_200_000
     users = {p.name for p in root.iterdir() if p.is_dir()}
     assert len(users) == COMMITTED["users"]
     con, _ = _ingest(tmp_path / "l.duckdb", root)
-    sessions = {r[0] for r in con.execute("SELECT DISTINCT session_id FROM requests").fetchall()}
+    sessions = {r[0] for r in con.execute("SELECT DISTINCT session_id FROM requests WHERE source <> 'codex'").fetchall()}
+    sources = con.execute("SELECT source, list(DISTINCT user_name ORDER BY user_name) FROM requests GROUP BY 1 ORDER BY 1").fetchall()
     rejects = _transcript_rejects(con)
     con.close()
     truth = load(committed_ground_truth())
+    assert sources[1:] == [("codex", ["jonas.patel", "tomas.dubois"]), ("otel", ["jonas.patel"])]
     assert rejects == []
     assert {s["session_id"] for s in truth["sessions"]} == sessions
     assert {b["kind"] for b in truth["behaviours"]} == set(truth["kinds"])
