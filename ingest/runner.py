@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import partial
 from dataclasses import asdict, dataclass, field
@@ -29,7 +30,7 @@ from ingest.timestamps import utc_now
 # Metadata files read alongside the logs they describe, never as logs of their own.
 SIDECAR_SUFFIXES = (".meta.json",)
 # Below this much to read, worker processes cost more than they save.
-PARALLEL_MIN_BYTES = 16 * 1024 * 1024
+PARALLEL_MIN_BYTES = int(os.environ.get("AGENTLEDGER_PARALLEL_MIN_BYTES", 16 * 1024 * 1024))
 MAX_WORKERS = 4
 # Bytes of logs per unit of work handed to a worker.
 CHUNK_BYTES = 4 * 1024 * 1024
@@ -232,9 +233,17 @@ class IngestRun:
         # inherits their locks mid-flight (a deadlock seen in practice). Spawned workers start clean.
         context = multiprocessing.get_context("spawn")
         read = partial(read_chunk, shapes=self.writer().shapes())
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for chunk, result in zip(chunks, pool.map(read, chunks)):
-                yield _Chunk(chunk, result)
+        done = 0
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                for chunk, result in zip(chunks, pool.map(read, chunks)):
+                    done += 1
+                    yield _Chunk(chunk, result)
+        except BrokenProcessPool as error:
+            # A worker that cannot start (an odd __main__, no memory) must not fail the run.
+            print(f"agentledger ingest: worker processes failed ({error}); reading in-process", file=sys.stderr)
+            for chunk in chunks[done:]:
+                yield _Chunk(chunk, read_chunk(chunk, drift_samples=self.drift_samples))
 
     def writer(self):
         """The ledger writer, made on first use: a run with nothing new never loads Polars."""

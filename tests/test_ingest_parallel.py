@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from concurrent.futures.process import BrokenProcessPool
+
 import polars as pl
 
 import ingest.runner as runner
@@ -35,14 +40,51 @@ def _snapshot(con) -> dict:
     return snap
 
 
-def test_worker_processes_load_the_same_ledger(tmp_path, monkeypatch):
-    _corpus(tmp_path / "logs")
-    pl.DataFrame({"warm": [1, 2]}).sum()  # Polars' thread pool is running, as in any real caller
+def _serial(tmp_path):
     serial = connect_writer(tmp_path / "serial.duckdb")
     ingest(serial, tmp_path / "logs", user=None, user_from_dir=True)
-    monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(runner, "CHUNK_BYTES", 2_000)
-    parallel = connect_writer(tmp_path / "parallel.duckdb")
-    summary = ingest(parallel, tmp_path / "logs", user=None, user_from_dir=True)
-    assert summary.files_new == 12 and summary.rejects == 12
+    return serial
+
+
+def test_worker_processes_load_the_same_ledger(tmp_path):
+    _corpus(tmp_path / "logs")
+    pl.DataFrame({"warm": [1, 2]}).sum()  # Polars' thread pool is running, as in any real caller
+    serial = _serial(tmp_path)
+    # A fresh process, as cron runs it: spawned workers re-import its __main__ (the CLI).
+    env = dict(os.environ, AGENTLEDGER_PARALLEL_MIN_BYTES="0")
+    db = tmp_path / "parallel.duckdb"
+    result = subprocess.run(
+        [sys.executable, "-m", "agentledger.cli", "ingest", str(tmp_path / "logs"), "--user-from-dir", "--db", str(db)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "reading in-process" not in result.stderr
+    assert "12 rejects" in result.stdout
+    parallel = connect_writer(db)
     assert _snapshot(parallel) == _snapshot(serial)
+
+
+class _BrokenPool:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def map(self, *args, **kwargs):
+        raise BrokenProcessPool("a worker died")
+
+
+def test_broken_worker_pool_falls_back_to_reading_in_process(tmp_path, monkeypatch, capsys):
+    _corpus(tmp_path / "logs")
+    serial = _serial(tmp_path)
+    monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", _BrokenPool)
+    fallback = connect_writer(tmp_path / "fallback.duckdb")
+    summary = ingest(fallback, tmp_path / "logs", user=None, user_from_dir=True)
+    assert summary.files_new == 12
+    assert "reading in-process" in capsys.readouterr().err
+    assert _snapshot(fallback) == _snapshot(serial)
