@@ -10,14 +10,12 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from functools import partial
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
-
-from store.sql import run_sql
 from tqdm import tqdm
 
 from ingest.batch import RecordBatch, Row
@@ -25,8 +23,8 @@ from ingest.file_reader import ChunkResult, FileJob, FileResult, chunked, read_c
 from ingest.manifest import FileState, is_unchanged, load_manifest
 from ingest.sources import SOURCES
 from ingest.timestamps import utc_now
+from store.sql import run_sql
 
-# Bytes of log read per transaction; small values (tests) give many short batches.
 # Metadata files read alongside the logs they describe, never as logs of their own.
 SIDECAR_SUFFIXES = (".meta.json",)
 # Below this much to read, worker processes cost more than they save.
@@ -34,7 +32,9 @@ PARALLEL_MIN_BYTES = int(os.environ.get("AGENTLEDGER_PARALLEL_MIN_BYTES", 16 * 1
 MAX_WORKERS = 4
 # Bytes of logs per unit of work handed to a worker.
 CHUNK_BYTES = 4 * 1024 * 1024
+# WAL size that triggers a checkpoint while a run loads (one checkpoint at the end instead).
 CHECKPOINT_EVERY = "4GB"
+# Bytes of log read per transaction; small values (tests) give many short batches.
 BATCH_BYTES = int(os.environ.get("AGENTLEDGER_BATCH_BYTES", 64 * 1024 * 1024))
 
 
@@ -167,14 +167,14 @@ class IngestRun:
 
     def _close_abandoned_runs(self) -> None:
         # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
-        run_sql(self.con, 
-            "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'"
+        run_sql(
+            self.con, "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'"
         )
 
     def _start_run(self, command: str) -> int:
         run_id = self.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
-        run_sql(self.con, 
-            "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
+        run_sql(
+            self.con, "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
             [run_id, utc_now(), command],
         )
         return run_id
@@ -335,8 +335,8 @@ class IngestRun:
             and not os.path.exists(path)
         ]
         if gone:
-            run_sql(self.con, 
-                "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone]
+            run_sql(
+                self.con, "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone]
             )
         self.summary.files_missing = len(gone)
 
@@ -344,8 +344,8 @@ class IngestRun:
         fields = asdict(self.summary)
         fields.pop("run_id")
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        run_sql(self.con, 
-            f"UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, {assignments} WHERE run_id = ?",
+        run_sql(
+            self.con, f"UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, {assignments} WHERE run_id = ?",
             [utc_now(), status, error, *fields.values(), self.summary.run_id],
         )
 

@@ -194,8 +194,8 @@ class LedgerWriter:
             seen["is_warmup"] = bool(seen.get("is_warmup")) or bool(row.get("is_warmup"))
         frame = to_frame(self._schema("agents"), merged.values(), self.run_id)
         with registered(self.con, "_incoming", frame):
-            run_sql(self.con, 
-                "INSERT INTO agents BY NAME SELECT * FROM _incoming ON CONFLICT (agent_id) DO UPDATE SET"
+            run_sql(
+                self.con, "INSERT INTO agents BY NAME SELECT * FROM _incoming ON CONFLICT (agent_id) DO UPDATE SET"
                 " subagent_type = coalesce(agents.subagent_type, excluded.subagent_type),"
                 " session_id = coalesce(agents.session_id, excluded.session_id),"
                 " is_warmup = agents.is_warmup OR excluded.is_warmup"
@@ -203,8 +203,8 @@ class LedgerWriter:
 
     def _merge_drift(self, batch: RecordBatch) -> None:
         for (source, kind, name), n in batch.drift.counts.items():
-            run_sql(self.con, 
-                "INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, kind, name)"
+            run_sql(
+                self.con, "INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, kind, name)"
                 " DO UPDATE SET occurrences = schema_drift.occurrences + excluded.occurrences,"
                 " last_run_id = excluded.last_run_id",
                 [source, kind, name, n, batch.drift.first_path[(source, kind, name)], self.run_id, self.run_id],
@@ -220,8 +220,8 @@ class LedgerWriter:
             pl.lit(self.run_id, pl.Int64).alias("last_run_id"),
         )
         with registered(self.con, "_incoming", frame):
-            run_sql(self.con, 
-                "INSERT INTO source_files BY NAME SELECT * FROM _incoming ON CONFLICT (path) DO UPDATE SET"
+            run_sql(
+                self.con, "INSERT INTO source_files BY NAME SELECT * FROM _incoming ON CONFLICT (path) DO UPDATE SET"
                 " source = excluded.source, user_name = excluded.user_name, size = excluded.size,"
                 " mtime_ns = excluded.mtime_ns, head_hash = excluded.head_hash,"
                 " offset_loaded = excluded.offset_loaded, lines_loaded = excluded.lines_loaded,"

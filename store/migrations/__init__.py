@@ -21,8 +21,8 @@ def migration_files() -> list[tuple[int, str, str]]:
 
 def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply the migrations this database lacks, each in its own transaction; return their names."""
-    run_sql(con, 
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    run_sql(
+        con, "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
     done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
@@ -33,8 +33,8 @@ def apply_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
         run_sql(con, "BEGIN TRANSACTION")
         try:
             run_sql(con, sql)
-            run_sql(con, 
-                "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name]
+            run_sql(
+                con, "INSERT INTO schema_migrations VALUES (?, ?, now()::TIMESTAMP)", [version, name]
             )
             run_sql(con, "COMMIT")
         except Exception:
