@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 import getpass
-import multiprocessing
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -16,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
+from loky import ProcessPoolExecutor
 from tqdm import tqdm
 
 from ingest.batch import RecordBatch, Row
@@ -229,13 +228,14 @@ class IngestRun:
             for chunk in chunks:
                 yield _Chunk(chunk, read_chunk(chunk, drift_samples=self.drift_samples))
             return
-        # Never fork: the parent already runs DuckDB's and Polars' thread pools, and a forked child
-        # inherits their locks mid-flight (a deadlock seen in practice). Spawned workers start clean.
-        context = multiprocessing.get_context("spawn")
+        # Never a bare fork: the parent already runs DuckDB's and Polars' thread pools, and a forked
+        # child inherits their locks mid-flight (a deadlock seen in practice). Nor multiprocessing's
+        # spawn, which re-runs the caller's __main__ in every worker. loky starts clean interpreters
+        # that import only what the task needs.
         read = partial(read_chunk, shapes=self.writer().shapes())
         done = 0
         try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
                 for chunk, result in zip(chunks, pool.map(read, chunks)):
                     done += 1
                     yield _Chunk(chunk, result)
