@@ -68,7 +68,9 @@ def ledger_totals(db: Path) -> dict[str, int]:
 
     con = duckdb.connect(str(db), read_only=True)
     row = con.execute(
-        "SELECT sum(input_tokens), sum(output_tokens), sum(cache_creation_tokens), sum(cache_read_tokens) FROM requests"
+        # ccusage reads Claude Code transcripts only; the generated org also has Codex and OTel data.
+        "SELECT sum(input_tokens), sum(output_tokens), sum(cache_creation_tokens), sum(cache_read_tokens)"
+        " FROM requests WHERE source = 'claude'"
     ).fetchone()
     con.close()
     return dict(zip(("inputTokens", "outputTokens", "cacheCreationTokens", "cacheReadTokens"), map(int, row)))
@@ -112,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ccusage {ccusage.VERSION} daily:  {cc_s:6.2f} s  peak RSS {cc_rss:6.0f} MB")
         print(f"ratio cold/ccusage: {ratio:6.2f}    (target <= {TARGETS['ratio']}); loading alone: {load_ratio:.2f}")
         print(f"peak RSS:           {cold_rss:6.0f} MB (target < {TARGETS['rss_mb']} MB)")
-        print(f"totals equal to ccusage after append: {ours == theirs}  ours={ours} ccusage={theirs}")
+        print(f"Claude totals equal to ccusage after append: {ours == theirs}  ours={ours} ccusage={theirs}")
         return 0
     finally:
         if args.keep:
