@@ -2,7 +2,9 @@
 -- (level 'plugin': everything attributed to the plugin's MCP servers, skills, subagents and tools).
 WITH c AS (SELECT * FROM component_days($date_from, $date_to, $team, $user, $project, $source, $model)),
 by_component AS (
-    SELECT 'component' AS level, component, component_kind AS kind, any_value(plugin) AS plugin,
+    -- A built-in tool used both inside and outside a plugin's skill belongs to no single plugin.
+    SELECT 'component' AS level, component, component_kind AS kind,
+           CASE WHEN count(plugin) = count(*) AND min(plugin) = max(plugin) THEN min(plugin) END AS plugin,
            sum(calls) AS calls, sum(errors) AS errors, sum(result_bytes) AS result_bytes,
            sum(requests) AS requests, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
            sum(kept_tokens) AS kept_tokens
