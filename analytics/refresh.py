@@ -74,13 +74,23 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, *, full: bool = False,
     return summary
 
 
+def _settings_fingerprint(cfg: AnalyticsSettings) -> str:
+    """Thresholds plus the text of every derivation step, so a new release re-derives old ledgers."""
+    digest = hashlib.sha256(cfg.model_dump_json().encode())
+    for name in ("derive_touched", *DERIVE_STEPS, *AFTER_REVERTS):
+        for statement in queries.statements(name):
+            digest.update(statement.encode())
+    return digest.hexdigest()[:16]
+
+
 def _refresh(con, cfg, price_file, version, full) -> RefreshSummary:
     state = run_sql(con, "SELECT last_run_id, price_fingerprint, settings_fingerprint FROM derived_state WHERE id = 1")
     models = [row[0] for row in run_sql(con, "SELECT DISTINCT model FROM requests WHERE model IS NOT NULL")]
     rows = resolve(models, price_file, version)
     price_fp, prices_changed = _replace_prices(con, rows)
-    settings_fp = hashlib.sha256(cfg.model_dump_json().encode()).hexdigest()[:16]
-    # Changed prices or thresholds change stored figures everywhere: derive everything again.
+    settings_fp = _settings_fingerprint(cfg)
+    # Changed prices, thresholds or derivation SQL (an upgrade) change stored figures everywhere:
+    # derive everything again.
     full = full or not state or prices_changed or state[0][2] != settings_fp
     last_run = run_sql(con, "SELECT coalesce(max(run_id), 0) FROM ingest_runs")[0][0]
     after = -1 if full else state[0][0]

@@ -154,3 +154,22 @@ def test_useful_ratio_is_also_cost_weighted(ledger, tmp_path):
     (user,) = report(ledger, "users")
     assert user["useful_output_ratio"] == 0.25
     assert user["useful_cost_ratio"] == round(0.015 / (0.015 + 3 * 0.0003), 4)
+
+
+def test_a_changed_derivation_rederives_every_session(tmp_path, monkeypatch):
+    """An upgrade that changes the derivation SQL must not leave old ledgers with old figures."""
+    import analytics.refresh as refresh
+    from store.db import connect_writer
+
+    con = connect_writer(tmp_path / "l.duckdb")
+    first = refresh.refresh_derived(con)
+    assert refresh.refresh_derived(con).full is False
+    original = refresh.queries.statements
+
+    def edited(name):
+        return original(name) + (("SELECT 1",) if name == "derive_flags" else ())
+
+    monkeypatch.setattr(refresh.queries, "statements", edited)
+    assert refresh.refresh_derived(con).full is True
+    assert first.full is True
+    con.close()
