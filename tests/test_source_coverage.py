@@ -45,3 +45,18 @@ def test_coverage_filters_by_user(ledger, tmp_path):
     _setup(ledger, tmp_path)
     frame = coverage(ledger, Filters(user="ana"))
     assert frame["user_name"].to_list() == ["ana"]
+
+
+def test_otel_reference_of_someone_outside_the_directory_counts_for_their_transcripts(ledger, tmp_path):
+    # A contractor missing from org.csv: OTel knows only their email, transcripts only their folder
+    # name. The session both share makes them one person, so the day is covered, not split in two.
+    line = assistant("2026-01-05T10:00:00.000Z", "msg_1", "req_1", usage(12, 200, 50, 1000), [text()])
+    write_jsonl(tmp_path / "claude/p/s1.jsonl", [line])
+    event = api_request("req_1", output=200, cost="2.0", **{"user.email": "cy@contractor.example"})
+    event["timeUnixNano"] = "1767607200000000000"   # 2026-01-05T10:00:00Z
+    write_otel(tmp_path / "otel/l.json", [logs([event])])
+    ingest(ledger, tmp_path / "claude", user="cy")
+    ingest(ledger, tmp_path / "otel")
+    rows = coverage(ledger).to_dicts()
+    assert [(r["user_name"], r["team"], r["status"]) for r in rows] == [("cy", "(unassigned)", "covered")]
+    assert rows[0]["reported_tokens"] == rows[0]["explained_tokens"] == 1262

@@ -15,10 +15,16 @@ admin AS (
     FROM admin_usage_daily
     GROUP BY ALL
 ),
+-- An OTel event belongs to the person whose transcript holds its session (the same rule that
+-- assigns OTel-only requests), else to its email, which the directory may resolve below.
+session_owner AS (
+    SELECT session_id, min(user_name) AS user_name FROM requests WHERE source = 'claude' GROUP BY session_id
+),
 otel AS (
-    SELECT ts::DATE AS day, coalesce(email, user_name) AS who, sum(cost_usd) AS cost_usd,
-           sum(input_tokens + output_tokens + cache_read_tokens + cache_creation_tokens) AS tokens
-    FROM otel_requests
+    SELECT o.ts::DATE AS day, coalesce(s.user_name, o.email, o.user_name) AS who, sum(o.cost_usd) AS cost_usd,
+           sum(o.input_tokens + o.output_tokens + o.cache_read_tokens + o.cache_creation_tokens) AS tokens
+    FROM otel_requests o
+    LEFT JOIN session_owner s ON s.session_id = o.session_id
     GROUP BY ALL
 ),
 detail AS (
