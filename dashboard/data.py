@@ -262,6 +262,9 @@ def session_span(session_id: str) -> tuple[str | None, date | None, date | None]
 
 # --- Data health: facts about the pipeline, not metrics --------------------------------------
 
+# The manifest's source for files no parser recognised (see ingest/file_reader.py).
+UNRECOGNISED_SOURCE = "unrecognised"
+
 HEALTH_SQL: dict[str, str] = {
     # The most recent ingest runs with their counters, newest first.
     "runs": "SELECT run_id, started_at, ended_at, status, date_diff('millisecond', started_at, ended_at) / 1000.0"

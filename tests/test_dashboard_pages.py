@@ -194,3 +194,17 @@ def test_pages_drawn_before_stay_up_while_an_ingest_holds_the_ledger(page, busy_
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_data_health_shows_coverage_against_the_otel_reference(dashboard_db, with_db):
+    # The committed sample exports OTel for two people: the panel reconciles them by person, never
+    # showing an email-named stranger beside the transcript user.
+    with_db(dashboard_db)
+    at = render(dashboard_db, "views/health.py")
+    assert_clean(at)
+    assert "Coverage: reported spend vs ingested detail" in [h.value for h in at.subheader]
+    coverage = next(df.value for df in at.dataframe if "cost_coverage" in df.value.columns)
+    people = set(coverage["user_name"])
+    assert {"jonas.patel", "tomas.dubois"} <= people
+    assert not [p for p in people if "@" in p]
+    assert "unrecognised" not in " ".join(str(v) for df in at.dataframe for v in df.value.get("source", []))

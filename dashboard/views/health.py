@@ -6,12 +6,13 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import data, sidebar, ui
 
 db = data.db_path()
+filters = sidebar.current()
 st.title("Data health")
 st.caption(f"Ledger file: `{db}` · facts from the ingest bookkeeping, refreshed every 15 s · "
-           "the sidebar filters do not apply here")
+           "the sidebar filters apply only to the coverage panel")
 
 facts = data.health_facts(db)
 runs = facts["runs"]
@@ -44,7 +45,8 @@ kpis[3].metric("Rejected lines", f"{int(rejects['lines'].sum()) if rejects.heigh
                help="Lines quarantined in the rejects table; never fatal, always counted.")
 
 st.subheader("Freshness per source")
-fresh = facts["freshness"]
+# Files no source recognised (org.csv, settings.json ...) are bookkeeping, not a source to watch.
+fresh = facts["freshness"].filter(pl.col("source") != data.UNRECOGNISED_SOURCE)
 now = datetime.now(timezone.utc).replace(tzinfo=None)
 fresh = fresh.with_columns(((pl.lit(now) - pl.col("newest_request")).dt.total_hours() / 24).round(1).alias("age_days"))
 quiet = fresh.filter(pl.col("age_days") > data.QUIET_SOURCE_DAYS)
@@ -91,7 +93,11 @@ else:
 
 st.subheader("Files per source")
 st.dataframe(
-    files, hide_index=True,
+    files.with_columns(
+        pl.when(pl.col("source") == data.UNRECOGNISED_SOURCE).then(pl.lit("(not a log: skipped)"))
+        .otherwise(pl.col("source")).alias("source")
+    ),
+    hide_index=True,
     column_config={
         "source": "Source", "files": "Files", "people": "People",
         "lines": st.column_config.NumberColumn("Lines", format="localized"),
@@ -100,6 +106,37 @@ st.dataframe(
         "last_seen_at": st.column_config.DatetimeColumn("Last seen (UTC)", format="YYYY-MM-DD HH:mm"),
     },
 )
+
+st.subheader("Coverage: reported spend vs ingested detail")
+st.caption("Per person and day, the Claude Code spend the Admin API report (else OpenTelemetry) states, against "
+           "what ingested transcripts explain. 'no detail' or a low coverage means a machine or a person whose "
+           "transcripts are not reaching the ledger. Same rows as `agentledger report coverage`.")
+coverage = ui.report("coverage", filters)
+referenced = coverage.filter(pl.col("status") != "no reference")
+if referenced.height == 0:
+    st.info("No Admin API report or OpenTelemetry export is ingested for this period, so there is nothing to "
+            "reconcile against. Ingest one to see which people or machines are missing.", icon=":material/info:")
+else:
+    gaps = referenced.filter(pl.col("status").is_in(["no detail", "partial"]))
+    if gaps.height:
+        missing = gaps["missing_cost_usd"].fill_null(0).sum()
+        st.warning(f"{gaps.height} person-days have reported spend that ingested transcripts do not explain "
+                   f"(${missing:,.2f} unexplained).", icon=":material/travel_explore:")
+    st.dataframe(
+        referenced.sort(["status", "missing_cost_usd"], descending=[False, True]), hide_index=True,
+        column_config={
+            "day": st.column_config.DateColumn("Day (UTC)"), "user_name": "Person", "team": "Team",
+            "reported_cost_usd": st.column_config.NumberColumn("Reported (USD)", format="$%.2f"),
+            "explained_cost_usd": st.column_config.NumberColumn("Explained (USD)", format="$%.2f"),
+            "missing_cost_usd": st.column_config.NumberColumn("Unexplained (USD)", format="$%.2f"),
+            "cost_coverage": st.column_config.ProgressColumn("Cost coverage", min_value=0, max_value=1, format="percent"),
+            "reported_tokens": st.column_config.NumberColumn("Reported tokens", format="localized"),
+            "explained_tokens": st.column_config.NumberColumn("Explained tokens", format="localized"),
+            "status": "Status",
+        },
+        column_order=["day", "user_name", "team", "status", "reported_cost_usd", "explained_cost_usd",
+                      "missing_cost_usd", "cost_coverage", "reported_tokens", "explained_tokens"],
+    )
 
 st.subheader("Rejected lines by reason")
 if rejects.height:
