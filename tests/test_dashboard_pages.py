@@ -208,3 +208,12 @@ def test_data_health_shows_coverage_against_the_otel_reference(dashboard_db, wit
     assert {"jonas.patel", "tomas.dubois"} <= people
     assert not [p for p in people if "@" in p]
     assert "unrecognised" not in " ".join(str(v) for df in at.dataframe for v in df.value.get("source", []))
+
+
+def test_sessions_search_narrows_the_list_to_one_person(dashboard_db, with_db):
+    with_db(dashboard_db)
+    at = render(dashboard_db, "views/sessions.py")
+    at.text_input(key="sessions_find").set_value("jonas").run()
+    assert_clean(at)
+    listed = next(df.value for df in at.dataframe if "session_id" in df.value.columns)
+    assert len(listed) > 0 and set(listed["user"]) == {"jonas.patel"}

@@ -4,7 +4,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import palette, sidebar, ui
+from dashboard import columns, palette, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Flags", filters, "flags describe work, not people")
@@ -49,15 +49,10 @@ picked = st.dataframe(
     # The evidence sits next to the flag: it is what a manager reads first.
     column_order=[c for c in ("flag", "evidence", "user", "team", "started_at", "ended_at", "tokens", "cost_usd",
                               "project", "session_id") if c in shown.columns],
-    column_config={
-        "session_id": st.column_config.TextColumn("Session", width="small"),
-        "user": "Person", "flag": "Flag", "team": "Team", "project": "Project",
-        "started_at": st.column_config.DatetimeColumn("From (UTC)", format="YYYY-MM-DD HH:mm"),
-        "ended_at": st.column_config.DatetimeColumn("To (UTC)", format="YYYY-MM-DD HH:mm"),
-        "tokens": st.column_config.NumberColumn("Tokens", format="compact"),
-        "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
-        "evidence": st.column_config.TextColumn("Evidence", width=520, help="Hover or widen to read; the session page shows it in full."),
-    },
+    column_config=columns.config(
+        flag="Flag", started_at=columns.utc("From (UTC)"), ended_at=columns.utc("To (UTC)"),
+        evidence=st.column_config.TextColumn("Evidence", width=520, help="Hover or widen to read; the session page shows it in full."),
+    ),
 )
 if picked.selection.rows:
     st.switch_page("views/session.py", query_params={"session": shown["session_id"][picked.selection.rows[0]]})

@@ -4,7 +4,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import palette, sidebar, ui
+from dashboard import columns, palette, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Plugins & tools", filters, "tokens of a request belong to the component whose results it consumes")
@@ -81,18 +81,11 @@ with right:
 st.subheader("All components")
 st.dataframe(
     plugins.sort("cost_usd", descending=True, nulls_last=True), hide_index=True,
-    column_config={
-        "component": "Component", "kind": "Kind", "plugin": "Plugin",
-        "errors": st.column_config.NumberColumn("Errors", format="localized"),
-        "kept_tokens": st.column_config.NumberColumn("Kept tokens", format="compact"),
-        "calls": st.column_config.NumberColumn("Calls", format="localized"),
-        "requests": st.column_config.NumberColumn("Requests attributed", format="localized"),
-        "total_tokens": st.column_config.NumberColumn("Tokens", format="compact"),
-        "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
-        "result_bytes": st.column_config.NumberColumn("Result bytes injected", format="compact",
-                                                      help="Bytes of tool results fed back into the context."),
-        "error_rate": st.column_config.ProgressColumn("Error rate", min_value=0.0, max_value=1.0, format="percent"),
-        "useful_output_ratio": st.column_config.ProgressColumn("Useful-output ratio", min_value=0.0, max_value=1.0,
-                                                               format="percent"),
-    },
+    column_config=columns.config(
+        component="Component", kind="Kind", plugin="Plugin",
+        requests=columns.count("Requests attributed"),
+        result_bytes=st.column_config.NumberColumn("Result bytes injected", format="compact",
+                                                   help="Bytes of tool results fed back into the context."),
+        error_rate=columns.ratio("Error rate"),
+    ),
 )

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import sidebar, ui
+from dashboard import columns, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Sessions", filters)
@@ -18,8 +18,8 @@ order = controls[2].selectbox("Order", ["Most waste first", "Lowest useful ratio
 
 if needle:
     text = needle.lower()
-    columns = [c for c in ("session_id", "user", "project", "team") if c in sessions.columns]
-    sessions = sessions.filter(pl.any_horizontal(pl.col(c).cast(pl.Utf8).str.to_lowercase().str.contains(text, literal=True) for c in columns))
+    searchable = [c for c in ("session_id", "user", "project", "team") if c in sessions.columns]
+    sessions = sessions.filter(pl.any_horizontal(pl.col(c).cast(pl.Utf8).str.to_lowercase().str.contains(text, literal=True) for c in searchable))
 if flagged_only and "flags" in sessions.columns:
     sessions = sessions.filter(pl.col("flags").cast(pl.Utf8).fill_null("") != "")
 waste = [c for c in ("looping_tokens", "discarded_tokens", "idle_tokens") if c in sessions.columns]
@@ -41,21 +41,7 @@ picked = st.dataframe(
     column_order=[c for c in ("session_id", "user", "team", "useful_output_ratio", "flags", "looping_tokens",
                               "discarded_tokens", "idle_tokens", "kept_tokens", "cost_usd", "total_tokens", "requests",
                               "started_at", "ended_at", "project", "source") if c in shown.columns],
-    column_config={
-        "session_id": st.column_config.TextColumn("Session", width="small"),
-        "user": "Person", "team": "Team", "project": "Project", "source": "Source",
-        "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm"),
-        "ended_at": st.column_config.DatetimeColumn("Ended (UTC)", format="YYYY-MM-DD HH:mm"),
-        "requests": st.column_config.NumberColumn("Requests", format="localized"),
-        "total_tokens": st.column_config.NumberColumn("Tokens", format="compact"),
-        "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
-        "kept_tokens": st.column_config.NumberColumn("Kept tokens", format="compact"),
-        "looping_tokens": st.column_config.NumberColumn("Looping tokens", format="compact"),
-        "discarded_tokens": st.column_config.NumberColumn("Discarded tokens", format="compact"),
-        "idle_tokens": st.column_config.NumberColumn("Idle tokens", format="compact"),
-        "useful_output_ratio": st.column_config.ProgressColumn("Useful-output ratio", min_value=0.0, max_value=1.0, format="percent"),
-        "flags": "Flags",
-    },
+    column_config=columns.config(flags="Flags"),
 )
 if picked.selection.rows:
     st.switch_page("views/session.py", query_params={"session": shown["session_id"][picked.selection.rows[0]]})

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import data, sidebar, ui, wiring
+from dashboard import columns, data, sidebar, ui, wiring
 
 filters = sidebar.current()
 ui.header("Teams & people", filters, "sorted by waste or useful ratio, never by volume")
@@ -31,23 +31,12 @@ def sparklines(daily: pl.DataFrame | None, key: str) -> pl.DataFrame | None:
     return daily.sort("day").group_by(key, maintain_order=True).agg(pl.col("cost_usd").fill_null(0).alias("trend"))
 
 
-COLUMNS = {
-    "team": st.column_config.TextColumn("Team"),
-    "user": st.column_config.TextColumn("Person"),
-    "users": st.column_config.NumberColumn("People"),
-    "waste_tokens": st.column_config.NumberColumn("Waste tokens", format="compact",
-                                                  help="Looping + discarded + idle tokens."),
-    "unpriced_requests": st.column_config.NumberColumn("Unpriced requests", help="Requests whose model has no price."),
-    "sessions": st.column_config.NumberColumn("Sessions", format="localized"),
-    "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
-    "total_tokens": st.column_config.NumberColumn("Tokens", format="compact"),
-    "kept_tokens": st.column_config.NumberColumn("Kept tokens", format="compact"),
-    "useful_output_ratio": st.column_config.ProgressColumn(
-        "Useful-output ratio", min_value=0.0, max_value=1.0, format="percent",
-        help="Kept tokens / all tokens."),
-    "flagged_sessions": st.column_config.NumberColumn("Flagged sessions", help="Sessions with a waste flag; evidence on Flags."),
-    "trend": st.column_config.LineChartColumn("Daily spend (USD)", y_min=0),
-}
+COLUMNS = columns.config(
+    users=st.column_config.NumberColumn("People"),
+    unpriced_requests=st.column_config.NumberColumn("Unpriced requests", help="Requests whose model has no price."),
+    flagged_sessions=st.column_config.NumberColumn("Flagged sessions", help="Sessions with a waste flag; evidence on Flags."),
+    trend=st.column_config.LineChartColumn("Daily spend (USD)", y_min=0),
+)
 SHOWN = ["team", "user", "users", "sessions", "useful_output_ratio", "waste_tokens", "flagged_sessions", "cost_usd",
          "total_tokens", "trend"]
 
