@@ -1,4 +1,4 @@
-"""Ledgers the dashboard tests share: the demo's own sample when shipped, else the real corpus."""
+"""Ledgers the dashboard tests share: the demo built from the shipped sample, or a generated org."""
 
 from __future__ import annotations
 
@@ -6,41 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.demo_data import DemoError, DemoOptions, build_demo_db
-from ingest.org import OrgMember, load_org
-from ingest.runner import IngestOptions, run_ingest
+from dashboard.demo_data import DemoOptions, build_demo_db
 from store.db import reader, writer
-from tests.helpers import shared_dir
 
+# Real transcripts an ingest can load while the dashboard reads (test_dashboard_concurrency).
 CORPUS = Path("corpus/iansherr__claude-code-log/test/test_data/real_projects")
 
 
 def build_ledger(path: Path) -> Path:
-    """A ledger with real sessions from several people in two teams."""
-    try:
-        build_demo_db(path)
-        return path
-    except DemoError:
-        pass
-    corpus = shared_dir() / CORPUS
-    if not corpus.is_dir():
-        pytest.skip(f"neither sample_data/transcripts nor {corpus} is available")
-    with writer(path) as con:
-        run_ingest(con, IngestOptions(paths=[corpus], user_from_dir=True, progress=False), command="test")
-        users = [r[0] for r in con.execute("SELECT DISTINCT user_name FROM requests ORDER BY 1").fetchall()]
-        members = [OrgMember(user=u, display_name=u.strip("-").split("-")[-1].title(), team=("web", "platform")[i % 2])
-                   for i, u in enumerate(users)]
-        load_org(con, members)
+    """The demo ledger from the shipped sample: several people in teams, every source, planted waste.
+    A missing sample fails the tests loudly (DemoError) rather than switching to other data."""
+    build_demo_db(path)
     return path
 
 
 def build_generated_ledger(path: Path, users: int = 12, days: int = 21) -> Path:
-    """A generated org (planted loops, reverts, idle burn) when the generator exists, else build_ledger."""
-    options = DemoOptions(generate=True, users=users, days=days, seed=11)
-    try:
-        build_demo_db(path, options, source_dir=path.parent / "org")
-    except DemoError:
-        return build_ledger(path)
+    """A generated org (planted loops, reverts, idle burn)."""
+    build_demo_db(path, DemoOptions(generate=True, users=users, days=days, seed=11), source_dir=path.parent / "org")
     return path
 
 

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from store.db import connect_writer
-from tests.claude_lines import assistant, prompt, text, tool_result, tool_use, usage, write_jsonl
+from tests.claude_lines import assistant, prompt, tool_result, tool_use, usage, write_jsonl
 from tests.helpers import ingest, totals
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 
-from tests.claude_lines import assistant, prompt, text, tool_result, tool_use, usage, write_jsonl
+from tests.claude_lines import assistant, prompt, tool_result, tool_use, usage, write_jsonl
 from tests.helpers import ingest, shared_dir, totals
 
 PROJECTS = shared_dir() / "corpus/iansherr__claude-code-log/test/test_data/real_projects"

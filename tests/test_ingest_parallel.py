@@ -11,7 +11,7 @@ import polars as pl
 
 import ingest.runner as runner
 from store.db import connect_writer
-from tests.claude_lines import assistant, prompt, text, tool_result, tool_use, usage, write_jsonl
+from tests.claude_lines import assistant, prompt, tool_result, tool_use, usage, write_jsonl
 from tests.helpers import ingest
 
 TABLES = ("requests", "tool_calls", "tool_results", "session_events", "rejects", "source_files")
