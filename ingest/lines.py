@@ -29,7 +29,8 @@ def each_line(data: bytes, start_offset: int, start_line: int, ctx: FileContext,
     offset, line_no = start_offset, start_line
     for raw in data.split(b"\n"):
         line_no += 1
-        if raw.strip():
+        # isspace() stops at the first non-blank byte; strip() would copy every (often huge) line.
+        if raw and not raw.isspace():
             batch.lines += 1
             try:
                 handle(raw, line_no)

@@ -59,11 +59,13 @@ class _FileParser:
         self.sidechain_threads: dict[str, str] = {}
         self.drift_samples = ctx.drift_samples
         self.line_no = 0  # of the line being parsed: orders requests within a thread
+        self.raw_line = b""
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes, line_no: int) -> None:
         self.line_no = line_no
-        if not raw.lstrip().startswith(b"{"):
+        self.raw_line = raw
+        if not raw.startswith(b"{") and not raw.lstrip().startswith(b"{"):
             raise LineError("not a JSON object")
         line = _line_decoder.decode(raw)
         kind = line.type
@@ -250,13 +252,16 @@ class _FileParser:
 
     def tool_result(self, line: Line, block: Block, ts, agent_id, is_sidechain) -> None:
         text = _result_text(block.content)
-        raw = bytes(line.toolUseResult)
         interrupted = False
         spawned_agent = None
-        if raw.startswith(b"{"):
-            if b'"interrupted":true' in raw:
+        # Look for the markers in the line itself: toolUseResult often repeats a whole file, and
+        # copying it out of the line just to search it was a measurable cost.
+        flags = self.raw_line
+        if b'"interrupted":true' in flags or b'"agentId"' in flags:
+            raw = bytes(line.toolUseResult)
+            if raw.startswith(b"{") and b'"interrupted":true' in raw:
                 interrupted = bool(_safe_decode(_bash_decoder, raw, BashResult()).interrupted)
-            if b'"agentId"' in raw:
+            if raw.startswith(b"{") and b'"agentId"' in raw:
                 spawned = _safe_decode(_subagent_decoder, raw, SubagentResult())
                 spawned_agent = spawned.agentId
                 if spawned.agentId:
