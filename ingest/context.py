@@ -18,3 +18,5 @@ class FileContext:
     state: dict[str, Any] = field(default_factory=dict)
     # Shared by every file of a run: how many lines of each shape were checked for unknown fields.
     drift_samples: dict[tuple, int] = field(default_factory=dict)
+    # Set by the line loop: the number of the last line read, so nobody counts newlines again.
+    last_line_no: int | None = None

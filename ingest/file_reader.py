@@ -75,7 +75,7 @@ def read_file(job: FileJob, drift_samples: dict[tuple, int] | None = None) -> Fi
         "mtime_ns": job.mtime_ns,
         "head_hash": head_hash(complete[:HEAD_BYTES] if start == 0 else head, offset_loaded),
         "offset_loaded": offset_loaded,
-        "lines_loaded": batch.lines if source.whole_file else start_line + complete.count(b"\n"),
+        "lines_loaded": batch.lines if source.whole_file else _lines_loaded(ctx, start_line, complete),
         "parser_state": msgspec.json.encode(ctx.state).decode() if ctx.state else None,
         "first_run_id": job.state.first_run_id if job.state else None,
         "last_seen_at": utc_now(),
@@ -119,6 +119,11 @@ def chunked(jobs: list[FileJob], chunk_bytes: int) -> list[list[FileJob]]:
     if current:
         chunks.append(current)
     return chunks
+
+
+def _lines_loaded(ctx: FileContext, start_line: int, complete: bytes) -> int:
+    """The file's line count after this read: from the line loop when it ran, else by counting."""
+    return ctx.last_line_no if ctx.last_line_no is not None else start_line + complete.count(b"\n")
 
 
 def _unrecognised(job: FileJob) -> FileResult:

@@ -43,3 +43,4 @@ def each_line(data: bytes, start_offset: int, start_line: int, ctx: FileContext,
             except Exception as error:  # noqa: BLE001 - a line we did not foresee must not stop the run
                 batch.reject(ctx.path, offset, line_no, f"unexpected {type(error).__name__}: {error}", raw)
         offset += len(raw) + 1
+    ctx.last_line_no = line_no if data else start_line

@@ -154,3 +154,17 @@ def test_a_log_directly_at_the_root_with_user_from_dir_is_reported(tmp_path, led
     assert summary.files_failed == 1 and totals(ledger) == (0, 0, 0, 0)
     reason = ledger.execute("SELECT reason FROM rejects").fetchone()[0]
     assert reason.startswith("--user-from-dir:") and "ROOT/<user>/" in reason
+
+
+def test_line_numbers_continue_across_incremental_reads(tmp_path, ledger):
+    lines = _session(2)                       # 6 lines
+    path = write_jsonl(tmp_path / "s1.jsonl", lines)
+    ingest(ledger, tmp_path)
+    assert ledger.execute("SELECT lines_loaded FROM source_files").fetchall() == [(6,)]
+    write_jsonl(path, lines + [prompt("2026-03-01T11:00:00.000Z", "more"), "{broken", ""] + _session(1, start=7))
+    ingest(ledger, tmp_path)
+    # The broken line is line 8 of the file, whatever run read it; the blank line 9 still counts.
+    assert ledger.execute("SELECT line_no FROM rejects").fetchall() == [(8,)]
+    assert ledger.execute("SELECT lines_loaded FROM source_files").fetchall() == [(12,)]
+    last_request_line = ledger.execute("SELECT max(line_no) FROM requests").fetchone()[0]
+    assert last_request_line == 11

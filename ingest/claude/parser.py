@@ -22,7 +22,7 @@ from ingest.claude.schema import (
     ProgressData,
     SubagentResult,
 )
-from ingest.components import claude_component
+from ingest.components import SUBAGENT_TOOLS, claude_component
 from ingest.context import FileContext
 from ingest.edits import summarize_edit
 from ingest.lines import LineError, each_line
@@ -60,6 +60,7 @@ class _FileParser:
         self.drift_samples = ctx.drift_samples
         self.line_no = 0  # of the line being parsed: orders requests within a thread
         self.raw_line = b""
+        self.tool_names: dict[str, str] = {}  # tool_use id -> tool name, for calls seen in this read
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes, line_no: int) -> None:
@@ -195,6 +196,7 @@ class _FileParser:
         return True
 
     def tool_call(self, line: Line, block: Block, ts, agent_id, is_sidechain, request_key) -> None:
+        self.tool_names[block.id] = block.name
         tool_input = block.input or {}
         component = claude_component(block.name, tool_input, line.attributionPlugin)
         edit = summarize_edit(block.name, tool_input)
@@ -256,8 +258,13 @@ class _FileParser:
         spawned_agent = None
         # Look for the markers in the line itself: toolUseResult often repeats a whole file, and
         # copying it out of the line just to search it was a measurable cost.
+        # Only Bash results say "interrupted" and only Task/Agent results name a subagent; a result
+        # whose call came in an earlier run (name unknown) is searched for both.
+        tool = self.tool_names.get(block.tool_use_id)
         flags = self.raw_line
-        if b'"interrupted":true' in flags or b'"agentId"' in flags:
+        if (tool in (None, "Bash") and b'"interrupted":true' in flags) or (
+            tool in (None, *SUBAGENT_TOOLS) and b'"agentId"' in flags
+        ):
             raw = bytes(line.toolUseResult)
             if raw.startswith(b"{") and b'"interrupted":true' in raw:
                 interrupted = bool(_safe_decode(_bash_decoder, raw, BashResult()).interrupted)
