@@ -1,4 +1,4 @@
-"""Read what is new in one file and parse it: pure work, no database, so it can run in a worker process."""
+"""Read what is new in files and parse it: pure work, no database, so it can run in a worker process."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ _PROCESS_DRIFT_SAMPLES: dict[tuple, int] = {}
 @dataclass
 class FileJob:
     path: Path
-    user: str
+    user: str | None                   # None only when user_problem says why
     size: int
     mtime_ns: int
     state: FileState | None
