@@ -1,5 +1,5 @@
 """Keep the derived tables (prices, per-request cost and outcome, attribution, rollups, flags) in step
-with the ledger. Ingest calls refresh_derived(con) at the end of every run."""
+with the ledger. agentledger/pipeline.py calls refresh_derived(con) after every run that loaded something."""
 
 from __future__ import annotations
 

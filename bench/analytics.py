@@ -27,7 +27,8 @@ from analytics.filters import Filters
 from analytics.refresh import refresh_derived
 from analytics.reports import REPORTS, run_report
 from ingest.org import load_org, read_org_csv
-from ingest.runner import IngestOptions, run_ingest
+from agentledger.pipeline import ingest_and_refresh
+from ingest.runner import IngestOptions
 from sample_data.generator import generate
 from store.db import connect_writer
 from store.sql import run_sql
@@ -43,7 +44,7 @@ def build_base(out: Path, users: int, seed: int) -> tuple[Path, float, float]:
     db = out / "ledger.duckdb"
     con = connect_writer(db)
     load_org(con, read_org_csv(out / "org" / "org.csv"))
-    run_ingest(con, IngestOptions(paths=[out / "org"], user_from_dir=True, progress=False))
+    ingest_and_refresh(con, IngestOptions(paths=[out / "org"], user_from_dir=True, progress=False)).ingest
     full = refresh_derived(con, full=True).seconds
     noop = refresh_derived(con).seconds
     con.close()

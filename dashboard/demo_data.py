@@ -12,7 +12,8 @@ from pathlib import Path
 import platformdirs
 
 from ingest.org import load_org, read_org_csv
-from ingest.runner import IngestOptions, run_ingest
+from agentledger.pipeline import ingest_and_refresh
+from ingest.runner import IngestOptions
 from store.db import writer
 
 
@@ -66,8 +67,8 @@ def build_demo_db(db: Path, options: DemoOptions = DemoOptions(), source_dir: Pa
     """Ingest the sample into `db` (idempotent) and load its org; returns a one-line summary."""
     transcripts, org = generated_sample(options, source_dir) if options.generate else shipped_sample()
     with writer(db) as con:
-        summary = run_ingest(
+        summary = ingest_and_refresh(
             con, IngestOptions(paths=[transcripts], user_from_dir=True, progress=None), command="agentledger demo"
-        )
+        ).ingest
         people = load_org(con, read_org_csv(org)) if org.exists() else 0
     return f"demo ledger {db}: {summary.requests_new} new requests from {summary.files_seen} files, {people} people in the org"

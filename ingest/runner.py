@@ -187,13 +187,6 @@ class IngestRun:
             self._finish("failed", f"{type(error).__name__}: {error}")
             raise
         self._finish("ok", None)
-        if self.summary.files_new or self.summary.files_changed:
-            # Rollups, costs and flags follow every load, so reports and the dashboard never lag the
-            # ledger (imported here: analytics reads the ledger; ingest only triggers it). A run that
-            # found nothing new skips it: that is what keeps a scheduled no-op run fast.
-            from analytics.refresh import refresh_derived
-
-            refresh_derived(self.con)
         return self.summary
 
     def _load_all(self) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ingest.runner import IngestOptions, run_ingest
+from agentledger.pipeline import ingest_and_refresh
+from ingest.runner import IngestOptions
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -16,8 +17,8 @@ def shared_dir() -> Path:
 
 
 def ingest(con, *paths: Path, user: str | None = "alice", **options):
-    """Run one ingest in-process, quietly."""
-    return run_ingest(con, IngestOptions(paths=list(paths), user=user, progress=False, **options))
+    """Run one ingest (and its refresh) in-process, quietly."""
+    return ingest_and_refresh(con, IngestOptions(paths=list(paths), user=user, progress=False, **options)).ingest
 
 
 def totals(con) -> tuple[int, int, int, int]:

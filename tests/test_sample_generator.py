@@ -13,7 +13,8 @@ import pytest
 
 from agentledger.cli import main as cli_main
 from ingest.org import read_org_csv
-from ingest.runner import IngestOptions, run_ingest
+from agentledger.pipeline import ingest_and_refresh
+from ingest.runner import IngestOptions
 from sample_data.catalog import MODELS
 from sample_data.generator import COMMITTED, DEFAULT_START, generate, regenerate_committed
 from sample_data.ground_truth import load
@@ -28,7 +29,7 @@ T0 = 1_790_000_000_000   # 2026-09-21, any fixed instant
 
 def _ingest(db: Path, root: Path):
     con = connect_writer(db)
-    summary = run_ingest(con, IngestOptions(paths=[root], user_from_dir=True, progress=False), command="test")
+    summary = ingest_and_refresh(con, IngestOptions(paths=[root], user_from_dir=True, progress=False), command="test").ingest
     return con, summary
 
 

@@ -48,7 +48,8 @@ def register(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     # Imported here so that `agentledger --help` and other commands stay quick to start.
-    from ingest.runner import IngestOptions, run_ingest
+    from agentledger.pipeline import ingest_and_refresh
+    from ingest.runner import IngestOptions
     from store.db import writer
 
     options = IngestOptions(
@@ -56,6 +57,6 @@ def handle(args: argparse.Namespace) -> int:
         store_prompts=args.store_prompts, progress=args.progress,
     )
     with writer(args.db) as con:
-        summary = run_ingest(con, options, command="agentledger " + shlex.join(sys.argv[1:]))
+        summary = ingest_and_refresh(con, options, command="agentledger " + shlex.join(sys.argv[1:])).ingest
     print(summary.one_line())
     return 0
