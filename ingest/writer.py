@@ -12,6 +12,7 @@ import polars as pl
 from store.sql import run_sql
 from ingest.batch import FROZEN_TABLES, RecordBatch, RequestMerger, Row
 from ingest.otel.reconcile import reconcile
+from ingest.session_git import NATURAL_KEYS
 
 _POLARS_TYPES = {
     "VARCHAR": pl.String,
@@ -66,6 +67,18 @@ def to_frame(shape: TableShape, rows: Iterable[Row], run_id: int) -> pl.DataFram
     if "run_id" in shape.columns:
         frame = frame.with_columns(pl.lit(run_id, dtype=shape.columns["run_id"]).alias("run_id"))
     return frame
+
+
+def insert_new(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, key: tuple[str, ...]) -> int:
+    """Insert the rows whose natural key is not in `table` yet (no PRIMARY KEY needed): an
+    anti-join, which every backend runs, where ON CONFLICT needs a declared constraint."""
+    if not frame.height:
+        return 0
+    frame = frame.unique(subset=list(key), keep="last", maintain_order=True)
+    match = " AND ".join(f"t.{column} IS NOT DISTINCT FROM i.{column}" for column in key)
+    with registered(con, "_incoming_new", frame):
+        return run_sql(con, f"INSERT INTO {table} BY NAME SELECT * FROM _incoming_new i"
+                            f" WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})")[0][0]
 
 
 @contextmanager
@@ -179,8 +192,11 @@ class LedgerWriter:
         for table, rows in batch.extra.items():
             if not rows:
                 continue
-            verb = "INSERT OR IGNORE" if table in batch.keep_existing else "INSERT OR REPLACE"
             frame = to_frame(self._schema(table), rows.values(), self.run_id)
+            if table in NATURAL_KEYS:
+                insert_new(self.con, table, frame, NATURAL_KEYS[table])
+                continue
+            verb = "INSERT OR IGNORE" if table in batch.keep_existing else "INSERT OR REPLACE"
             with registered(self.con, "_incoming", frame):
                 run_sql(self.con, f"{verb} INTO {table} BY NAME SELECT * FROM _incoming")
 

@@ -26,6 +26,7 @@ from ingest.components import SUBAGENT_TOOLS, claude_component
 from ingest.context import FileContext
 from ingest.edits import summarize_edit
 from ingest.lines import LineError, each_line
+from ingest.session_git import SessionGit
 from ingest.hashing import normalized_input_hash, output_fingerprint, short_hash, utf8_length
 from ingest.timestamps import parse_utc
 
@@ -61,6 +62,7 @@ class _FileParser:
         self.line_no = 0  # of the line being parsed: orders requests within a thread
         self.raw_line = b""
         self.tool_names: dict[str, str] = {}  # tool_use id -> tool name, for calls seen in this read
+        self.git = SessionGit(batch, SOURCE)  # edit lines and commit evidence
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes, line_no: int) -> None:
@@ -202,6 +204,7 @@ class _FileParser:
         edit = summarize_edit(block.name, tool_input)
         command = tool_input.get("command") if block.name == "Bash" else None
         file_path = edit.file_path if edit else tool_input.get("file_path")
+        self.git.call(block.id, block.name, tool_input, line.cwd, command if isinstance(command, str) else None)
         self.batch.tool_calls.append(
             {
                 "tool_use_id": block.id,
@@ -274,6 +277,7 @@ class _FileParser:
                 if spawned.agentId:
                     self.agent(spawned.agentId, line.sessionId, spawned.agentType, False)
         is_error = bool(block.is_error)
+        self.git.claude_result(block.tool_use_id, line.sessionId, ts, is_error, text, line.toolUseResult, self.raw_line)
         if is_error and text.startswith(REJECTION_PREFIXES):
             self.event(line, ts, agent_id, is_sidechain, "rejection", detail=block.tool_use_id)
         self.batch.tool_results.append(

@@ -13,6 +13,7 @@ import msgspec
 
 from ingest.batch import RecordBatch, Row
 from ingest.lines import LineError, each_line
+from ingest.session_git import SessionGit
 from ingest.codex.patch import summarize_patch
 from ingest.codex.schema import (
     KNOWN_LINE_TYPES,
@@ -108,6 +109,7 @@ class _RolloutParser:
         # Tool calls wait for the next counted token_count: the request that issued them.
         self.pending_calls: list[Row] = []
         self.line_no = 0
+        self.git = SessionGit(batch, SOURCE)  # edit lines and commit evidence
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes, line_no: int) -> None:
@@ -144,6 +146,9 @@ class _RolloutParser:
         if "session" not in self.state:
             self.state.update(session=meta.id, cwd=meta.cwd, version=meta.cli_version,
                               branch=meta.git.branch if meta.git else None)
+            if meta.git:
+                self.git.head(f"codex-meta:{meta.id}", meta.id, parse_utc(meta.timestamp), "session_head",
+                              meta.git.commit_hash, meta.git.branch, meta.git.repository_url, meta.cwd)
         if subagent:
             # A sub-agent rollout (or the sub-agent's meta replayed into its parent's file):
             # what follows belongs to that thread.
@@ -263,6 +268,8 @@ class _RolloutParser:
             self.tool_call(line, _tool_call.decode(payload))
         elif kind in ("function_call_output", "custom_tool_call_output"):
             self.tool_output(line, _tool_output.decode(payload))
+        elif kind == "ghost_snapshot":
+            self.git.ghost_snapshot(payload, self.state.get("session"), self._ts(line), self.state.get("cwd"))
         elif kind not in KNOWN_ITEMS:
             self.batch.drift.add(SOURCE, "record_type", f"response_item.{kind}", self.ctx.path)
 
@@ -294,6 +301,7 @@ class _RolloutParser:
             row.update(file_path=summary.file_path, lines_added=summary.lines_added,
                        lines_removed=summary.lines_removed, edit_before_hash=summary.before_hash,
                        edit_after_hash=summary.after_hash)
+        self.git.codex_call(call_id, self.state.get("session"), tool_input, patch_text, row["command"], self.state.get("cwd"))
         self.batch.tool_calls.append(row)
         self.pending_calls.append(row)
 
@@ -301,6 +309,7 @@ class _RolloutParser:
         if not output.call_id:
             raise LineError("tool output without call_id")
         text, is_error = output_outcome(output.output)
+        self.git.shell_result(output.call_id, self.state.get("session"), self._ts(line), text)
         self.batch.tool_results.append({
             "tool_use_id": output.call_id,
             "source": SOURCE,

@@ -21,6 +21,7 @@ from ingest.context import FileContext
 from ingest.edits import summarize_edit
 from ingest.gemini.schema import Message, Session, ToolCall
 from ingest.hashing import normalized_input_hash, short_hash
+from ingest.session_git import SessionGit
 from ingest.timestamps import parse_utc
 
 SOURCE = "gemini"
@@ -116,6 +117,8 @@ def _tool(call: ToolCall, request_key: str, ts, base: dict, batch: RecordBatch) 
     text = _result_text(call.result)
     exit_code = _EXIT_CODE.search(text)
     is_error = call.status not in (None, "success") or bool(exit_code and int(exit_code.group(1)) != 0)
+    SessionGit(batch, SOURCE).gemini_call(call.id, base["session_id"], parse_utc(call.timestamp) or ts, call.name, args,
+                                          command if isinstance(command, str) else None, text, is_error)
     batch.tool_results.append({
         "tool_use_id": call.id, "source": SOURCE, "session_id": base["session_id"],
         "ts": parse_utc(call.timestamp) or ts, "is_error": is_error,
