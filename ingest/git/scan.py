@@ -303,3 +303,24 @@ def _write_repo_row(con, git_dir: str, scan: RepoScan, refs: dict[str, str], run
     run_sql(con, "INSERT INTO git_repos (repo_id, path, name, default_branch, head_sha, head_at, commits, scanned_at, run_id)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [scan.repo_id, git_dir, scan.name, scan.default_branch, head, head_at, commits, utc_now(), run_id])
+
+
+def start_run(con: duckdb.DuckDBPyConnection, command: str) -> int:
+    """Record a scan in ingest_runs (every row it writes carries this run_id)."""
+    run_id = run_sql(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs")[0][0]
+    run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
+            [run_id, utc_now(), command])
+    return run_id
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, status: str, error: str | None = None) -> None:
+    """Close the run's record: ok, or failed with the reason."""
+    run_sql(con, "UPDATE ingest_runs SET ended_at = ?, status = ?, error = ? WHERE run_id = ?",
+            [utc_now(), status, error, run_id])
+
+
+def load_path_map(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str]]) -> None:
+    """Replace the mapping file's rows (laptop path prefix -> repository name or path)."""
+    run_sql(con, "DELETE FROM git_path_map")
+    for prefix, repo in rows:
+        run_sql(con, "INSERT INTO git_path_map VALUES (?, ?)", [prefix, repo])

@@ -1,0 +1,108 @@
+"""`git blame --porcelain` of (snapshot, path) pairs into git_blame ranges.
+
+Which pairs to blame is the caller's business (analytics decides which files linked commits
+touched); this module only runs blame, two processes at a time, and stores what it says. A
+snapshot's blame never changes, so every pair is recorded in git_blamed, failures included,
+and never run twice.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from ingest.git.cli import GitError, git
+from ingest.writer import registered
+from store.sql import run_sql
+
+WORKERS = 2
+_HEADER = re.compile(r"^([0-9a-f]{40}) (\d+) (\d+)(?: (\d+))?$")
+
+
+@dataclass(frozen=True)
+class BlameRange:
+    """Lines final_start.. final_start+lines-1 of the file came from orig_sha:orig_path at orig_start."""
+
+    orig_sha: str
+    orig_path: str
+    orig_start: int
+    final_start: int
+    lines: int
+
+
+def parse_porcelain(text: str) -> list[BlameRange]:
+    """Ranges of a porcelain blame, merged where consecutive lines share an origin and stay consecutive."""
+    ranges: list[BlameRange] = []
+    filenames: dict[str, str] = {}
+    pending: list[int] | None = None  # [orig_line, final_line] of the line whose header we read
+    sha = ""
+    for line in text.split("\n"):
+        if line.startswith("\t"):
+            if pending is not None:
+                _extend(ranges, sha, filenames.get(sha, ""), pending[0], pending[1])
+                pending = None
+            continue
+        match = _HEADER.match(line)
+        if match:
+            sha, pending = match.group(1), [int(match.group(2)), int(match.group(3))]
+        elif line.startswith("filename "):
+            # Printed with a commit's details the first time, and again only if its path differs.
+            filenames[sha] = line[9:]
+    return ranges
+
+
+def _extend(ranges: list[BlameRange], sha: str, path: str, orig: int, final: int) -> None:
+    last = ranges[-1] if ranges else None
+    if last and last.orig_sha == sha and last.orig_path == path and last.orig_start + last.lines == orig \
+            and last.final_start + last.lines == final:
+        ranges[-1] = BlameRange(sha, path, last.orig_start, last.final_start, last.lines + 1)
+    else:
+        ranges.append(BlameRange(sha, path, orig, final, 1))
+
+
+def _blame(git_dir: str, snapshot: str, path: str) -> tuple[str, list[BlameRange]]:
+    try:
+        return "ok", parse_porcelain(git(git_dir, "blame", "--porcelain", snapshot, "--", path))
+    except GitError as error:
+        text = str(error)
+        if "no such path" in text:
+            return "absent", []
+        return f"failed: {text}", []
+
+
+def blame_pairs(con: duckdb.DuckDBPyConnection, repo_id: str, git_dir: str, pairs: list[tuple[str, str]],
+                run_id: int) -> dict[str, int]:
+    """Blame every (snapshot, path) not blamed before; returns counts by status."""
+    done = {(s, p) for s, p in run_sql(con, "SELECT snapshot, path FROM git_blamed WHERE repo_id = ?", [repo_id])}
+    todo = sorted(set(pairs) - done)
+    counts: dict[str, int] = {}
+    if not todo:
+        return counts
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = list(pool.map(lambda pair: _blame(git_dir, *pair), todo))
+    ranges, blamed = [], []
+    for (snapshot, path), (status, found) in zip(todo, results):
+        key = status.split(":", 1)[0]
+        counts[key] = counts.get(key, 0) + 1
+        blamed.append({"repo_id": repo_id, "snapshot": snapshot, "path": path, "status": status, "run_id": run_id})
+        ranges += [{"repo_id": repo_id, "snapshot": snapshot, "path": path, "orig_sha": r.orig_sha,
+                    "orig_path": r.orig_path, "orig_start": r.orig_start, "final_start": r.final_start,
+                    "lines": r.lines, "run_id": run_id} for r in found]
+    for table, rows in (("git_blame", ranges), ("git_blamed", blamed)):
+        if rows:
+            with registered(con, "_blamed", pl.DataFrame(rows)):
+                run_sql(con, f"INSERT INTO {table} BY NAME SELECT * FROM _blamed")
+    return counts
+
+
+def forget_snapshots(con: duckdb.DuckDBPyConnection, repo_id: str, keep: list[str]) -> None:
+    """Drop blame of snapshots no plan needs any more (an old head), keeping the table small."""
+    frame = pl.DataFrame({"snapshot": keep}, schema={"snapshot": pl.String})
+    with registered(con, "_keep", frame):
+        for table in ("git_blame", "git_blamed"):
+            run_sql(con, f"DELETE FROM {table} WHERE repo_id = ? AND snapshot NOT IN (SELECT snapshot FROM _keep)",
+                    [repo_id])
