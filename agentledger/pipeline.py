@@ -56,6 +56,12 @@ def scan_git(con: duckdb.DuckDBPyConnection, paths: list[Path], path_map: list[t
         result = GitScanResult(run_id, [scan_repo(con, git_dir, run_id) for git_dir in git_dirs], empty)
         if path_map is not None:
             load_path_map(con, path_map)
+        elif all(scan.unchanged for scan in result.repos) and not _blame_pending(con):
+            # Nothing new in git, and every ingest since the last scan refreshed the links already.
+            result.derived = GitDerived(*run_sql(con, "SELECT (SELECT count(DISTINCT session_id) FROM session_repos),"
+                                                      " (SELECT count(*) FROM git_links), (SELECT count(*) FROM commit_agent_lines)")[0])
+            finish_run(con, run_id, "ok")
+            return result
         result.derived = _in_transaction(con, lambda: derive_links(con))
         for repo_id, (git_dir, pairs) in blame_plan(con).items():
             counts = _in_transaction(con, lambda: _blame(con, repo_id, git_dir, pairs, run_id))
@@ -70,6 +76,11 @@ def scan_git(con: duckdb.DuckDBPyConnection, paths: list[Path], path_map: list[t
     failed = [scan for scan in result.repos if scan.error]
     finish_run(con, run_id, "ok" if not failed else "failed", "; ".join(s.line() for s in failed) or None)
     return result
+
+
+def _blame_pending(con) -> bool:
+    return run_sql(con, "SELECT EXISTS (SELECT 1 FROM git_blame_plan p WHERE NOT EXISTS (SELECT 1 FROM git_blamed b"
+                        " WHERE b.repo_id = p.repo_id AND b.snapshot = p.snapshot AND b.path = p.path))")[0][0]
 
 
 def _blame(con, repo_id: str, git_dir: str, pairs: list[tuple[str, str]], run_id: int) -> dict[str, int]:

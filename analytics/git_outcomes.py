@@ -86,3 +86,14 @@ def drop_temp_tables(con: duckdb.DuckDBPyConnection) -> None:
             run_sql(con, f"DROP TABLE IF EXISTS temp.{name}")
         except duckdb.Error:
             pass  # an aborted transaction refuses even this; the connection is being closed anyway
+
+
+def coverage_line(con: duckdb.DuckDBPyConnection) -> str:
+    """The coverage of the links in one line: spend of sessions mapped to no repository, printed
+    commits found in none, and agent-trailer commits with no session in the ledger."""
+    queries.prepare(con)
+    row = queries.frame(con, "view_git_coverage").row(0, named=True)
+    share = f"{row['unmapped_cost_share']:.1%}" if row["unmapped_cost_share"] is not None else "n/a"
+    return (f"sessions with edits mapped to no scanned repository: {row['unmapped_sessions']} "
+            f"({share} of their spend); printed commits found in no scanned repository: {row['printed_not_found']}; "
+            f"agent commits without logs: {row['agent_commits_without_logs']}")

@@ -13,6 +13,7 @@ import polars as pl
 from analytics import queries
 from analytics.commands import COMMIT_PATTERN, REVERT_CANDIDATE_PATTERN, classify
 from analytics.config import AnalyticsSettings, settings
+from analytics.git_outcomes import refresh_git_outcomes
 from analytics.pricing import PriceRow, load_price_file, resolve
 from store.sql import run_sql
 
@@ -102,6 +103,7 @@ def _refresh(con, cfg, price_file, version, full) -> RefreshSummary:
     _load_reverts(con)
     for step in AFTER_REVERTS:
         queries.execute(con, step, params)
+    refresh_git_outcomes(con, cfg)  # links and outcomes in git: new sessions may match scanned commits
     run_sql(con, "DELETE FROM derived_state")
     run_sql(con, "INSERT INTO derived_state VALUES (1, ?, ?, ?, now()::TIMESTAMP)", [last_run, price_fp, settings_fp])
     priced = {r.model for r in rows}

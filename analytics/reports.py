@@ -161,6 +161,43 @@ _builtin("flags", "every flag with the evidence a manager can check, newest firs
     "evidence": "what to look at: the repeated call, the revert command, the idle stretch (never prompt text)",
 })
 
+GIT_LINES = {
+    "lines_written": "agent-written non-blank lines (successful edits; within the repository root when the session maps to one)",
+    "lines_committed": "of those, lines found in a commit linked to the session",
+    "lines_landed": "of those, lines in a commit on the default branch",
+    "lines_due_30d": "landed lines whose commit is 30 days older than the newest scanned history",
+    "lines_alive_30d": "landed lines still there 30 days after their commit (git blame, no -w/-M/-C)",
+}
+_builtin("outcomes", "what the spend bought in git, per team, person, project and plugin (never a ranking)", {
+    "level": "team, person, project or plugin",
+    "name": "the team, person, project (working directory) or plugin",
+    "sessions": "sessions in the period (with spend or edits), those that produced nothing included",
+    **COST, **GIT_LINES,
+    "landed_commits": "linked commits on the default branch",
+    "cost_per_landed_line": "cost_usd / lines_landed: every session's cost, those with no landed line included",
+    "cost_per_alive_30d_line": "cost of the sessions that are 30 days old (by the newest scanned history) / their lines alive at 30 days",
+    "cost_per_landed_commit": "cost_usd / landed_commits",
+    "unlinked_cost_usd": "cost of sessions linked to no commit",
+})
+_builtin("commits", "commits linked to sessions, and agent commits without logs, newest first", {
+    "repository": "the scanned repository's folder name",
+    "sha": "the commit counted (the landed copy of a rebased one)",
+    "committed_at": "committer date (UTC)",
+    "subject": "first line of the message",
+    "agent": "the coding agent a Co-Authored-By trailer or a Generated-with line names",
+    "landed": "on the default branch",
+    "sessions": "linked session ids, comma-separated (empty: an agent commit without logs)",
+    "printed_sha": "the sha(s) the sessions printed (empty for a line-overlap link)",
+    "signal": "1 printed sha, 2 rebased/amended/squashed copy of a printed sha, 3 line overlap",
+    "confidence": "how sure the link is, 0-1",
+    "lines_added": "added lines (first-parent diff, no renames)",
+    "lines_removed": "removed lines",
+    "agent_lines": "added non-blank lines that a linked session wrote",
+    "alive_7d": "agent lines still there 7 days later (empty: not due yet)",
+    "alive_30d": "agent lines still there 30 days later (empty: not due yet)",
+    "alive_head": "agent lines still there at the head of the default branch",
+})
+
 
 def _coverage(con: duckdb.DuckDBPyConnection, filters: Filters) -> pl.DataFrame:
     from analytics.coverage import coverage  # issue 3's module; imported late to keep this file's imports light

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-COMMAND_NAMES = ["ingest", "org", "report", "refresh", "dashboard", "demo", "sample"]
+COMMAND_NAMES = ["ingest", "org", "report", "refresh", "git", "dashboard", "demo", "sample"]
 
 
 def load(name: str) -> ModuleType:

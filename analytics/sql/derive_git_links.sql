@@ -191,7 +191,7 @@ WHERE overlap >= $overlap_min_lines AND overlap >= $overlap_min_share * added;
 
 DELETE FROM git_links;
 INSERT INTO git_links
-SELECT sid, repo_id, sha, arg_max(printed_sha, ts), min(signal), min(confidence), max(ts),
+SELECT sid, repo_id, sha, string_agg(printed_sha, ' ' ORDER BY ts), min(signal), min(confidence), max(ts),
        string_agg(evidence, '; ' ORDER BY ts)
 FROM _resolved GROUP BY sid, repo_id, sha
 UNION ALL

@@ -152,7 +152,7 @@ CREATE TABLE git_links (
     session_id      VARCHAR NOT NULL,
     repo_id         VARCHAR NOT NULL,
     sha             VARCHAR NOT NULL,            -- the commit counted: the landed copy when there is one
-    printed_sha     VARCHAR,                     -- what the session printed (NULL for signal 3)
+    printed_sha     VARCHAR,                     -- what the session printed, space-separated (NULL for signal 3)
     signal          INTEGER NOT NULL,            -- 1 printed sha | 2 rewritten copy | 3 line overlap
     confidence      DOUBLE NOT NULL,
     linked_at       TIMESTAMP NOT NULL,          -- tool result time (signals 1, 2) or author time (3)
