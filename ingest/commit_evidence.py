@@ -15,7 +15,7 @@ from dataclasses import dataclass
 # `[main 030d80d] subject`, `[main (root-commit) 1a2b3c4] subject`, `[detached HEAD 1a2b3c4] subject`
 _PRINTED_COMMIT = re.compile(r"^\[(?P<branch>[^\]\n]+?)(?: \(root-commit\))? (?P<sha>[0-9a-f]{7,40})\] (?P<subject>[^\n]*)$", re.M)
 # `   030d80d..acf21f1  main -> main`, ` + 1a2b3c4...5d6e7f8 topic -> topic (forced update)`
-_PUSH = re.compile(r"^\s*[+ ]?\s*(?P<old>[0-9a-f]{7,40})\.\.\.?(?P<new>[0-9a-f]{7,40})\s+(?P<src>\S+)\s+->\s+(?P<dst>\S+)", re.M)
+_PUSH = re.compile(r"^\s*[+ ]?\s*(?P<old>[0-9a-f]{7,40})(?P<dots>\.\.\.?)(?P<new>[0-9a-f]{7,40})\s+(?P<src>\S+)\s+->\s+(?P<dst>\S+)", re.M)
 _PR_URL = re.compile(r"https?://[^\s/]+/[^\s/]+/[^\s/]+/(?:pull|merge_requests)/\d+")
 # A command that can print commit evidence: git commit/push/merge/cherry-pick/rebase..., gh pr.
 _GIT_COMMAND = re.compile(r"\bgit\b|\bgh\s+pr\b")
@@ -39,7 +39,7 @@ def may_hold_evidence(command: str | None) -> bool:
 def parse_output(text: str) -> list[Evidence]:
     """Every printed commit, push and pull-request URL in a command's output, in order."""
     found = [Evidence("commit", m["sha"], m["branch"], m["subject"]) for m in _PRINTED_COMMIT.finditer(text)]
-    found += [Evidence("push", m["new"], m["dst"], None, f"{m['old']}..{m['new']}") for m in _PUSH.finditer(text)]
+    found += [Evidence("push", m["new"], m["dst"], None, f"{m['old']}{m['dots']}{m['new']}") for m in _PUSH.finditer(text)]
     found += [Evidence("pr", detail=url) for url in dict.fromkeys(_PR_URL.findall(text))]
     return found
 
