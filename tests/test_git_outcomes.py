@@ -1,0 +1,149 @@
+"""Outcomes in git, hand-worked: the examples of docs/metrics.md "Outcomes in git", each built
+from a transcript and a real repository whose commits the transcript printed."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agentledger.pipeline import scan_git
+from tests.test_analytics_builder import Transcript, load, report
+
+T0 = 1_772_442_000  # 2026-03-02T09:00:00Z, when the transcripts start
+DAY = 86_400
+K = (10, 90, 0, 900)
+
+
+def _git(repo: Path, *args: str, when: int = T0) -> str:
+    env = {"GIT_AUTHOR_DATE": f"{when} +0000", "GIT_COMMITTER_DATE": f"{when} +0000", "GIT_AUTHOR_NAME": "Ada",
+           "GIT_AUTHOR_EMAIL": "ada@example.com", "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.com",
+           "HOME": str(repo), "PATH": "/usr/bin:/bin"}
+    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def make_repo(root: Path, commits: list[tuple[dict[str, str], str, int]], name: str = "app") -> tuple[Path, list[str]]:
+    """A repository whose commits set files to the given contents; returns (path, shas)."""
+    repo = root / name
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    shas = []
+    for files, message, when in commits:
+        for path, content in files.items():
+            (repo / path).write_text(content)
+            _git(repo, "add", path)
+        _git(repo, "commit", "-q", "-m", message, when=when)
+        shas.append(_git(repo, "rev-parse", "HEAD"))
+    return repo, shas
+
+
+def worked_example(ledger, tmp_path):
+    """Session s1 writes a.py (A, B, C), commits (the commit has A, B and a person's X), edits in
+    D and a second A, commits again (C, D, A); ten days later a person deletes D. Session s2, same
+    person, produces nothing."""
+    repo, (one, two, _) = make_repo(tmp_path, [
+        ({"a.py": "A\nB\nX\n"}, "one", T0 + 16),
+        ({"a.py": "A\nB\nX\nC\nD\nA\n"}, "two", T0 + 28),
+        ({"a.py": "A\nB\nX\nC\nA\n"}, "drop D", T0 + 10 * DAY),
+    ])
+    s1 = Transcript("s1").prompt()
+    write, = s1.reply(K, [("Write", {"file_path": "/work/app/a.py", "content": "A\nB\nC\n"})])
+    s1.reply(K, [("Bash", {"command": "git add a.py && git commit -m one"}, f"[main {one[:7]}] one\n 1 file changed")])
+    edit, = s1.reply(K, [("Edit", {"file_path": "/work/app/a.py", "old_string": "C", "new_string": "C\nD\nA"})])
+    s1.reply(K, [("Bash", {"command": "git commit -am two"}, f"[main {two[:7]}] two\n 1 file changed")])
+    s1.reply(K)
+    s2 = Transcript("s2", start="2026-03-02T10:00:00").prompt()
+    s2.reply(K)
+    s2.reply(K)
+    load(ledger, tmp_path / "logs", s1, s2)
+    result = scan_git(ledger, [repo])
+    return result, write, edit, one, two
+
+
+def test_links_from_printed_shas(ledger, tmp_path):
+    result, _, _, one, two = worked_example(ledger, tmp_path)
+    assert ledger.execute("SELECT session_id, sha, printed_sha, signal, confidence FROM git_links ORDER BY linked_at").fetchall() \
+        == [("s1", one, one[:7], 1, 1.0), ("s1", two, two[:7], 1, 1.0)]
+    assert ledger.execute("SELECT session_id, root, mapped_by FROM session_repos").fetchall() \
+        == [("s1", "/work/app", "commit evidence")]
+
+
+def test_carried_forward_pool_and_survival(ledger, tmp_path):
+    _, write, edit, one, two = worked_example(ledger, tmp_path)
+    per_commit = ledger.execute(
+        "SELECT sha, count(*), count(*) FILTER (WHERE alive_7d), count(alive_30d), count(*) FILTER (WHERE alive_head)"
+        " FROM commit_agent_lines GROUP BY sha").fetchall()
+    # one: A, B of the pool (X is the person's); two: what is left of the pool, C, D and the 2nd A.
+    # Seven days on (the 'drop D' commit is the first at or after +7 d) D is gone; +30 d is not due.
+    assert sorted(per_commit) == sorted([(one, 2, 2, 0, 2), (two, 3, 2, 0, 2)])
+    outcomes = ledger.execute(
+        "SELECT tool_use_id, lines_written, lines_committed, lines_landed, lines_due_7d, lines_alive_7d,"
+        " lines_due_30d, lines_alive_head FROM edit_outcomes ORDER BY ts").fetchall()
+    # First written, first consumed: the Write's A went into 'one', the Edit's A into 'two'.
+    assert outcomes == [(write, 3, 3, 3, 3, 3, 0, 3), (edit, 2, 2, 2, 2, 1, 0, 1)]
+
+
+def test_cost_per_landed_line_counts_the_sessions_that_produced_nothing(ledger, tmp_path):
+    worked_example(ledger, tmp_path)
+    cost = {r["session_id"]: r["cost_usd"] for r in report(ledger, "sessions")}
+    person = [r for r in report(ledger, "outcomes") if r["level"] == "person"][0]
+    assert person["sessions"] == 2 and person["lines_landed"] == 5 and person["landed_commits"] == 2
+    assert person["cost_per_landed_line"] == pytest.approx(round((cost["s1"] + cost["s2"]) / 5, 6))
+    assert person["cost_per_landed_commit"] == pytest.approx(round((cost["s1"] + cost["s2"]) / 2, 6))
+    assert person["unlinked_cost_usd"] == pytest.approx(cost["s2"])
+    # Nothing is 30 days old yet: no cost per line alive at 30 days (never a figure that drops sessions).
+    assert person["lines_due_30d"] == 0 and person["cost_per_alive_30d_line"] is None
+
+
+def test_commits_report(ledger, tmp_path):
+    _, _, _, one, two = worked_example(ledger, tmp_path)
+    rows = {r["sha"]: r for r in report(ledger, "commits")}
+    assert (rows[two]["sessions"], rows[two]["signal"], rows[two]["agent_lines"], rows[two]["alive_7d"],
+            rows[two]["alive_30d"], rows[two]["alive_head"]) == ("s1", 1, 3, 2, None, 2)
+    assert rows[one]["lines_added"] == 3 and rows[one]["agent_lines"] == 2
+
+
+def test_a_rebased_commit_links_to_its_landed_copy(ledger, tmp_path):
+    # The printed sha is gone (rebased); the landed copy has its subject and an author date 2 s
+    # before the tool result.
+    s1 = Transcript("s1").prompt()
+    s1.reply(K, [("Write", {"file_path": "/work/app/a.py", "content": "A\nB\n"})])
+    s1.reply(K, [("Bash", {"command": "git commit -am 'add a'"}, "[topic 1234567] add a\n 1 file changed")])
+    repo, (landed,) = make_repo(tmp_path, [({"a.py": "A\nB\n"}, "add a", T0 + 14)])
+    load(ledger, tmp_path / "logs", s1)
+    scan_git(ledger, [repo])
+    assert ledger.execute("SELECT sha, printed_sha, signal, confidence FROM git_links").fetchall() \
+        == [(landed, "1234567", 2, 0.9)]
+    assert ledger.execute("SELECT count(*) FROM commit_agent_lines").fetchone()[0] == 2
+
+
+def test_a_person_committing_the_agents_edits_is_linked_by_line_overlap(ledger, tmp_path):
+    # No commit call: the person commits b.py (3 of its 4 lines the agent's) five minutes later.
+    s1 = Transcript("s1").prompt()
+    s1.reply(K, [("Write", {"file_path": "/work/app/b.py", "content": "P\nQ\nR\n"})])
+    s1.reply(K)
+    repo, (human,) = make_repo(tmp_path, [({"b.py": "P\nQ\nR\nS\n"}, "person commits", T0 + 300)])
+    load(ledger, tmp_path / "logs", s1)
+    scan_git(ledger, [repo], path_map=[("/work/app", "app")])
+    assert ledger.execute("SELECT session_id, sha, printed_sha, signal, confidence FROM git_links").fetchall() \
+        == [("s1", human, None, 3, 0.75)]
+    assert ledger.execute("SELECT mapped_by FROM session_repos").fetchall() == [("mapping file",)]
+
+
+def test_without_a_mapping_a_single_path_does_not_map_a_session(ledger, tmp_path):
+    s1 = Transcript("s1").prompt()
+    s1.reply(K, [("Write", {"file_path": "/work/app/b.py", "content": "P\nQ\nR\n"})])
+    repo, _ = make_repo(tmp_path, [({"b.py": "P\nQ\nR\nS\n"}, "person commits", T0 + 300)])
+    load(ledger, tmp_path / "logs", s1)
+    result = scan_git(ledger, [repo])
+    assert result.derived.links == 0
+    row = ledger.execute("SELECT lines_written, lines_committed FROM edit_outcomes").fetchone()
+    assert row == (3, 0)
+
+
+def test_a_failed_edit_wrote_nothing(ledger, tmp_path):
+    s1 = Transcript("s1").prompt()
+    s1.reply(K, [("Write", {"file_path": "/work/app/a.py", "content": "A\n"}, "denied", True)])
+    load(ledger, tmp_path / "logs", s1)
+    assert ledger.execute("SELECT count(*) FROM edit_outcomes").fetchone()[0] == 0
