@@ -97,3 +97,25 @@ def coverage_line(con: duckdb.DuckDBPyConnection) -> str:
     return (f"sessions with edits mapped to no scanned repository: {row['unmapped_sessions']} "
             f"({share} of their spend); printed commits found in no scanned repository: {row['printed_not_found']}; "
             f"agent commits without logs: {row['agent_commits_without_logs']}")
+
+
+def session_turns(con: duckdb.DuckDBPyConnection, filters: object = None, *, session_id: str):
+    """One session's turns: cost, useful ratio, and lines written / committed / landed / alive."""
+    queries.prepare(con)
+    return queries.frame(con, "view_turn_git", {"session_id": session_id})
+
+
+def landed_cost_share(con: duckdb.DuckDBPyConnection) -> tuple[float | None, float | None]:
+    """(share of all spend in turns that landed a line, share in turns with a line still alive at
+    the head): the cost-weighted headline. Every request counts in the denominator, those of
+    sessions that produced nothing (or whose repository is not scanned) too."""
+    row = run_sql(con, """
+        WITH turn_lines AS (
+            SELECT c.session_id, f.turn_no, sum(e.lines_landed) AS landed, sum(e.lines_alive_head) AS alive
+            FROM edit_outcomes e JOIN tool_calls c ON c.tool_use_id = e.tool_use_id
+            JOIN request_facts f ON f.request_key = c.request_key GROUP BY ALL
+        )
+        SELECT sum(f.cost_usd) FILTER (WHERE t.landed > 0) / nullif(sum(f.cost_usd), 0),
+               sum(f.cost_usd) FILTER (WHERE t.alive > 0) / nullif(sum(f.cost_usd), 0)
+        FROM request_facts f LEFT JOIN turn_lines t USING (session_id, turn_no)""")
+    return row[0][0], row[0][1]

@@ -147,3 +147,16 @@ def test_a_failed_edit_wrote_nothing(ledger, tmp_path):
     s1.reply(K, [("Write", {"file_path": "/work/app/a.py", "content": "A\n"}, "denied", True)])
     load(ledger, tmp_path / "logs", s1)
     assert ledger.execute("SELECT count(*) FROM edit_outcomes").fetchone()[0] == 0
+
+
+def test_a_turn_gains_its_git_dimension_without_changing_its_outcome(ledger, tmp_path):
+    from analytics.git_outcomes import landed_cost_share, session_turns
+
+    worked_example(ledger, tmp_path)
+    turns = session_turns(ledger, session_id="s1").to_dicts()
+    assert [(t["turn_no"], t["useful_output_ratio"], t["lines_written"], t["lines_landed"], t["lines_alive_head"],
+             t["git_outcome"]) for t in turns] == [(1, 1.0, 5, 5, 4, "landed")]
+    # s1's only turn landed (and keeps) lines; s2's spend produced nothing and stays in the denominator.
+    cost = {r["session_id"]: r["cost_usd"] for r in report(ledger, "sessions")}
+    share = cost["s1"] / (cost["s1"] + cost["s2"])
+    assert landed_cost_share(ledger) == (pytest.approx(share), pytest.approx(share))
