@@ -39,7 +39,7 @@ def fast_import_stream(commits: int, *, seed: int = 7, branch: str = "main", par
             lines = files[path]
             for _ in range(rng.randint(0, 2) if len(lines) > 20 else 0):
                 del lines[rng.randrange(1, len(lines))]
-            at = rng.randrange(1, len(lines) + 1)
+            at = rng.randrange(1, len(lines) + 1) if lines else 0
             lines[at:at] = [_line(rng, serial + k) for k in range(rng.randint(1, 6))]
             body = ("\n".join(lines) + "\n").encode()
             out.append(f"M 100644 inline {path}\n".encode() + b"data %d\n%s\n" % (len(body), body))
@@ -74,7 +74,8 @@ def rewrite_tip(path: Path, commits: int, *, branch: str = "main", seed: int = 1
 
 
 def _tree_files(path: Path, rev: str) -> dict[str, list[str]]:
-    names = subprocess.run(["git", "--git-dir", str(path), "ls-tree", "-r", "--name-only", rev], capture_output=True,
-                           text=True, check=True).stdout.split()
+    # Only Python sources are edited: a real repository's binaries and data files stay as they are.
+    names = [n for n in subprocess.run(["git", "--git-dir", str(path), "ls-tree", "-r", "--name-only", rev],
+                                       capture_output=True, text=True, check=True).stdout.splitlines() if n.endswith(".py")]
     return {name: subprocess.run(["git", "--git-dir", str(path), "show", f"{rev}:{name}"], capture_output=True,
-                                 text=True, check=True).stdout.splitlines() for name in names}
+                                 text=True, errors="replace", check=True).stdout.splitlines() for name in names[:200]} or {"src/bench_added.py": ["# added by the bench"]}

@@ -20,7 +20,7 @@ class GitError(RuntimeError):
 def git(git_dir: str, *args: str, stdin: str | None = None, check: bool = True) -> str:
     """Run one git command against `git_dir` and return its standard output."""
     result = subprocess.run([*_BASE, "--git-dir", git_dir, *args], input=stdin, capture_output=True,
-                            text=True, errors="surrogateescape", env=_ENV)
+                            text=True, errors="replace", env=_ENV)
     if check and result.returncode != 0:
         raise GitError(_first_line(result.stderr) or f"git {args[0]} exited with {result.returncode}")
     return result.stdout

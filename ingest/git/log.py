@@ -82,10 +82,11 @@ def _header(text: str) -> Commit:
 
 
 def _unquote(path: bytes) -> str:
-    # git C-quotes a path holding a quote, backslash or control character.
+    # git C-quotes a path holding a quote, backslash or control character. Text that is not UTF-8
+    # (old commits in Latin-1) is stored with replacement characters: the ledger holds only UTF-8.
     if path.startswith(b'"') and path.endswith(b'"'):
         path = path[1:-1].decode("unicode_escape").encode("latin-1")
-    return path.decode("utf-8", "surrogateescape")
+    return path.decode("utf-8", "replace")
 
 
 def read_commits(git_dir: str, revisions: list[str]) -> Iterator[Commit]:
@@ -100,7 +101,7 @@ def read_commits(git_dir: str, revisions: list[str]) -> Iterator[Commit]:
         if header is not None:
             header.append(raw)
             if b"\x1e" in raw:
-                commit = _header(b"".join(header).decode("utf-8", "surrogateescape").split("\x1e", 1)[0])
+                commit = _header(b"".join(header).decode("utf-8", "replace").split("\x1e", 1)[0])
                 header = None
         elif first == b"\x00":
             if commit is not None:
@@ -108,7 +109,7 @@ def read_commits(git_dir: str, revisions: list[str]) -> Iterator[Commit]:
             commit, change = None, None
             header = [raw[1:]]
             if b"\x1e" in raw:
-                commit = _header(raw[1:].decode("utf-8", "surrogateescape").split("\x1e", 1)[0])
+                commit = _header(raw[1:].decode("utf-8", "replace").split("\x1e", 1)[0])
                 header = None
         elif commit is None:
             continue

@@ -30,6 +30,15 @@ DEFAULT_CANDIDATES = ("refs/heads/main", "refs/heads/master", "refs/remotes/orig
                       "refs/heads/trunk", "refs/heads/develop")
 
 
+COMMIT_SCHEMA = {
+    "repo_id": pl.String, "sha": pl.String, "parents": pl.String, "author_name": pl.String, "author_email": pl.String,
+    "authored_at": pl.Datetime("us"), "committer_name": pl.String, "committer_email": pl.String,
+    "committed_at": pl.Datetime("us"), "subject": pl.String, "trailers": pl.String, "agent": pl.String,
+    "files": pl.Int32, "lines_added": pl.Int32, "lines_removed": pl.Int32, "landed": pl.Boolean,
+    "mainline": pl.Boolean, "reachable": pl.Boolean, "run_id": pl.Int64,
+}
+
+
 @dataclass
 class RepoScan:
     """What one scan of one repository did (the CLI prints it)."""
@@ -182,7 +191,8 @@ def _insert_chunk(con, scan: RepoScan, chunk: list[Commit], run_id: int) -> list
             "committer_email": c.committer_email, "committed_at": c.committed_at, "subject": c.subject,
             "trailers": c.trailers or None, "agent": c.agent, "files": len(c.files),
             "lines_added": sum(f.lines_added for f in c.files), "lines_removed": sum(f.lines_removed for f in c.files),
-            "landed": False, "mainline": False, "reachable": True, "run_id": run_id} for c in fresh])
+            "landed": False, "mainline": False, "reachable": True, "run_id": run_id} for c in fresh],
+            schema=COMMIT_SCHEMA)
         files = pl.DataFrame(
             [{"repo_id": rid, "sha": c.sha, "path": f.path, "lines_added": f.lines_added, "lines_removed": f.lines_removed,
               "is_binary": f.is_binary, "run_id": run_id} for c in fresh for f in c.files],
