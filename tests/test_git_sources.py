@@ -17,6 +17,7 @@ from ingest.git.blame import parse_porcelain
 from ingest.git.log import agent_of, read_commits
 from ingest.git.scan import scan_repo
 from ingest.hashing import short_hash
+from tests.helpers import shared_dir
 
 
 # -- edit lines ----------------------------------------------------------------------------------
@@ -180,3 +181,25 @@ def test_merge_commits_count_their_first_parent_diff(tmp_path, repo):
     _run(repo, "merge", "-q", "--no-ff", "-m", "merge", "topic", when=1_700_000_120)
     merge = [c for c in read_commits(str(repo / ".git"), ["HEAD"]) if c.subject == "merge"][0]
     assert [(f.path, f.lines_added) for f in merge.files] == [("b.py", 2)]
+
+
+# -- real Codex and Gemini samples (../shared/corpus) -----------------------------------------------
+
+SAMPLES = shared_dir() / "corpus" / "lanegrid__agtrace" / "crates" / "agtrace-providers" / "tests" / "samples"
+
+
+@pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/corpus is not beside the checkout")
+def test_codex_and_gemini_samples_record_edit_lines_and_evidence(ledger, tmp_path):
+    from tests.helpers import ingest
+
+    for name in ("codex_session.jsonl", "gemini_session.json"):
+        (tmp_path / name).write_bytes((SAMPLES / name).read_bytes())
+    ingest(ledger, tmp_path)
+    edits = ledger.execute("SELECT source, file_path, line_hash, lines FROM edit_lines ORDER BY source").fetchall()
+    # Codex applied an Add File patch relative to its cwd; Gemini wrote the file with write_file.
+    assert edits == [("codex", "/Users/test_user/agent-sample/myapp/hoge.py", short_hash("print(1 + 1)"), 1),
+                     ("gemini", "myapp/hoge.py", short_hash("print(1+1)"), 1)]
+    evidence = ledger.execute("SELECT kind, sha, branch FROM commit_evidence ORDER BY kind, sha").fetchall()
+    # session_meta.git names the HEAD the session started on; each ghost snapshot's parent is the HEAD then.
+    assert ("session_head", "1cea5ec49574a868eb98893e46bcb775539f798e", "codex") in evidence
+    assert ("ghost_snapshot", "1cea5ec49574a868eb98893e46bcb775539f798e", None) in evidence
