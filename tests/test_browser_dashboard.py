@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_dashboard_support import build_generated_ledger, some_session
+from tests.dashboard_ledgers import build_generated_ledger, some_session
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -152,7 +152,7 @@ def test_every_page_loads_in_a_real_browser(page, running_app, browser, artifact
 
 def test_filters_travel_in_the_url(running_app, browser, artifacts):
     url, db = running_app
-    from tests.test_dashboard_support import some_team_and_user
+    from tests.dashboard_ledgers import some_team_and_user
 
     team, _ = some_team_and_user(db)
     _load(browser, f"{url}/?team={team}")
@@ -186,7 +186,7 @@ def _wait_for_page(browser, path: str) -> str:
 
 
 def test_clicking_a_person_then_a_session_keeps_the_filters(running_app, browser, artifacts):
-    from tests.test_dashboard_support import some_team_and_user
+    from tests.dashboard_ledgers import some_team_and_user
 
     url, db = running_app
     team, _ = some_team_and_user(db)

@@ -13,7 +13,7 @@ import streamlit as st
 from dashboard import data
 from analytics.filters import Filters
 from store.db import DB_ENV_VAR
-from tests.test_dashboard_support import CORPUS, build_ledger
+from tests.dashboard_ledgers import CORPUS, build_ledger
 from tests.helpers import shared_dir
 
 

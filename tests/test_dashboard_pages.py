@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import sidebar
 from store.db import DB_ENV_VAR
-from tests.test_dashboard_support import dashboard_db, empty_ledger, some_session, some_team_and_user  # noqa: F401
+from tests.dashboard_ledgers import dashboard_db, empty_ledger, some_session, some_team_and_user  # noqa: F401
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = {

@@ -11,7 +11,7 @@ from agentledger.commands.dashboard import app_path, streamlit_command
 from analytics.filters import Filters
 from dashboard import data, sidebar
 from store.db import DB_ENV_VAR, reader
-from tests.test_dashboard_support import dashboard_db, some_team_and_user  # noqa: F401
+from tests.dashboard_ledgers import dashboard_db, some_team_and_user  # noqa: F401
 
 
 def _cli_csv(db: Path, kind: str, filters: Filters, out: Path) -> bytes:

@@ -15,7 +15,7 @@ from analytics.filters import Filters
 from analytics.reports import REPORTS, run_report
 from ingest.org import load_org, OrgMember
 from store.db import reader
-from tests.test_analytics_builder import Transcript, load
+from tests.transcript_builder import Transcript, load
 
 K = (10, 90, 0, 900)
 
