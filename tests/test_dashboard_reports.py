@@ -48,7 +48,7 @@ def test_the_page_shows_the_matching_cli_command():
 
 def test_dashboard_command_runs_the_packaged_app(capsys):
     assert app_path().is_file()
-    command = streamlit_command(8765, open_browser=False)
+    command = streamlit_command(8765)
     assert command[command.index("run") + 1] == str(app_path())
     assert command[command.index("--server.port") + 1] == "8765"
     assert command[command.index("--server.headless") + 1] == "true"
