@@ -4,19 +4,19 @@ WITH versions AS (
     FROM model_prices GROUP BY model
 )
 SELECT f.model,
-       sum(f.requests)::BIGINT AS requests,
+       total(f.requests) AS requests,
        count(DISTINCT f.session_id) AS sessions,
-       sum(f.input_tokens)::BIGINT AS input_tokens,
-       sum(f.output_tokens)::BIGINT AS output_tokens,
-       sum(f.cache_creation_tokens)::BIGINT AS cache_creation_tokens,
-       sum(f.cache_read_tokens)::BIGINT AS cache_read_tokens,
-       sum(f.total_tokens)::BIGINT AS total_tokens,
+       total(f.input_tokens) AS input_tokens,
+       total(f.output_tokens) AS output_tokens,
+       total(f.cache_creation_tokens) AS cache_creation_tokens,
+       total(f.cache_read_tokens) AS cache_read_tokens,
+       total(f.total_tokens) AS total_tokens,
        usd(sum(f.cost_usd)) AS cost_usd,
        usd(sum(f.source_cost_usd)) AS source_cost_usd,
-       sum(f.unpriced_requests)::BIGINT AS unpriced_requests,
-       useful_ratio(sum(f.kept_tokens)::BIGINT, sum(f.total_tokens)::BIGINT) AS useful_output_ratio,
+       total(f.unpriced_requests) AS unpriced_requests,
+       useful_ratio(sum(f.kept_tokens), sum(f.total_tokens)) AS useful_output_ratio,
        any_value(v.price_version) AS price_version
-FROM session_days($date_from, $date_to, $team, $user, $project, $source, $model) f
+FROM session_days($slice) f
 LEFT JOIN versions v ON v.model = f.model
 GROUP BY f.model
 ORDER BY cost_usd DESC NULLS LAST, total_tokens DESC, f.model;
