@@ -121,14 +121,14 @@ def test_data_health_warns_when_data_is_stale(dashboard_db):
     import polars as pl
     from datetime import datetime, timedelta
 
-    from dashboard import data
+    from analytics import health
 
     now = datetime(2026, 1, 10, 12, 0)
     runs = pl.DataFrame({"status": ["ok", "failed"], "ended_at": [now - timedelta(hours=30), now - timedelta(hours=1)]})
-    assert data.staleness(runs, now).stale
+    assert health.staleness(runs, now).stale
     runs = pl.DataFrame({"status": ["ok"], "ended_at": [now - timedelta(hours=2)]})
-    assert not data.staleness(runs, now).stale
-    assert data.staleness(pl.DataFrame({"status": [], "ended_at": []}), now).stale
+    assert not health.staleness(runs, now).stale
+    assert health.staleness(pl.DataFrame({"status": [], "ended_at": []}), now).stale
 
 
 def test_a_session_link_that_matches_nothing_is_a_friendly_note(dashboard_db, with_db):

@@ -68,3 +68,14 @@ def test_demo_builds_its_ledger_without_serving(tmp_path, capsys):
     # Running it again is cheap and changes nothing.
     assert main(["demo", "--db", str(db), "--no-serve"]) == 0
     assert "0 new requests" in capsys.readouterr().out
+
+
+def test_every_table_column_takes_its_label_and_meaning_from_the_metric_registry():
+    from analytics.metrics import METRICS
+    from dashboard import columns
+
+    assert set(columns.COMMON) == set(METRICS)
+    for name, metric in METRICS.items():
+        config = columns.COMMON[name]
+        assert config["label"] == metric.label
+        assert config["help"].rstrip(".").lower() == metric.definition.lower()

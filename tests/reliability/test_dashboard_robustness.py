@@ -100,3 +100,10 @@ def test_far_future_timestamps_neither_crash_a_page_nor_move_the_default_period(
     assert_clean(at)
     filters = at.session_state[sidebar._FILTERS_STATE]
     assert filters.date_to == far_future, filters
+
+
+@pytest.mark.parametrize("period", [["2101-01-01", "2101-01-05"], ["1999-12-01", "1999-12-05"], ["soon", "later"]])
+def test_a_period_beyond_any_data_or_not_dates_gives_a_page_not_a_crash(period, sample):
+    at = render("views/overview.py", period=period)
+    assert_clean(at)
+    assert at.title and at.title[0].value == "Overview"
