@@ -54,15 +54,20 @@ CREATE OR REPLACE TEMP MACRO filtered_flags(s) AS TABLE
     WHERE in_slice(s, f.day, f.user_name, team_of(o.team), f.project, f.source)
       AND (s['model'] IS NULL OR f.session_id IN (SELECT session_id FROM session_day_facts WHERE model = s['model']));
 
--- Spend and value per person, team or project (the users, teams and projects reports): one row per
--- group `group_by` ('user', 'team' or 'project'), its measures defined here once.
+-- Spend and value per group: one row per value of `group_by` ('user', 'team', 'project', 'model' or
+-- 'day'; grp is its text), every measure the per-group reports show, each defined here once. The
+-- daily, users, teams, projects and models reports select their columns from it.
+CREATE OR REPLACE TEMP MACRO group_of(group_by, user_name, team, project, model, day) AS
+    CASE group_by WHEN 'team' THEN team WHEN 'project' THEN project WHEN 'model' THEN model
+                  WHEN 'day' THEN day::VARCHAR ELSE user_name END;
+
 CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
     WITH f AS (
-        SELECT *, CASE group_by WHEN 'team' THEN team WHEN 'project' THEN project ELSE user_name END AS grp
-        FROM session_days(s)
+        SELECT *, group_of(group_by, user_name, team, project, model, day) AS grp FROM session_days(s)
     ),
     flagged AS (
-        SELECT CASE group_by WHEN 'team' THEN team WHEN 'project' THEN project ELSE user_name END AS grp,
+        -- Flags have no model: per model, no flag count.
+        SELECT group_of(group_by, user_name, team, project, NULL, day) AS grp,
                count(DISTINCT session_id) AS flagged_sessions
         FROM filtered_flags(s) GROUP BY 1
     )
@@ -77,11 +82,19 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            total(f.cache_read_tokens) AS cache_read_tokens,
            total(f.total_tokens) AS total_tokens,
            usd(sum(f.cost_usd)) AS cost_usd,
+           usd(sum(f.source_cost_usd)) AS source_cost_usd,
+           total(f.unpriced_requests) AS unpriced_requests,
            total(f.kept_tokens) AS kept_tokens,
-           useful_ratio(sum(f.kept_tokens), sum(f.total_tokens)) AS useful_output_ratio,
-           coalesce(any_value(g.flagged_sessions), 0) AS flagged_sessions,
+           total(f.looping_tokens) AS looping_tokens,
+           total(f.discarded_tokens) AS discarded_tokens,
+           total(f.idle_tokens) AS idle_tokens,
            total(f.looping_tokens + f.discarded_tokens + f.idle_tokens) AS waste_tokens,
+           usd(sum(f.kept_cost_usd)) AS kept_cost_usd,
+           usd(sum(f.looping_cost_usd)) AS looping_cost_usd,
+           usd(sum(f.discarded_cost_usd)) AS discarded_cost_usd,
+           usd(sum(f.idle_cost_usd)) AS idle_cost_usd,
+           useful_ratio(sum(f.kept_tokens), sum(f.total_tokens)) AS useful_output_ratio,
            useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd)) AS useful_cost_ratio,
-           total(f.unpriced_requests) AS unpriced_requests
+           coalesce(any_value(g.flagged_sessions), 0) AS flagged_sessions
     FROM f LEFT JOIN flagged g ON g.grp IS NOT DISTINCT FROM f.grp
     GROUP BY f.grp;

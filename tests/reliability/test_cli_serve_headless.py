@@ -8,23 +8,14 @@ runs here as a subprocess with an empty HOME, no display and stdin closed, as cr
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.dashboard_app import served, wait_healthy
+
 # Streamlit's first-run prompt and its usage-statistics notice: neither may reach a user.
 PROMPTS = ("Email:", "Welcome to Streamlit", "usage statistics")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _fresh_env(home: Path) -> dict[str, str]:
@@ -34,39 +25,11 @@ def _fresh_env(home: Path) -> dict[str, str]:
     return {**keep, "HOME": str(home)}
 
 
-def _health(port: int) -> bytes | None:
-    try:
-        with urllib.request.urlopen(f"http://localhost:{port}/_stcore/health", timeout=2) as response:
-            return response.read().strip()
-    except OSError:
-        return None
-
-
 def _serve(args: list[str], home: Path, log: Path, timeout: float = 120.0) -> tuple[bytes | None, str, int | None]:
     """Start `agentledger ARGS`, wait for /_stcore/health; (health answer, output, exit code if it died)."""
-    port = _free_port()
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "agentledger.cli", *args, "--port", str(port)],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=_fresh_env(home), cwd=home,
-        )
-        answer = None
-        try:
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and process.poll() is None:
-                answer = _health(port)
-                if answer:
-                    break
-                time.sleep(0.3)
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=15)
-    died = process.returncode if answer is None else None
-    return answer, log.read_text(errors="replace"), died
+    with served(args, log, env=_fresh_env(home), cwd=home) as (process, url):
+        answer = wait_healthy(url, process, timeout)
+    return answer, log.read_text(errors="replace"), process.returncode if answer is None else None
 
 
 @pytest.mark.parametrize("command", [["demo"], ["dashboard"]], ids=["demo", "dashboard"])

@@ -8,34 +8,15 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from analytics.refresh import refresh_derived
 from dashboard import sidebar
 from store.db import DB_ENV_VAR, reader, writer
+from tests.dashboard_app import assert_clean, render
 from tests.dashboard_ledgers import dashboard_db  # noqa: F401
 
-APP = str(Path(__file__).resolve().parents[2] / "dashboard" / "app.py")
 PAGES = ["views/overview.py", "views/teams.py", "views/plugins.py", "views/sessions.py", "views/flags.py",
          "views/reports.py", "views/health.py"]
-
-
-def render(page: str | None = None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        for key, value in query.items():
-            at.query_params[key] = value
-        at.run()
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not [e for e in at.error if "Traceback" in e.value or "validation error" in e.value]
 
 
 @pytest.fixture
