@@ -78,10 +78,11 @@ def register(subparsers) -> None:
 def handle(args: argparse.Namespace) -> int:
     filters = filters_from(args)
     with reader(args.db) as con:
-        try:
-            filters = resolve(filters, filter_choices(con))
-        except UnknownValue as error:
-            raise UserError(str(error)) from error
+        if any(getattr(filters, d.name) for d in dimensions()):
+            try:
+                filters = resolve(filters, filter_choices(con))
+            except UnknownValue as error:
+                raise UserError(str(error)) from error
         frame = run_report(con, args.kind, filters)
     if args.format == "csv":
         payload = to_csv(frame)

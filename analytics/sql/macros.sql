@@ -11,10 +11,13 @@ CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total) AS round(kept_share(kept,
 
 CREATE OR REPLACE TEMP MACRO usd(x) AS round(x, 6);
 
--- A count or token sum as reports show it: summed in 128 bits (sums of int64 counts can overflow
--- int64), shown as int64; a total beyond int64 (no real ledger gets near) shows empty, never an error.
+-- Counts and token sums. DuckDB sums int64 into 128 bits, so a sum itself never overflows; what may
+-- not fit is int64, the type every export shows. A report shows such a total empty (as_count), never
+-- an error; the derived tables store it capped at int64's maximum (capped), so that a corrupt count
+-- (ingest quarantines them; an old ledger may still hold one) can never fail a refresh.
 CREATE OR REPLACE TEMP MACRO as_count(x) AS TRY_CAST(x AS BIGINT);
-CREATE OR REPLACE TEMP MACRO total(x) AS as_count(sum(x::HUGEINT));
+CREATE OR REPLACE TEMP MACRO total(x) AS as_count(sum(x));
+CREATE OR REPLACE TEMP MACRO capped(x) AS least(x, 9223372036854775807)::BIGINT;
 
 -- Numbers in evidence text: from an exact decimal, never from a binary double's own rounding (which
 -- differs between library versions: 0.00165 is 0.0016499... as a double). Half away from zero at
@@ -88,7 +91,7 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            total(f.looping_tokens) AS looping_tokens,
            total(f.discarded_tokens) AS discarded_tokens,
            total(f.idle_tokens) AS idle_tokens,
-           total(f.looping_tokens + f.discarded_tokens + f.idle_tokens) AS waste_tokens,
+           as_count(sum(f.looping_tokens) + sum(f.discarded_tokens) + sum(f.idle_tokens)) AS waste_tokens,
            usd(sum(f.kept_cost_usd)) AS kept_cost_usd,
            usd(sum(f.looping_cost_usd)) AS looping_cost_usd,
            usd(sum(f.discarded_cost_usd)) AS discarded_cost_usd,

@@ -5,7 +5,7 @@ by_component AS (
     -- A built-in tool used both inside and outside a plugin's skill belongs to no single plugin.
     SELECT 'component' AS level, component, component_kind AS kind,
            CASE WHEN count(plugin) = count(*) AND min(plugin) = max(plugin) THEN min(plugin) END AS plugin,
-           sum(calls::HUGEINT) AS calls, sum(errors::HUGEINT) AS errors, sum(result_bytes::HUGEINT) AS result_bytes,
+           sum(calls) AS calls, sum(errors) AS errors, sum(result_bytes) AS result_bytes,
            sum(requests) AS requests, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
            sum(kept_tokens) AS kept_tokens
     FROM c GROUP BY component, component_kind

@@ -9,7 +9,7 @@ components AS (
     FROM request_components WHERE session_id = $session_id GROUP BY request_key
 )
 SELECT f.ts, f.request_key, f.turn_no, CASE WHEN f.thread = '' THEN 'main' ELSE 'subagent:' || coalesce(f.subagent_type, '?') END AS thread,
-       f.model, f.input_tokens, f.output_tokens, f.cache_creation_tokens, f.cache_read_tokens, as_count(f.total_tokens) AS total_tokens,
+       f.model, f.input_tokens, f.output_tokens, f.cache_creation_tokens, f.cache_read_tokens, f.total_tokens,
        usd(f.cost_usd) AS cost_usd, f.outcome, c.attributed_to, coalesce(k.tool_calls, 0) AS tool_calls, k.tools
 FROM request_facts f
 LEFT JOIN calls k ON k.request_key = f.request_key
