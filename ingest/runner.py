@@ -244,51 +244,26 @@ class IngestRun:
                 jobs.append(job)
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
         counted: set[str] = set()
-        while jobs:
-            by_key = {job.key: job for job in jobs}
-            follow = []
-            for batch in self._read_all(jobs):
-                for read in batch.files:
-                    if read.path not in counted:
-                        counted.add(read.path)
-                        self._count(read)
-                        bar.update(1)
-                    if read.more:
-                        follow.append(next_block(by_key[read.path], read))
-                pending.absorb(batch)
-                if pending.bytes_read >= self.batch_bytes:
-                    self._flush(pending)
-                    pending = RecordBatch(store_prompts=self.options.store_prompts)
-            # A large file's next block: read after every file's first (a block's state is the last one's).
-            jobs = follow
+        with _Readers(self) as readers:
+            while jobs:
+                by_key = {job.key: job for job in jobs}
+                follow = []
+                for batch in readers.read(jobs):
+                    for read in batch.files:
+                        if read.path not in counted:
+                            counted.add(read.path)
+                            self._count(read)
+                            bar.update(1)
+                        if read.more:
+                            follow.append(next_block(by_key[read.path], read))
+                    pending.absorb(batch)
+                    if pending.bytes_read >= self.batch_bytes:
+                        self._flush(pending)
+                        pending = RecordBatch(store_prompts=self.options.store_prompts)
+                # Large files go on from where their block ended, one block per file per round.
+                jobs = follow
         bar.close()
         self._flush(pending)
-
-    def _read_all(self, jobs: list[FileJob]) -> Iterator[RecordBatch]:
-        """Parse groups of files in worker processes when there is enough to share, in order either way."""
-        chunks = chunked(jobs, self.settings.chunk_bytes)
-        to_read = sum(min(job.to_read(), self.settings.read_block_bytes) for job in jobs)
-        workers = min(os.cpu_count() or 1, self.settings.max_workers)
-        if workers < 2 or to_read < self.settings.parallel_min_bytes:
-            for chunk in chunks:
-                yield read_chunk(chunk, self.read_settings, self.drift_samples)
-            return
-        # Never a bare fork: the parent already runs DuckDB's and Polars' thread pools, and a forked
-        # child inherits their locks mid-flight (a deadlock seen in practice). Nor multiprocessing's
-        # spawn, which re-runs the caller's __main__ in every worker. loky starts clean interpreters
-        # that import only what the task needs; each worker ends itself when this process dies.
-        read = partial(read_chunk, settings=self.read_settings)
-        done = 0
-        try:
-            with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
-                for result in pool.map(read, chunks):
-                    done += 1
-                    yield result
-        except BrokenProcessPool as error:
-            # A worker that cannot start (an odd __main__, no memory) must not fail the run.
-            print(f"agentledger ingest: worker processes failed ({error}); reading in-process", file=sys.stderr)
-            for chunk in chunks[done:]:
-                yield read_chunk(chunk, self.read_settings, self.drift_samples)
 
     def _bar_disabled(self) -> bool:
         if self.options.progress is None:
@@ -395,6 +370,54 @@ class IngestRun:
             con, f"UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, {assignments} WHERE run_id = ?",
             [utc_now(), status, error, *fields.values(), self.summary.run_id],
         )
+
+
+class _Readers:
+    """Parses groups of files in worker processes when there is enough to share (one pool for the
+    whole run, started on first need), in-process otherwise; batches come back in job order."""
+
+    def __init__(self, run: IngestRun) -> None:
+        self.settings = run.settings
+        self.read_settings = run.read_settings
+        self.drift_samples = run.drift_samples
+        self.pool = None
+        self.broken = False
+
+    def __enter__(self) -> "_Readers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+    def read(self, jobs: list[FileJob]) -> Iterator[RecordBatch]:
+        chunks = chunked(jobs, self.settings.chunk_bytes)
+        to_read = sum(min(job.to_read(), self.settings.read_block_bytes) for job in jobs)
+        workers = min(os.cpu_count() or 1, self.settings.max_workers)
+        if self.broken or workers < 2 or len(jobs) < 2 or to_read < self.settings.parallel_min_bytes:
+            for chunk in chunks:
+                yield read_chunk(chunk, self.read_settings, self.drift_samples)
+            return
+        done = 0
+        try:
+            for result in self._pool(workers).map(partial(read_chunk, settings=self.read_settings), chunks):
+                done += 1
+                yield result
+        except BrokenProcessPool as error:
+            # A worker that cannot start (an odd __main__, no memory) must not fail the run.
+            print(f"agentledger ingest: worker processes failed ({error}); reading in-process", file=sys.stderr)
+            self.broken = True
+            for chunk in chunks[done:]:
+                yield read_chunk(chunk, self.read_settings, self.drift_samples)
+
+    def _pool(self, workers: int):
+        # Never a bare fork: the parent already runs DuckDB's and Polars' thread pools, and a forked
+        # child inherits their locks mid-flight (a deadlock seen in practice). Nor multiprocessing's
+        # spawn, which re-runs the caller's __main__ in every worker. loky starts clean interpreters
+        # that import only what the task needs; each worker ends itself when this process dies.
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
+        return self.pool
 
 
 def run_ingest(target: Ledger | duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest") -> RunSummary:

@@ -78,6 +78,9 @@ class _BrokenPool:
     def map(self, *args, **kwargs):
         raise BrokenProcessPool("a worker died")
 
+    def shutdown(self, wait=True):
+        pass
+
 
 def test_broken_worker_pool_falls_back_to_reading_in_process(tmp_path, monkeypatch, capsys):
     _corpus(tmp_path / "logs")

@@ -175,7 +175,8 @@ class _RolloutParser:
             self.user_message(line, _user_message.decode(payload))
         elif kind == "turn_aborted":
             reason = _turn_aborted.decode(payload).reason
-            self.event(line, "interrupt", detail=reason, key_extra=reason or "")
+            # The key names the reason by its hash: it is free text, and keys are never scrubbed.
+            self.event(line, "interrupt", detail=reason, key_extra=short_hash(reason or ""))
         elif kind not in KNOWN_EVENTS:
             self.batch.drift.add(SOURCE, "record_type", f"event_msg.{kind}", self.ctx.path)
 
