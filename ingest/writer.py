@@ -90,7 +90,8 @@ class LedgerWriter:
 
     # -- the policies ---------------------------------------------------------------------------
     def _apply(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
-        """Write `frame` to its table by the table's policy; returns the rows inserted."""
+        """Write `frame` to its table by the table's policy; returns the rows written (for
+        first_wins: the new rows)."""
         if policy.policy == "first_wins":
             return self._first_wins(policy, frame)
         if policy.policy == "last_wins":
@@ -119,12 +120,11 @@ class LedgerWriter:
         fixed = set(policy.key) | set(policy.keep)
         updates = ", ".join(f"{name} = i.{name}" for name in frame.columns if name not in fixed)
         with registered(self.con, "_incoming", frame):
-            rows = run_sql(
+            # No RETURNING: DuckLake does not implement it.
+            return run_sql(
                 self.con, f"MERGE INTO {policy.table} USING _incoming i ON {_on(policy, policy.table)}"
                 f" WHEN MATCHED THEN UPDATE SET {updates} WHEN NOT MATCHED THEN INSERT BY NAME"
-                " RETURNING merge_action"
-            )
-        return sum(1 for (action,) in rows if action == "INSERT")
+            )[0][0]
 
     def _combine(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
         """agents: a thread's type and session are filled in by whichever copy knows them; a
@@ -136,14 +136,13 @@ class LedgerWriter:
             pl.col("is_warmup").any(),
         )
         with registered(self.con, "_incoming", self._stamped(policy, merged)):
-            rows = run_sql(
+            return run_sql(
                 self.con, f"MERGE INTO agents USING _incoming i ON {_on(policy, 'agents')} WHEN MATCHED THEN UPDATE SET"
                 " subagent_type = coalesce(agents.subagent_type, i.subagent_type),"
                 " session_id = coalesce(agents.session_id, i.session_id),"
                 " is_warmup = agents.is_warmup OR i.is_warmup"
-                " WHEN NOT MATCHED THEN INSERT BY NAME RETURNING merge_action"
-            )
-        return sum(1 for (action,) in rows if action == "INSERT")
+                " WHEN NOT MATCHED THEN INSERT BY NAME"
+            )[0][0]
 
     def _merge_requests(self, incoming: RequestMerger) -> tuple[int, int]:
         """The requests policy: rows already in the ledger compete with new copies by the dedup rule."""

@@ -96,3 +96,13 @@ def test_writer_statements_depend_on_no_constraint(module):
     for sql in _sql_strings(REPO / module):
         for forbidden in ("ON CONFLICT", "OR IGNORE", "OR REPLACE", "NEXTVAL("):
             assert forbidden not in sql, f"{module}: {forbidden} in {sql[:80]!r}"
+
+
+def test_every_ingest_setting_is_documented_with_its_default():
+    from ingest.settings import MB, IngestSettings
+
+    doc = (REPO / "docs/architecture.md").read_text()
+    for name, field in IngestSettings.model_fields.items():
+        default = f"{field.default // MB} MiB" if name.endswith("bytes") else f"{field.default:g}"
+        assert f"| `{name}` | {default} |" in doc, f"docs/architecture.md lacks the row of {name} ({default})"
+        assert field.description, name
