@@ -67,15 +67,18 @@ def _create_folder(path: Path) -> None:
         raise DatabaseError(f"cannot create the folder for {path}: {error.strerror}") from error
 
 
-def connect_writer(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
-    """A read-write connection with every migration applied (creates the file, owner-only, if needed)."""
+def connect_writer(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_SECONDS,
+                   migrate: bool = True) -> duckdb.DuckDBPyConnection:
+    """A read-write connection with every migration applied (creates the file, owner-only, if needed).
+    `migrate=False` skips the check, for a writer that migrated the file earlier in the same run."""
     path = resolve_db_path(db)
     _create_folder(path)
     new = not path.exists()
     con = _connect_with_retry(path, read_only=False, wait_seconds=wait_seconds)
     if new:
         os.chmod(path, 0o600)
-    apply_migrations(con)
+    if migrate or new:
+        apply_migrations(con)
     return con
 
 
@@ -101,12 +104,14 @@ class FileLedger:
     def __init__(self, path: Path, wait_seconds: float) -> None:
         self.path = path
         self.wait_seconds = wait_seconds
+        self.migrated = False     # the run lock keeps other writers out: one check per run is enough
 
     @contextmanager
     def window(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """Close the gate, open the file, and on leaving checkpoint and let go of both."""
         with owner_only(), gate_closed(self.path, self.wait_seconds):
-            con = connect_writer(self.path, self.wait_seconds)
+            con = connect_writer(self.path, self.wait_seconds, migrate=not self.migrated)
+            self.migrated = True
             try:
                 yield con
             finally:
