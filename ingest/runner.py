@@ -6,6 +6,7 @@ its end. Parsing happens outside them, so readers get in between.
 
 from __future__ import annotations
 
+import getpass
 import os
 import stat
 import sys
@@ -166,8 +167,6 @@ def user_for(path: str, root: Path, options: IngestOptions) -> str:
         if len(parts) < 2:
             raise ValueError(f"--user-from-dir: {ledger_key(path)} is not inside a ROOT/<user>/ folder")
         return parts[0]
-    import getpass
-
     return getpass.getuser()
 
 

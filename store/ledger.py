@@ -22,7 +22,7 @@ from __future__ import annotations
 import fcntl
 import os
 import time
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator, Protocol
@@ -42,7 +42,7 @@ class LedgerBusy(RuntimeError):
 class Ledger(Protocol):
     """Somewhere ingest can write: `window()` yields a connection for one short write."""
 
-    def window(self) -> contextmanager: ...
+    def window(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
 
 class HeldLedger:
