@@ -2,6 +2,8 @@
 
 Ingest knows nothing of analytics and analytics nothing of ingest; the CLI, the demo builder and
 the benchmarks all load data through here, so "a run's refresh follows its load" is true everywhere.
+A refresh that did not happen (the process was killed during it, or it failed) is not forgotten:
+every run first compares the derived tables with the ledger and redoes what lags.
 """
 
 from __future__ import annotations
@@ -11,29 +13,49 @@ from pathlib import Path
 
 import duckdb
 
-from analytics.git_outcomes import GitDerived, blame_plan, derive_links, derive_survival, drop_temp_tables
+from analytics.git_outcomes import GitDerived, blame_plan, git_derived
 from analytics.refresh import RefreshSummary, refresh_derived
-from ingest.git.blame import blame_pairs, forget_snapshots
+from ingest.git.blame import forget_snapshots, run_blame, store_blame
 from ingest.git.cli import discover
 from ingest.git.scan import RepoScan, finish_run, load_path_map, scan_repo, start_run
 from ingest.runner import IngestOptions, RunSummary, run_ingest
-from store.sql import run_sql
+from store.ledger import HeldLedger, Ledger
+from store.sql import run_sql, transaction
+
+# Runs after the last refresh that may have changed the ledger: every run except one that finished
+# and found nothing new (an aborted run may have committed batches before it died).
+_DERIVED_LAG = """
+SELECT EXISTS (
+    SELECT 1 FROM ingest_runs r
+    WHERE r.run_id > coalesce((SELECT max(last_run_id) FROM derived_state), 0)
+      AND NOT (r.status = 'ok' AND coalesce(r.files_new, 0) = 0 AND coalesce(r.files_changed, 0) = 0)
+)
+"""
 
 
 @dataclass
 class PipelineResult:
     ingest: RunSummary
-    refresh: RefreshSummary | None   # None: nothing new was loaded and the derived tables were current
+    refresh: RefreshSummary | None   # None: the derived tables were already current with the ledger
 
 
-def ingest_and_refresh(con: duckdb.DuckDBPyConnection, options: IngestOptions,
+def derived_tables_lag(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether some run loaded data that the derived tables (reports, flags) do not reflect yet."""
+    return bool(run_sql(con, _DERIVED_LAG)[0][0])
+
+
+def ingest_and_refresh(target: Ledger | duckdb.DuckDBPyConnection, options: IngestOptions,
                        command: str = "ingest") -> PipelineResult:
-    """Load what is new under `options.paths`, then refresh what it changed."""
-    summary = run_ingest(con, options, command)
+    """Load what is new under `options.paths` into `target` (a Ledger, or an open connection),
+    then refresh whatever the derived tables lack, this run's data or an interrupted run's."""
+    ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+    summary = run_ingest(ledger, options, command)
     refreshed = None
-    if summary.files_new or summary.files_changed:
-        # A run that found nothing new skips the refresh: that is what keeps a scheduled no-op fast.
-        refreshed = refresh_derived(con)
+    with ledger.window() as con:
+        # A run that found nothing new, after runs whose refresh completed, skips this: that is
+        # what keeps a scheduled no-op fast.
+        if derived_tables_lag(con):
+            refreshed = refresh_derived(con)
     return PipelineResult(summary, refreshed)
 
 
@@ -43,58 +65,44 @@ class GitScanResult:
     repos: list[RepoScan]
     not_repositories: list[Path]
     derived: GitDerived | None = None
+    refresh: RefreshSummary | None = None
     blamed: dict[str, int] = field(default_factory=dict)
 
 
-def scan_git(con: duckdb.DuckDBPyConnection, paths: list[Path], path_map: list[tuple[str, str]] | None = None,
+def scan_git(target: Ledger | duckdb.DuckDBPyConnection, paths: list[Path], path_map: list[tuple[str, str]] | None = None,
              command: str = "git scan") -> GitScanResult:
-    """Scan repositories (each in its own transaction), link sessions to their commits, blame the
-    files the links need (each snapshot once, ever), then derive survival and per-edit outcomes."""
-    run_id = start_run(con, command)
+    """Scan repositories, refresh (which links sessions to their commits), blame the files the
+    links need (each snapshot once, ever), then refresh the survival figures. Git runs between
+    write windows, as ingest parses between them."""
+    ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+    with ledger.window() as con:
+        lagging = derived_tables_lag(con)   # before this run is recorded (a running run counts as lagging)
+        run_id = start_run(con, command)
+    result = GitScanResult(run_id, [], [])
     try:
-        git_dirs, empty = discover(paths)
-        result = GitScanResult(run_id, [scan_repo(con, git_dir, run_id) for git_dir in git_dirs], empty)
-        if path_map is not None:
-            load_path_map(con, path_map)
-        elif all(scan.unchanged for scan in result.repos) and not _blame_pending(con):
-            # Nothing new in git, and every ingest since the last scan refreshed the links already.
-            result.derived = GitDerived(*run_sql(con, "SELECT (SELECT count(DISTINCT session_id) FROM session_repos),"
-                                                      " (SELECT count(*) FROM git_links), (SELECT count(*) FROM commit_agent_lines)")[0])
-            finish_run(con, run_id, "ok")
-            return result
-        result.derived = _in_transaction(con, lambda: derive_links(con))
-        for repo_id, (git_dir, pairs) in blame_plan(con).items():
-            counts = _in_transaction(con, lambda: _blame(con, repo_id, git_dir, pairs, run_id))
-            for status, n in counts.items():
-                result.blamed[status] = result.blamed.get(status, 0) + n
-        _in_transaction(con, lambda: derive_survival(con))
+        git_dirs, result.not_repositories = discover(paths)
+        result.repos = [scan_repo(ledger, git_dir, run_id) for git_dir in git_dirs]
+        with ledger.window() as con:
+            map_changed = load_path_map(con, path_map, run_id) if path_map is not None else False
+            if lagging or map_changed or not all(scan.unchanged for scan in result.repos):
+                result.refresh = refresh_derived(con)
+            plan = blame_plan(con)
+        for repo_id, work in plan.items():
+            blamed = run_blame(work.git_dir, work.pairs)
+            with ledger.window() as con, transaction(con):
+                for status, n in store_blame(con, repo_id, blamed, run_id).items():
+                    result.blamed[status] = result.blamed.get(status, 0) + n
+                forget_snapshots(con, repo_id, work.snapshots)
+        with ledger.window() as con:
+            if plan:
+                result.refresh = refresh_derived(con)
+            result.derived = git_derived(con)
     except BaseException as error:
-        drop_temp_tables(con)
-        finish_run(con, run_id, "failed", str(error).splitlines()[0] if str(error) else type(error).__name__)
+        with ledger.window() as con:
+            finish_run(con, run_id, result.repos, "failed", f"{type(error).__name__}: {error}")
         raise
-    drop_temp_tables(con)
     failed = [scan for scan in result.repos if scan.error]
-    finish_run(con, run_id, "ok" if not failed else "failed", "; ".join(s.line() for s in failed) or None)
+    with ledger.window() as con:
+        finish_run(con, run_id, result.repos, "ok" if not failed else "failed",
+                   "; ".join(s.line() for s in failed) or None)
     return result
-
-
-def _blame_pending(con) -> bool:
-    return run_sql(con, "SELECT EXISTS (SELECT 1 FROM git_blame_plan p WHERE NOT EXISTS (SELECT 1 FROM git_blamed b"
-                        " WHERE b.repo_id = p.repo_id AND b.snapshot = p.snapshot AND b.path = p.path))")[0][0]
-
-
-def _blame(con, repo_id: str, git_dir: str, pairs: list[tuple[str, str]], run_id: int) -> dict[str, int]:
-    counts = blame_pairs(con, repo_id, git_dir, pairs, run_id)
-    forget_snapshots(con, repo_id, sorted({snapshot for snapshot, _ in pairs}))
-    return counts
-
-
-def _in_transaction(con, work):
-    run_sql(con, "BEGIN TRANSACTION")
-    try:
-        value = work()
-        run_sql(con, "COMMIT")
-    except BaseException:
-        run_sql(con, "ROLLBACK")
-        raise
-    return value

@@ -20,16 +20,10 @@ from ingest.edit_lines import (
     claude_edit_files,
     codex_patch_files,
     decode_edit_result,
-    edit_line_rows,
+    edit_line_records,
     gemini_edit_files,
 )
-
-# Natural key of each table this module fills. The tables have no PRIMARY KEY (a lake backend
-# refuses them): the writer inserts only rows whose key is not there yet.
-NATURAL_KEYS = {
-    "edit_lines": ("tool_use_id", "file_path", "line_hash"),
-    "commit_evidence": ("evidence_key",),
-}
+from ingest.records import CommitEvidence
 
 
 class SessionGit:
@@ -53,8 +47,8 @@ class SessionGit:
 
     def edit(self, tool_use_id: str, session_id: str | None, files: dict[str, list[str]]) -> None:
         """Lines an edit added (Codex and Gemini know them at call time; success is joined later)."""
-        for row in edit_line_rows(tool_use_id, self.source, session_id, files):
-            self.batch.put("edit_lines", (row["tool_use_id"], row["file_path"], row["line_hash"]), row)
+        for record in edit_line_records(tool_use_id, self.source, session_id, files):
+            self.batch.add(record)
 
     # -- results -------------------------------------------------------------------------------
     def codex_call(self, call_id: str, session_id: str | None, tool_input: Any, patch: str | None,
@@ -102,11 +96,11 @@ class SessionGit:
         if "] " not in text and ".." not in text and "/pull" not in text and "/merge_requests" not in text:
             return
         for i, evidence in enumerate(parse_output(text)):
-            self.batch.put("commit_evidence", f"{tool_use_id}:{i}", {
-                "evidence_key": f"{tool_use_id}:{i}", "tool_use_id": tool_use_id, "source": self.source,
-                "session_id": session_id, "ts": ts, "kind": evidence.kind, "sha": evidence.sha,
-                "branch": evidence.branch, "subject": evidence.subject, "detail": evidence.detail, "dir": directory,
-            })
+            self.batch.add(CommitEvidence(
+                evidence_key=f"{tool_use_id}:{i}", tool_use_id=tool_use_id, source=self.source, session_id=session_id,
+                ts=ts, kind=evidence.kind, sha=evidence.sha, branch=evidence.branch, subject=evidence.subject,
+                detail=evidence.detail, dir=directory,
+            ))
 
     def shell_result(self, tool_use_id: str, session_id: str | None, ts: datetime, text: str) -> None:
         """Output of a shell call remembered by `call` (Codex, Gemini)."""
@@ -114,15 +108,12 @@ class SessionGit:
         if entry is not None and entry[0] is None:
             self.output(tool_use_id, session_id, ts, text, entry[1])
 
-    def head(self, key: str, session_id: str | None, ts: datetime, kind: str, sha: str | None,
+    def head(self, key: str, session_id: str | None, ts: datetime | None, kind: str, sha: str | None,
              branch: str | None = None, detail: str | None = None, directory: str | None = None) -> None:
         """A commit the agent recorded as the workspace's HEAD (Codex session_meta.git, ghost_snapshot)."""
         if sha:
-            self.batch.put("commit_evidence", key, {
-                "evidence_key": key, "tool_use_id": None, "source": self.source, "session_id": session_id,
-                "ts": ts, "kind": kind, "sha": sha, "branch": branch, "subject": None, "detail": detail,
-                "dir": directory,
-            })
+            self.batch.add(CommitEvidence(evidence_key=key, source=self.source, session_id=session_id, ts=ts, kind=kind,
+                                          sha=sha, branch=branch, detail=detail, dir=directory))
 
 
 class _GhostCommit(msgspec.Struct):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agentledger.pipeline import scan_git
-from tests.test_analytics_builder import Transcript, load, report
+from tests.transcript_builder import Transcript, load, report
 
 T0 = 1_772_442_000  # 2026-03-02T09:00:00Z, when the transcripts start
 DAY = 86_400
@@ -99,7 +99,7 @@ def test_cost_per_landed_line_counts_the_sessions_that_produced_nothing(ledger, 
 def test_commits_report(ledger, tmp_path):
     _, _, _, one, two = worked_example(ledger, tmp_path)
     rows = {r["sha"]: r for r in report(ledger, "commits")}
-    assert (rows[two]["sessions"], rows[two]["signal"], rows[two]["agent_lines"], rows[two]["alive_7d"],
+    assert (rows[two]["session_ids"], rows[two]["signal"], rows[two]["agent_lines"], rows[two]["alive_7d"],
             rows[two]["alive_30d"], rows[two]["alive_head"]) == ("s1", 1, 3, 2, None, 2)
     assert rows[one]["lines_added"] == 3 and rows[one]["agent_lines"] == 2
 

@@ -41,7 +41,7 @@ WITH wanted AS (
 by_subject AS (
     SELECT w.evidence_key, g.repo_id, g.sha,
            CASE WHEN w.found_sha IS NOT NULL THEN 'same subject and author date as the printed commit'
-                ELSE 'same subject, author date ' || abs(date_diff('second', g.authored_at, w.ts)) || ' s from the tool result' END AS how,
+                ELSE 'same subject, author date and tool result ' || abs(date_diff('second', g.authored_at, w.ts)) || ' s apart' END AS how,
            CASE WHEN w.found_sha IS NOT NULL THEN 0.95 ELSE 0.9 END AS confidence,
            abs(date_diff('millisecond', g.authored_at, coalesce(w.authored_at, w.ts))) AS distance
     FROM wanted w

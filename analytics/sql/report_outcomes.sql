@@ -19,7 +19,7 @@ costs AS (
            CASE WHEN f.session_id IN (SELECT session_id FROM matured) THEN f.cost_usd ELSE 0 END AS matured_cost_usd,
            0 AS lines_written, 0 AS lines_committed, 0 AS lines_landed, 0 AS lines_due_30d,
            0 AS lines_alive_30d, 0 AS matured_alive_30d, NULL::VARCHAR AS commit_key
-    FROM session_days($date_from, $date_to, $team, $user, $project, $source, $model) f
+    FROM session_days($slice) f
 ),
 sliced_who AS (
     SELECT w.*, team_of(o.team) AS team FROM who w LEFT JOIN org_users o ON o.user_name = w.user_name
@@ -31,16 +31,16 @@ lines AS (
            CASE WHEN e.session_id IN (SELECT session_id FROM matured) THEN e.lines_alive_30d ELSE 0 END AS matured_alive_30d,
            NULL::VARCHAR AS commit_key
     FROM edit_outcomes e JOIN sliced_who w USING (session_id)
-    WHERE in_slice(e.ts::DATE, w.user_name, w.team, w.project, w.source, $date_from, $date_to, $team, $user, $project, $source)
-      AND ($model IS NULL OR e.session_id IN (SELECT session_id FROM session_day_facts WHERE model = $model))
+    WHERE in_slice($slice, e.ts::DATE, w.user_name, w.team, w.project, w.source)
+      AND ($slice.model IS NULL OR e.session_id IN (SELECT session_id FROM session_day_facts WHERE model = $slice.model))
 ),
 commits AS (
     SELECT l.session_id, l.linked_at::DATE AS day, w.user_name, w.team, w.project, w.source,
            0, 0, 0, 0, 0, 0, 0, 0, 0, l.repo_id || ':' || l.sha AS commit_key
     FROM git_links l JOIN sliced_who w ON w.session_id = l.session_id
     JOIN git_commits g ON g.repo_id = l.repo_id AND g.sha = l.sha AND g.landed
-    WHERE in_slice(l.linked_at::DATE, w.user_name, w.team, w.project, w.source, $date_from, $date_to, $team, $user, $project, $source)
-      AND ($model IS NULL OR l.session_id IN (SELECT session_id FROM session_day_facts WHERE model = $model))
+    WHERE in_slice($slice, l.linked_at::DATE, w.user_name, w.team, w.project, w.source)
+      AND ($slice.model IS NULL OR l.session_id IN (SELECT session_id FROM session_day_facts WHERE model = $slice.model))
 ),
 facts AS (SELECT * FROM costs UNION ALL SELECT * FROM lines UNION ALL SELECT * FROM commits),
 by_group AS (
@@ -59,7 +59,7 @@ plugin_costs AS (
     SELECT c.plugin, c.session_id, c.cost_usd,
            CASE WHEN c.session_id NOT IN (SELECT session_id FROM linked) THEN c.cost_usd ELSE 0 END AS unlinked_cost_usd,
            CASE WHEN c.session_id IN (SELECT session_id FROM matured) THEN c.cost_usd ELSE 0 END AS matured_cost_usd
-    FROM component_days($date_from, $date_to, $team, $user, $project, $source, $model) c
+    FROM component_days($slice) c
     WHERE c.plugin IS NOT NULL
 ),
 plugin_lines AS (
@@ -72,8 +72,8 @@ plugin_lines AS (
     JOIN tool_calls t ON t.tool_use_id = e.tool_use_id
     JOIN request_components rc ON rc.request_key = t.request_key
     WHERE rc.plugin IS NOT NULL
-      AND in_slice(e.ts::DATE, w.user_name, w.team, w.project, w.source, $date_from, $date_to, $team, $user, $project, $source)
-      AND ($model IS NULL OR e.session_id IN (SELECT session_id FROM session_day_facts WHERE model = $model))
+      AND in_slice($slice, e.ts::DATE, w.user_name, w.team, w.project, w.source)
+      AND ($slice.model IS NULL OR e.session_id IN (SELECT session_id FROM session_day_facts WHERE model = $slice.model))
     GROUP BY rc.plugin
 ),
 by_plugin AS (

@@ -1,9 +1,9 @@
 """`git blame --porcelain` of (snapshot, path) pairs into git_blame ranges.
 
 Which pairs to blame is the caller's business (analytics decides which files linked commits
-touched); this module only runs blame, two processes at a time, and stores what it says. A
-snapshot's blame never changes, so every pair is recorded in git_blamed, failures included,
-and never run twice.
+touched); this module only runs blame, two processes at a time (`run_blame`, with the ledger
+closed), and stores what it says (`store_blame`, in a write window). A snapshot's blame never
+changes, so every pair is recorded in git_blamed, failures included, and never run twice.
 """
 
 from __future__ import annotations
@@ -74,25 +74,36 @@ def _blame(git_dir: str, snapshot: str, path: str) -> tuple[str, list[BlameRange
         return f"failed: {text}", []
 
 
-def blame_pairs(con: duckdb.DuckDBPyConnection, repo_id: str, git_dir: str, pairs: list[tuple[str, str]],
-                run_id: int) -> dict[str, int]:
-    """Blame every (snapshot, path) not blamed before; returns counts by status."""
-    done = {(s, p) for s, p in run_sql(con, "SELECT snapshot, path FROM git_blamed WHERE repo_id = ?", [repo_id])}
-    todo = sorted(set(pairs) - done)
-    counts: dict[str, int] = {}
-    if not todo:
-        return counts
+@dataclass(frozen=True)
+class Blamed:
+    """What blame said about one (snapshot, path): ok with its ranges, absent, or failed: <reason>."""
+
+    snapshot: str
+    path: str
+    status: str
+    ranges: list[BlameRange]
+
+
+def run_blame(git_dir: str, pairs: list[tuple[str, str]]) -> list[Blamed]:
+    """Blame each (snapshot, path), two git processes at a time (no ledger needed)."""
     with ThreadPoolExecutor(WORKERS) as pool:
-        results = list(pool.map(lambda pair: _blame(git_dir, *pair), todo))
-    ranges, blamed = [], []
-    for (snapshot, path), (status, found) in zip(todo, results):
-        key = status.split(":", 1)[0]
+        results = list(pool.map(lambda pair: _blame(git_dir, *pair), pairs))
+    return [Blamed(snapshot, path, status, found) for (snapshot, path), (status, found) in zip(pairs, results)]
+
+
+def store_blame(con: duckdb.DuckDBPyConnection, repo_id: str, blamed: list[Blamed], run_id: int) -> dict[str, int]:
+    """Record blame results (git_blame ranges, git_blamed status); returns counts by status."""
+    counts: dict[str, int] = {}
+    ranges, done = [], []
+    for item in blamed:
+        key = item.status.split(":", 1)[0]
         counts[key] = counts.get(key, 0) + 1
-        blamed.append({"repo_id": repo_id, "snapshot": snapshot, "path": path, "status": status, "run_id": run_id})
-        ranges += [{"repo_id": repo_id, "snapshot": snapshot, "path": path, "orig_sha": r.orig_sha,
+        done.append({"repo_id": repo_id, "snapshot": item.snapshot, "path": item.path, "status": item.status,
+                     "run_id": run_id})
+        ranges += [{"repo_id": repo_id, "snapshot": item.snapshot, "path": item.path, "orig_sha": r.orig_sha,
                     "orig_path": r.orig_path, "orig_start": r.orig_start, "final_start": r.final_start,
-                    "lines": r.lines, "run_id": run_id} for r in found]
-    for table, rows in (("git_blame", ranges), ("git_blamed", blamed)):
+                    "lines": r.lines, "run_id": run_id} for r in item.ranges]
+    for table, rows in (("git_blame", ranges), ("git_blamed", done)):
         if rows:
             with registered(con, "_blamed", pl.DataFrame(rows)):
                 run_sql(con, f"INSERT INTO {table} BY NAME SELECT * FROM _blamed")

@@ -6,6 +6,12 @@ commits; equal tips cost two git calls and a query. A tip that does not descend 
 is rewritten history (force-push, rebase): the new commits are read like any others, the commits
 no branch reaches any more stay (reachable = false: a session may have printed their sha), and
 "landed" / the mainline are recomputed from the default branch.
+
+The ledger is held only in short write windows, as ingest holds it (store/ledger.py): git runs
+with the file closed; each chunk of new commits is one window and one transaction (a chunk already
+stored is recognised by its shas), and the flags, branches and the cursor are written last, in one
+window. A scan killed half-way leaves the old cursor: the next one reads the same commits again
+and stores only those still missing.
 """
 
 from __future__ import annotations
@@ -20,9 +26,11 @@ import polars as pl
 from ingest.git.cli import GitError, git, git_ok
 from ingest.git.log import Commit, read_commits
 from ingest.hashing import short_hash
+from ingest.secrets import scrub, scrub_frame
 from ingest.timestamps import utc_now
 from ingest.writer import registered
-from store.sql import run_sql
+from store.ledger import HeldLedger, Ledger
+from store.sql import run_sql, transaction
 
 # Commits written per statement batch: bounds memory on a first scan of a large history.
 CHUNK_COMMITS = 2000
@@ -51,6 +59,7 @@ class RepoScan:
     rewritten_refs: list[str] = field(default_factory=list)
     unreachable: int = 0
     unchanged: bool = False
+    first: bool = False                 # never scanned before
     seconds: float = 0.0
     error: str | None = None
 
@@ -97,25 +106,23 @@ def default_branch(git_dir: str, refs: dict[str, str]) -> str | None:
     return next((ref for ref in DEFAULT_CANDIDATES if ref in refs), None)
 
 
-def scan_repo(con: duckdb.DuckDBPyConnection, git_dir: str, run_id: int) -> RepoScan:
-    """Bring one repository's rows up to date, in one transaction."""
+def scan_repo(target: Ledger | duckdb.DuckDBPyConnection, git_dir: str, run_id: int) -> RepoScan:
+    """Bring one repository's rows up to date in `target` (a Ledger, or an open connection); git
+    runs between the ledger's write windows."""
+    ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
     started = time.perf_counter()
     scan = RepoScan(git_dir, repo_id_of(git_dir), repo_name(git_dir))
     try:
         refs = list_refs(git_dir)
         scan.default_branch = default_branch(git_dir, refs)
-        stored = dict(run_sql(con, "SELECT ref, sha FROM git_refs WHERE repo_id = ?", [scan.repo_id]))
-        known = run_sql(con, "SELECT default_branch FROM git_repos WHERE repo_id = ?", [scan.repo_id])
+        with ledger.window() as con:
+            stored = dict(run_sql(con, "SELECT ref, sha FROM git_refs WHERE repo_id = ?", [scan.repo_id]))
+            known = run_sql(con, "SELECT default_branch FROM git_repos WHERE repo_id = ?", [scan.repo_id])
+        scan.first = not known
         if known and stored == refs and known[0][0] == scan.default_branch:
             scan.unchanged = True
             return scan
-        run_sql(con, "BEGIN TRANSACTION")
-        try:
-            _update(con, git_dir, scan, refs, stored, known[0][0] if known else None, run_id)
-            run_sql(con, "COMMIT")
-        except BaseException:
-            run_sql(con, "ROLLBACK")
-            raise
+        _update(ledger, git_dir, scan, refs, stored, known[0][0] if known else None, run_id)
     except GitError as error:
         scan.error = str(error)
     finally:
@@ -139,7 +146,19 @@ def _ancestor_check(git_dir: str, old: str, new: str) -> bool:
     return git_ok(git_dir, "merge-base", "--is-ancestor", old, new)
 
 
-def _update(con, git_dir: str, scan: RepoScan, refs: dict[str, str], stored: dict[str, str],
+@dataclass
+class _Changes:
+    """What a scan changes besides new commits, worked out with git before the ledger is opened."""
+
+    flags: list[tuple[str, list[str], bool | None]] = field(default_factory=list)  # (column, shas, value|None=exactly)
+    count_unreachable: bool = False       # recount after the flags (an old tip was pruned)
+    branches_reset: bool = True           # rewrite every branch's rows (else only `branches_changed`)
+    landed_now: list[str] = field(default_factory=list)
+    branches_changed: list[str] = field(default_factory=list)
+    branch_rows: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _update(ledger: Ledger, git_dir: str, scan: RepoScan, refs: dict[str, str], stored: dict[str, str],
             old_default: str | None, run_id: int) -> None:
     old_tips = _existing(git_dir, set(stored.values()))
     missing_old = set(stored.values()) - old_tips
@@ -147,22 +166,22 @@ def _update(con, git_dir: str, scan: RepoScan, refs: dict[str, str], stored: dic
         old = stored.get(ref)
         if old and old != sha and (old not in old_tips or not _ancestor_check(git_dir, old, sha)):
             scan.rewritten_refs.append(ref.removeprefix("refs/heads/"))
-    listed = _write_new_commits(con, git_dir, scan, sorted(set(refs.values())), sorted(old_tips), run_id)
+    listed = _write_new_commits(ledger, git_dir, scan, sorted(set(refs.values())), sorted(old_tips), run_id)
+    changes = _Changes()
     if listed:
         # Commits a branch reaches again (a restored branch) are reachable whether new or not.
-        _set_flag(con, scan.repo_id, "reachable", listed, True)
-    _update_reachability(con, git_dir, scan, refs, old_tips, missing_old)
-    _update_default(con, git_dir, scan, refs, stored, old_default, run_id)
-    run_sql(con, "DELETE FROM git_refs WHERE repo_id = ?", [scan.repo_id])
-    if refs:
-        frame = pl.DataFrame({"repo_id": scan.repo_id, "ref": list(refs), "sha": list(refs.values()), "run_id": run_id})
-        with registered(con, "_refs", frame):
-            run_sql(con, "INSERT INTO git_refs BY NAME SELECT * FROM _refs")
-    _write_repo_row(con, git_dir, scan, refs, run_id)
+        changes.flags.append(("reachable", listed, True))
+    _reachability(git_dir, scan, refs, old_tips, missing_old, changes)
+    _default_branch_changes(git_dir, scan, refs, stored, old_default, changes)
+    with ledger.window() as con, transaction(con):
+        _apply(con, scan, changes, refs, run_id)
+        _write_repo_row(con, git_dir, scan, refs, run_id)
 
 
-def _write_new_commits(con, git_dir: str, scan: RepoScan, tips: list[str], old_tips: list[str], run_id: int) -> list[str]:
-    """Read and insert the commits reachable from the new tips and not the old; return their shas."""
+def _write_new_commits(ledger: Ledger, git_dir: str, scan: RepoScan, tips: list[str], old_tips: list[str],
+                       run_id: int) -> list[str]:
+    """Read and insert the commits reachable from the new tips and not the old, a window per
+    chunk; return their shas."""
     if not tips:
         return []
     listed: list[str] = []
@@ -170,11 +189,16 @@ def _write_new_commits(con, git_dir: str, scan: RepoScan, tips: list[str], old_t
     for commit in read_commits(git_dir, tips + [f"^{sha}" for sha in old_tips]):
         chunk.append(commit)
         if len(chunk) >= CHUNK_COMMITS:
-            listed += _insert_chunk(con, scan, chunk, run_id)
+            listed += _store_chunk(ledger, scan, chunk, run_id)
             chunk = []
     if chunk:
-        listed += _insert_chunk(con, scan, chunk, run_id)
+        listed += _store_chunk(ledger, scan, chunk, run_id)
     return listed
+
+
+def _store_chunk(ledger: Ledger, scan: RepoScan, chunk: list[Commit], run_id: int) -> list[str]:
+    with ledger.window() as con, transaction(con):
+        return _insert_chunk(con, scan, chunk, run_id)
 
 
 def _insert_chunk(con, scan: RepoScan, chunk: list[Commit], run_id: int) -> list[str]:
@@ -193,6 +217,9 @@ def _insert_chunk(con, scan: RepoScan, chunk: list[Commit], run_id: int) -> list
             "lines_added": sum(f.lines_added for f in c.files), "lines_removed": sum(f.lines_removed for f in c.files),
             "landed": False, "mainline": False, "reachable": True, "run_id": run_id} for c in fresh],
             schema=COMMIT_SCHEMA)
+        # Messages are free text (`git commit -m "token=..."`): scrubbed as the printed subjects
+        # in commit_evidence are, so a printed subject still equals its commit's.
+        commits = scrub_frame(commits, ("subject", "trailers"))
         files = pl.DataFrame(
             [{"repo_id": rid, "sha": c.sha, "path": f.path, "lines_added": f.lines_added, "lines_removed": f.lines_removed,
               "is_binary": f.is_binary, "run_id": run_id} for c in fresh for f in c.files],
@@ -211,93 +238,94 @@ def _insert_chunk(con, scan: RepoScan, chunk: list[Commit], run_id: int) -> list
     return shas
 
 
-def _set_flag(con, repo_id: str, column: str, shas: list[str], value: bool) -> None:
-    frame = pl.DataFrame({"sha": shas}, schema={"sha": pl.String})
-    with registered(con, "_flagged", frame):
-        run_sql(con, f"UPDATE git_commits SET {column} = ? WHERE repo_id = ? AND sha IN (SELECT sha FROM _flagged)",
-                [value, repo_id])
-
-
-def _reset_flag(con, repo_id: str, column: str, shas: list[str]) -> None:
-    """Set `column` true for exactly `shas` among the repository's commits."""
-    frame = pl.DataFrame({"sha": shas}, schema={"sha": pl.String})
-    with registered(con, "_flagged", frame):
-        run_sql(con, f"UPDATE git_commits SET {column} = (sha IN (SELECT sha FROM _flagged)) WHERE repo_id = ?",
-                [repo_id])
-
-
-def _update_reachability(con, git_dir: str, scan: RepoScan, refs: dict[str, str], old_tips: set[str],
-                         missing_old: set[str]) -> None:
+def _reachability(git_dir: str, scan: RepoScan, refs: dict[str, str], old_tips: set[str], missing_old: set[str],
+                  changes: _Changes) -> None:
     """Commits only the old tips reached are no longer on any branch."""
     tips = sorted(set(refs.values()))
     if missing_old:
         # An old tip was pruned: what it reached cannot be listed, so recompute from the branches.
-        _reset_flag(con, scan.repo_id, "reachable", _rev_list(git_dir, *tips) if tips else [])
-        scan.unreachable = run_sql(con, "SELECT count(*) FROM git_commits WHERE repo_id = ? AND NOT reachable",
-                                   [scan.repo_id])[0][0]
+        changes.flags.append(("reachable", _rev_list(git_dir, *tips) if tips else [], None))
+        changes.count_unreachable = True
         return
     gone_tips = sorted(old_tips - set(tips))
     if not gone_tips:
         return
     lost = _rev_list(git_dir, *gone_tips, "--not", *tips) if tips else _rev_list(git_dir, *gone_tips)
     if lost:
-        _set_flag(con, scan.repo_id, "reachable", lost, False)
+        changes.flags.append(("reachable", lost, False))
     scan.unreachable = len(lost)
 
 
-def _update_default(con, git_dir: str, scan: RepoScan, refs: dict[str, str], stored: dict[str, str],
-                    old_default: str | None, run_id: int) -> None:
+def _default_branch_changes(git_dir: str, scan: RepoScan, refs: dict[str, str], stored: dict[str, str],
+                            old_default: str | None, changes: _Changes) -> None:
     """landed, mainline and the per-branch rows, incrementally when the default branch only moved forward."""
     default = scan.default_branch
     new_tip = refs.get(default) if default else None
     old_tip = stored.get(default) if default and default == old_default else None
     fast_forward = bool(old_tip and new_tip and _ancestor_check(git_dir, old_tip, new_tip))
     if new_tip is None:
-        _reset_flag(con, scan.repo_id, "landed", [])
-        _reset_flag(con, scan.repo_id, "mainline", [])
-        newly_landed: list[str] | None = None
+        changes.flags += [("landed", [], None), ("mainline", [], None)]
     elif fast_forward:
-        newly_landed = _rev_list(git_dir, new_tip, f"^{old_tip}") if new_tip != old_tip else []
-        if newly_landed:
-            _set_flag(con, scan.repo_id, "landed", newly_landed, True)
+        changes.branches_reset = False
+        changes.landed_now = _rev_list(git_dir, new_tip, f"^{old_tip}") if new_tip != old_tip else []
+        if changes.landed_now:
+            changes.flags.append(("landed", changes.landed_now, True))
         mainline = _rev_list(git_dir, "--first-parent", new_tip, f"^{old_tip}") if new_tip != old_tip else []
         first_parent_of_oldest = git(git_dir, "rev-parse", f"{mainline[-1]}^1", check=False).strip() if mainline else old_tip
         if first_parent_of_oldest == old_tip:
             if mainline:
-                _set_flag(con, scan.repo_id, "mainline", mainline, True)
+                changes.flags.append(("mainline", mainline, True))
         else:  # the old tip came in through a second parent: walk the chain again
-            _reset_flag(con, scan.repo_id, "mainline", _rev_list(git_dir, "--first-parent", new_tip))
+            changes.flags.append(("mainline", _rev_list(git_dir, "--first-parent", new_tip), None))
     else:
-        _reset_flag(con, scan.repo_id, "landed", _rev_list(git_dir, new_tip))
-        _reset_flag(con, scan.repo_id, "mainline", _rev_list(git_dir, "--first-parent", new_tip))
-        newly_landed = None
-    _update_branches(con, git_dir, scan, refs, stored, default, new_tip, newly_landed, run_id)
-
-
-def _update_branches(con, git_dir: str, scan: RepoScan, refs: dict[str, str], stored: dict[str, str],
-                     default: str | None, default_tip: str | None, newly_landed: list[str] | None, run_id: int) -> None:
-    """git_branch_commits: commits of each other branch that the default branch lacks."""
-    rid = scan.repo_id
-    if newly_landed is None:
-        run_sql(con, "DELETE FROM git_branch_commits WHERE repo_id = ?", [rid])
+        changes.flags += [("landed", _rev_list(git_dir, new_tip), None),
+                          ("mainline", _rev_list(git_dir, "--first-parent", new_tip), None)]
+    # git_branch_commits: commits of each other branch that the default branch lacks.
+    if changes.branches_reset:
         changed = [ref for ref in refs if ref != default]
     else:
-        if newly_landed:
-            frame = pl.DataFrame({"sha": newly_landed}, schema={"sha": pl.String})
+        changed = [ref for ref in set(refs) | set(stored) if ref != default and refs.get(ref) != stored.get(ref)]
+    changes.branches_changed = sorted(_short(ref) for ref in changed)
+    exclude = [f"^{new_tip}"] if new_tip else []
+    for ref in sorted(changed):
+        if ref in refs:
+            changes.branch_rows += [(_short(ref), sha) for sha in _rev_list(git_dir, refs[ref], *exclude)]
+
+
+def _apply(con, scan: RepoScan, changes: _Changes, refs: dict[str, str], run_id: int) -> None:
+    """Write what `_Changes` says, and the new cursor (the branch tips)."""
+    rid = scan.repo_id
+    for column, shas, value in changes.flags:
+        frame = pl.DataFrame({"sha": shas}, schema={"sha": pl.String})
+        with registered(con, "_flagged", frame):
+            if value is None:  # exactly these
+                run_sql(con, f"UPDATE git_commits SET {column} = (sha IN (SELECT sha FROM _flagged)) WHERE repo_id = ?",
+                        [rid])
+            elif shas:
+                run_sql(con, f"UPDATE git_commits SET {column} = ? WHERE repo_id = ? AND sha IN (SELECT sha FROM _flagged)",
+                        [value, rid])
+    if changes.count_unreachable:
+        scan.unreachable = run_sql(con, "SELECT count(*) FROM git_commits WHERE repo_id = ? AND NOT reachable", [rid])[0][0]
+    if changes.branches_reset:
+        run_sql(con, "DELETE FROM git_branch_commits WHERE repo_id = ?", [rid])
+    else:
+        if changes.landed_now:
+            frame = pl.DataFrame({"sha": changes.landed_now}, schema={"sha": pl.String})
             with registered(con, "_landed", frame):
                 run_sql(con, "DELETE FROM git_branch_commits WHERE repo_id = ? AND sha IN (SELECT sha FROM _landed)", [rid])
-        changed = [ref for ref in set(refs) | set(stored) if ref != default and refs.get(ref) != stored.get(ref)]
-        for ref in changed:
-            run_sql(con, "DELETE FROM git_branch_commits WHERE repo_id = ? AND branch = ?", [rid, _short(ref)])
-    rows = []
-    for ref in changed:
-        if ref in refs:
-            exclude = [f"^{default_tip}"] if default_tip else []
-            rows += [(_short(ref), sha) for sha in _rev_list(git_dir, refs[ref], *exclude)]
-    if rows:
-        frame = pl.DataFrame({"repo_id": rid, "branch": [r[0] for r in rows], "sha": [r[1] for r in rows], "run_id": run_id})
+        if changes.branches_changed:
+            run_sql(con, "DELETE FROM git_branch_commits WHERE repo_id = ? AND list_contains(?, branch)",
+                    [rid, changes.branches_changed])
+    if changes.branch_rows:
+        frame = pl.DataFrame({"repo_id": rid, "branch": [r[0] for r in changes.branch_rows],
+                              "sha": [r[1] for r in changes.branch_rows], "run_id": run_id})
         with registered(con, "_branches", frame):
             run_sql(con, "INSERT INTO git_branch_commits BY NAME SELECT * FROM _branches")
+    run_sql(con, "DELETE FROM git_refs WHERE repo_id = ?", [rid])
+    if refs:
+        frame = pl.DataFrame({"repo_id": rid, "ref": list(refs), "sha": list(refs.values()), "run_id": run_id})
+        with registered(con, "_refs", frame):
+            run_sql(con, "INSERT INTO git_refs BY NAME SELECT * FROM _refs")
 
 
 def _short(ref: str) -> str:
@@ -317,20 +345,36 @@ def _write_repo_row(con, git_dir: str, scan: RepoScan, refs: dict[str, str], run
 
 def start_run(con: duckdb.DuckDBPyConnection, command: str) -> int:
     """Record a scan in ingest_runs (every row it writes carries this run_id)."""
+    # A run killed mid-way left status 'running'; what it committed stands (as ingest does).
+    run_sql(con, "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'")
     run_id = run_sql(con, "SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs")[0][0]
     run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
-            [run_id, utc_now(), command])
+            [run_id, utc_now(), scrub(command)])
     return run_id
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, status: str, error: str | None = None) -> None:
-    """Close the run's record: ok, or failed with the reason."""
-    run_sql(con, "UPDATE ingest_runs SET ended_at = ?, status = ?, error = ? WHERE run_id = ?",
-            [utc_now(), status, error, run_id])
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, scans: list[RepoScan], status: str,
+               error: str | None = None) -> None:
+    """Close the run's record. For a scan the files_* counters count repositories: new (first
+    scan), changed (new commits or moved branches), unchanged, failed."""
+    new = sum(1 for s in scans if not s.error and not s.unchanged and s.first)
+    changed = sum(1 for s in scans if not s.error and not s.unchanged and not s.first)
+    run_sql(con, "UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, files_seen = ?, files_new = ?,"
+                 " files_changed = ?, files_unchanged = ?, files_failed = ? WHERE run_id = ?",
+            [utc_now(), status, scrub(error), len(scans), new, changed, sum(1 for s in scans if s.unchanged),
+             sum(1 for s in scans if s.error), run_id])
 
 
-def load_path_map(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str]]) -> None:
-    """Replace the mapping file's rows (laptop path prefix -> repository name or path)."""
+def load_path_map(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str]], run_id: int) -> bool:
+    """Replace the mapping file's rows (laptop path prefix -> repository name or path); whether
+    they changed."""
+    wanted = sorted(set(rows))
+    if sorted(run_sql(con, "SELECT prefix, repo FROM git_path_map")) == wanted:
+        return False
     run_sql(con, "DELETE FROM git_path_map")
-    for prefix, repo in rows:
-        run_sql(con, "INSERT INTO git_path_map VALUES (?, ?)", [prefix, repo])
+    if wanted:
+        frame = pl.DataFrame({"prefix": [r[0] for r in wanted], "repo": [r[1] for r in wanted], "run_id": run_id},
+                             schema={"prefix": pl.String, "repo": pl.String, "run_id": pl.Int64})
+        with registered(con, "_path_map", frame):
+            run_sql(con, "INSERT INTO git_path_map BY NAME SELECT * FROM _path_map")
+    return True

@@ -134,7 +134,8 @@ CREATE TABLE git_blamed (
 -- repository named `repo` (its name or path); for sessions no commit evidence maps.
 CREATE TABLE git_path_map (
     prefix          VARCHAR NOT NULL,
-    repo            VARCHAR NOT NULL
+    repo            VARCHAR NOT NULL,
+    run_id          BIGINT NOT NULL              -- the scan that loaded the file
 );
 
 -- Derived (analytics/sql/derive_git_*.sql), rebuilt whole on every refresh.
