@@ -8,7 +8,9 @@ store instead of the file. docs/security.md documents every field; a test checks
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import json
 import os
 import stat
 from functools import lru_cache
@@ -175,6 +177,14 @@ class AccessSettings(BaseSettings):
         path = config_path()
         sources: tuple[PydanticBaseSettingsSource, ...] = (init_settings, env_settings)
         return sources + ((TomlConfigSettingsSource(settings_cls, toml_file=path),) if path.is_file() else ())
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of every setting, secrets included (for caches: never the secrets themselves)."""
+        body = self.model_dump(mode="json")
+        for secret in (self.pseudonym_key, self.proxy.shared_secret):
+            body.setdefault("_secrets", []).append(secret.get_secret_value() if secret else None)
+        return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
     @property
     def holds_secrets(self) -> bool:

@@ -17,7 +17,7 @@ description, documented = data.report_info(kind)
 st.caption(f"**{kind}**: {description}. {rows.height:,} rows. The CLI equivalent:")
 st.code(sidebar.cli_command(kind, filters, data.db_path()), language="text")
 stamp = f"{filters.date_from or 'start'}_{filters.date_to or 'end'}"
-st.download_button(f"Download {kind}.csv", data.report_csv(kind, filters), file_name=f"agentledger-{kind}-{stamp}.csv",
+st.download_button(f"Download {kind}.csv", data.report_download(kind, filters), file_name=f"agentledger-{kind}-{stamp}.csv",
                    mime="text/csv", icon=":material/download:", key=f"download_{kind}")
 # Column names stay the CLI's (they are the CSV contract); what each means in this report shows on hover.
 config = {
