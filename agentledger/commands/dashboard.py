@@ -112,6 +112,7 @@ def serve(db: Path, port: int, host: str = LOOPBACK, open_browser: bool = True, 
 
 
 def handle(args: argparse.Namespace) -> int:
+    access_for_serving(args.access_config, args.host)   # a forbidden address is the first thing said
     db = resolve_db_path(args.db)
     if not db.exists():
         print(f"note: no ledger at {db} yet; the dashboard will explain how to ingest", file=sys.stderr)
