@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from agentledger.cli import main
-from analytics.access.settings import CONFIG_ENV_VAR, AccessConfigError, AccessSettings, load_access_settings
+from analytics.access.settings import (
+    CONFIG_ENV_VAR, AccessConfigError, AccessSettings, OidcSettings, ProxySettings, load_access_settings,
+)
 from store import audit
 from tests.access_ledgers import COOKIE_SECRET, access_file, email, roles_ledger  # noqa: F401
 
@@ -132,3 +135,12 @@ def test_report_as_gives_that_persons_scope_and_is_audited(roles_ledger, tmp_pat
     assert mine["action"].to_list()[:2] == ["refused", "export"]
     assert mine["target"].to_list()[:2] == ["report:users", "report:teams"]
     assert '"team": "Payments"' in mine["filters"][0]
+
+
+def test_every_access_setting_is_documented():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "security.md").read_text()
+    fields = [f"`{name}`" for name in AccessSettings.model_fields if name not in ("proxy", "auth")]
+    fields += [f"`[proxy] {name}`" for name in ProxySettings.model_fields]
+    fields += [f"[auth] {name}" for name in OidcSettings.model_fields]
+    missing = [f for f in fields if f not in doc and f.replace("[auth] ", "") not in doc]
+    assert not missing, missing
