@@ -143,3 +143,8 @@ def test_a_pseudonymous_manager_sees_pseudonyms_on_every_page(roles_ledger, tmp_
         shown = _shown(at, "user")
         assert shown and all(u.startswith("p-") for u in shown), (page, shown)
         assert _shown(at, "name") <= shown      # no display names either
+
+
+def test_the_reports_page_cli_equivalent_reads_as_the_viewer(oidc):
+    at = _render("views/reports.py", _signed_in("claire.bennett"))
+    assert any(f"--as {email('claire.bennett')}" in c.value for c in at.code)
