@@ -1,11 +1,11 @@
 -- One session's turns with their git dimension beside the outcome they already have (kept,
 -- looping, discarded, idle are unchanged): lines the turn's edits wrote and what became of them.
 -- git_outcome: landed (some line on the default branch), committed (in a commit, none landed),
--- uncommitted (edits, nothing committed), no edits.
+-- uncommitted (edits, nothing committed), no edits. Nothing when the viewer's scope does not hold the session.
 WITH requests AS (
     SELECT turn_no, count(*) AS requests, sum(cost_usd) AS cost_usd, sum(total_tokens) AS total_tokens,
            sum(total_tokens) FILTER (WHERE outcome = 'kept') AS kept_tokens
-    FROM request_facts WHERE session_id = $session_id GROUP BY turn_no
+    FROM request_facts WHERE session_id = $session_id AND session_visible($session_id) GROUP BY turn_no
 ),
 edits AS (
     SELECT coalesce(f.turn_no, 0) AS turn_no, sum(e.lines_written) AS lines_written,
