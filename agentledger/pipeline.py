@@ -65,7 +65,8 @@ class GitScanResult:
     repos: list[RepoScan]
     not_repositories: list[Path]
     derived: GitDerived | None = None
-    refresh: RefreshSummary | None = None
+    refresh: RefreshSummary | None = None        # the refresh that linked sessions to what the scan found
+    survival: RefreshSummary | None = None       # the one after blame (survival figures)
     blamed: dict[str, int] = field(default_factory=dict)
 
 
@@ -95,7 +96,7 @@ def scan_git(target: Ledger | duckdb.DuckDBPyConnection, paths: list[Path], path
                 forget_snapshots(con, repo_id, work.snapshots)
         with ledger.window() as con:
             if plan:
-                result.refresh = refresh_derived(con)
+                result.survival = refresh_derived(con)
             result.derived = git_derived(con)
     except BaseException as error:
         with ledger.window() as con:

@@ -1,9 +1,10 @@
-"""Outcomes in git, read: what the derivation steps (analytics/refresh.py GIT_STEPS,
-analytics/sql/derive_git_*.sql) left, as the CLI and the dashboard show it.
+"""What `agentledger git scan` needs from analytics besides the refresh: the blame still to do, the
+counts it prints, and its coverage line. The derivation itself is analytics/refresh.py GIT_STEPS;
+what the pages draw is in analytics/queries.py (git_headline, team_outcomes, ...).
 
 Blame needs the repositories, so the refresh does not run it: `blame_plan` says which (snapshot,
-path) pairs the links need and are not blamed yet, and `agentledger git scan` runs them
-(agentledger/pipeline.py), then refreshes again.
+path) pairs the links need and are not blamed yet, and the scan runs them (agentledger/pipeline.py),
+then refreshes again.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-import polars as pl
 
 from analytics import queries
-from analytics.filters import Filters
 from store.sql import run_sql
 
 
@@ -56,29 +55,14 @@ def blame_plan(con: duckdb.DuckDBPyConnection) -> dict[str, BlameWork]:
             for repo_id, git_dir, pairs, snapshots in rows if pairs}
 
 
-def coverage(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
-    """One row: how much of the work the git links can see (Data health)."""
-    return queries.read(con, "view_git_coverage", filters)
-
-
 def coverage_line(con: duckdb.DuckDBPyConnection) -> str:
-    """The coverage of the links in one line: spend of sessions mapped to no repository, printed
-    commits found in none, and agent-trailer commits with no session in the ledger."""
-    row = coverage(con).row(0, named=True)
+    """The coverage of the links in one line (after `agentledger git scan`): spend of sessions mapped
+    to no repository, printed commits found in none, and agent-trailer commits with no session."""
+    coverage = queries.git_coverage(con)
+    if coverage.height == 0:
+        return "no sessions in the ledger yet: run `agentledger ingest`, then scan again to link them"
+    row = coverage.row(0, named=True)
     share = f"{row['unmapped_cost_share']:.1%}" if row["unmapped_cost_share"] is not None else "n/a"
     return (f"sessions with edits mapped to no scanned repository: {row['unmapped_sessions']} "
             f"({share} of their spend); printed commits found in no scanned repository: {row['printed_not_found']}; "
             f"agent commits without logs: {row['agent_commits_without_logs']}")
-
-
-def session_turns(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, session_id: str) -> pl.DataFrame:
-    """One session's turns: cost, useful ratio, and lines written / committed / landed / alive."""
-    return queries.read(con, "view_turn_git", filters, session_id=session_id)
-
-
-def landed_cost_share(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> tuple[float | None, float | None]:
-    """(share of all spend in turns that landed a line, share in turns with a line still alive at
-    the head): the cost-weighted headline. Every request counts in the denominator, those of
-    sessions that produced nothing (or whose repository is not scanned) too."""
-    row = queries.read(con, "view_landed_share", filters).row(0)
-    return row[0], row[1]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from agentledger.pipeline import scan_git
+from agentledger.pipeline import ingest_and_refresh, scan_git
+from ingest.runner import IngestOptions
 from tests.transcript_builder import Transcript, load, report
 
 T0 = 1_772_442_000  # 2026-03-02T09:00:00Z, when the transcripts start
@@ -150,13 +151,147 @@ def test_a_failed_edit_wrote_nothing(ledger, tmp_path):
 
 
 def test_a_turn_gains_its_git_dimension_without_changing_its_outcome(ledger, tmp_path):
-    from analytics.git_outcomes import landed_cost_share, session_turns
+    from analytics.queries import git_headline, session_git_turns
 
     worked_example(ledger, tmp_path)
-    turns = session_turns(ledger, session_id="s1").to_dicts()
+    turns = session_git_turns(ledger, session_id="s1").to_dicts()
     assert [(t["turn_no"], t["useful_output_ratio"], t["lines_written"], t["lines_landed"], t["lines_alive_head"],
              t["git_outcome"]) for t in turns] == [(1, 1.0, 5, 5, 4, "landed")]
     # s1's only turn landed (and keeps) lines; s2's spend produced nothing and stays in the denominator.
     cost = {r["session_id"]: r["cost_usd"] for r in report(ledger, "sessions")}
     share = cost["s1"] / (cost["s1"] + cost["s2"])
-    assert landed_cost_share(ledger) == (pytest.approx(share), pytest.approx(share))
+    headline = git_headline(ledger).row(0, named=True)
+    assert (headline["landed_cost_share"], headline["surviving_cost_share"]) == (pytest.approx(share, abs=1e-4),
+                                                                                pytest.approx(share, abs=1e-4))
+
+
+# -- incremental derivation ----------------------------------------------------------------------
+
+GIT_DERIVED = {
+    "session_repos": "session_id, repo_id, root, mapped_by",
+    "git_links": "session_id, repo_id, sha, printed_sha, signal, confidence, linked_at, evidence, landed, reachable",
+    "git_claims": "session_id, repo_id, sha, path, line_hash, copy_no, tool_use_id",
+    "commit_agent_lines": "session_id, repo_id, sha, path, line_no, tool_use_id, landed, alive_7d, alive_30d, alive_head",
+    "edit_outcomes": "*",
+    "git_turns": "*",
+    "git_blame_plan": "*",
+}
+
+
+def derived(con) -> dict[str, list[tuple]]:
+    """Every derived git table, rows sorted: what an incremental refresh must leave as a full one would."""
+    return {table: sorted(con.execute(f"SELECT {columns} FROM {table}").fetchall(), key=repr)
+            for table, columns in GIT_DERIVED.items()}
+
+
+def assert_same_as_full(con) -> None:
+    from analytics.refresh import refresh_derived
+
+    incremental = derived(con)
+    refresh_derived(con, full=True)
+    assert derived(con) == incremental
+
+
+def test_a_refresh_derives_only_the_sessions_it_must(ledger, tmp_path):
+    from analytics.refresh import refresh_derived
+
+    worked_example(ledger, tmp_path)
+    # A third session that edits nothing in git: only it is derived again.
+    s3 = Transcript("s3", start="2026-03-20T10:00:00").prompt()
+    s3.reply(K, [("Write", {"file_path": "/elsewhere/notes.md", "content": "n\n"})])
+    s3.write(tmp_path / "more", "alice")
+    result = ingest_and_refresh(ledger, IngestOptions(paths=[tmp_path / "more" / "alice"], user="alice", progress=False))
+    assert result.refresh.git_sessions == 1
+    assert refresh_derived(ledger).git_sessions == 0      # nothing new since
+    assert_same_as_full(ledger)
+
+
+def test_logs_first_then_repositories_then_a_rebase_later(ledger, tmp_path):
+    # The session prints a commit on a topic branch; the first scan finds it (not landed); a week
+    # later the branch is rebased onto main and the next scan finds the landed copy: signal 2.
+    repo, _ = make_repo(tmp_path, [({"base.py": "base\n"}, "base", T0 - DAY)])
+    _git(repo, "checkout", "-q", "-b", "topic")
+    (repo / "a.py").write_text("A\nB\nC\n")
+    _git(repo, "add", "a.py")
+    _git(repo, "commit", "-q", "-m", "add a", when=T0 + 14)
+    printed = _git(repo, "rev-parse", "HEAD")
+    _git(repo, "checkout", "-q", "main")
+    s1 = Transcript("s1").prompt()
+    s1.reply(K, [("Write", {"file_path": "/work/app/a.py", "content": "A\nB\nC\n"})])
+    s1.reply(K, [("Bash", {"command": "git commit -am 'add a'"}, f"[topic {printed[:7]}] add a\n 1 file changed")])
+    load(ledger, tmp_path / "logs", s1)
+    scan_git(ledger, [repo])
+    assert ledger.execute("SELECT sha, signal, landed FROM git_links").fetchall() == [(printed, 1, False)]
+    # Main moves on, then the topic is rebased onto it (new sha, same author date) and merged.
+    (repo / "base.py").write_text("base\nmore\n")
+    _git(repo, "commit", "-qam", "more", when=T0 + 3 * DAY)
+    _git(repo, "checkout", "-q", "topic")
+    _git(repo, "rebase", "-q", "main", when=T0 + 7 * DAY)
+    _git(repo, "checkout", "-q", "main")
+    _git(repo, "merge", "-q", "--ff-only", "topic", when=T0 + 7 * DAY)
+    landed = _git(repo, "rev-parse", "HEAD")
+    result = scan_git(ledger, [repo])
+    assert result.refresh.git_sessions == 1
+    assert ledger.execute("SELECT sha, signal, landed FROM git_links").fetchall() == [(landed, 2, True)]
+    assert ledger.execute("SELECT count(*) FILTER (WHERE alive_head) FROM commit_agent_lines").fetchone()[0] == 3
+    assert_same_as_full(ledger)
+
+
+def test_repositories_first_then_logs(ledger, tmp_path):
+    repo, (one, two, _) = make_repo(tmp_path, [
+        ({"a.py": "A\nB\nX\n"}, "one", T0 + 16),
+        ({"a.py": "A\nB\nX\nC\nD\nA\n"}, "two", T0 + 28),
+        ({"a.py": "A\nB\nX\nC\nA\n"}, "drop D", T0 + 10 * DAY),
+    ])
+    scan_git(ledger, [repo])
+    s1 = Transcript("s1").prompt()
+    s1.reply(K, [("Write", {"file_path": "/work/app/a.py", "content": "A\nB\nC\n"})])
+    s1.reply(K, [("Bash", {"command": "git commit -am one"}, f"[main {one[:7]}] one\n 1 file changed")])
+    load(ledger, tmp_path / "logs", s1)
+    # The ingest's refresh links the session to the commit scanned before; blame waits for a scan.
+    assert ledger.execute("SELECT sha FROM git_links").fetchall() == [(one,)]
+    assert ledger.execute("SELECT count(*), count(alive_head) FROM commit_agent_lines").fetchone() == (2, 0)
+    scan_git(ledger, [repo])
+    assert ledger.execute("SELECT count(*), count(*) FILTER (WHERE alive_head) FROM commit_agent_lines").fetchone() == (2, 2)
+    assert_same_as_full(ledger)
+
+
+def test_a_person_committing_what_is_left_after_the_agents_own_commit(ledger, tmp_path):
+    # s1 writes a.py (A, B, C), commits it itself, then writes b.py (P, Q, R) and stops; twenty
+    # minutes later a person commits b.py with one line of their own. The leftover is signal 3; the
+    # agent's own commit is not counted twice (its lines are not the leftover).
+    repo, (one, person) = make_repo(tmp_path, [
+        ({"a.py": "A\nB\nC\n"}, "add a", T0 + 16),
+        ({"b.py": "P\nQ\nR\nS\n"}, "person: add b", T0 + 1200),
+    ])
+    s1 = Transcript("s1").prompt()
+    s1.reply(K, [("Write", {"file_path": "/work/app/a.py", "content": "A\nB\nC\n"})])
+    s1.reply(K, [("Bash", {"command": "git add a.py && git commit -m 'add a'"}, f"[main {one[:7]}] add a\n 1 file changed")])
+    s1.reply(K, [("Write", {"file_path": "/work/app/b.py", "content": "P\nQ\nR\n"})])
+    s1.reply(K)
+    load(ledger, tmp_path / "logs", s1)
+    scan_git(ledger, [repo])
+    assert ledger.execute("SELECT sha, printed_sha, signal, confidence FROM git_links ORDER BY linked_at").fetchall() \
+        == [(one, one[:7], 1, 1.0), (person, None, 3, 0.75)]
+    assert ledger.execute("SELECT sha, count(*) FROM commit_agent_lines GROUP BY sha ORDER BY sha").fetchall() \
+        == sorted([(one, 3), (person, 3)])
+
+
+def test_another_sessions_printed_commit_is_not_a_leftover(ledger, tmp_path):
+    # s1 commits a.py itself, then writes c.py (K, L, M); s2 writes the same c.py and commits it. The
+    # commit of c.py is explained by s2's printed sha: it is not s1's leftover, however well it overlaps.
+    repo, (one, two) = make_repo(tmp_path, [
+        ({"a.py": "A\nB\nC\n"}, "add a", T0 + 16),
+        ({"c.py": "K\nL\nM\n"}, "add c", T0 + 40),
+    ])
+    s1 = Transcript("s1").prompt()
+    s1.reply(K, [("Write", {"file_path": "/work/app/a.py", "content": "A\nB\nC\n"})])
+    s1.reply(K, [("Bash", {"command": "git commit -am 'add a'"}, f"[main {one[:7]}] add a\n 1 file changed")])
+    s1.reply(K, [("Write", {"file_path": "/work/app/c.py", "content": "K\nL\nM\n"})])
+    s2 = Transcript("s2", start="2026-03-02T09:00:20").prompt()
+    s2.reply(K, [("Write", {"file_path": "/work/app/c.py", "content": "K\nL\nM\n"})], gap=1)
+    s2.reply(K, [("Bash", {"command": "git commit -am 'add c'"}, f"[main {two[:7]}] add c\n 1 file changed")], gap=1)
+    load(ledger, tmp_path / "logs", s1, s2)
+    scan_git(ledger, [repo])
+    assert sorted(ledger.execute("SELECT session_id, sha, signal FROM git_links").fetchall()) \
+        == sorted([("s1", one, 1), ("s2", two, 1)])

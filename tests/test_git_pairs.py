@@ -59,7 +59,7 @@ def pairs(tmp_path_factory):
     ingest(con, TOKENIZER / "test", user="dain")
     first = scan_git(con, repos)
     second = scan_git(con, repos)
-    yield con, first, second
+    yield con, first, second, repos
     con.close()
 
 
@@ -152,8 +152,25 @@ def test_coverage_counts_printed_commits_of_unscanned_repositories(pairs):
 
 
 def test_rescan_reads_nothing_and_changes_nothing(pairs):
-    con, first, second = pairs
+    con, first, second, _ = pairs
     assert all(scan.new_commits > 0 for scan in first.repos)
     assert all(scan.unchanged and scan.new_commits == 0 for scan in second.repos)
     assert second.derived.links == first.derived.links == 24
     assert second.blamed == {}
+
+
+def test_any_order_of_logs_and_scans_derives_what_a_full_refresh_does(pairs, tmp_path):
+    from tests.test_git_outcomes import assert_same_as_full, derived
+
+    con, _, _, repos = pairs
+    other = connect_writer(tmp_path / "other.duckdb")
+    try:
+        # Repositories first, then one pair's logs at a time: each ingest's refresh derives only its sessions.
+        scan_git(other, repos)
+        ingest(other, SPOTTER / "test", user="marot")
+        ingest(other, TOKENIZER / "test", user="dain")
+        scan_git(other, repos)        # blame for the links the ingests made
+        assert derived(other) == derived(con)
+        assert_same_as_full(other)
+    finally:
+        other.close()

@@ -1,5 +1,6 @@
 -- Which repository each session worked in (session_repos) and which commits came out of it
--- (git_links), with the signal and how sure each link is (docs/metrics.md "Outcomes in git").
+-- (git_links), with the signal and how sure each link is (docs/metrics.md "Outcomes in git"), for
+-- the sessions derive_git_touched chose (_git_dirty).
 
 -- Successful edits and the lines they added (a failed, rejected or interrupted edit changed nothing).
 CREATE OR REPLACE TEMP TABLE _edits AS
@@ -8,7 +9,7 @@ SELECT e.tool_use_id, coalesce(e.session_id, '(none)') AS sid, any_value(c.ts) A
 FROM edit_lines e
 JOIN tool_calls c ON c.tool_use_id = e.tool_use_id
 JOIN tool_results r ON r.tool_use_id = e.tool_use_id
-WHERE NOT r.is_error AND NOT r.interrupted
+WHERE NOT r.is_error AND NOT r.interrupted AND coalesce(e.session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
 GROUP BY e.tool_use_id, e.session_id, e.file_path, e.line_hash;
 
 -- Where each git command ran: the evidence's own directory, else the cwd of the request that made it.
@@ -18,7 +19,7 @@ SELECT v.evidence_key, coalesce(v.session_id, '(none)') AS sid, v.ts, v.kind, v.
 FROM commit_evidence v
 LEFT JOIN tool_calls c ON c.tool_use_id = v.tool_use_id
 LEFT JOIN requests q ON q.request_key = c.request_key
-WHERE v.sha IS NOT NULL AND v.ts IS NOT NULL;
+WHERE v.sha IS NOT NULL AND v.ts IS NOT NULL AND coalesce(v.session_id, '(none)') IN (SELECT session_id FROM _git_dirty);
 
 -- Signal 1: a printed sha that is in a scanned repository (same subject when git printed one).
 -- A sha found in several repositories (a fork and its upstream) counts once: landed first.
@@ -53,19 +54,18 @@ by_subject AS (
 -- A squash merge renames the subject: the printed commit's added lines, mostly, in one landed commit.
 squashed AS (
     SELECT w.evidence_key, g.repo_id, g.sha,
-           'squash: ' || round(100.0 * count(*) / any_value(n.added)) || '% of the printed commit''s added lines' AS how,
-           0.8 * count(*) / any_value(n.added) AS confidence,
+           'squash: ' || round(100.0 * count(*) / any_value(n.nonblank_added)) || '% of the printed commit''s added lines' AS how,
+           0.8 * count(*) / any_value(n.nonblank_added) AS confidence,
            -count(*) AS distance
     FROM wanted w
-    JOIN (SELECT repo_id, sha, count(*) AS added FROM git_added_lines GROUP BY ALL) n
-      ON n.repo_id = w.printed_repo AND n.sha = w.found_sha
+    JOIN git_commits n ON n.repo_id = w.printed_repo AND n.sha = w.found_sha AND n.nonblank_added > 0
     JOIN git_added_lines pl ON pl.repo_id = w.printed_repo AND pl.sha = w.found_sha
     JOIN git_commits g ON g.repo_id = w.printed_repo AND g.landed
      AND g.committed_at BETWEEN w.authored_at AND w.authored_at + to_milliseconds(CAST($squash_window_days * 86400000 AS BIGINT))
     JOIN git_added_lines gl ON gl.repo_id = g.repo_id AND gl.sha = g.sha AND gl.path = pl.path AND gl.line_hash = pl.line_hash
     WHERE w.evidence_key NOT IN (SELECT evidence_key FROM by_subject)
     GROUP BY w.evidence_key, g.repo_id, g.sha
-    HAVING count(*) >= $squash_min_overlap * any_value(n.added)
+    HAVING count(*) >= $squash_min_overlap * any_value(n.nonblank_added)
 )
 SELECT * FROM (SELECT * FROM by_subject UNION ALL SELECT * FROM squashed)
 QUALIFY row_number() OVER (PARTITION BY evidence_key ORDER BY distance, sha) = 1;
@@ -88,9 +88,6 @@ WHERE v.kind = 'commit' AND coalesce(c.sha, p.found_sha) IS NOT NULL;
 -- Roots: the laptop path of each repository a session committed in. Candidates are the prefixes
 -- that turn the session's edited paths into paths of the repository (matched by file name, then
 -- suffix) and that contain a directory a commit ran in; the one explaining the most paths wins.
-CREATE OR REPLACE TEMP TABLE _repo_paths AS
-SELECT DISTINCT repo_id, path, regexp_extract(path, '[^/]*$') AS base FROM git_commit_files;
-
 CREATE OR REPLACE TEMP TABLE _edit_paths AS
 SELECT DISTINCT sid, file_path, regexp_extract(file_path, '[^/]*$') AS base FROM _edits;
 
@@ -101,7 +98,7 @@ candidates AS (
            count(DISTINCT e.file_path) AS paths
     FROM dirs d
     JOIN _edit_paths e ON e.sid = d.sid
-    JOIN _repo_paths f ON f.repo_id = d.repo_id AND f.base = e.base AND suffix(e.file_path, '/' || f.path)
+    JOIN git_paths f ON f.repo_id = d.repo_id AND f.base = e.base AND suffix(e.file_path, '/' || f.path)
     WHERE d.dir = left(e.file_path, length(e.file_path) - length(f.path) - 1)
        OR starts_with(d.dir, left(e.file_path, length(e.file_path) - length(f.path) - 1) || '/')
     GROUP BY ALL
@@ -114,7 +111,8 @@ LEFT JOIN (SELECT * FROM candidates QUALIFY row_number() OVER (PARTITION BY sid,
 -- Sessions no commit maps: the mapping file (a path prefix -> repository name or path), else
 -- their edited paths, when one repository explains at least two of them better than any other.
 CREATE OR REPLACE TEMP TABLE _session_dirs AS
-SELECT coalesce(session_id, '(none)') AS sid, project AS dir FROM requests WHERE project IS NOT NULL GROUP BY ALL;
+SELECT coalesce(session_id, '(none)') AS sid, project AS dir FROM requests
+WHERE project IS NOT NULL AND coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty) GROUP BY ALL;
 
 CREATE OR REPLACE TEMP TABLE _mapped_roots AS
 SELECT s.sid, r.repo_id, m.prefix AS root
@@ -129,7 +127,7 @@ WITH candidates AS (
     SELECT e.sid, f.repo_id, left(e.file_path, length(e.file_path) - length(f.path) - 1) AS root,
            count(DISTINCT e.file_path) AS paths
     FROM _edit_paths e
-    JOIN _repo_paths f ON f.base = e.base AND suffix(e.file_path, '/' || f.path)
+    JOIN git_paths f ON f.base = e.base AND suffix(e.file_path, '/' || f.path)
     WHERE e.sid NOT IN (SELECT sid FROM _evidence_roots) AND e.sid NOT IN (SELECT sid FROM _mapped_roots)
     GROUP BY ALL
 ),
@@ -141,7 +139,6 @@ ranked AS (
 SELECT sid, repo_id, root FROM ranked
 WHERE rank = 1 AND paths >= 2 AND coalesce(runner_up, 0) < paths;
 
-DELETE FROM session_repos;
 INSERT INTO session_repos
 SELECT sid, repo_id, root, 'commit evidence' FROM _evidence_roots
 UNION ALL SELECT sid, repo_id, root, 'mapping file' FROM _mapped_roots
@@ -155,46 +152,71 @@ FROM _edits e
 JOIN session_repos s ON s.session_id = e.sid AND starts_with(e.file_path, rtrim(s.root, '/') || '/')
 QUALIFY row_number() OVER (PARTITION BY e.tool_use_id, e.file_path, e.line_hash ORDER BY length(s.root) DESC) = 1;
 
--- Signal 3: sessions that printed no commit; a commit of their repository, authored between their
--- first edit and $overlap_window_hours after their last, that adds enough lines they wrote before it.
+-- Signal 3: a commit of the session's repository, authored between its first edit and
+-- $overlap_window_hours after its last, that adds enough lines the session wrote before it (a person
+-- committing the agent's work). For a session that printed commits, only lines its printed commits
+-- did not add count, and only commits no printed sha explains (its own or another session's).
 CREATE OR REPLACE TEMP TABLE _overlaps AS
-WITH quiet AS (
-    SELECT p.sid, p.repo_id, min(p.ts) AS first_edit, max(p.ts) AS last_edit
-    FROM _pool p
-    WHERE p.sid NOT IN (SELECT sid FROM _evidence WHERE kind = 'commit')
+WITH printing AS (SELECT DISTINCT sid FROM _evidence WHERE kind = 'commit'),
+explained AS (
+    SELECT DISTINCT repo_id, sha FROM _resolved
+    UNION SELECT repo_id, sha FROM git_links WHERE signal < 3
+),
+spans AS (SELECT sid, repo_id, min(ts) AS first_edit, max(ts) AS last_edit FROM _pool GROUP BY ALL),
+candidates AS (
+    SELECT s.sid, g.repo_id, g.sha, g.authored_at, g.nonblank_added AS added
+    FROM spans s
+    JOIN git_commits g ON g.repo_id = s.repo_id AND g.reachable AND g.nonblank_added > 0
+     AND g.authored_at > s.first_edit
+     AND g.authored_at <= s.last_edit + to_milliseconds(CAST($overlap_window_hours * 3600000 AS BIGINT))
+    WHERE s.sid NOT IN (SELECT sid FROM printing)
+       OR NOT EXISTS (SELECT 1 FROM explained x WHERE x.repo_id = g.repo_id AND x.sha = g.sha)
+),
+added AS (
+    SELECT a.repo_id, a.sha, a.path, a.line_hash, count(*) AS n
+    FROM git_added_lines a JOIN (SELECT DISTINCT repo_id, sha FROM candidates) c USING (repo_id, sha)
     GROUP BY ALL
 ),
-candidates AS (
-    SELECT q.sid, g.repo_id, g.sha, g.authored_at,
-           (SELECT count(*) FROM git_added_lines a WHERE a.repo_id = g.repo_id AND a.sha = g.sha) AS added
-    FROM quiet q
-    JOIN git_commits g ON g.repo_id = q.repo_id AND g.reachable
-     AND g.authored_at > q.first_edit
-     AND g.authored_at <= q.last_edit + to_milliseconds(CAST($overlap_window_hours * 3600000 AS BIGINT))
+self_committed AS (
+    SELECT r.sid, r.repo_id, a.path, a.line_hash, count(*) AS n
+    FROM (SELECT DISTINCT sid, repo_id, sha FROM _resolved) r
+    JOIN git_added_lines a ON a.repo_id = r.repo_id AND a.sha = r.sha
+    GROUP BY ALL
 ),
 written AS (
     SELECT c.sid, c.repo_id, c.sha, p.path, p.line_hash, sum(p.lines) AS lines
     FROM candidates c JOIN _pool p ON p.sid = c.sid AND p.repo_id = c.repo_id AND p.ts <= c.authored_at
     GROUP BY ALL
 ),
+left_over AS (
+    SELECT w.sid, w.repo_id, w.sha, w.path, w.line_hash, w.lines - coalesce(k.n, 0) AS lines
+    FROM written w LEFT JOIN self_committed k USING (sid, repo_id, path, line_hash)
+    WHERE w.lines > coalesce(k.n, 0)
+),
 shared AS (
     SELECT c.sid, c.repo_id, c.sha, any_value(c.authored_at) AS authored_at, any_value(c.added) AS added,
            sum(least(w.lines, a.n)) AS overlap
     FROM candidates c
-    JOIN (SELECT repo_id, sha, path, line_hash, count(*) AS n FROM git_added_lines GROUP BY ALL) a
-      ON a.repo_id = c.repo_id AND a.sha = c.sha
-    JOIN written w ON w.sid = c.sid AND w.repo_id = a.repo_id AND w.sha = a.sha AND w.path = a.path AND w.line_hash = a.line_hash
+    JOIN added a ON a.repo_id = c.repo_id AND a.sha = c.sha
+    JOIN left_over w ON w.sid = c.sid AND w.repo_id = a.repo_id AND w.sha = a.sha AND w.path = a.path
+                    AND w.line_hash = a.line_hash
     GROUP BY c.sid, c.repo_id, c.sha
 )
 SELECT * FROM shared
 WHERE overlap >= $overlap_min_lines AND overlap >= $overlap_min_share * added;
 
-DELETE FROM git_links;
-INSERT INTO git_links
-SELECT sid, repo_id, sha, string_agg(printed_sha, ' ' ORDER BY ts), min(signal), min(confidence), max(ts),
-       string_agg(evidence, '; ' ORDER BY ts)
-FROM _resolved GROUP BY sid, repo_id, sha
-UNION ALL
-SELECT sid, repo_id, sha, NULL, 3, round(overlap / added, 4), authored_at,
-       overlap || ' of its ' || added || ' added lines were written by the session'
-FROM _overlaps;
+-- The links, with the branch state of their commit then (derive_git_touched redoes a session whose
+-- linked commit has since been merged or rewritten away).
+INSERT INTO git_links BY NAME
+SELECT l.*, g.landed, g.reachable
+FROM (
+    SELECT sid AS session_id, repo_id, sha, string_agg(printed_sha, ' ' ORDER BY ts) AS printed_sha,
+           min(signal) AS signal, min(confidence) AS confidence, max(ts) AS linked_at,
+           string_agg(evidence, '; ' ORDER BY ts) AS evidence
+    FROM _resolved GROUP BY sid, repo_id, sha
+    UNION ALL
+    SELECT sid, repo_id, sha, NULL, 3, round(overlap / added, 4), authored_at,
+           overlap || ' of its ' || added || ' added lines were written by the session'
+    FROM _overlaps
+) l
+JOIN git_commits g ON g.repo_id = l.repo_id AND g.sha = l.sha;

@@ -2,9 +2,10 @@
 -- in the slice with agent edits, those that map to no scanned repository and their share of the
 -- spend of sessions with edits; printed commits found in no scanned repository; landed commits
 -- naming a coding agent that no session explains (they belong to nobody: counted only for a viewer
--- who sees everyone, with no person, team, project or source filter; else NULL).
+-- who sees everyone, with no person, team, project or source filter; else NULL). No row when the
+-- slice holds no session, or too few people for a group figure (small_group).
 WITH spend AS (
-    SELECT f.session_id, sum(f.cost_usd) AS cost_usd
+    SELECT f.session_id, any_value(w.user_name) AS user_name, sum(f.cost_usd) AS cost_usd
     FROM session_day_facts f JOIN git_sessions() w USING (session_id)
     WHERE in_slice($slice, f.day, w.user_name, w.team, w.project, w.source)
       AND ($slice.model IS NULL OR f.model = $slice.model)
@@ -36,4 +37,6 @@ SELECT (SELECT count(*) FROM git_repos) AS repositories,
        (SELECT n FROM unfound) AS printed_not_found,
        CASE WHEN coalesce(in_people($slice, NULL, NULL), FALSE) AND $slice.project IS NULL
                  AND $slice.source IS NULL AND $slice.model IS NULL
-            THEN (SELECT n FROM without_logs) END AS agent_commits_without_logs;
+            THEN (SELECT n FROM without_logs) END AS agent_commits_without_logs
+FROM spend
+HAVING count(*) > 0 AND NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']));

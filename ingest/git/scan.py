@@ -42,7 +42,7 @@ COMMIT_SCHEMA = {
     "repo_id": pl.String, "sha": pl.String, "parents": pl.String, "author_name": pl.String, "author_email": pl.String,
     "authored_at": pl.Datetime("us"), "committer_name": pl.String, "committer_email": pl.String,
     "committed_at": pl.Datetime("us"), "subject": pl.String, "trailers": pl.String, "agent": pl.String,
-    "files": pl.Int32, "lines_added": pl.Int32, "lines_removed": pl.Int32, "landed": pl.Boolean,
+    "files": pl.Int32, "lines_added": pl.Int32, "lines_removed": pl.Int32, "nonblank_added": pl.Int32, "landed": pl.Boolean,
     "mainline": pl.Boolean, "reachable": pl.Boolean, "run_id": pl.Int64,
 }
 
@@ -215,7 +215,7 @@ def _insert_chunk(con, scan: RepoScan, chunk: list[Commit], run_id: int) -> list
             "committer_email": c.committer_email, "committed_at": c.committed_at, "subject": c.subject,
             "trailers": c.trailers or None, "agent": c.agent, "files": len(c.files),
             "lines_added": sum(f.lines_added for f in c.files), "lines_removed": sum(f.lines_removed for f in c.files),
-            "landed": False, "mainline": False, "reachable": True, "run_id": run_id} for c in fresh],
+            "nonblank_added": len(c.added), "landed": False, "mainline": False, "reachable": True, "run_id": run_id} for c in fresh],
             schema=COMMIT_SCHEMA)
         # Messages are free text (`git commit -m "token=..."`): scrubbed as the printed subjects
         # in commit_evidence are, so a printed subject still equals its commit's.
@@ -235,6 +235,12 @@ def _insert_chunk(con, scan: RepoScan, chunk: list[Commit], run_id: int) -> list
             if frame.height:
                 with registered(con, "_chunk", frame):
                     run_sql(con, f"INSERT INTO {table} BY NAME SELECT * FROM _chunk")
+        if files.height:
+            paths = files.select("repo_id", "path").unique().with_columns(
+                base=pl.col("path").str.extract(r"([^/]*)$"), run_id=pl.lit(run_id, dtype=pl.Int64))
+            with registered(con, "_paths", paths):
+                run_sql(con, "INSERT INTO git_paths BY NAME SELECT * FROM _paths i"
+                             " WHERE NOT EXISTS (SELECT 1 FROM git_paths p WHERE p.repo_id = i.repo_id AND p.path = i.path)")
     return shas
 
 

@@ -71,6 +71,7 @@ CREATE TABLE git_commits (
     files           INTEGER NOT NULL,
     lines_added     INTEGER NOT NULL,            -- first-parent diff (empty tree for a root), no renames
     lines_removed   INTEGER NOT NULL,
+    nonblank_added  INTEGER NOT NULL DEFAULT 0,  -- added lines not blank once normalised (git_added_lines rows)
     landed          BOOLEAN NOT NULL DEFAULT FALSE,   -- reachable from the default branch
     mainline        BOOLEAN NOT NULL DEFAULT FALSE,   -- on the default branch's first-parent chain
     reachable       BOOLEAN NOT NULL DEFAULT TRUE,    -- reachable from some branch
@@ -85,6 +86,15 @@ CREATE TABLE git_commit_files (
     lines_added     INTEGER NOT NULL,
     lines_removed   INTEGER NOT NULL,
     is_binary       BOOLEAN NOT NULL DEFAULT FALSE,
+    run_id          BIGINT NOT NULL
+);
+
+-- Every path a commit of the repository touched (key repo_id, path), with its file name: what a
+-- session's edited paths are matched against to find the repository root they lie in.
+CREATE TABLE git_paths (
+    repo_id         VARCHAR NOT NULL,
+    path            VARCHAR NOT NULL,
+    base            VARCHAR NOT NULL,            -- the file name (after the last /)
     run_id          BIGINT NOT NULL
 );
 
@@ -138,7 +148,8 @@ CREATE TABLE git_path_map (
     run_id          BIGINT NOT NULL              -- the scan that loaded the file
 );
 
--- Derived (analytics/sql/derive_git_*.sql), rebuilt whole on every refresh.
+-- Derived (analytics/refresh.py GIT_STEPS, analytics/sql/derive_git_*.sql). A refresh derives again
+-- only the sessions with new log rows and those a scan may have changed (derive_git_touched.sql).
 
 -- Where a session worked: repository and the laptop path of its root there.
 CREATE TABLE session_repos (
@@ -157,7 +168,23 @@ CREATE TABLE git_links (
     signal          INTEGER NOT NULL,            -- 1 printed sha | 2 rewritten copy | 3 line overlap
     confidence      DOUBLE NOT NULL,
     linked_at       TIMESTAMP NOT NULL,          -- tool result time (signals 1, 2) or author time (3)
-    evidence        VARCHAR NOT NULL
+    evidence        VARCHAR NOT NULL,
+    landed          BOOLEAN NOT NULL,            -- the commit's branch state when the link was derived:
+    reachable       BOOLEAN NOT NULL             -- a change sends the session to be derived again
+);
+
+-- What each session claims of its linked commits: its k-th copy of a line (hash) at a path of the
+-- commit, and the edit that wrote it. Which physical line is whose is settled per commit in
+-- commit_agent_lines (an earlier link takes copies first).
+CREATE TABLE git_claims (
+    session_id      VARCHAR NOT NULL,
+    repo_id         VARCHAR NOT NULL,
+    sha             VARCHAR NOT NULL,
+    path            VARCHAR NOT NULL,
+    line_hash       VARCHAR NOT NULL,
+    copy_no         INTEGER NOT NULL,
+    tool_use_id     VARCHAR NOT NULL,
+    linked_at       TIMESTAMP NOT NULL
 );
 
 -- One row per agent-written line found in a linked commit: which edit wrote it, whether it is
@@ -190,6 +217,18 @@ CREATE TABLE edit_outcomes (
     lines_due_30d   INTEGER NOT NULL,
     lines_alive_30d INTEGER NOT NULL,
     lines_alive_head INTEGER NOT NULL
+);
+
+-- Per session and turn (turn_no from request_facts; 0 for edits of no known request): the lines
+-- its edits wrote and what became of them. What the cost-weighted shares (spend in turns that
+-- landed) read.
+CREATE TABLE git_turns (
+    session_id      VARCHAR NOT NULL,
+    turn_no         INTEGER NOT NULL,
+    lines_written   BIGINT NOT NULL,
+    lines_committed BIGINT NOT NULL,
+    lines_landed    BIGINT NOT NULL,
+    lines_alive_head BIGINT NOT NULL
 );
 
 -- Snapshots to blame: for every landed linked commit with agent lines, the default branch's first
