@@ -118,7 +118,12 @@ class AnalyticsSettings(BaseSettings):
         3, ge=1, description="...when at least this many of the commit's added lines are lines the session wrote..."
     )
     git_overlap_min_share: float = Field(
-        0.3, gt=0, le=1, description="...and they are at least this share of the commit's non-blank added lines."
+        0.3, gt=0, le=1, description="...and they are at least this share of the commit's distinctive added lines."
+    )
+    git_common_line_commits: int = Field(
+        5, ge=1, description="A line added by more commits of its repository than this is boilerplate (a brace, an "
+        "import, `return nil`): no evidence that a commit carries a session's work (line overlap, squash), though it "
+        "counts as the agent's once a commit is linked. The overlap thresholds count distinctive lines only."
     )
 
 

@@ -64,8 +64,8 @@ GIT_STEPS: tuple[Step, ...] = (
                                       "git_path_map", "requests", "edit_lines"),
          writes=("_git_repos", "_git_dirty", "_git_affected", "session_repos", "git_links", "git_claims")),
     Step("derive_git_links", reads=("_git_dirty", "edit_lines", "tool_calls", "tool_results", "commit_evidence",
-                                    "requests", "git_commits", "git_added_lines", "git_paths", "git_path_map",
-                                    "git_repos"),
+                                    "requests", "git_commits", "git_added_lines", "git_line_df", "git_paths",
+                                    "git_path_map", "git_repos"),
          writes=("_edits", "_evidence", "_printed", "_copies", "_resolved", "_edit_paths", "_evidence_roots",
                  "_session_dirs", "_mapped_roots", "_matched_roots", "session_repos", "_pool", "_overlaps",
                  "git_links")),
@@ -145,6 +145,7 @@ def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
         "overlap_window_hours": cfg.git_overlap_window_hours,
         "overlap_min_lines": cfg.git_overlap_min_lines,
         "overlap_min_share": cfg.git_overlap_min_share,
+        "common_line_commits": cfg.git_common_line_commits,
     }
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import shlex
 import sys
 from pathlib import Path
@@ -56,27 +55,10 @@ def register(subparsers) -> None:
     scan.set_defaults(handler=handle_scan)
 
 
-def read_path_map(path: Path) -> list[tuple[str, str]]:
-    """Rows of the mapping file; a malformed file is one clear error naming the line."""
-    try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames or {"prefix", "repo"} - set(reader.fieldnames):
-                raise UserError(f"{path}: the header must name the columns prefix,repo")
-            rows = []
-            for number, row in enumerate(reader, start=2):
-                prefix, repo = (row.get("prefix") or "").strip(), (row.get("repo") or "").strip()
-                if not prefix or not repo:
-                    raise UserError(f"{path}:{number}: prefix and repo must both be given")
-                rows.append((prefix, repo))
-            return rows
-    except OSError as error:
-        raise UserError(f"cannot read {path}: {error.strerror}") from error
-
-
 def handle_scan(args: argparse.Namespace) -> int:
     from analytics.git_outcomes import coverage_line
     from agentledger.pipeline import scan_git
+    from ingest.git.scan import PathMapError, read_path_map
     from store.db import open_ledger
 
     if args.wait < 0:
@@ -84,7 +66,10 @@ def handle_scan(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         raise UserError(f"no such path: {', '.join(missing)}")
-    path_map = read_path_map(args.map) if args.map else None
+    try:
+        path_map = read_path_map(args.map) if args.map else None
+    except PathMapError as error:
+        raise UserError(str(error)) from error
     with open_ledger(args.db, wait_seconds=args.wait, what="git scan") as ledger:
         result = scan_git(ledger, args.paths, path_map, command="agentledger " + shlex.join(sys.argv[1:]))
         with ledger.window() as con:

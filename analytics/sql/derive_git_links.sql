@@ -51,21 +51,45 @@ by_subject AS (
            AND g.author_email IS NOT DISTINCT FROM w.author_email)
        OR (w.found_sha IS NULL AND abs(date_diff('second', g.authored_at, w.ts)) <= $rebase_window_seconds)
 ),
--- A squash merge renames the subject: the printed commit's added lines, mostly, in one landed commit.
-squashed AS (
-    SELECT w.evidence_key, g.repo_id, g.sha,
-           'squash: ' || round(100.0 * count(*) / any_value(n.nonblank_added)) || '% of the printed commit''s added lines' AS how,
-           0.8 * count(*) / any_value(n.nonblank_added) AS confidence,
-           -count(*) AS distance
+-- A squash merge renames the subject: the printed commit's distinctive added lines (not boilerplate
+-- every other commit adds: git_line_df), mostly, in one landed commit that no printed sha explains.
+printed_lines AS (
+    SELECT w.evidence_key, w.printed_repo AS repo_id, w.authored_at, a.path, a.line_hash, count(*) AS n
     FROM wanted w
-    JOIN git_commits n ON n.repo_id = w.printed_repo AND n.sha = w.found_sha AND n.nonblank_added > 0
-    JOIN git_added_lines pl ON pl.repo_id = w.printed_repo AND pl.sha = w.found_sha
-    JOIN git_commits g ON g.repo_id = w.printed_repo AND g.landed
-     AND g.committed_at BETWEEN w.authored_at AND w.authored_at + to_milliseconds(CAST($squash_window_days * 86400000 AS BIGINT))
-    JOIN git_added_lines gl ON gl.repo_id = g.repo_id AND gl.sha = g.sha AND gl.path = pl.path AND gl.line_hash = pl.line_hash
+    JOIN git_added_lines a ON a.repo_id = w.printed_repo AND a.sha = w.found_sha
+    JOIN git_line_df d ON d.repo_id = a.repo_id AND d.line_hash = a.line_hash AND d.commits <= $common_line_commits
     WHERE w.evidence_key NOT IN (SELECT evidence_key FROM by_subject)
-    GROUP BY w.evidence_key, g.repo_id, g.sha
-    HAVING count(*) >= $squash_min_overlap * any_value(n.nonblank_added)
+    GROUP BY ALL
+),
+printed_size AS (SELECT evidence_key, sum(n) AS lines FROM printed_lines GROUP BY evidence_key),
+explained AS (
+    SELECT repo_id, found_sha AS sha FROM _printed
+    UNION SELECT repo_id, sha FROM by_subject
+    UNION SELECT repo_id, sha FROM git_links WHERE signal < 3
+),
+squash_candidates AS (
+    SELECT DISTINCT p.evidence_key, g.repo_id, g.sha
+    FROM (SELECT DISTINCT evidence_key, repo_id, authored_at FROM printed_lines) p
+    JOIN git_commits g ON g.repo_id = p.repo_id AND g.landed
+     AND g.committed_at BETWEEN p.authored_at AND p.authored_at + to_milliseconds(CAST($squash_window_days * 86400000 AS BIGINT))
+    WHERE NOT EXISTS (SELECT 1 FROM explained x WHERE x.repo_id = g.repo_id AND x.sha = g.sha)
+),
+candidate_lines AS (
+    SELECT c.evidence_key, c.repo_id, c.sha, a.path, a.line_hash, count(*) AS n
+    FROM squash_candidates c JOIN git_added_lines a ON a.repo_id = c.repo_id AND a.sha = c.sha
+    GROUP BY ALL
+),
+squashed AS (
+    SELECT c.evidence_key, c.repo_id, c.sha,
+           'squash: ' || round(100.0 * sum(least(c.n, p.n)) / any_value(s.lines))
+               || '% of the printed commit''s distinctive added lines' AS how,
+           0.8 * sum(least(c.n, p.n)) / any_value(s.lines) AS confidence,
+           -sum(least(c.n, p.n)) AS distance
+    FROM candidate_lines c
+    JOIN printed_lines p ON p.evidence_key = c.evidence_key AND p.path = c.path AND p.line_hash = c.line_hash
+    JOIN printed_size s ON s.evidence_key = c.evidence_key
+    GROUP BY c.evidence_key, c.repo_id, c.sha
+    HAVING sum(least(c.n, p.n)) >= $squash_min_overlap * any_value(s.lines)
 )
 SELECT * FROM (SELECT * FROM by_subject UNION ALL SELECT * FROM squashed)
 QUALIFY row_number() OVER (PARTITION BY evidence_key ORDER BY distance, sha) = 1;
@@ -153,18 +177,20 @@ JOIN session_repos s ON s.session_id = e.sid AND starts_with(e.file_path, rtrim(
 QUALIFY row_number() OVER (PARTITION BY e.tool_use_id, e.file_path, e.line_hash ORDER BY length(s.root) DESC) = 1;
 
 -- Signal 3: a commit of the session's repository, authored between its first edit and
--- $overlap_window_hours after its last, that adds enough lines the session wrote before it (a person
--- committing the agent's work). For a session that printed commits, only lines its printed commits
--- did not add count, and only commits no printed sha explains (its own or another session's).
+-- $overlap_window_hours after its last, whose distinctive added lines (not boilerplate: git_line_df)
+-- are enough of them lines the session wrote before it (a person committing the agent's work). For a
+-- session that printed commits, only lines its printed commits did not add count, and only commits
+-- no printed sha explains (its own or another session's).
 CREATE OR REPLACE TEMP TABLE _overlaps AS
 WITH printing AS (SELECT DISTINCT sid FROM _evidence WHERE kind = 'commit'),
 explained AS (
     SELECT DISTINCT repo_id, sha FROM _resolved
+    UNION SELECT repo_id, found_sha FROM _printed
     UNION SELECT repo_id, sha FROM git_links WHERE signal < 3
 ),
 spans AS (SELECT sid, repo_id, min(ts) AS first_edit, max(ts) AS last_edit FROM _pool GROUP BY ALL),
 candidates AS (
-    SELECT s.sid, g.repo_id, g.sha, g.authored_at, g.nonblank_added AS added
+    SELECT s.sid, g.repo_id, g.sha, g.authored_at
     FROM spans s
     JOIN git_commits g ON g.repo_id = s.repo_id AND g.reachable AND g.nonblank_added > 0
      AND g.authored_at > s.first_edit
@@ -175,8 +201,10 @@ candidates AS (
 added AS (
     SELECT a.repo_id, a.sha, a.path, a.line_hash, count(*) AS n
     FROM git_added_lines a JOIN (SELECT DISTINCT repo_id, sha FROM candidates) c USING (repo_id, sha)
+    JOIN git_line_df d ON d.repo_id = a.repo_id AND d.line_hash = a.line_hash AND d.commits <= $common_line_commits
     GROUP BY ALL
 ),
+commit_size AS (SELECT repo_id, sha, sum(n) AS added FROM added GROUP BY ALL),
 self_committed AS (
     SELECT r.sid, r.repo_id, a.path, a.line_hash, count(*) AS n
     FROM (SELECT DISTINCT sid, repo_id, sha FROM _resolved) r
@@ -194,9 +222,10 @@ left_over AS (
     WHERE w.lines > coalesce(k.n, 0)
 ),
 shared AS (
-    SELECT c.sid, c.repo_id, c.sha, any_value(c.authored_at) AS authored_at, any_value(c.added) AS added,
+    SELECT c.sid, c.repo_id, c.sha, any_value(c.authored_at) AS authored_at, any_value(z.added) AS added,
            sum(least(w.lines, a.n)) AS overlap
     FROM candidates c
+    JOIN commit_size z ON z.repo_id = c.repo_id AND z.sha = c.sha
     JOIN added a ON a.repo_id = c.repo_id AND a.sha = c.sha
     JOIN left_over w ON w.sid = c.sid AND w.repo_id = a.repo_id AND w.sha = a.sha AND w.path = a.path
                     AND w.line_hash = a.line_hash
@@ -216,7 +245,7 @@ FROM (
     FROM _resolved GROUP BY sid, repo_id, sha
     UNION ALL
     SELECT sid, repo_id, sha, NULL, 3, round(overlap / added, 4), authored_at,
-           overlap || ' of its ' || added || ' added lines were written by the session'
+           overlap || ' of its ' || added || ' distinctive added lines were written by the session'
     FROM _overlaps
 ) l
 JOIN git_commits g ON g.repo_id = l.repo_id AND g.sha = l.sha;

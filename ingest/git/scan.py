@@ -16,6 +16,7 @@ and stores only those still missing.
 
 from __future__ import annotations
 
+import csv
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -235,6 +236,13 @@ def _insert_chunk(con, scan: RepoScan, chunk: list[Commit], run_id: int) -> list
             if frame.height:
                 with registered(con, "_chunk", frame):
                     run_sql(con, f"INSERT INTO {table} BY NAME SELECT * FROM _chunk")
+        if lines.height:
+            counts = lines.group_by("repo_id", "line_hash").agg(commits=pl.col("sha").n_unique().cast(pl.Int64))
+            with registered(con, "_df", counts):
+                run_sql(con, "MERGE INTO git_line_df USING _df i ON git_line_df.repo_id = i.repo_id"
+                             " AND git_line_df.line_hash = i.line_hash"
+                             " WHEN MATCHED THEN UPDATE SET commits = git_line_df.commits + i.commits"
+                             " WHEN NOT MATCHED THEN INSERT BY NAME")
         if files.height:
             paths = files.select("repo_id", "path").unique().with_columns(
                 base=pl.col("path").str.extract(r"([^/]*)$"), run_id=pl.lit(run_id, dtype=pl.Int64))
@@ -369,6 +377,29 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, scans: list[RepoScan
                  " files_changed = ?, files_unchanged = ?, files_failed = ? WHERE run_id = ?",
             [utc_now(), status, scrub(error), len(scans), new, changed, sum(1 for s in scans if s.unchanged),
              sum(1 for s in scans if s.error), run_id])
+
+
+class PathMapError(ValueError):
+    """The mapping file cannot be used; the message names the file and the line."""
+
+
+def read_path_map(path: Path) -> list[tuple[str, str]]:
+    """Rows of a mapping file (CSV with a header `prefix,repo`): sessions whose working directory
+    starts with prefix worked in the scanned repository named repo (its folder name or its path)."""
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or {"prefix", "repo"} - set(reader.fieldnames):
+                raise PathMapError(f"{path}: the header must name the columns prefix,repo")
+            rows = []
+            for number, row in enumerate(reader, start=2):
+                prefix, repo = (row.get("prefix") or "").strip(), (row.get("repo") or "").strip()
+                if not prefix or not repo:
+                    raise PathMapError(f"{path}:{number}: prefix and repo must both be given")
+                rows.append((prefix, repo))
+            return rows
+    except OSError as error:
+        raise PathMapError(f"cannot read {path}: {error.strerror}") from error
 
 
 def load_path_map(con: duckdb.DuckDBPyConnection, rows: list[tuple[str, str]], run_id: int) -> bool:

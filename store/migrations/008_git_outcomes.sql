@@ -108,6 +108,14 @@ CREATE TABLE git_added_lines (
     run_id          BIGINT NOT NULL
 );
 
+-- In how many commits of the repository each line (hash) was added (key repo_id, line_hash): a line
+-- many commits add (a brace, an import) is boilerplate, no evidence that one commit carries another's work.
+CREATE TABLE git_line_df (
+    repo_id         VARCHAR NOT NULL,
+    line_hash       VARCHAR NOT NULL,
+    commits         BIGINT NOT NULL
+);
+
 -- Branches other than the default that contain a commit the default branch does not
 -- (key repo_id, branch, sha). A landed commit's branch is the default branch (git_repos).
 CREATE TABLE git_branch_commits (
