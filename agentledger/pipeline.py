@@ -15,7 +15,7 @@ import duckdb
 
 from analytics.git_outcomes import GitDerived, blame_plan, git_derived
 from analytics.refresh import RefreshSummary, refresh_derived
-from ingest.git.blame import forget_snapshots, run_blame, store_blame
+from ingest.git.blame import carry_over, copy_blame, forget_snapshots, run_blame, store_blame
 from ingest.git.cli import discover
 from ingest.git.scan import RepoScan, finish_run, load_path_map, scan_repo, start_run
 from ingest.runner import IngestOptions, RunSummary, run_ingest
@@ -89,8 +89,11 @@ def scan_git(target: Ledger | duckdb.DuckDBPyConnection, paths: list[Path], path
                 result.refresh = refresh_derived(con)
             plan = blame_plan(con)
         for repo_id, work in plan.items():
-            blamed = run_blame(work.git_dir, work.pairs)
+            carried, todo = carry_over(work.git_dir, work.pairs, work.blamed)
+            blamed = run_blame(work.git_dir, todo)
             with ledger.window() as con, transaction(con):
+                if carried:
+                    result.blamed["carried over"] = result.blamed.get("carried over", 0) + copy_blame(con, repo_id, carried, run_id)
                 for status, n in store_blame(con, repo_id, blamed, run_id).items():
                     result.blamed[status] = result.blamed.get(status, 0) + n
                 forget_snapshots(con, repo_id, work.snapshots)

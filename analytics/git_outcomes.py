@@ -35,11 +35,13 @@ def git_derived(con: duckdb.DuckDBPyConnection) -> GitDerived:
 @dataclass
 class BlameWork:
     """One repository's blame still to do: its git dir, the (snapshot, path) pairs not blamed yet,
-    and every snapshot its plan needs (blame of any other snapshot can go)."""
+    every snapshot its plan needs (blame of any other snapshot can go), and for each path the
+    snapshots already blamed, newest first (an unchanged file's blame carries over to a later one)."""
 
     git_dir: str
     pairs: list[tuple[str, str]]
     snapshots: list[str]
+    blamed: dict[str, list[str]]
 
 
 def blame_plan(con: duckdb.DuckDBPyConnection) -> dict[str, BlameWork]:
@@ -51,8 +53,16 @@ def blame_plan(con: duckdb.DuckDBPyConnection) -> dict[str, BlameWork]:
         FROM git_blame_plan p JOIN git_repos r USING (repo_id)
         LEFT JOIN git_blamed b ON b.repo_id = p.repo_id AND b.snapshot = p.snapshot AND b.path = p.path
         GROUP BY p.repo_id ORDER BY p.repo_id""")
-    return {repo_id: BlameWork(git_dir, sorted((s, p) for s, p in pairs), sorted(snapshots))
+    work = {repo_id: BlameWork(git_dir, sorted((s, p) for s, p in pairs), sorted(snapshots), {})
             for repo_id, git_dir, pairs, snapshots in rows if pairs}
+    if work:
+        done = run_sql(con, """
+            SELECT b.repo_id, b.path, list(b.snapshot ORDER BY g.committed_at DESC, b.snapshot)
+            FROM git_blamed b JOIN git_commits g ON g.repo_id = b.repo_id AND g.sha = b.snapshot
+            WHERE b.status = 'ok' AND list_contains(?, b.repo_id) GROUP BY ALL""", [sorted(work)])
+        for repo_id, path, snapshots in done:
+            work[repo_id].blamed[path] = snapshots
+    return work
 
 
 def coverage_line(con: duckdb.DuckDBPyConnection) -> str:

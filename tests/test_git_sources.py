@@ -203,3 +203,24 @@ def test_codex_and_gemini_samples_record_edit_lines_and_evidence(ledger, tmp_pat
     # session_meta.git names the HEAD the session started on; each ghost snapshot's parent is the HEAD then.
     assert ("session_head", "1cea5ec49574a868eb98893e46bcb775539f798e", "codex") in evidence
     assert ("ghost_snapshot", "1cea5ec49574a868eb98893e46bcb775539f798e", None) in evidence
+
+
+def test_blame_of_a_file_no_commit_touched_since_carries_over_to_the_new_head(ledger, repo):
+    from ingest.git.blame import carry_over, copy_blame, run_blame, store_blame
+
+    commit(repo, "a.py", "a1\na2\n", "a", 1_700_000_000)
+    first = commit(repo, "b.py", "b1\n", "b", 1_700_000_060)
+    git_dir = str(repo / ".git")
+    store_blame(ledger, "r", run_blame(git_dir, [(first, "a.py"), (first, "b.py")]), 1)
+    second = commit(repo, "b.py", "b1\nb2\n", "b again", 1_700_000_120)
+    carried, todo = carry_over(git_dir, [(second, "a.py"), (second, "b.py")], {"a.py": [first], "b.py": [first]})
+    # a.py is untouched since `first`: its blame there is its blame at `second`; b.py changed.
+    assert (carried, todo) == ([(second, "a.py", first)], [(second, "b.py")])
+    copy_blame(ledger, "r", carried, 2)
+    ranges = "SELECT orig_sha, orig_path, orig_start, final_start, lines FROM git_blame WHERE snapshot = ? AND path = 'a.py'"
+    carried_rows = ledger.execute(ranges, [second]).fetchall()
+    ledger.execute("DELETE FROM git_blame WHERE snapshot = ?", [second])
+    store_blame(ledger, "r", run_blame(git_dir, [(second, "a.py")]), 3)
+    assert carried_rows == ledger.execute(ranges, [second]).fetchall() and carried_rows
+    # Not an ancestor (a rewritten head): nothing carries over.
+    assert carry_over(git_dir, [(first, "a.py")], {"a.py": [second]}) == ([], [(first, "a.py")])

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from ingest.git.cli import GitError, git
+from ingest.git.cli import GitError, git, git_ok
 from ingest.writer import registered
 from store.sql import run_sql
 
@@ -89,6 +89,60 @@ def run_blame(git_dir: str, pairs: list[tuple[str, str]]) -> list[Blamed]:
     with ThreadPoolExecutor(WORKERS) as pool:
         results = list(pool.map(lambda pair: _blame(git_dir, *pair), pairs))
     return [Blamed(snapshot, path, status, found) for (snapshot, path), (status, found) in zip(pairs, results)]
+
+
+# Already-blamed snapshots tried, newest first, as the source of a pending pair's blame.
+CARRY_CANDIDATES = 2
+
+
+def carry_over(git_dir: str, pairs: list[tuple[str, str]], blamed: dict[str, list[str]]
+               ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """Split pending (snapshot, path) pairs into those whose blame is one already stored, and those
+    still to blame. A file no commit touched between an ancestor snapshot blamed before and this one
+    has the same blame there (a new head leaves most files alone): ([(snapshot, path, source)], [(snapshot, path)])."""
+    carried, todo = [], []
+    touched: dict[tuple[str, str], set[str] | None] = {}
+    for snapshot, path in pairs:
+        source = None
+        for candidate in blamed.get(path, ())[:CARRY_CANDIDATES]:
+            if candidate == snapshot:
+                continue
+            key = (candidate, snapshot)
+            if key not in touched:
+                touched[key] = _touched_between(git_dir, candidate, snapshot)
+            if touched[key] is not None and path not in touched[key]:
+                source = candidate
+                break
+        if source:
+            carried.append((snapshot, path, source))
+        else:
+            todo.append((snapshot, path))
+    return carried, todo
+
+
+def _touched_between(git_dir: str, old: str, new: str) -> set[str] | None:
+    """Paths some commit in old..new changed (every parent: blame follows them all); None when old
+    is not an ancestor of new."""
+    if not git_ok(git_dir, "merge-base", "--is-ancestor", old, new):
+        return None
+    out = git(git_dir, "log", "--format=", "--name-only", "--no-renames", "-m", f"{old}..{new}")
+    return {line for line in out.splitlines() if line}
+
+
+def copy_blame(con: duckdb.DuckDBPyConnection, repo_id: str, carried: list[tuple[str, str, str]], run_id: int) -> int:
+    """Store carried-over blame: the source snapshot's ranges and status under the new snapshot."""
+    if not carried:
+        return 0
+    frame = pl.DataFrame({"snapshot": [c[0] for c in carried], "path": [c[1] for c in carried],
+                          "source": [c[2] for c in carried]}, schema={"snapshot": pl.String, "path": pl.String, "source": pl.String})
+    with registered(con, "_carried", frame):
+        run_sql(con, "INSERT INTO git_blame BY NAME SELECT b.* REPLACE (c.snapshot AS snapshot, ? AS run_id)"
+                     " FROM git_blame b JOIN _carried c ON b.snapshot = c.source AND b.path = c.path WHERE b.repo_id = ?",
+                [run_id, repo_id])
+        run_sql(con, "INSERT INTO git_blamed BY NAME SELECT b.* REPLACE (c.snapshot AS snapshot, ? AS run_id)"
+                     " FROM git_blamed b JOIN _carried c ON b.snapshot = c.source AND b.path = c.path WHERE b.repo_id = ?",
+                [run_id, repo_id])
+    return len(carried)
 
 
 def store_blame(con: duckdb.DuckDBPyConnection, repo_id: str, blamed: list[Blamed], run_id: int) -> dict[str, int]:
