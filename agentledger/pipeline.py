@@ -92,10 +92,10 @@ def scan_git(target: Ledger | duckdb.DuckDBPyConnection, paths: list[Path], path
             carried, todo = carry_over(work.git_dir, work.pairs, work.blamed)
             blamed = run_blame(work.git_dir, todo)
             with ledger.window() as con, transaction(con):
-                if carried:
-                    result.blamed["carried over"] = result.blamed.get("carried over", 0) + copy_blame(con, repo_id, carried, run_id)
                 for status, n in store_blame(con, repo_id, blamed, run_id).items():
                     result.blamed[status] = result.blamed.get(status, 0) + n
+                if carried:   # after the blame they may copy
+                    result.blamed["carried over"] = result.blamed.get("carried over", 0) + copy_blame(con, repo_id, carried, run_id)
                 forget_snapshots(con, repo_id, work.snapshots)
         with ledger.window() as con:
             if plan:

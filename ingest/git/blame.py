@@ -8,6 +8,7 @@ changes, so every pair is recorded in git_blamed, failures included, and never r
 
 from __future__ import annotations
 
+import bisect
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from ingest.git.cli import GitError, git, git_ok
+from ingest.git.cli import GitError, git
 from ingest.writer import registered
 from store.sql import run_sql
 
@@ -91,42 +92,62 @@ def run_blame(git_dir: str, pairs: list[tuple[str, str]]) -> list[Blamed]:
     return [Blamed(snapshot, path, status, found) for (snapshot, path), (status, found) in zip(pairs, results)]
 
 
-# Already-blamed snapshots tried, newest first, as the source of a pending pair's blame.
-CARRY_CANDIDATES = 2
-
-
 def carry_over(git_dir: str, pairs: list[tuple[str, str]], blamed: dict[str, list[str]]
                ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
-    """Split pending (snapshot, path) pairs into those whose blame is one already stored, and those
-    still to blame. A file no commit touched between an ancestor snapshot blamed before and this one
-    has the same blame there (a new head leaves most files alone): ([(snapshot, path, source)], [(snapshot, path)])."""
+    """Split pending (snapshot, path) pairs into those whose blame is another snapshot's, and those
+    still to blame: ([(snapshot, path, source)], [(snapshot, path)]).
+
+    Snapshots lie on the default branch's first-parent chain. A file that no commit of the chain
+    changed between an earlier snapshot (blamed before, or blamed in this batch) and this one has
+    the same blame there, so one `git log` over the chain decides it for every pair: a new head
+    re-blames only the files that changed, and a first scan blames each file once per change, not
+    once per snapshot. `blamed`: per path, the snapshots whose blame is stored (status ok)."""
+    wanted = {s for s, _ in pairs} | {s for snapshots in blamed.values() for s in snapshots}
+    chain, changes = _chain(git_dir, sorted({s for s, _ in pairs}), wanted)
     carried, todo = [], []
-    touched: dict[tuple[str, str], set[str] | None] = {}
+    by_path: dict[str, list[str]] = {}
     for snapshot, path in pairs:
-        source = None
-        for candidate in blamed.get(path, ())[:CARRY_CANDIDATES]:
-            if candidate == snapshot:
-                continue
-            key = (candidate, snapshot)
-            if key not in touched:
-                touched[key] = _touched_between(git_dir, candidate, snapshot)
-            if touched[key] is not None and path not in touched[key]:
-                source = candidate
-                break
-        if source:
-            carried.append((snapshot, path, source))
-        else:
-            todo.append((snapshot, path))
+        by_path.setdefault(path, []).append(snapshot)
+    for path, pending in by_path.items():
+        sources = sorted((chain[s], s) for s in blamed.get(path, ()) if s in chain)
+        changed_at = changes.get(path, [])
+        for snapshot in sorted(pending, key=lambda s: chain.get(s, -1)):
+            at = chain.get(snapshot)
+            root = None
+            if at is not None:
+                earlier = [(i, s) for i, s in sources if i < at]
+                if earlier:
+                    i, source = earlier[-1]
+                    if bisect.bisect_right(changed_at, at) == bisect.bisect_right(changed_at, i):
+                        root = source
+            if root is not None:
+                carried.append((snapshot, path, root))
+            else:
+                todo.append((snapshot, path))
+                if at is not None:
+                    bisect.insort(sources, (at, snapshot))
     return carried, todo
 
 
-def _touched_between(git_dir: str, old: str, new: str) -> set[str] | None:
-    """Paths some commit in old..new changed (every parent: blame follows them all); None when old
-    is not an ancestor of new."""
-    if not git_ok(git_dir, "merge-base", "--is-ancestor", old, new):
-        return None
-    out = git(git_dir, "log", "--format=", "--name-only", "--no-renames", "-m", f"{old}..{new}")
-    return {line for line in out.splitlines() if line}
+def _chain(git_dir: str, tips: list[str], wanted: set[str]) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Positions (oldest 0) on the first-parent chain below the newest of `tips` of the `wanted`
+    snapshots that lie on it, and for each path the positions of the chain's commits that changed it
+    (a merge: against its first parent, which is what it brought in)."""
+    if not tips:
+        return {}, {}
+    out = git(git_dir, "log", "--first-parent", "--topo-order", "--diff-merges=first-parent", "--no-renames", "--format=%x00%H",
+              "--name-only", *tips)
+    commits: list[tuple[str, list[str]]] = []
+    for block in out.split("\x00")[1:]:
+        sha, *paths = block.split("\n")
+        commits.append((sha, [p for p in paths if p]))
+    commits.reverse()
+    chain = {sha: i for i, (sha, _) in enumerate(commits) if sha in wanted}
+    changes: dict[str, list[int]] = {}
+    for i, (_, paths) in enumerate(commits):
+        for path in paths:
+            changes.setdefault(path, []).append(i)
+    return chain, changes
 
 
 def copy_blame(con: duckdb.DuckDBPyConnection, repo_id: str, carried: list[tuple[str, str, str]], run_id: int) -> int:
