@@ -83,7 +83,7 @@ squashed AS (
     SELECT c.evidence_key, c.repo_id, c.sha,
            'squash: ' || round(100.0 * sum(least(c.n, p.n)) / any_value(s.lines))
                || '% of the printed commit''s distinctive added lines' AS how,
-           0.8 * sum(least(c.n, p.n)) / any_value(s.lines) AS confidence,
+           round(0.8 * sum(least(c.n, p.n)) / any_value(s.lines), 4) AS confidence,
            -sum(least(c.n, p.n)) AS distance
     FROM candidate_lines c
     JOIN printed_lines p ON p.evidence_key = c.evidence_key AND p.path = c.path AND p.line_hash = c.line_hash
