@@ -11,7 +11,9 @@ SELECT day, session_id, user_name, project, source, model,
        sum(cost_usd) FILTER (WHERE outcome = 'kept'),
        sum(cost_usd) FILTER (WHERE outcome = 'looping'),
        sum(cost_usd) FILTER (WHERE outcome = 'discarded'),
-       sum(cost_usd) FILTER (WHERE outcome = 'idle')
+       sum(cost_usd) FILTER (WHERE outcome = 'idle'),
+       coalesce(sum(total_tokens) FILTER (WHERE outcome = 'overhead'), 0),
+       sum(cost_usd) FILTER (WHERE outcome = 'overhead')
 FROM request_facts
 WHERE session_id IN (SELECT session_id FROM _touched)
 GROUP BY day, session_id, user_name, project, source, model;

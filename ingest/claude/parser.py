@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from ingest.batch import RecordBatch, request_total
+from ingest.claude import signals
 from ingest.claude.schema import (
     KNOWN_FIELDS,
     KNOWN_RECORD_TYPES,
@@ -32,7 +33,6 @@ from ingest.timestamps import parse_utc
 SOURCE = "claude"
 SYNTHETIC_MODEL = "<synthetic>"
 INTERRUPT_PREFIX = "[Request interrupted by user"
-REJECTION_PREFIXES = ("The user doesn't want to proceed", "The user doesn't want to take this action")
 WARMUP_PROMPT = "Warmup"
 _COMMAND_NAME = re.compile(r"<command-name>\s*(/?[^<\s]+)\s*</command-name>")
 # Lines per (record type, version) whose top-level keys are checked for unknown fields.
@@ -61,6 +61,7 @@ class _FileParser:
         self.line_no = 0  # of the line being parsed: orders requests within a thread
         self.raw_line = b""
         self.tool_names: dict[str, str] = {}  # tool_use id -> tool name, for calls seen in this read
+        self.tool_times: dict[str, Any] = {}  # tool_use id -> when it was called (how long a result took)
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes, line_no: int) -> None:
@@ -117,6 +118,9 @@ class _FileParser:
             self.batch.api_errors += 1
             self.event(line, ts, agent_id, is_sidechain, "api_error", detail=_error_text(line.error))
             return
+        if is_sidechain and line.parentUuid is None and self.line_no == 1 and self.ctx.file_agent_id:
+            # An agent file that opens with the agent talking, no prompt before it: a 2.0.x warm-up.
+            self.agent(agent_id, line.sessionId, self.ctx.agent_type, True)
         request_key = None
         if message.usage is not None:
             request_key = self.request(line, message, ts, agent_id, is_sidechain)
@@ -197,6 +201,7 @@ class _FileParser:
 
     def tool_call(self, line: Line, block: Block, ts, agent_id, is_sidechain, request_key) -> None:
         self.tool_names[block.id] = block.name
+        self.tool_times[block.id] = ts
         tool_input = block.input or {}
         component = claude_component(block.name, tool_input, line.attributionPlugin)
         edit = summarize_edit(block.name, tool_input)
@@ -274,8 +279,13 @@ class _FileParser:
                 if spawned.agentId:
                     self.agent(spawned.agentId, line.sessionId, spawned.agentType, False)
         is_error = bool(block.is_error)
-        if is_error and text.startswith(REJECTION_PREFIXES):
-            self.event(line, ts, agent_id, is_sidechain, "rejection", detail=block.tool_use_id)
+        called = self.tool_times.get(block.tool_use_id)
+        waited = (ts - called).total_seconds() if called is not None else None
+        kind = signals.result_kind(tool, line.version, text, is_error, waited)
+        if kind == signals.REJECTED:
+            # The user's reason, when they gave one, is their own words: stored like a prompt.
+            self.event(line, ts, agent_id, is_sidechain, "rejection", detail=block.tool_use_id,
+                       prompt_text=signals.rejection_reason(tool, line.version, text, waited))
         self.batch.tool_results.append(
             {
                 "tool_use_id": block.tool_use_id,
@@ -287,6 +297,7 @@ class _FileParser:
                 "result_bytes": utf8_length(text),
                 "result_hash": output_fingerprint(text),
                 "spawned_agent_id": spawned_agent,
+                "result_kind": kind,
             }
         )
 
@@ -296,6 +307,9 @@ class _FileParser:
             self.event(line, ts, agent_id, is_sidechain, "interrupt", detail=stripped.split("]", 1)[0] + "]")
             return
         if "<local-command-stdout>" in text or "<local-command-stderr>" in text:
+            return
+        if signals.is_notification(stripped):
+            self.event(line, ts, agent_id, is_sidechain, "notification")
             return
         if is_sidechain:
             # A subagent's opening prompt is written by the parent agent, not a human.
@@ -308,7 +322,7 @@ class _FileParser:
             return
         command = _COMMAND_NAME.search(text)
         self.event(line, ts, agent_id, False, "prompt", prompt_text=text,
-                   slash_command=command.group(1) if command else None)
+                   slash_command=command.group(1) if command else None, parent_uuid=line.parentUuid)
 
     # -- system: compactions and API retries -----------------------------------------------------
     def system(self, line: Line) -> None:
@@ -348,7 +362,8 @@ class _FileParser:
 
     # -- rows shared by several line kinds ------------------------------------------------------
     def event(self, line: Line, ts, agent_id, is_sidechain, kind: str, *, detail: str | None = None,
-              prompt_text: str | None = None, slash_command: str | None = None) -> None:
+              prompt_text: str | None = None, slash_command: str | None = None,
+              parent_uuid: str | None = None) -> None:
         key = f"{line.uuid}:{kind}" if line.uuid else f"{self.path}:{kind}:{ts.isoformat()}"
         if kind == "rejection" and detail:
             key = f"{key}:{detail}"
@@ -368,6 +383,7 @@ class _FileParser:
                 "detail": detail,
                 "prompt_text": prompt_text if self.ctx.store_prompts else None,
                 "project": line.cwd,
+                "parent_uuid": parent_uuid,
             }
         )
 
