@@ -18,8 +18,8 @@ from store.sql import run_sql
 
 DERIVE_STEPS = ("derive_requests", "derive_calls", "derive_attribution", "derive_loops")
 AFTER_REVERTS = ("derive_outcomes", "derive_rollups", "derive_flags", "derive_spikes")
-TEMP_TABLES = ("_touched", "_prompts", "_thread_types", "_req", "_calls", "_attr", "_loops", "_reverts",
-               "_revert_paths", "_created", "_discarded_edits", "_discarded_turns", "_interrupts",
+TEMP_TABLES = ("_touched", "_headless", "_prompts", "_thread_types", "_req", "_calls", "_attr", "_loops", "_reverts",
+               "_revert_paths", "_created", "_rewinds", "_discarded_edits", "_discarded_turns", "_interrupts",
                "_idle_turns", "_outcomes", "_sessions", "_req_out")
 
 
@@ -39,15 +39,19 @@ def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
         "min_repeats": cfg.loop_min_repeats,
         "window_seconds": cfg.loop_window_minutes * 60,
         "window_exempt_tools": list(cfg.loop_window_exempt_tools),
+        "poll_tools": list(cfg.loop_poll_tools),
+        "inspection_commands": list(cfg.loop_inspection_commands),
         "error_window_seconds": cfg.loop_error_window_minutes * 60,
         "idle_min_seconds": cfg.idle_min_minutes * 60,
         "idle_min_requests": cfg.idle_min_requests,
         "idle_max_gap_seconds": cfg.idle_max_gap_minutes * 60,
         "discard_min_requests": cfg.discard_interrupt_min_requests,
+        "steer_seconds": cfg.discard_steer_minutes * 60,
         "zero_min_cost": cfg.zero_output_min_cost_usd,
         "zero_min_tokens": cfg.zero_output_min_tokens,
         "bloat_single_bytes": cfg.bloat_single_result_bytes,
         "bloat_session_bytes": cfg.bloat_session_bytes,
+        "project_lookup_tools": list(cfg.bloat_project_lookup_tools),
         "spike_factor": cfg.spike_factor,
         "baseline_days": cfg.spike_baseline_days,
         "min_baseline_days": cfg.spike_min_baseline_days,

@@ -31,12 +31,15 @@ OUTCOME = {
     "looping_tokens": "tokens of requests inside a loop",
     "discarded_tokens": "tokens of work thrown away (reverted, interrupted, rejected)",
     "idle_tokens": "tokens of unattended burn",
+    "overhead_tokens": "tokens of Claude Code's own agents: prompt suggestions, compaction, warm-ups (never kept)",
     "useful_output_ratio": "kept_tokens / total_tokens",
 }
 RATIO = {"useful_output_ratio": OUTCOME["useful_output_ratio"]}
 WASTE = {"waste_tokens": "looping + discarded + idle tokens"}
 COST_RATIO = {"useful_cost_ratio": "kept cost / cost (the cost-weighted useful_output_ratio)"}
 UNPRICED = {"unpriced_requests": "requests whose model has no price (their cost is unknown, not zero)"}
+OVERHEAD = {"overhead_tokens": OUTCOME["overhead_tokens"],
+            "overhead_cost_usd": "cost of Claude Code's own agents (prompt suggestions, compaction, warm-ups)"}
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ _builtin("daily", "one row per UTC day: tokens, cost and where the tokens went",
     "looping_cost_usd": "cost of looping requests",
     "discarded_cost_usd": "cost of discarded requests",
     "idle_cost_usd": "cost of idle requests",
+    "overhead_cost_usd": OVERHEAD["overhead_cost_usd"],
     **RATIO, **COST_RATIO,
 })
 _builtin("users", "one row per person, lowest useful ratio first (never a spend leaderboard)", {
@@ -90,7 +94,7 @@ _builtin("users", "one row per person, lowest useful ratio first (never a spend 
     **TOKENS, **COST,
     "kept_tokens": OUTCOME["kept_tokens"], **RATIO,
     "flagged_sessions": "sessions with at least one flag in the period",
-    **WASTE, **COST_RATIO, **UNPRICED,
+    **WASTE, **COST_RATIO, **UNPRICED, **OVERHEAD,
 })
 _builtin("teams", "one row per team, lowest useful ratio first", {
     "team": "team in the org directory, or (unassigned)",
@@ -100,7 +104,7 @@ _builtin("teams", "one row per team, lowest useful ratio first", {
     **TOKENS, **COST,
     "kept_tokens": OUTCOME["kept_tokens"], **RATIO,
     "flagged_sessions": "sessions with at least one flag in the period",
-    **WASTE, **COST_RATIO, **UNPRICED,
+    **WASTE, **COST_RATIO, **UNPRICED, **OVERHEAD,
 })
 _builtin("projects", "one row per project (working directory)", {
     "project": "the agent's working directory (cwd)",

@@ -7,6 +7,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 KINDS = ("normal", "loop", "discarded_work", "idle_burn", "context_bloat", "usage_spike")
+# The flag each planted kind must raise in its session(s).
+EXPECTED_FLAG = {"loop": "loop", "discarded_work": "discarded_work", "idle_burn": "idle_burn",
+                 "context_bloat": "context_bloat", "usage_spike": "usage_spike"}
 
 
 @dataclass

@@ -10,6 +10,7 @@ import pytest
 
 from analytics.config import AnalyticsSettings
 from analytics.refresh import refresh_derived
+from sample_data.ground_truth import EXPECTED_FLAG
 from tests.helpers import ingest
 from tests.test_analytics_builder import Transcript, load, report
 
@@ -53,6 +54,43 @@ def test_context_bloat_names_the_component_and_sizes(ledger, tmp_path):
     assert flag["flag"] == "context_bloat"
     assert flag["evidence"] == "mcp:github injected 1 result(s) totalling 45 kB (largest 45 kB) into the context"
     assert flag["tokens"] == 1000  # the request that consumed the result
+
+
+def test_reading_the_projects_own_files_is_not_bloat(ledger, tmp_path):
+    # cb2e607c: a 61 kB Read of the single-file script the session was packaging.
+    t = Transcript().prompt()
+    t.reply(K, [("Read", {"file_path": "/work/app/extract.py"}, "x" * 61_000)])
+    t.reply(K, [("Grep", {"pattern": "def "}, "y" * 45_000)])
+    t.reply(K, [("Read", {"file_path": "/var/log/build.log"}, "z" * 41_000)])
+    t.reply(K)
+    load(ledger, tmp_path, t)
+    (flag,) = report(ledger, "flags")
+    assert flag["evidence"] == "builtin:Read injected 1 result(s) totalling 41 kB (largest 41 kB) into the context"
+    assert flag["tokens"] == 1000
+
+
+def test_bloat_is_judged_per_context_and_counts_a_subagents_own_requests(ledger, tmp_path):
+    # 741790a4 summed five subagent contexts into one figure, with 0 tokens; ef958aa1 flagged one 43 kB
+    # page in a research subagent. A subagent's context is its own; only a context-filling sum counts.
+    t = Transcript().prompt()
+    for agent, chunks in (("a1", 1), ("a2", 12), ("a3", 12)):
+        t.user_text("research", agent=agent)
+        for page in range(chunks):
+            t.reply(K, [("mcp__docs__fetch", {"page": page}, "d" * 50_000)], agent=agent)
+        t.reply((20, 180, 0, 1800), agent=agent)
+    t.reply(K)
+    load(ledger, tmp_path, t)
+    assert report(ledger, "flags") == []   # 50 kB, 600 kB, 600 kB: no context near 1 MB
+    u = Transcript("s2").prompt()
+    u.user_text("research", agent="b1")
+    for page in range(21):
+        u.reply(K, [("mcp__docs__fetch", {"page": page}, "d" * 50_000)], agent="b1")
+    u.reply((20, 180, 0, 1800), agent="b1")
+    load(ledger, tmp_path, u)
+    (flag,) = report(ledger, "flags")
+    assert flag["evidence"] == ("mcp:docs injected 21 result(s) totalling 1050 kB (largest 50 kB) into the context "
+                                "of a subagent")
+    assert flag["tokens"] == 20 * 1000 + 2000   # the subagent's requests that read them
 
 
 def test_usage_spike_compares_a_day_with_the_persons_own_baseline(ledger, tmp_path):
@@ -119,12 +157,12 @@ def test_every_planted_behaviour_is_found(generated):
     truth, flagged = generated
     missed = []
     for b in truth["behaviours"]:
-        if b["kind"] == "normal":
+        if b["kind"] not in EXPECTED_FLAG:
             continue
         sessions = [b["session_id"]] if b["session_id"] else b["session_ids"]
-        if not any(b["kind"] in flagged.get(s, ()) for s in sessions):
+        if not any(EXPECTED_FLAG[b["kind"]] in flagged.get(s, ()) for s in sessions):
             missed.append((b["kind"], sessions[:1]))
-    planted = sum(1 for b in truth["behaviours"] if b["kind"] != "normal")
+    planted = sum(1 for b in truth["behaviours"] if b["kind"] in EXPECTED_FLAG)
     assert planted > 10 and missed == []
 
 

@@ -373,7 +373,7 @@ def test_otel_events_reconcile_with_their_transcript_requests(org):
     assert sum(t["api_requests"] for t in otel.values()) == summary.otel_events
     # Each request once: transcript requests + OTel-only auxiliary ones + Codex requests.
     total = con.execute("SELECT count(*) FROM requests").fetchone()[0]
-    assert total == summary.requests + (21 + 23 + 31) + (13 + 18 + 25) == 1060 + 75 + 56
+    assert total == summary.requests + (21 + 23 + 31) + (13 + 18 + 25) == 1051 + 75 + 56
     assert run.rejects == 0
 
 

@@ -8,14 +8,26 @@ FROM _req GROUP BY sid;
 CREATE OR REPLACE TEMP TABLE _req_out AS
 SELECT r.*, o.outcome FROM _req r JOIN _outcomes o USING (request_key);
 
--- loop: one flag per loop episode; its tokens are the thread's requests inside the episode.
+-- loop: one flag per loop episode; its tokens are the episode's looping requests (productive work in
+-- between is not counted, and each request counts in one episode only).
 INSERT INTO flags
+WITH members AS (
+    SELECT DISTINCT l.sid, l.thread, l.started_at, r.request_key, r.total_tokens, r.cost_usd
+    FROM _loops l
+    JOIN _calls c ON c.sid = l.sid AND c.thread = l.thread AND c.ts BETWEEN l.started_at AND l.ended_at
+    JOIN _req_out r ON r.request_key = c.request_key AND r.outcome = 'looping'
+    UNION
+    SELECT l.sid, l.thread, l.started_at, r.request_key, r.total_tokens, r.cost_usd
+    FROM _loops l
+    JOIN _req_out r ON r.sid = l.sid AND r.thread = l.thread AND r.ts BETWEEN l.started_at AND l.ended_at
+                    AND r.outcome = 'looping'
+)
 SELECT l.sid, 'loop', s.user_name, s.project, s.source, l.started_at::DATE, l.started_at, l.ended_at,
-       coalesce(sum(r.total_tokens), 0), sum(r.cost_usd),
+       coalesce(sum(m.total_tokens), 0), sum(m.cost_usd),
        l.evidence || CASE WHEN l.thread <> '' THEN ' (inside a subagent)' ELSE '' END
 FROM _loops l
 JOIN _sessions s ON s.sid = l.sid
-LEFT JOIN _req r ON r.sid = l.sid AND r.thread = l.thread AND r.ts BETWEEN l.started_at AND l.ended_at
+LEFT JOIN members m ON m.sid = l.sid AND m.thread = l.thread AND m.started_at = l.started_at
 GROUP BY l.sid, l.thread, l.loop_kind, l.started_at, l.ended_at, l.evidence, s.user_name, s.project, s.source;
 
 -- discarded_work (revert): the turns whose every edit the command threw away.
@@ -40,8 +52,28 @@ JOIN _sessions s ON s.sid = v.sid
 JOIN _req_out r ON r.sid = dt.sid AND r.turn_no = dt.turn_no AND r.outcome = 'discarded'
 GROUP BY v.sid, v.tool_use_id, v.ts, v.command, e.edits, e.files, p.turns, s.user_name, s.project, s.source;
 
--- discarded_work (interruption or rejection): only when it threw away $discard_min_requests+ requests.
--- A rejected tool call is followed by an interrupt marker: both close the same window, one flag.
+-- discarded_work (checkpoint rewind): the edits of the turns a rewind abandoned.
+INSERT INTO flags
+WITH per_rewind AS (
+    SELECT d.revert_id, count(*) AS edits, count(DISTINCT c.file_path) AS files, count(DISTINCT d.turn_no) AS turns
+    FROM _discarded_edits d JOIN _calls c USING (tool_use_id)
+    WHERE starts_with(d.revert_id, 'rewind:') GROUP BY d.revert_id
+)
+SELECT w.sid, 'discarded_work', s.user_name, s.project, s.source, min(r.ts)::DATE, min(r.ts), w.ts,
+       coalesce(sum(r.total_tokens), 0), sum(r.cost_usd),
+       'work abandoned by a checkpoint rewind to before turn ' || w.first_turn || ': ' || p.edits || ' edit(s) to '
+         || p.files || ' file(s) thrown away, ' || p.turns || ' turn(s) of work'
+FROM _rewinds w
+JOIN per_rewind p ON p.revert_id = 'rewind:' || w.sid || ':' || w.rewound_at_turn
+JOIN _discarded_turns dt ON dt.revert_id = p.revert_id
+JOIN _sessions s ON s.sid = w.sid
+JOIN _req_out r ON r.sid = dt.sid AND r.turn_no = dt.turn_no AND r.outcome = 'discarded'
+GROUP BY w.sid, w.ts, w.first_turn, w.rewound_at_turn, p.edits, p.files, p.turns, s.user_name, s.project, s.source
+HAVING count(*) >= $discard_min_requests;
+
+-- discarded_work (interruption or rejection the user did not follow with guidance, see _interrupts):
+-- only when it threw away $discard_min_requests+ requests. A rejected tool call is followed by an
+-- interrupt marker: both close the same window, one flag.
 INSERT INTO flags
 WITH windows AS (
     SELECT sid, turn_no, kept_until, max(ts) AS ts,
@@ -51,7 +83,8 @@ WITH windows AS (
 SELECT i.sid, 'discarded_work', s.user_name, s.project, s.source, min(r.ts)::DATE, min(r.ts), i.ts,
        sum(r.total_tokens), sum(r.cost_usd),
        'user stopped the agent (' || i.kinds || ') after ' || count(*)
-         || ' request(s) since the last kept edit or commit'
+         || ' request(s) since the last kept edit or commit, and no instruction followed within '
+         || printf('%g', $steer_seconds / 60.0) || ' min'
 FROM windows i
 JOIN _sessions s ON s.sid = i.sid
 JOIN _req_out r ON r.sid = i.sid AND r.turn_no = i.turn_no AND r.ts > i.kept_until AND r.ts <= i.ts
@@ -97,21 +130,37 @@ FROM _sessions s LEFT JOIN work w ON w.sid = s.sid
 WHERE coalesce(w.kept_edits, 0) = 0 AND coalesce(w.commits, 0) = 0
   AND (CASE WHEN s.unpriced = 0 THEN s.cost_usd >= $zero_min_cost ELSE s.tokens >= $zero_min_tokens END);
 
--- context_bloat: a component whose results in one session are huge, singly or in sum.
+-- context_bloat: a component whose results fill one context (thread): one result of $bloat_single_bytes+
+-- on the main thread, or $bloat_session_bytes+ in sum on any thread. The project's own files (lookups
+-- inside the working directory, edits) are the work itself and do not count; a subagent exists to take
+-- big results and hand back a summary, so inside one only the sum counts. Tokens = the requests of that
+-- thread that consumed the component's results (split evenly when one request consumed several).
 INSERT INTO flags
 WITH bytes AS (
-    SELECT sid, component, count(*) AS results, sum(result_bytes) AS total_bytes, max(result_bytes) AS max_bytes,
+    SELECT sid, thread, component, count(*) AS results, sum(result_bytes) AS total_bytes, max(result_bytes) AS max_bytes,
            min(ts) AS started_at, max(ts) AS ended_at
-    FROM _calls GROUP BY sid, component
-    HAVING max(result_bytes) >= $bloat_single_bytes OR sum(result_bytes) >= $bloat_session_bytes
+    FROM _calls WHERE NOT reads_project AND NOT is_overhead
+    GROUP BY sid, thread, component
+    HAVING (thread = '' AND max(result_bytes) >= $bloat_single_bytes) OR sum(result_bytes) >= $bloat_session_bytes
+),
+consumers AS (
+    -- each request, the components of the previous request's calls, and whether any of those calls
+    -- brought in something other than the project's own files
+    SELECT r.request_key, r.sid, r.thread, c.component, r.total_tokens, r.cost_usd, c.outside,
+           count(*) OVER (PARTITION BY r.request_key) AS components
+    FROM _req r
+    JOIN (SELECT request_key, component, bool_or(NOT reads_project) AS outside FROM _calls GROUP BY ALL) c
+      ON c.request_key = r.prev_key
+    WHERE NOT r.follows_prompt
 ),
 consumed AS (
-    SELECT a.session_id AS sid, a.component, sum(a.share * r.total_tokens) AS tokens, sum(a.share * r.cost_usd) AS cost
-    FROM _attr a JOIN _req r USING (request_key) GROUP BY a.session_id, a.component
+    SELECT sid, thread, component, sum(total_tokens / components) AS tokens, sum(cost_usd / components) AS cost
+    FROM consumers WHERE outside GROUP BY sid, thread, component
 )
 SELECT b.sid, 'context_bloat', s.user_name, s.project, s.source, b.started_at::DATE, b.started_at, b.ended_at,
        coalesce(round(c.tokens), 0)::BIGINT, c.cost,
        b.component || ' injected ' || b.results || ' result(s) totalling ' || round(b.total_bytes / 1000.0)::BIGINT || ' kB'
          || ' (largest ' || round(b.max_bytes / 1000.0)::BIGINT || ' kB) into the context'
+         || CASE WHEN b.thread <> '' THEN ' of a subagent' ELSE '' END
 FROM bytes b JOIN _sessions s ON s.sid = b.sid
-LEFT JOIN consumed c ON c.sid = b.sid AND c.component = b.component;
+LEFT JOIN consumed c ON c.sid = b.sid AND c.thread = b.thread AND c.component = b.component;

@@ -31,7 +31,8 @@ WITH attributed AS (
 called AS (
     SELECT c.day, c.sid AS session_id, c.user_name, c.project, c.source, c.model,
            c.component, c.component_kind, c.plugin,
-           1 AS calls, CASE WHEN c.is_error THEN 1 ELSE 0 END AS errors, c.result_bytes,
+           -- errors are the tool failing: not cancelled siblings, denials or the user's rejections
+           1 AS calls, CASE WHEN c.result_kind = 'error' THEN 1 ELSE 0 END AS errors, c.result_bytes,
            0.0 AS requests, 0.0 AS total_tokens, NULL::DOUBLE AS cost_usd, 0.0 AS kept_tokens
     FROM _calls c
 )

@@ -14,10 +14,12 @@ SELECT day,
        sum(looping_tokens)::BIGINT AS looping_tokens,
        sum(discarded_tokens)::BIGINT AS discarded_tokens,
        sum(idle_tokens)::BIGINT AS idle_tokens,
+       sum(overhead_tokens)::BIGINT AS overhead_tokens,
        usd(sum(kept_cost_usd)) AS kept_cost_usd,
        usd(sum(looping_cost_usd)) AS looping_cost_usd,
        usd(sum(discarded_cost_usd)) AS discarded_cost_usd,
        usd(sum(idle_cost_usd)) AS idle_cost_usd,
+       usd(sum(overhead_cost_usd)) AS overhead_cost_usd,
        useful_ratio(sum(kept_tokens)::BIGINT, sum(total_tokens)::BIGINT) AS useful_output_ratio,
        useful_ratio(sum(kept_cost_usd), sum(cost_usd)) AS useful_cost_ratio
 FROM session_days($date_from, $date_to, $team, $user, $project, $source, $model)

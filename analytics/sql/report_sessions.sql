@@ -4,7 +4,8 @@ WITH s AS (
            any_value(source) AS source, min(first_ts) AS started_at, max(last_ts) AS ended_at,
            sum(requests)::BIGINT AS requests, sum(total_tokens)::BIGINT AS total_tokens, sum(cost_usd) AS cost_usd,
            sum(kept_tokens)::BIGINT AS kept_tokens, sum(looping_tokens)::BIGINT AS looping_tokens,
-           sum(discarded_tokens)::BIGINT AS discarded_tokens, sum(idle_tokens)::BIGINT AS idle_tokens
+           sum(discarded_tokens)::BIGINT AS discarded_tokens, sum(idle_tokens)::BIGINT AS idle_tokens,
+           sum(overhead_tokens)::BIGINT AS overhead_tokens
     FROM session_days($date_from, $date_to, $team, $user, $project, $source, $model) GROUP BY session_id
 ),
 fl AS (
@@ -13,7 +14,7 @@ fl AS (
 )
 SELECT s.session_id, s.user_name AS "user", s.team, s.project, s.source, s.started_at, s.ended_at,
        s.requests, s.total_tokens, usd(s.cost_usd) AS cost_usd, s.kept_tokens, s.looping_tokens,
-       s.discarded_tokens, s.idle_tokens, useful_ratio(s.kept_tokens, s.total_tokens) AS useful_output_ratio,
+       s.discarded_tokens, s.idle_tokens, s.overhead_tokens, useful_ratio(s.kept_tokens, s.total_tokens) AS useful_output_ratio,
        coalesce(fl.flags, '') AS flags
 FROM s LEFT JOIN fl USING (session_id)
 ORDER BY s.started_at DESC, s.session_id;

@@ -17,7 +17,9 @@ SELECT f.team,
        coalesce(any_value(g.flagged_sessions), 0) AS flagged_sessions,
        sum(f.looping_tokens + f.discarded_tokens + f.idle_tokens)::BIGINT AS waste_tokens,
        useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd)) AS useful_cost_ratio,
-       sum(f.unpriced_requests)::BIGINT AS unpriced_requests
+       sum(f.unpriced_requests)::BIGINT AS unpriced_requests,
+       sum(f.overhead_tokens)::BIGINT AS overhead_tokens,
+       usd(sum(f.overhead_cost_usd)) AS overhead_cost_usd
 FROM session_days($date_from, $date_to, $team, $user, $project, $source, $model) f
 LEFT JOIN flagged g ON g.team = f.team
 GROUP BY f.team
