@@ -215,6 +215,18 @@ def test_deleting_a_file_the_session_created_discards_the_turn_that_wrote_it(led
     assert [row[3] for row in facts(ledger)] == ["discarded", "kept"]
 
 
+def test_removing_a_script_the_session_ran_is_cleanup_not_waste(ledger, tmp_path):
+    # A debug script written, run for its answer, then deleted because the user asked: it did its job.
+    t = Transcript().prompt()
+    t.reply(K, [("Write", {"file_path": "/work/app/debug_totals.py", "content": "print(totals())\n"}, "written")])
+    t.reply(K, [bash("python debug_totals.py", "12.50")])
+    t.reply(K)
+    t.prompt("thanks, now delete the debug script")
+    t.reply(K, [bash("rm debug_totals.py")])
+    load(ledger, tmp_path, t)
+    assert {row[3] for row in facts(ledger)} == {"kept"}
+
+
 def test_an_interruption_nobody_follows_up_discards_the_requests_since_the_last_kept_edit(ledger, tmp_path):
     t = Transcript().prompt()
     t.reply(K, [edit("/work/app/a.py", "a", "b")])

@@ -18,8 +18,8 @@ WHERE p.slash_command IS NULL AND q.slash_command IS NULL
 QUALIFY row_number() OVER (PARTITION BY p.sid, p.turn_no ORDER BY q.turn_no DESC) = 1;
 
 -- Edits thrown away by a later revert command (git checkout/restore/reset --hard/clean/stash drop,
--- rm of a created file, branch -D), counting back to the last commit before the revert, and every
--- edit of the turns a checkpoint rewind abandoned.
+-- rm of a created file the session never ran, branch -D), counting back to the last commit before
+-- the revert, and every edit of the turns a checkpoint rewind abandoned.
 CREATE OR REPLACE TEMP TABLE _discarded_edits AS
 WITH commits AS (
     SELECT sid, ts FROM _calls WHERE is_commit
@@ -37,6 +37,10 @@ matched AS (
     WHERE rv.scope IN ('since_commit', 'session')
        OR (rv.scope IN ('created', 'created_paths')
            AND EXISTS (SELECT 1 FROM _created k WHERE k.sid = e.sid AND k.file_path = e.file_path)
+           -- a file the session ran before removing it was scaffolding that served its purpose
+           -- (a debug script the user then asked to delete): its removal is cleanup, not waste
+           AND NOT EXISTS (SELECT 1 FROM _calls b WHERE b.sid = e.sid AND b.ts > e.ts AND b.ts < rv.ts
+                           AND contains(b.command, regexp_extract(e.file_path, '[^/]+$')))
            AND (rv.scope = 'created' OR EXISTS (
                 SELECT 1 FROM _revert_paths p WHERE p.tool_use_id = rv.revert_id
                 AND (e.file_path = p.path OR suffix(e.file_path, '/' || p.path)
