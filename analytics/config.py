@@ -41,6 +41,11 @@ class AnalyticsSettings(BaseSettings):
         "calling one again until the job ends is waiting, not looping (a real session polled BashOutput four "
         "times while an install ran)."
     )
+    loop_min_variants: int = Field(
+        4, ge=2, description="Variants of one shell command (flags aside) within loop_window_minutes, no edit between, "
+        "that make a loop: a real session reinstalled a CLI four ways without finding out why; three is how "
+        "often a failing test is re-run with more verbose flags to read it."
+    )
     loop_inspection_commands: tuple[str, ...] = Field(
         ("ls", "cat", "head", "tail", "grep", "rg", "find", "wc", "echo", "pwd", "which", "tree", "stat", "file",
          "du", "df", "sleep", "git status", "git diff", "git log", "git show", "git branch", "git remote",

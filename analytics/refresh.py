@@ -41,6 +41,7 @@ def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
         "window_exempt_tools": list(cfg.loop_window_exempt_tools),
         "poll_tools": list(cfg.loop_poll_tools),
         "inspection_commands": list(cfg.loop_inspection_commands),
+        "min_variants": cfg.loop_min_variants,
         "error_window_seconds": cfg.loop_error_window_minutes * 60,
         "idle_min_seconds": cfg.idle_min_minutes * 60,
         "idle_min_requests": cfg.idle_min_requests,

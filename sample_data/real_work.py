@@ -183,7 +183,7 @@ def subagent_only(s: Session, tb: Toolbox, plan: Plan) -> list[Behaviour]:
 
 
 def command_variations(s: Session, tb: Toolbox, plan: Plan) -> list[Behaviour]:
-    """Variants of one command that keep failing the same way (cb2e607c 11:53-12:00): a loop the
+    """Four variants of one command that keep failing the same way (cb2e607c 11:53-12:00): a loop the
     identical-call rule cannot see."""
     open_session(s, tb, plan)
     s.prompt("The installed CLI still shows the old help text. Reinstall it so it picks up the change.")
@@ -192,7 +192,7 @@ def command_variations(s: Session, tb: Toolbox, plan: Plan) -> list[Behaviour]:
     tool = "uv tool install" if tb.language == "python" else "npm install -g"
     variants = [f"{tool} .", f"{tool} . --force", f"rm -rf build dist && {tool} .", f"{tool} . --reinstall --no-cache"]
     ids: list[str] = []
-    for command in variants[: s.rng.randrange(3, 5)]:
+    for command in variants:
         ids += s.respond([tb.bash(command, "Reinstall the CLI", "Installed 1 executable")], "Let me reinstall.")
         s.respond([tb.bash("mycli --help | head -5", "Check the help text", "usage: mycli [-h] (old help text)")], None)
     s.answer("The help text still shows the old version; something caches the build.")

@@ -149,13 +149,22 @@ def test_variants_of_one_command_are_a_loop(ledger, tmp_path):
     # cb2e607c 11:53-11:55: four ways to reinstall, none finding out why the old code stayed.
     t = Transcript().prompt()
     for command in ("uv tool uninstall x && uv tool install .", "uv tool install --force .",
-                    "rm -rf build dist && uv tool install --reinstall . 2>&1"):
+                    "rm -rf build dist && uv tool install --reinstall . 2>&1", "uv tool install --no-cache ."):
         t.reply(K, [bash(command, "Installed 1 executable: x")], gap=20)
     t.reply(K)
     load(ledger, tmp_path, t)
-    assert [row[3] for row in facts(ledger)] == ["looping", "looping", "looping", "kept"]
+    assert [row[3] for row in facts(ledger)] == ["looping"] * 4 + ["kept"]
     (flag,) = report(ledger, "flags")
-    assert flag["evidence"] == "Bash ran 3 variants of one command (3 distinct): uv tool install ."
+    assert flag["evidence"] == "Bash ran 4 variants of one command (4 distinct): uv tool install ."
+
+
+def test_a_failing_test_rerun_with_more_verbose_flags_is_reading_not_looping(ledger, tmp_path):
+    t = Transcript().prompt()
+    for command in ("pytest tests/test_cart.py", "pytest tests/test_cart.py -v", "pytest tests/test_cart.py -x --tb=long"):
+        t.reply(K, [bash(command, f"1 failed ({command})", True)], gap=20)
+    t.reply(K)
+    load(ledger, tmp_path, t)
+    assert {row[3] for row in facts(ledger)} == {"kept"}
 
 
 def test_checks_and_commits_are_not_command_variations(ledger, tmp_path):

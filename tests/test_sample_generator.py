@@ -440,7 +440,7 @@ def test_otel_events_reconcile_with_their_transcript_requests(org):
     assert sum(t["api_requests"] for t in otel.values()) == summary.otel_events
     # Each request once: transcript requests + OTel-only auxiliary ones + Codex requests.
     total = con.execute("SELECT count(*) FROM requests").fetchone()[0]
-    assert total == summary.requests + (26 + 26 + 31) + (13 + 18 + 25) == 1157 + 83 + 56
+    assert total == summary.requests + (26 + 26 + 31) + (13 + 18 + 25) == 1154 + 83 + 56
     assert run.rejects == 0
 
 
@@ -466,10 +466,10 @@ def test_report_users_shows_other_agents_under_the_person_and_team(tmp_path, cap
         rows[source] = {r["user"]: (r["team"], r["requests"]) for r in json.loads(capsys.readouterr().out)}
     assert rows["codex"] == {"jonas.patel": ("Mobile", 6), "tomas.dubois": ("(unassigned)", 7)}
     assert rows["otel"] == {"jonas.patel": ("Mobile", 6), "tomas.dubois": ("(unassigned)", 2)}
-    assert rows["claude"]["jonas.patel"] == ("Mobile", 88)
+    assert rows["claude"]["jonas.patel"] == ("Mobile", 90)
     assert cli_main(["report", "users", "--db", db, "--format", "json"]) == 0
     people = {r["user"]: (r["team"], r["requests"]) for r in json.loads(capsys.readouterr().out)}
-    assert people["jonas.patel"] == ("Mobile", 88 + 6 + 6)
+    assert people["jonas.patel"] == ("Mobile", 90 + 6 + 6)
     assert not [u for u in people if "@" in u]
 
 

@@ -4,7 +4,7 @@
 --    $window_seconds of each other with no successful file edit in between (lookups such as
 --    Read/Grep only in a row: $window_exempt_tools; tools that wait on a background job, $poll_tools,
 --    never: polling until a job ends is waiting);
--- 2. command_variations: $min_repeats+ variants of one shell command (same command once flags,
+-- 2. command_variations: $min_variants+ variants of one shell command (same command once flags,
 --    quoted text and redirections are dropped) within $window_seconds with no successful edit between;
 --    checks ($inspection_commands: git status, ls, grep...) and commits (kept work) are exempt;
 -- 3. same_error: one tool failing on the same target (file, command or input) with identical output
@@ -62,8 +62,8 @@ repeated_evidence AS (
     GROUP BY s.sid, s.thread, s.tool_name, s.input_hash, s.started_at, s.ended_at
 ),
 variants AS (
-    SELECT *, lag(ts, $min_repeats - 1) OVER (PARTITION BY sid, thread, turn_no, command_core, coalesce(edit_epoch, 0)
-                                              ORDER BY ts, tool_use_id) AS nth_back
+    SELECT *, lag(ts, $min_variants - 1) OVER (PARTITION BY sid, thread, turn_no, command_core, coalesce(edit_epoch, 0)
+                                               ORDER BY ts, tool_use_id) AS nth_back
     FROM epochs
     WHERE command_core IS NOT NULL AND NOT is_commit
       AND NOT list_has_any($inspection_commands, [split_part(command_core, ' ', 1),
