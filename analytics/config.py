@@ -24,12 +24,12 @@ class AnalyticsSettings(BaseSettings):
     # -- looping ----------------------------------------------------------------------------
     loop_min_repeats: int = Field(
         3, ge=2, description="Identical calls (same tool, same normalized input) that make a loop: "
-        "the issue's 'three or more times'; two identical reads are common and harmless."
+        "three is a pattern, while two identical reads are common and harmless."
     )
     loop_window_minutes: float = Field(
         2.0, gt=0, description="Identical calls this close together, with no file edit between them, "
-        "count as a loop even when other calls come between; 10 min covers an agent re-running the same "
-        "check within a couple of minutes; an edit between them (an edit-test cycle) is never a loop."
+        "count as a loop even when other calls come between: 2 min covers an agent re-running the same "
+        "check in quick succession; an edit between them (an edit-test cycle) is never a loop."
     )
     loop_window_exempt_tools: tuple[str, ...] = Field(
         ("Read", "Glob", "Grep", "LS", "NotebookRead"), description="Lookups that need three *in a row* to be "

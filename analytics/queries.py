@@ -1,4 +1,10 @@
-"""Run the named SQL files in analytics/sql/ with bound parameters (values are never formatted in)."""
+"""Run the named SQL files in analytics/sql/ with bound parameters (values are never formatted in).
+
+`read(con, name, filters)` is the one way a report or a view reads the ledger: it creates the shared
+macros on the connection and binds the filters as one STRUCT parameter, $slice (`slice_param`), that
+the table macros (session_days, component_days, filtered_flags) and `in_people` apply. A restriction on
+who a viewer may see belongs in those two places, and every report, view and export obeys it.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any, Mapping
 import duckdb
 import polars as pl
 
+from analytics.filters import FIRST_PLAUSIBLE_DAY, FilterChoices, Filters, last_plausible_day
 from store.sql import run_sql
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -63,45 +70,73 @@ def select(con: duckdb.DuckDBPyConnection, sql: str, params: Mapping[str, Any] |
     return pl.from_arrow(relation.to_arrow_table())
 
 
-# -- Named views the dashboard calls as fn(con, filters, **kwargs) (dashboard/wiring.py) --------
+def slice_param(filters: Filters) -> dict[str, Any]:
+    """The $slice STRUCT every report and view binds: one field per filter, None = no filter."""
+    return filters.model_dump()
 
-def _view(name: str, con: duckdb.DuckDBPyConnection, filters: Any = None, **extra: Any) -> pl.DataFrame:
-    from analytics.filters import Filters  # local: filters is a leaf model, queries the runner
 
+def read(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None, **params: Any) -> pl.DataFrame:
+    """The rows of analytics/sql/<name>.sql on the slice `filters` describes (plus the file's own parameters)."""
     prepare(con)
-    return frame(con, f"view_{name}", {**(filters or Filters()).params(), **extra})
+    return frame(con, name, {"slice": slice_param(filters or Filters()), **params})
 
 
-def summary(con: duckdb.DuckDBPyConnection, filters: Any = None) -> pl.DataFrame:
+# -- Views: what the dashboard shows besides the reports, each fn(con, filters, **params) -------------
+
+def summary(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """One row of KPIs: cost, tokens, requests, sessions, people, useful ratio, flagged sessions."""
-    return _view("summary", con, filters)
+    return read(con, "view_summary", filters)
 
 
-def daily_outcomes(con: duckdb.DuckDBPyConnection, filters: Any = None) -> pl.DataFrame:
+def daily_outcomes(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """Per day and outcome (kept, looping, discarded, idle): tokens and cost_usd."""
-    return _view("daily_outcomes", con, filters)
+    return read(con, "view_daily_outcomes", filters)
 
 
-def spend_by_source(con: duckdb.DuckDBPyConnection, filters: Any = None) -> pl.DataFrame:
+def spend_by_source(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """Per source agent: requests, total_tokens, cost_usd, useful_output_ratio."""
-    return _view("spend_by_source", con, filters)
+    return read(con, "view_spend_by_source", filters)
 
 
-def user_daily(con: duckdb.DuckDBPyConnection, filters: Any = None) -> pl.DataFrame:
+def user_daily(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """Per person and day: cost_usd, total_tokens, useful_output_ratio."""
-    return _view("user_daily", con, filters)
+    return read(con, "view_user_daily", filters)
 
 
-def team_daily(con: duckdb.DuckDBPyConnection, filters: Any = None) -> pl.DataFrame:
+def team_daily(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """Per team and day: cost_usd, total_tokens, useful_output_ratio."""
-    return _view("team_daily", con, filters)
+    return read(con, "view_team_daily", filters)
 
 
-def session_timeline(con: duckdb.DuckDBPyConnection, filters: Any = None, *, session_id: str) -> pl.DataFrame:
+def session_timeline(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, session_id: str) -> pl.DataFrame:
     """One session's requests in order, with outcome, attribution and tool calls."""
-    return _view("session_timeline", con, None, session_id=session_id)
+    return read(con, "view_session_timeline", filters, session_id=session_id)
 
 
-def session_flags(con: duckdb.DuckDBPyConnection, filters: Any = None, *, session_id: str) -> pl.DataFrame:
+def session_flags(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, session_id: str) -> pl.DataFrame:
     """One session's flags with evidence."""
-    return _view("session_flags", con, None, session_id=session_id)
+    return read(con, "view_session_flags", filters, session_id=session_id)
+
+
+# The views over a slice of the data (the session views take one session instead).
+VIEWS = {view.__name__: view for view in (summary, daily_outcomes, spend_by_source, user_daily, team_daily)}
+
+
+def session_span(con: duckdb.DuckDBPyConnection, session_id: str) -> Filters | None:
+    """The slice (its person, its first and last day) holding one session's row in the sessions report."""
+    user, first, last = frame(con, "session_span", {"session_id": session_id}).row(0)
+    return Filters(user=user, date_from=first, date_to=last) if first else None
+
+
+def filter_choices(con: duckdb.DuckDBPyConnection) -> FilterChoices:
+    """Every value each filter can take, display names, and the plausible days that hold data."""
+    values = read(con, "choices_values")
+    found: dict[str, list[str]] = {}
+    names: dict[str, str] = {}
+    for dimension, value, label in values.iter_rows():
+        found.setdefault(dimension, []).append(value)
+        if label:
+            names[value] = label
+    first, last = frame(con, "choices_days", {"first_plausible": FIRST_PLAUSIBLE_DAY,
+                                               "last_plausible": last_plausible_day()}).row(0)
+    return FilterChoices(found, first, last, names)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import Any, Callable
 
 import duckdb
 import polars as pl
@@ -16,11 +17,73 @@ from analytics.config import AnalyticsSettings, settings
 from analytics.pricing import PriceRow, load_price_file, resolve
 from store.sql import run_sql
 
-DERIVE_STEPS = ("derive_requests", "derive_calls", "derive_attribution", "derive_loops")
-AFTER_REVERTS = ("derive_outcomes", "derive_rollups", "derive_flags", "derive_spikes")
-TEMP_TABLES = ("_touched", "_headless", "_prompts", "_thread_types", "_req", "_calls", "_attr", "_loops", "_reverts",
-               "_revert_paths", "_created", "_rewinds", "_discarded_edits", "_discarded_turns", "_interrupts",
-               "_idle_turns", "_outcomes", "_sessions", "_req_out")
+
+@dataclass(frozen=True)
+class Step:
+    """One refresh step, run in order: analytics/sql/<name>.sql, or `run` for the one step done in
+    Python. It declares the tables it reads and writes (created, filled or emptied); tables named
+    with a leading underscore are this refresh's TEMP tables. tests/test_analytics_refresh_steps.py
+    checks each declaration against its SQL, and that every TEMP table is written before it is read."""
+
+    name: str
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    run: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], None] | None = None
+
+    @property
+    def sql(self) -> bool:
+        return self.run is None
+
+
+def _load_reverts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    """Parse the few shell commands that may throw work away into _reverts/_revert_paths."""
+    candidates = con.execute(
+        "SELECT tool_use_id, sid, ts, command FROM _calls WHERE command IS NOT NULL AND regexp_matches(command, ?)",
+        [REVERT_CANDIDATE_PATTERN],
+    ).fetchall()
+    reverts, paths = [], []
+    for tool_use_id, sid, ts, command in candidates:
+        for i, revert in enumerate(classify(command)):
+            revert_id = f"{tool_use_id}#{i}"
+            reverts.append({"tool_use_id": revert_id, "sid": sid, "ts": ts, "scope": revert.scope, "command": command})
+            paths.extend({"tool_use_id": revert_id, "path": p} for p in revert.paths)
+    reverts_frame = pl.DataFrame(reverts, schema={"tool_use_id": pl.String, "sid": pl.String, "ts": pl.Datetime("us"),
+                                                   "scope": pl.String, "command": pl.String})
+    paths_frame = pl.DataFrame(paths, schema={"tool_use_id": pl.String, "path": pl.String})
+    for name, frame in (("_reverts", reverts_frame), ("_revert_paths", paths_frame)):
+        con.register(f"{name}_in", frame)
+        try:
+            run_sql(con, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_in")
+        finally:
+            con.unregister(f"{name}_in")
+
+
+DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags")
+
+STEPS: tuple[Step, ...] = (
+    # Sessions with rows newer than the last refresh; their derived rows are deleted and redone.
+    Step("derive_touched", reads=("requests", "tool_calls", "tool_results", "session_events", "agents"),
+         writes=("_touched", *DERIVED)),
+    Step("derive_requests", reads=("_touched", "session_events", "agents", "tool_results", "tool_calls", "requests",
+                                   "model_prices"),
+         writes=("_headless", "_prompts", "_thread_types", "_req")),
+    Step("derive_calls", reads=("_touched", "_req", "_prompts", "tool_calls", "tool_results"), writes=("_calls",)),
+    Step("derive_attribution", reads=("_req", "_calls"), writes=("_attr", "request_components")),
+    Step("derive_loops", reads=("_calls",), writes=("_loops",)),
+    Step("load_reverts", reads=("_calls",), writes=("_reverts", "_revert_paths"), run=_load_reverts),
+    Step("derive_outcomes", reads=("_touched", "_req", "_calls", "_prompts", "_loops", "_reverts", "_revert_paths",
+                                   "session_events"),
+         writes=("_created", "_rewinds", "_discarded_edits", "_discarded_turns", "_interrupts", "_idle_turns",
+                 "_outcomes", "request_facts")),
+    Step("derive_rollups", reads=("_touched", "request_facts", "_attr", "_calls"),
+         writes=("session_day_facts", "component_day_facts")),
+    Step("derive_flags", reads=("_req", "_outcomes", "_loops", "_reverts", "_rewinds", "_discarded_turns",
+                                "_discarded_edits", "_calls", "_interrupts", "_idle_turns"),
+         writes=("_sessions", "_req_out", "flags")),
+    # usage_spike compares a day with the person's whole history, so it is redone over all of it.
+    Step("derive_spikes", reads=("session_day_facts",), writes=("flags",)),
+)
+TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes if t.startswith("_")))
 
 
 @dataclass
@@ -82,7 +145,7 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, *, full: bool = False,
 def _settings_fingerprint(cfg: AnalyticsSettings) -> str:
     """Thresholds plus the text of every derivation step, so a new release re-derives old ledgers."""
     digest = hashlib.sha256(cfg.model_dump_json().encode())
-    for name in ("derive_touched", *DERIVE_STEPS, *AFTER_REVERTS):
+    for name in ("macros", *(step.name for step in STEPS if step.sql)):
         for statement in queries.statements(name):
             digest.update(statement.encode())
     return digest.hexdigest()[:16]
@@ -99,14 +162,14 @@ def _refresh(con, cfg, price_file, version, full) -> RefreshSummary:
     full = full or not state or prices_changed or state[0][2] != settings_fp
     last_run = run_sql(con, "SELECT coalesce(max(run_id), 0) FROM ingest_runs")[0][0]
     after = -1 if full else state[0][0]
-    params = sql_params(cfg)
-    queries.execute(con, "derive_touched", {"after_run": after})
+    params = {**sql_params(cfg), "after_run": after}
+    queries.prepare(con)  # the shared macros: evidence and ratios are written as every report reads them
+    for step in STEPS:
+        if step.run:
+            step.run(con, params)
+        else:
+            queries.execute(con, step.name, params)
     sessions = run_sql(con, "SELECT count(*) FROM _touched")[0][0]
-    for step in DERIVE_STEPS:
-        queries.execute(con, step, params)
-    _load_reverts(con)
-    for step in AFTER_REVERTS:
-        queries.execute(con, step, params)
     run_sql(con, "DELETE FROM derived_state")
     run_sql(con, "INSERT INTO derived_state VALUES (1, ?, ?, ?, now()::TIMESTAMP)", [last_run, price_fp, settings_fp])
     priced = {r.model for r in rows}
@@ -140,29 +203,6 @@ def _same(a: pl.DataFrame, b: pl.DataFrame) -> bool:
 
 def _digest(frame: pl.DataFrame) -> str:
     return hashlib.sha256(frame.sort(frame.columns).write_csv().encode()).hexdigest()[:16]
-
-
-def _load_reverts(con) -> None:
-    """Parse the few shell commands that may throw work away into _reverts/_revert_paths."""
-    candidates = con.execute(
-        "SELECT tool_use_id, sid, ts, command FROM _calls WHERE command IS NOT NULL AND regexp_matches(command, ?)",
-        [REVERT_CANDIDATE_PATTERN],
-    ).fetchall()
-    reverts, paths = [], []
-    for tool_use_id, sid, ts, command in candidates:
-        for i, revert in enumerate(classify(command)):
-            revert_id = f"{tool_use_id}#{i}"
-            reverts.append({"tool_use_id": revert_id, "sid": sid, "ts": ts, "scope": revert.scope, "command": command})
-            paths.extend({"tool_use_id": revert_id, "path": p} for p in revert.paths)
-    reverts_frame = pl.DataFrame(reverts, schema={"tool_use_id": pl.String, "sid": pl.String, "ts": pl.Datetime("us"),
-                                                   "scope": pl.String, "command": pl.String})
-    paths_frame = pl.DataFrame(paths, schema={"tool_use_id": pl.String, "path": pl.String})
-    for name, frame in (("_reverts", reverts_frame), ("_revert_paths", paths_frame)):
-        con.register(f"{name}_in", frame)
-        try:
-            run_sql(con, f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_in")
-        finally:
-            con.unregister(f"{name}_in")
 
 
 def _drop_temp_tables(con) -> None:

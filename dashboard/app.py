@@ -41,6 +41,12 @@ navigation = st.navigation(
     }
 )
 sidebar.follow_pending_jump()
+unknown = sidebar.unknown_filter()
+if unknown:
+    # A link naming a team (person, ...) the ledger does not hold: say so, and show nothing else,
+    # never the whole org as if the filter were not there.
+    st.error(f"{unknown[:1].upper()}{unknown[1:]}. Pick one in the sidebar, or fix the link.", icon=":material/search_off:")
+    st.stop()
 try:
     navigation.run()
 finally:

@@ -43,13 +43,10 @@ def daily_by_outcome(daily: pl.DataFrame, measure: str = "cost_usd", period: tup
 
 
 def spend_bars(frame: pl.DataFrame, category: str, title: str, limit: int = 12) -> alt.Chart:
-    """Horizontal bars of spend (USD) per category, biggest first, with tokens in the tooltip."""
+    """Horizontal bars of spend (USD) per category, biggest first, with tokens and requests in the tooltip."""
     top = frame.sort("cost_usd", descending=True, nulls_last=True).head(limit)
-    tooltip = [alt.Tooltip(f"{category}:N", title=title), alt.Tooltip("cost_usd:Q", title="Spend (USD)", format="$,.2f")]
-    if "total_tokens" in top.columns:
-        tooltip.append(alt.Tooltip("total_tokens:Q", title="Tokens", format=","))
-    if "requests" in top.columns:
-        tooltip.append(alt.Tooltip("requests:Q", title="Requests", format=","))
+    tooltip = [alt.Tooltip(f"{category}:N", title=title), alt.Tooltip("cost_usd:Q", title="Spend (USD)", format="$,.2f"),
+               alt.Tooltip("total_tokens:Q", title="Tokens", format=","), alt.Tooltip("requests:Q", title="Requests", format=",")]
     return (
         alt.Chart(top.to_pandas())
         .mark_bar(color=palette.ACCENT)

@@ -1,9 +1,12 @@
-"""Table column labels and formats shared by every page, so a figure reads the same everywhere
-(tokens compact, dollars as dollars, ratios as bars). Pages override a label where it differs."""
+"""Table column labels and formats for every page, derived from the metric registry
+(analytics.metrics): a figure reads the same everywhere (tokens compact, dollars as dollars, ratios
+as bars) and its definition shows on hover. Pages override a column only where it means more there."""
 
 from __future__ import annotations
 
 import streamlit as st
+
+from analytics.metrics import METRICS, Metric
 
 
 def ratio(label: str, help_text: str | None = None):
@@ -21,35 +24,44 @@ def count(label: str, help_text: str | None = None):
     return st.column_config.NumberColumn(label, format="localized", help=help_text)
 
 
-def utc(label: str):
+def utc(label: str, help_text: str | None = None):
     """A UTC timestamp to the minute."""
-    return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+    return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm", help=help_text)
 
 
-COMMON = {
-    "session_id": st.column_config.TextColumn("Session", width="small"),
-    "user": st.column_config.TextColumn("Person"),
-    "team": st.column_config.TextColumn("Team"),
-    "project": st.column_config.TextColumn("Project"),
-    "source": st.column_config.TextColumn("Source"),
-    "sessions": count("Sessions"),
-    "requests": count("Requests"),
-    "calls": count("Calls"),
-    "errors": count("Errors"),
-    "cost_usd": st.column_config.NumberColumn("Spend (USD)", format="dollar"),
-    "total_tokens": tokens("Tokens"),
-    "tokens": tokens("Tokens"),
-    "kept_tokens": tokens("Kept tokens"),
-    "looping_tokens": tokens("Looping tokens"),
-    "discarded_tokens": tokens("Discarded tokens"),
-    "idle_tokens": tokens("Idle tokens"),
-    "waste_tokens": tokens("Waste tokens", "Looping + discarded + idle tokens."),
-    "useful_output_ratio": ratio("Useful-output ratio", "Kept tokens / all tokens."),
-    "started_at": utc("Started (UTC)"),
-    "ended_at": utc("Ended (UTC)"),
-}
+def _column(metric: Metric):
+    label, help_text = metric.label, definition(metric.name)
+    if metric.format == "ratio":
+        return ratio(label, help_text)
+    if metric.format in ("tokens", "bytes"):
+        return tokens(label, help_text)
+    if metric.format == "count":
+        return count(label, help_text)
+    if metric.format == "usd":
+        return st.column_config.NumberColumn(label, format="dollar", help=help_text)
+    if metric.format == "time":
+        return utc(label, help_text)
+    if metric.format == "day":
+        return st.column_config.DateColumn(label, format="YYYY-MM-DD", help=help_text)
+    if metric.format == "number":
+        return st.column_config.NumberColumn(label, format="%.2f", help=help_text)
+    return st.column_config.TextColumn(label, help=help_text, width="small" if metric.name == "session_id" else None)
+
+
+def label(name: str) -> str:
+    """The registered label of a column (KPI cards and chart titles use it too)."""
+    return METRICS[name].label
+
+
+def definition(name: str) -> str:
+    """The registered definition of a column, as a sentence (for help tooltips)."""
+    text = METRICS[name].definition
+    return text[:1].upper() + text[1:] + "."
+
+
+COMMON = {name: _column(metric) for name, metric in METRICS.items()}
 
 
 def config(**overrides) -> dict:
-    """The shared column configs plus a page's own (which win)."""
+    """The registry's column configs plus a page's own (which win)."""
     return {**COMMON, **overrides}

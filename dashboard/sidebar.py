@@ -1,4 +1,10 @@
-"""The global filters: sidebar widgets bound to the URL, so a filtered view is a shareable link."""
+"""The global filters: sidebar widgets bound to the URL, so a filtered view is a shareable link.
+
+The widgets are derived from analytics.filters (one select per dimension, labelled and explained as
+the Filters model declares). A link is read defensively before any widget sees it: a reversed or
+impossible period is put in order, a name in another case is spelled as the ledger spells it, and a
+name the ledger does not hold stops every page with "no such ..." instead of showing the whole org.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +13,22 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from analytics.filters import Filters
+from analytics.filters import FilterChoices, Filters, UnknownValue, cli_arguments, dimensions, resolve
 from dashboard import data
 
 # Query-parameter names double as widget keys (Streamlit binds them: ?team=payments&user=alice).
-FILTER_KEYS = ("period", "team", "user", "project", "source", "model")
+PERIOD_KEY = "period"
+FILTER_KEYS = (PERIOD_KEY, *(d.name for d in dimensions()))
 DEFAULT_DAYS = 30
 _FILTERS_STATE = "_agentledger_filters"
+_UNKNOWN_STATE = "_agentledger_unknown_filter"
 # Wide bounds: a shared link with any real period must not be rejected as out of range.
 _EARLIEST = date(2000, 1, 1)
 _LATEST = date(2100, 12, 31)
 
 
-def default_period(choices: data.FilterChoices, today: date | None = None) -> tuple[date, date]:
-    """The last DEFAULT_DAYS days that hold data (ending on the newest day, not today)."""
+def default_period(choices: FilterChoices, today: date | None = None) -> tuple[date, date]:
+    """The last DEFAULT_DAYS days that hold data (ending on the newest plausible day, not today)."""
     end = choices.last_day or today or date.today()
     start = end - timedelta(days=DEFAULT_DAYS - 1)
     if choices.first_day and start < choices.first_day:
@@ -36,7 +44,40 @@ def _period(value) -> tuple[date | None, date | None]:
         return None, None
     if len(value) == 1:
         return value[0], value[0]
-    return value[0], value[1]
+    return min(value[0], value[1]), max(value[0], value[1])
+
+
+def _clean_period_link() -> None:
+    """A linked period beyond the picker's bounds (a far-future day) is clamped into them; one that
+    is not dates at all is left to the picker, which drops it. A reversed period is read in order."""
+    raw = st.query_params.get_all(PERIOD_KEY)
+    try:
+        days = [date.fromisoformat(d) for d in raw[:2]]
+    except ValueError:
+        return
+    if days and any(d < _EARLIEST or d > _LATEST for d in days):
+        clamped = sorted(min(max(d, _EARLIEST), _LATEST) for d in days)
+        st.session_state[PERIOD_KEY] = (clamped[0], clamped[-1])
+
+
+def _clean_name_links(choices: FilterChoices) -> None:
+    """Spell each named filter in the link as the ledger does; remember one the ledger does not hold."""
+    st.session_state.pop(_UNKNOWN_STATE, None)
+    asked = {d.name: st.query_params.get(d.name) for d in dimensions() if st.query_params.get(d.name)}
+    try:
+        resolved = resolve(Filters(**asked), choices)
+    except UnknownValue as error:
+        st.session_state[_UNKNOWN_STATE] = str(error)
+        return
+    for name, value in asked.items():
+        if getattr(resolved, name) != value:
+            # The bound widget takes the ledger's spelling (a link may not be rewritten directly).
+            st.session_state[name] = getattr(resolved, name)
+
+
+def unknown_filter() -> str | None:
+    """'no such team: ...' when the link names something the ledger does not hold (the page must stop)."""
+    return st.session_state.get(_UNKNOWN_STATE)
 
 
 # Streamlit's st.switch_page (used when a table row opens a person or a session) rebuilds the URL
@@ -57,36 +98,31 @@ def _restore_dropped(defaults: dict[str, object]) -> None:
             st.session_state[key] = value
 
 
-def _select(label: str, key: str, options: list[str], help_text: str) -> str | None:
-    return st.selectbox(
-        label, options, index=None, key=key, bind="query-params", placeholder="All", help=help_text,
-        on_change=_remember, args=(key,),
-    )
-
-
 def render() -> Filters:
     """Draw the filter widgets in the sidebar and return the Filters they describe."""
     choices = data.filter_choices()
     start, end = default_period(choices)
-    _restore_dropped({"period": (start, end)})
+    _clean_period_link()
+    _clean_name_links(choices)
+    _restore_dropped({PERIOD_KEY: (start, end)})
     with st.sidebar:
         st.subheader("Filters")
         period = st.date_input(
             "Period (UTC days)", value=(start, end), min_value=_EARLIEST,
-            max_value=_LATEST, key="period", bind="query-params", on_change=_remember, args=("period",),
+            max_value=_LATEST, key=PERIOD_KEY, bind="query-params", on_change=_remember, args=(PERIOD_KEY,),
             help="Both ends included. The URL keeps every filter: copy it to share this view.",
         )
-        team = _select("Team", "team", choices.teams, "Teams come from the org directory (`agentledger org load`).")
         # No format_func: a bound selectbox puts the formatted label in the URL, and a shared link
-        # must carry the stable user name, not a display name that may change.
-        user = _select("Person", "user", choices.users, "The name logs were ingested under.")
-        project = _select("Project", "project", choices.projects, "The working directory the agent ran in.")
-        source = _select("Source", "source", choices.sources, "Which agent's logs (e.g. claude).")
-        model = _select("Model", "model", choices.models, "The model that served the request.")
+        # must carry the stable name, not a display name that may change.
+        chosen = {
+            d.name: st.selectbox(
+                d.label, choices.values.get(d.name, []), index=None, key=d.name, bind="query-params",
+                placeholder="All", help=d.help[:1].upper() + d.help[1:] + ".", on_change=_remember, args=(d.name,),
+            )
+            for d in dimensions()
+        }
     date_from, date_to = _period(period)
-    filters = Filters(
-        date_from=date_from, date_to=date_to, team=team, user=user, project=project, source=source, model=model,
-    )
+    filters = Filters(date_from=date_from, date_to=date_to, **chosen)
     st.session_state[_FILTERS_STATE] = filters
     st.session_state[_MEMORY] = {key: st.session_state.get(key) for key in FILTER_KEYS}
     return filters
@@ -113,23 +149,21 @@ def period(filters: Filters) -> tuple[date, date] | None:
 
 
 def describe(filters: Filters) -> str:
-    """One line saying what the page shows, e.g. '2026-01-01 – 2026-01-30 · team payments'."""
+    """One line saying what the page shows, e.g. '01 Jan 2026 – 30 Jan 2026 · team **payments**'."""
     parts = []
     if filters.date_from and filters.date_to:
         parts.append(f"{filters.date_from:%d %b %Y} – {filters.date_to:%d %b %Y}")
-    for name in ("team", "user", "project", "source", "model"):
-        value = getattr(filters, name)
+    for d in dimensions():
+        value = getattr(filters, d.name)
         if value:
-            parts.append(f"{'person' if name == 'user' else name} **{value}**")
+            parts.append(f"{d.label.lower() if d.name == 'user' else d.name} **{value}**")
     return " · ".join(parts) or "all data"
 
 
-def cli_command(kind: str, filters: Filters) -> str:
-    """The `agentledger report` command line that gives the same rows as this view."""
-    flags = {"--from": filters.date_from, "--to": filters.date_to, "--team": filters.team, "--user": filters.user,
-             "--project": filters.project, "--source": filters.source, "--model": filters.model}
-    args = " ".join(f"{flag} {shlex.quote(str(value))}" for flag, value in flags.items() if value)
-    return f"agentledger report {kind} {args} --format csv".replace("  ", " ")
+def cli_command(kind: str, filters: Filters, db: str | None = None) -> str:
+    """The `agentledger report` command line that gives the same rows as this view (on `db`, when given)."""
+    args = cli_arguments(filters) + (["--db", db] if db else []) + ["--format", "csv"]
+    return shlex.join(["agentledger", "report", kind, *args])
 
 
 GOTO_STATE = "_agentledger_goto"

@@ -1,8 +1,9 @@
-"""Small UI helpers the pages share: headers, empty states, number formats, guarded analytics calls."""
+"""Small UI helpers the pages share: headers, empty states, number formats, analytics reads that
+turn a busy ledger into a note on the page."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import polars as pl
 import streamlit as st
@@ -18,28 +19,26 @@ def header(title: str, filters: Filters, blurb: str | None = None) -> None:
     st.caption(sidebar.describe(filters) + (f" — {blurb}" if blurb else ""))
 
 
-def query(target: str, filters: Filters, **kwargs: Any) -> pl.DataFrame:
-    """An analytics result, or a clear note on the page (and st.stop) when it cannot be had."""
+def _busy(error: DatabaseError) -> None:
+    st.warning(f"The database is busy or unavailable: {error}. An ingest may be writing; reload in a moment.",
+               icon=":material/hourglass_top:")
+    st.stop()
+
+
+def view(query: Callable[..., pl.DataFrame], filters: Filters, **extra: Any) -> pl.DataFrame:
+    """An analytics.queries view's rows, or a note on the page (and st.stop) while the ledger is unavailable."""
     try:
-        return data.analytics(target, filters, **kwargs)
-    except data.AnalyticsMissing:
-        st.warning(
-            f"This view needs `{target}` from the analytics layer, which this build does not have yet.",
-            icon=":material/construction:",
-        )
-        st.stop()
+        return data.view(query, filters, **extra)
     except DatabaseError as error:
-        st.warning(f"The database is busy or unavailable: {error}. An ingest may be writing; reload in a moment.",
-                   icon=":material/hourglass_top:")
-        st.stop()
+        _busy(error)
 
 
-def try_query(target: str, filters: Filters, **kwargs: Any) -> pl.DataFrame | None:
-    """Like query() but returns None instead of stopping the page (for optional sections)."""
+def report(kind: str, filters: Filters) -> pl.DataFrame:
+    """A CLI report's rows, or a note on the page (and st.stop) while the ledger is unavailable."""
     try:
-        return data.analytics(target, filters, **kwargs)
-    except (data.AnalyticsMissing, DatabaseError):
-        return None
+        return data.report(kind, filters)
+    except DatabaseError as error:
+        _busy(error)
 
 
 def empty_state(df: pl.DataFrame | None, what: str) -> None:
@@ -68,6 +67,11 @@ def tokens(value: float | int | None, unit: bool = False) -> str:
     return f"{value:,.0f}{suffix_unit}"
 
 
+def count(value: int | None) -> str:
+    """A count with thousands separators; '—' when unknown."""
+    return "—" if value is None else f"{value:,}"
+
+
 def pct(value: float | None) -> str:
     """A ratio in 0..1 as a percentage."""
     return "—" if value is None else f"{value:.0%}"
@@ -88,29 +92,7 @@ def point_change(current: float | None, previous: float | None) -> str | None:
 
 
 def first(df: pl.DataFrame | None, column: str) -> Any:
-    """The first row's value of a column, None when the frame or column is absent."""
-    if df is None or df.height == 0 or column not in df.columns:
+    """The first row's value of a column, None when there is no row (or no frame to compare with)."""
+    if df is None or df.height == 0:
         return None
     return df[column][0]
-
-
-def report(kind: str, filters: Filters) -> pl.DataFrame:
-    """A CLI report's rows, or a clear note on the page (and st.stop) when it cannot be had."""
-    try:
-        return data.report(kind, filters)
-    except data.AnalyticsMissing:
-        st.warning(f"This view needs the `{kind}` report from the analytics layer, which this build does not have yet.",
-                   icon=":material/construction:")
-        st.stop()
-    except DatabaseError as error:
-        st.warning(f"The database is busy or unavailable: {error}. An ingest may be writing; reload in a moment.",
-                   icon=":material/hourglass_top:")
-        st.stop()
-
-
-def try_query_report(kind: str, filters: Filters) -> pl.DataFrame | None:
-    """A CLI report's rows, or None when it cannot be had (for optional sections)."""
-    try:
-        return data.report(kind, filters)
-    except (data.AnalyticsMissing, DatabaseError):
-        return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_analytics_builder import Transcript, load, report
+from tests.transcript_builder import Transcript, load, report
 
 
 def k(n: int) -> tuple[int, int, int, int]:

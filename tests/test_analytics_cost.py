@@ -13,7 +13,7 @@ from analytics.config import AnalyticsSettings
 from analytics.pricing import PriceFileError
 from analytics.refresh import refresh_derived
 from tests.helpers import ingest, shared_dir
-from tests.test_analytics_builder import Transcript, load, report
+from tests.transcript_builder import Transcript, load, report
 
 REAL = shared_dir() / "corpus" / "iansherr__claude-code-log" / "test" / "test_data" / "real_projects"
 

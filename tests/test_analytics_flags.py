@@ -12,7 +12,7 @@ from analytics.config import AnalyticsSettings
 from analytics.refresh import refresh_derived
 from sample_data.ground_truth import EXPECTED_FLAG, FORBIDDEN_FLAGS
 from tests.helpers import ingest
-from tests.test_analytics_builder import Transcript, load, report
+from tests.transcript_builder import Transcript, load, report
 
 K = (10, 90, 0, 900)
 PROMPT = "a secret prompt text that must never reach evidence"

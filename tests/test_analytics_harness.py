@@ -6,7 +6,7 @@ Every request is 1,000 tokens (10 in, 90 out, 900 cache read) unless said otherw
 from __future__ import annotations
 
 from tests.claude_lines import tool_result
-from tests.test_analytics_builder import Transcript, facts, load, report
+from tests.transcript_builder import Transcript, facts, load, report
 
 K = (10, 90, 0, 900)
 START = "2026-03-02T09:00:00"

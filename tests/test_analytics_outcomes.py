@@ -6,7 +6,7 @@ turn's figures are simply 1,000 x its requests.
 
 from __future__ import annotations
 
-from tests.test_analytics_builder import Transcript, facts, load, report
+from tests.transcript_builder import Transcript, facts, load, report
 
 K = (10, 90, 0, 900)
 

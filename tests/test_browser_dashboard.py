@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.test_dashboard_support import build_generated_ledger, some_session
+from tests.dashboard_app import served, wait_healthy
+from tests.dashboard_ledgers import build_generated_ledger, some_session
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -50,26 +47,6 @@ PAGES = {
 FAILURE_MARKERS = ("Traceback", "StreamlitAPIException", "Error running app", "Exception:", "ModuleNotFoundError")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"dashboard exited early with code {process.returncode} (see dashboard-server.log)")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"dashboard did not become healthy at {url}")
-
-
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory) -> Path:
     target = os.environ.get("AGENTLEDGER_ARTIFACTS")
@@ -83,25 +60,10 @@ def artifacts(tmp_path_factory) -> Path:
 def running_app(tmp_path_factory, artifacts):
     """`agentledger dashboard` on a demo ledger, on a free localhost port, headless."""
     db = build_generated_ledger(tmp_path_factory.mktemp("browser-db") / "demo.duckdb")
-    port = _free_port()
-    # The server's output goes to a file: an unread pipe could fill up and stall it.
-    log = (artifacts / "dashboard-server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "agentledger.cli", "dashboard", "--db", str(db), "--port", str(port), "--no-browser"],
-        stdout=log, stderr=subprocess.STDOUT, text=True,
-    )
-    url = f"http://localhost:{port}"
-    try:
-        _wait_healthy(url, process)
+    with served(["dashboard", "--db", str(db), "--no-browser"], artifacts / "dashboard-server.log") as (process, url):
+        if wait_healthy(url, process) != b"ok":
+            raise RuntimeError(f"dashboard not healthy at {url} (exit code {process.poll()}, see dashboard-server.log)")
         yield url, db
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +114,7 @@ def test_every_page_loads_in_a_real_browser(page, running_app, browser, artifact
 
 def test_filters_travel_in_the_url(running_app, browser, artifacts):
     url, db = running_app
-    from tests.test_dashboard_support import some_team_and_user
+    from tests.dashboard_ledgers import some_team_and_user
 
     team, _ = some_team_and_user(db)
     _load(browser, f"{url}/?team={team}")
@@ -186,7 +148,7 @@ def _wait_for_page(browser, path: str) -> str:
 
 
 def test_clicking_a_person_then_a_session_keeps_the_filters(running_app, browser, artifacts):
-    from tests.test_dashboard_support import some_team_and_user
+    from tests.dashboard_ledgers import some_team_and_user
 
     url, db = running_app
     team, _ = some_team_and_user(db)

@@ -10,9 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import sidebar
 from store.db import DB_ENV_VAR
-from tests.test_dashboard_support import dashboard_db, empty_ledger, some_session, some_team_and_user  # noqa: F401
+from tests.dashboard_app import APP, assert_clean, render
+from tests.dashboard_ledgers import dashboard_db, empty_ledger, some_session, some_team_and_user  # noqa: F401
 
-APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 PAGES = {
     "views/overview.py": "Overview",
     "views/teams.py": "Teams & people",
@@ -23,25 +23,6 @@ PAGES = {
     "views/reports.py": "Reports",
     "views/health.py": "Data health",
 }
-
-
-def render(db: Path, page: str | None = None, **query: str | list[str]) -> AppTest:
-    """Run the router (and then `page`) against `db` with the given URL query parameters."""
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        for key, value in query.items():
-            at.query_params[key] = value
-        at.run()
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.message for e in at.exception]
-    assert not [e for e in at.error if "Traceback" in e.value]
 
 
 @pytest.fixture
@@ -56,7 +37,7 @@ def with_db(monkeypatch):
 def test_page_renders_with_data(page, dashboard_db, with_db):
     with_db(dashboard_db)
     query = {"session": some_session(dashboard_db)} if page.endswith("session.py") else {}
-    at = render(dashboard_db, page, **query)
+    at = render(page, **query)
     assert_clean(at)
     assert at.title[0].value == PAGES[page]
 
@@ -69,7 +50,7 @@ def test_page_renders_with_filters(page, dashboard_db, with_db):
     query = {"team": team, "user": user, "period": ["2000-01-01", today]}
     if page.endswith("session.py"):
         query["session"] = some_session(dashboard_db)
-    at = render(dashboard_db, page, **query)
+    at = render(page, **query)
     assert_clean(at)
     filters = at.session_state[sidebar._FILTERS_STATE]
     assert (filters.team, filters.user) == (team, user)
@@ -79,13 +60,13 @@ def test_page_renders_with_filters(page, dashboard_db, with_db):
 @pytest.mark.parametrize("page", list(PAGES))
 def test_filters_that_match_nothing_give_a_friendly_note(page, dashboard_db, with_db):
     with_db(dashboard_db)
-    at = render(dashboard_db, page, period=["2001-01-01", "2001-01-31"])
+    at = render(page, period=["2001-01-01", "2001-01-31"])
     assert_clean(at)
 
 
 def test_default_period_is_the_last_30_days_with_data(dashboard_db, with_db):
     with_db(dashboard_db)
-    at = render(dashboard_db)
+    at = render()
     filters = at.session_state[sidebar._FILTERS_STATE]
     assert (filters.date_to - filters.date_from).days <= 29
     assert filters.team is None and filters.user is None
@@ -93,7 +74,7 @@ def test_default_period_is_the_last_30_days_with_data(dashboard_db, with_db):
 
 def test_missing_ledger_explains_how_to_ingest(tmp_path, with_db):
     db = with_db(tmp_path / "nothing-here.duckdb")
-    at = render(db)
+    at = render()
     assert_clean(at)
     assert at.title[0].value == "Welcome to AgentLedger"
     assert any("agentledger ingest" in c.value for c in at.code)
@@ -101,8 +82,8 @@ def test_missing_ledger_explains_how_to_ingest(tmp_path, with_db):
 
 
 def test_empty_ledger_explains_how_to_ingest(tmp_path, with_db):
-    db = with_db(empty_ledger(tmp_path / "empty.duckdb"))
-    at = render(db)
+    with_db(empty_ledger(tmp_path / "empty.duckdb"))
+    at = render()
     assert_clean(at)
     assert at.title[0].value == "Welcome to AgentLedger"
     assert "no agent sessions" in at.info[0].value
@@ -110,7 +91,7 @@ def test_empty_ledger_explains_how_to_ingest(tmp_path, with_db):
 
 @pytest.mark.parametrize("page", list(PAGES))
 def test_every_page_on_an_empty_ledger_falls_back_to_the_welcome_page(page, tmp_path, with_db):
-    db = with_db(empty_ledger(tmp_path / "empty.duckdb"))
+    with_db(empty_ledger(tmp_path / "empty.duckdb"))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
     assert_clean(at)
@@ -121,19 +102,19 @@ def test_data_health_warns_when_data_is_stale(dashboard_db):
     import polars as pl
     from datetime import datetime, timedelta
 
-    from dashboard import data
+    from analytics import health
 
     now = datetime(2026, 1, 10, 12, 0)
     runs = pl.DataFrame({"status": ["ok", "failed"], "ended_at": [now - timedelta(hours=30), now - timedelta(hours=1)]})
-    assert data.staleness(runs, now).stale
+    assert health.staleness(runs, now).stale
     runs = pl.DataFrame({"status": ["ok"], "ended_at": [now - timedelta(hours=2)]})
-    assert not data.staleness(runs, now).stale
-    assert data.staleness(pl.DataFrame({"status": [], "ended_at": []}), now).stale
+    assert not health.staleness(runs, now).stale
+    assert health.staleness(pl.DataFrame({"status": [], "ended_at": []}), now).stale
 
 
 def test_a_session_link_that_matches_nothing_is_a_friendly_note(dashboard_db, with_db):
     with_db(dashboard_db)
-    at = render(dashboard_db, "views/session.py", session="no-such-session")
+    at = render("views/session.py", session="no-such-session")
     assert_clean(at)
     assert at.info, "the page should say there is nothing to show"
 
@@ -170,7 +151,7 @@ def test_a_ledger_locked_before_it_was_ever_read_gets_a_note_not_a_traceback(bus
     holder = _hold_write_lock(busy_copy)
     try:
         st.cache_data.clear()
-        at = render(busy_copy)
+        at = render()
         assert_clean(at)
         assert any("could not be opened" in w.value for w in at.warning)
     finally:
@@ -182,12 +163,12 @@ def test_a_ledger_locked_before_it_was_ever_read_gets_a_note_not_a_traceback(bus
 def test_pages_drawn_before_stay_up_while_an_ingest_holds_the_ledger(page, busy_copy):
     import streamlit as st
 
-    before = render(busy_copy, page)
+    before = render(page)
     assert_clean(before)
     holder = _hold_write_lock(busy_copy)
     try:
         st.cache_data.clear()  # as if the cache TTL ran out in the middle of the ingest
-        during = render(busy_copy, page)
+        during = render(page)
         assert_clean(during)
         assert during.title[0].value == before.title[0].value
         assert any("An ingest is writing" in w.value for w in during.sidebar.warning)
@@ -200,7 +181,7 @@ def test_data_health_shows_coverage_against_the_otel_reference(dashboard_db, wit
     # The committed sample exports OTel for two people: the panel reconciles them by person, never
     # showing an email-named stranger beside the transcript user.
     with_db(dashboard_db)
-    at = render(dashboard_db, "views/health.py")
+    at = render("views/health.py")
     assert_clean(at)
     assert "Coverage: reported spend vs ingested detail" in [h.value for h in at.subheader]
     coverage = next(df.value for df in at.dataframe if "cost_coverage" in df.value.columns)
@@ -212,7 +193,7 @@ def test_data_health_shows_coverage_against_the_otel_reference(dashboard_db, wit
 
 def test_sessions_search_narrows_the_list_to_one_person(dashboard_db, with_db):
     with_db(dashboard_db)
-    at = render(dashboard_db, "views/sessions.py")
+    at = render("views/sessions.py")
     at.text_input(key="sessions_find").set_value("jonas").run()
     assert_clean(at)
     listed = next(df.value for df in at.dataframe if "session_id" in df.value.columns)

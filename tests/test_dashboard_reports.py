@@ -11,7 +11,7 @@ from agentledger.commands.dashboard import app_path, streamlit_command
 from analytics.filters import Filters
 from dashboard import data, sidebar
 from store.db import DB_ENV_VAR, reader
-from tests.test_dashboard_support import dashboard_db, some_team_and_user  # noqa: F401
+from tests.dashboard_ledgers import dashboard_db, some_team_and_user  # noqa: F401
 
 
 def _cli_csv(db: Path, kind: str, filters: Filters, out: Path) -> bytes:
@@ -48,7 +48,7 @@ def test_the_page_shows_the_matching_cli_command():
 
 def test_dashboard_command_runs_the_packaged_app(capsys):
     assert app_path().is_file()
-    command = streamlit_command(8765, open_browser=False)
+    command = streamlit_command(8765)
     assert command[command.index("run") + 1] == str(app_path())
     assert command[command.index("--server.port") + 1] == "8765"
     assert command[command.index("--server.headless") + 1] == "true"
@@ -68,3 +68,14 @@ def test_demo_builds_its_ledger_without_serving(tmp_path, capsys):
     # Running it again is cheap and changes nothing.
     assert main(["demo", "--db", str(db), "--no-serve"]) == 0
     assert "0 new requests" in capsys.readouterr().out
+
+
+def test_every_table_column_takes_its_label_and_meaning_from_the_metric_registry():
+    from analytics.metrics import METRICS
+    from dashboard import columns
+
+    assert set(columns.COMMON) == set(METRICS)
+    for name, metric in METRICS.items():
+        config = columns.COMMON[name]
+        assert config["label"] == metric.label
+        assert config["help"].rstrip(".").lower() == metric.definition.lower()

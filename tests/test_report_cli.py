@@ -15,7 +15,7 @@ from analytics.filters import Filters
 from analytics.reports import REPORTS, run_report
 from ingest.org import load_org, OrgMember
 from store.db import reader
-from tests.test_analytics_builder import Transcript, load
+from tests.transcript_builder import Transcript, load
 
 K = (10, 90, 0, 900)
 
@@ -97,3 +97,15 @@ def test_csv_cells():
                                  "at": pl.String, "ok": pl.String})
     assert to_csv(frame) == b't,d,s,n,f,at,ok\r\n2026-01-02T03:04:05Z,2026-01-02,"\'+1, ""quoted""",,0.1,\'@x,plain\r\n'
     assert b'"t": "2026-01-02T03:04:05Z"' in to_json(frame)
+
+
+def test_report_help_lists_every_report_with_its_columns_and_every_filter(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for kind, report in REPORTS.items():
+        assert f"{kind} {report.description}" in text
+        assert ", ".join(report.names) in text
+    for flag in ("--from DAY", "--to DAY", "--team NAME", "--user NAME", "--project NAME", "--source NAME", "--model NAME"):
+        assert flag in text
+    assert set(Filters.model_fields) == {"date_from", "date_to", "team", "user", "project", "source", "model"}

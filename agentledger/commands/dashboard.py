@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from agentledger.browser import open_when_ready
 from agentledger.commands.common import add_db_option, formatter
 from store.db import DB_ENV_VAR, resolve_db_path
 
@@ -35,7 +36,7 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
     """--port, --host and --no-browser, shared with `agentledger demo`."""
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N", help=f"port to serve on (default: {DEFAULT_PORT})")
     parser.add_argument("--host", default="localhost", help="address to listen on (default: localhost only)")
-    parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab (for servers)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab (none opens anyway without a display)")
 
 
 def app_path() -> Path:
@@ -45,13 +46,15 @@ def app_path() -> Path:
     return Path(dashboard.__file__).resolve().parent / "app.py"
 
 
-def streamlit_command(port: int, host: str = "localhost", open_browser: bool = True) -> list[str]:
+def streamlit_command(port: int, host: str = "localhost") -> list[str]:
     """The `streamlit run` command line for the packaged app."""
     return [
         sys.executable, "-m", "streamlit", "run", str(app_path()),
         "--server.port", str(port),
         "--server.address", host,
-        "--server.headless", "false" if open_browser else "true",
+        # Always headless: otherwise Streamlit's first run asks for an e-mail address, and without a
+        # terminal exits before serving. AgentLedger opens the browser itself (agentledger.browser).
+        "--server.headless", "true",
         # A deployed dashboard does not edit itself: no file watcher, no usage statistics.
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
@@ -66,8 +69,11 @@ def streamlit_command(port: int, host: str = "localhost", open_browser: bool = T
 def serve(db: Path, port: int, host: str = "localhost", open_browser: bool = True) -> int:
     """Run the dashboard on `db` until interrupted; the path travels in $AGENTLEDGER_DB."""
     env = {**os.environ, DB_ENV_VAR: str(db)}
-    print(f"AgentLedger dashboard on http://{host}:{port} reading {db} (Ctrl+C to stop)", flush=True)
-    command = streamlit_command(port, host, open_browser)
+    url = f"http://{host}:{port}"
+    print(f"AgentLedger dashboard on {url} reading {db} (Ctrl+C to stop)", flush=True)
+    if open_browser:
+        open_when_ready(url)
+    command = streamlit_command(port, host)
     if os.name == "posix":
         # Become the server: a supervisor's SIGTERM (systemd, a test) then reaches Streamlit itself
         # instead of killing a wrapper and orphaning the server on its port.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from agentledger.commands.common import formatter
 from agentledger.commands.dashboard import add_serve_options, serve
-from dashboard.demo_data import DemoOptions, build_demo_db, default_demo_db
+from agentledger.demo import DemoOptions, build_demo_db, default_demo_db, demo_dir
 
 EPILOG = """examples:
   agentledger demo
@@ -24,7 +24,11 @@ def register(subparsers) -> None:
         "demo", help="load a sample org into a demo ledger and open the dashboard", epilog=EPILOG,
         formatter_class=formatter(),
     )
-    parser.add_argument("--db", metavar="FILE", help="demo ledger file (default: demo.duckdb in your user data dir)")
+    parser.add_argument(
+        "--db", metavar="FILE",
+        help=f"demo ledger file (default: {demo_dir() / 'sample.duckdb'}; with --generate, "
+             "generated-<users>u-<days>d-s<seed>.duckdb beside it)",
+    )
     parser.add_argument("--generate", action="store_true", help="generate a synthetic org instead of the shipped sample")
     parser.add_argument("--users", type=int, default=25, metavar="N", help="people in a generated org (default: 25)")
     parser.add_argument("--days", type=int, default=30, metavar="N", help="days of activity to generate (default: 30)")

@@ -19,7 +19,8 @@ count, under team "(unassigned)".
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("org", help="manage the org directory (users, teams, managers)")
+    parser = subparsers.add_parser("org", help="manage the org directory (users, teams, managers)",
+                                   epilog=EPILOG, formatter_class=formatter())
     org_sub = parser.add_subparsers(dest="org_command", metavar="ACTION")
     org_sub.required = True
     load = org_sub.add_parser("load", help="load org.csv, replacing the directory", epilog=EPILOG, formatter_class=formatter())

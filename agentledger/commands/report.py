@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +13,8 @@ from pydantic import ValidationError
 from agentledger.commands.common import add_db_option, formatter
 from agentledger.errors import UserError
 from analytics.export import to_csv, to_json, to_table
-from analytics.filters import Filters
+from analytics.filters import Filters, UnknownValue, dimensions, period_flags, resolve
+from analytics.queries import filter_choices
 from analytics.reports import REPORTS, run_report
 from store.db import reader
 
@@ -21,8 +23,10 @@ EPILOG = """examples:
   agentledger report flags --team payments --format csv --output flags.csv
   agentledger report plugins --format json
 
-Columns of every report are documented in docs/metrics.md. CSV is RFC 4180, UTF-8, timestamps
-ISO-8601 UTC; cells that a spreadsheet would run as a formula are prefixed with '.
+Names (--team, --user, ...) match the ledger's spelling case-insensitively; a name the ledger does
+not hold is an error (exit 2), never an empty report. Columns of every report are defined in
+docs/metrics.md. CSV is RFC 4180, UTF-8, timestamps ISO-8601 UTC; cells that a spreadsheet would run
+as a formula are prefixed with '.
 """
 
 
@@ -33,33 +37,52 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from error
 
 
+def _reports_help() -> str:
+    """Each report, what it is, and its columns (their definitions: docs/metrics.md)."""
+    lines = ["reports and their columns:"]
+    for name, report in REPORTS.items():
+        lines.append(f"  {name:<9} {report.description}")
+        lines += textwrap.wrap(", ".join(report.names), width=96, initial_indent=" " * 12, subsequent_indent=" " * 12)
+    return "\n".join(lines)
+
+
+def add_filter_options(parser: argparse.ArgumentParser) -> None:
+    """One option per Filters field (--from/--to and one per dimension), with the model's help text."""
+    for name, (flag, metavar, help_text) in period_flags().items():
+        parser.add_argument(flag, dest=name, type=_day, metavar=metavar, help=help_text)
+    for dimension in dimensions():
+        parser.add_argument(dimension.flag, dest=dimension.name, metavar="NAME", help=dimension.help)
+
+
+def filters_from(args: argparse.Namespace) -> Filters:
+    """The Filters the options describe; a contradiction (--from after --to) is a user error."""
+    try:
+        return Filters(**{name: getattr(args, name) for name in Filters.model_fields})
+    except ValidationError as error:
+        raise UserError(error.errors()[0]["msg"].removeprefix("Value error, ")) from error
+
+
 def register(subparsers) -> None:
-    descriptions = "\n".join(f"  {name:<9} {r.description}" for name, r in REPORTS.items())
     parser = subparsers.add_parser(
-        "report", help="print a report (daily, users, teams, projects, models, plugins, sessions, flags)",
-        description=f"reports:\n{descriptions}", epilog=EPILOG, formatter_class=formatter(),
+        "report", help=f"print a report ({', '.join(REPORTS)})",
+        description=_reports_help(), epilog=EPILOG, formatter_class=formatter(),
     )
     parser.add_argument("kind", choices=list(REPORTS), metavar="KIND", help="one of: " + ", ".join(REPORTS))
     add_db_option(parser)
-    parser.add_argument("--from", dest="date_from", type=_day, metavar="DAY", help="first UTC day (inclusive)")
-    parser.add_argument("--to", dest="date_to", type=_day, metavar="DAY", help="last UTC day (inclusive)")
-    parser.add_argument("--team", help="only this team ('(unassigned)' for people not in the org directory)")
-    parser.add_argument("--user", help="only this person")
-    parser.add_argument("--project", help="only this project (working directory)")
-    parser.add_argument("--source", help="only this source (claude, codex, ...)")
-    parser.add_argument("--model", help="only this model")
+    add_filter_options(parser)
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format (default table)")
     parser.add_argument("--output", type=Path, metavar="FILE", help="write to FILE instead of standard output")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
-    try:
-        filters = Filters(date_from=args.date_from, date_to=args.date_to, team=args.team, user=args.user,
-                          project=args.project, source=args.source, model=args.model)
-    except ValidationError as error:
-        raise UserError(error.errors()[0]["msg"].removeprefix("Value error, ")) from error
+    filters = filters_from(args)
     with reader(args.db) as con:
+        if any(getattr(filters, d.name) for d in dimensions()):
+            try:
+                filters = resolve(filters, filter_choices(con))
+            except UnknownValue as error:
+                raise UserError(str(error)) from error
         frame = run_report(con, args.kind, filters)
     if args.format == "csv":
         payload = to_csv(frame)

@@ -23,6 +23,11 @@ Writes OUT/<user>/.claude/projects/<project>/<session>.jsonl (plus subagent file
 discarded work, idle burn, huge MCP outputs and usage spikes). Same arguments, same bytes.
 """
 
+GROUP_EPILOG = """examples:
+  agentledger sample generate --users 12 --days 30 --out /tmp/org
+  agentledger sample path
+"""
+
 PATH_EPILOG = """examples:
   agentledger sample path                                   # the built-in sample's transcripts folder
   agentledger ingest "$(agentledger sample path)" --user-from-dir
@@ -31,7 +36,8 @@ PATH_EPILOG = """examples:
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("sample", help="generate synthetic transcripts or locate the built-in sample")
+    parser = subparsers.add_parser("sample", help="generate synthetic transcripts or locate the built-in sample",
+                                   epilog=GROUP_EPILOG, formatter_class=formatter())
     actions = parser.add_subparsers(dest="sample_command", metavar="ACTION")
     actions.required = True
     gen = actions.add_parser("generate", help="write a realistic synthetic org of Claude Code transcripts",

@@ -10,7 +10,7 @@ WITH directory AS (
 admin AS (
     SELECT day, coalesce(user_name, actor) AS who,
            sum(cost_usd) AS cost_usd,
-           sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0) + coalesce(cache_read_tokens, 0)
+           sum(coalesce(input_tokens, 0)::HUGEINT + coalesce(output_tokens, 0) + coalesce(cache_read_tokens, 0)
                + coalesce(cache_creation_tokens, 0)) AS tokens
     FROM admin_usage_daily
     GROUP BY ALL
@@ -22,7 +22,7 @@ session_owner AS (
 ),
 otel AS (
     SELECT o.ts::DATE AS day, coalesce(s.user_name, o.email, o.user_name) AS who, sum(o.cost_usd) AS cost_usd,
-           sum(o.input_tokens + o.output_tokens + o.cache_read_tokens + o.cache_creation_tokens) AS tokens
+           sum(o.input_tokens::HUGEINT + o.output_tokens + o.cache_read_tokens + o.cache_creation_tokens) AS tokens
     FROM otel_requests o
     LEFT JOIN session_owner s ON s.session_id = o.session_id
     GROUP BY ALL
@@ -30,7 +30,7 @@ otel AS (
 detail AS (
     SELECT r.ts::DATE AS day, r.user_name AS who,
            sum(coalesce(r.source_cost_usd, f.cost_usd, 0)) AS cost_usd,
-           sum(r.input_tokens + r.output_tokens + r.cache_creation_tokens + r.cache_read_tokens) AS tokens,
+           sum(r.input_tokens::HUGEINT + r.output_tokens + r.cache_creation_tokens + r.cache_read_tokens) AS tokens,
            count(*) AS requests
     FROM requests r
     LEFT JOIN request_facts f ON f.request_key = r.request_key
@@ -60,27 +60,25 @@ per_day AS (
     FROM person
     GROUP BY ALL
 )
-SELECT p.day, p.user_name, coalesce(d.team, '(unassigned)') AS team,
+SELECT p.day, p.user_name, team_of(d.team) AS team,
        p.admin_cost_usd, p.otel_cost_usd,
        coalesce(p.admin_cost_usd, p.otel_cost_usd) AS reported_cost_usd,
        p.explained_cost_usd,
        coalesce(p.admin_cost_usd, p.otel_cost_usd) - p.explained_cost_usd AS missing_cost_usd,
        CASE WHEN coalesce(p.admin_cost_usd, p.otel_cost_usd) > 0
             THEN p.explained_cost_usd / coalesce(p.admin_cost_usd, p.otel_cost_usd) END AS cost_coverage,
-       p.admin_tokens, p.otel_tokens,
-       coalesce(p.admin_tokens, p.otel_tokens) AS reported_tokens,
-       p.explained_tokens,
+       as_count(p.admin_tokens) AS admin_tokens, as_count(p.otel_tokens) AS otel_tokens,
+       as_count(coalesce(p.admin_tokens, p.otel_tokens)) AS reported_tokens,
+       as_count(p.explained_tokens) AS explained_tokens,
        CASE WHEN coalesce(p.admin_tokens, p.otel_tokens) > 0
             THEN p.explained_tokens / coalesce(p.admin_tokens, p.otel_tokens) END AS token_coverage,
-       p.transcript_requests,
+       as_count(p.transcript_requests) AS transcript_requests,
        CASE WHEN p.admin_tokens IS NULL AND p.otel_tokens IS NULL THEN 'no reference'
             WHEN p.explained_tokens = 0 THEN 'no detail'
             WHEN p.explained_tokens < $threshold * coalesce(p.admin_tokens, p.otel_tokens) THEN 'partial'
             ELSE 'covered' END AS status
 FROM per_day p
 LEFT JOIN directory d ON d.user_name = p.user_name
-WHERE ($date_from IS NULL OR p.day >= $date_from)
-  AND ($date_to IS NULL OR p.day <= $date_to)
-  AND ($user IS NULL OR p.user_name = $user)
-  AND ($team IS NULL OR coalesce(d.team, '(unassigned)') = $team)
+-- Project, source and model do not apply: a reference reports per person and day only.
+WHERE in_period($slice, p.day) AND in_people($slice, p.user_name, team_of(d.team))
 ORDER BY p.day, missing_cost_usd DESC NULLS LAST, p.user_name

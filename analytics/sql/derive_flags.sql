@@ -103,7 +103,7 @@ mix_text AS (
 )
 SELECT t.sid, 'idle_burn', s.user_name, s.project, s.source, t.started_at::DATE, t.started_at, t.ended_at,
        coalesce(sum(r.total_tokens), 0), sum(r.cost_usd),
-       'unattended for ' || round(t.active_seconds / 3600.0, 1) || ' h of activity: '
+       'unattended for ' || number_text(t.active_seconds / 3600.0, 1) || ' h of activity: '
          || t.requests || ' requests with no edit and no commit'
          || coalesce('; tools: ' || any_value(m.tools), '')
 FROM _idle_turns t
@@ -123,7 +123,7 @@ WITH work AS (
 )
 SELECT s.sid, 'zero_output', s.user_name, s.project, s.source, s.started_at::DATE, s.started_at, s.ended_at,
        s.tokens, s.cost_usd,
-       s.requests || ' requests over ' || round(date_diff('second', s.started_at, s.ended_at) / 3600.0, 1)
+       s.requests || ' requests over ' || number_text(date_diff('second', s.started_at, s.ended_at) / 3600.0, 1)
          || ' h: no surviving edit and no commit'
          || CASE WHEN coalesce(w.edits, 0) > 0 THEN ' (' || w.edits || ' edit(s), all thrown away)' ELSE '' END
 FROM _sessions s LEFT JOIN work w ON w.sid = s.sid
@@ -158,9 +158,9 @@ consumed AS (
     FROM consumers WHERE outside GROUP BY sid, thread, component
 )
 SELECT b.sid, 'context_bloat', s.user_name, s.project, s.source, b.started_at::DATE, b.started_at, b.ended_at,
-       coalesce(round(c.tokens), 0)::BIGINT, c.cost,
-       b.component || ' injected ' || b.results || ' result(s) totalling ' || round(b.total_bytes / 1000.0)::BIGINT || ' kB'
-         || ' (largest ' || round(b.max_bytes / 1000.0)::BIGINT || ' kB) into the context'
+       coalesce(round(c.tokens), 0)::HUGEINT, c.cost,
+       b.component || ' injected ' || b.results || ' result(s) totalling ' || number_text(b.total_bytes / 1000.0, 0) || ' kB'
+         || ' (largest ' || number_text(b.max_bytes / 1000.0, 0) || ' kB) into the context'
          || CASE WHEN b.thread <> '' THEN ' of a subagent' ELSE '' END
 FROM bytes b JOIN _sessions s ON s.sid = b.sid
 LEFT JOIN consumed c ON c.sid = b.sid AND c.thread = b.thread AND c.component = b.component;

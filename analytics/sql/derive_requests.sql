@@ -90,8 +90,9 @@ WITH r AS (
            t.subagent_type, t.harness, coalesce(t.is_overhead, FALSE) AS is_overhead,
            q.user_name, q.project, q.model, q.ts, q.stop_reason, q.source_cost_usd,
            q.input_tokens, q.output_tokens, q.cache_creation_tokens, q.cache_read_tokens,
-           q.input_tokens + q.output_tokens + q.cache_creation_tokens + q.cache_read_tokens AS total_tokens,
-           q.input_tokens + q.cache_creation_tokens + q.cache_read_tokens AS prompt_tokens,
+           -- Added in 128 bits: four corrupt int64 counts may pass int64 (capped: see macros.sql).
+           capped(q.input_tokens::HUGEINT + q.output_tokens + q.cache_creation_tokens + q.cache_read_tokens) AS total_tokens,
+           q.input_tokens::HUGEINT + q.cache_creation_tokens + q.cache_read_tokens AS prompt_tokens,
            least(coalesce(q.cache_creation_1h_tokens, 0), q.cache_creation_tokens) AS cache_1h,
            coalesce(q.web_search_requests, 0) AS web_searches,
            q.file_path, q.line_no

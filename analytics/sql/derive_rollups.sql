@@ -1,18 +1,20 @@
--- Rollups the reports read (one row per session x day x model [x component]).
+-- Rollups the reports read (one row per session x day x model [x component]). Token and byte sums
+-- are capped at int64 (macros.sql): only a corrupt count reaches it, and it must not fail the refresh.
 INSERT INTO session_day_facts
 SELECT day, session_id, user_name, project, source, model,
        min(ts), max(ts), count(*), count(*) FILTER (WHERE cost_usd IS NULL),
-       sum(input_tokens), sum(output_tokens), sum(cache_creation_tokens), sum(cache_read_tokens), sum(total_tokens),
+       capped(sum(input_tokens)), capped(sum(output_tokens)), capped(sum(cache_creation_tokens)),
+       capped(sum(cache_read_tokens)), capped(sum(total_tokens)),
        sum(cost_usd), sum(source_cost_usd),
-       coalesce(sum(total_tokens) FILTER (WHERE outcome = 'kept'), 0),
-       coalesce(sum(total_tokens) FILTER (WHERE outcome = 'looping'), 0),
-       coalesce(sum(total_tokens) FILTER (WHERE outcome = 'discarded'), 0),
-       coalesce(sum(total_tokens) FILTER (WHERE outcome = 'idle'), 0),
+       capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'kept'), 0)),
+       capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'looping'), 0)),
+       capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'discarded'), 0)),
+       capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'idle'), 0)),
        sum(cost_usd) FILTER (WHERE outcome = 'kept'),
        sum(cost_usd) FILTER (WHERE outcome = 'looping'),
        sum(cost_usd) FILTER (WHERE outcome = 'discarded'),
        sum(cost_usd) FILTER (WHERE outcome = 'idle'),
-       coalesce(sum(total_tokens) FILTER (WHERE outcome = 'overhead'), 0),
+       capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'overhead'), 0)),
        sum(cost_usd) FILTER (WHERE outcome = 'overhead')
 FROM request_facts
 WHERE session_id IN (SELECT session_id FROM _touched)
@@ -37,6 +39,6 @@ called AS (
     FROM _calls c
 )
 SELECT day, session_id, user_name, project, source, model, component, component_kind, any_value(plugin),
-       sum(calls), sum(errors), sum(result_bytes), sum(requests), sum(total_tokens), sum(cost_usd), sum(kept_tokens)
+       sum(calls), sum(errors), capped(sum(result_bytes)), sum(requests), sum(total_tokens), sum(cost_usd), sum(kept_tokens)
 FROM (SELECT * FROM attributed UNION ALL BY NAME SELECT * FROM called)
 GROUP BY day, session_id, user_name, project, source, model, component, component_kind;

@@ -1,7 +1,8 @@
 -- usage_spike, recomputed over all history (a baseline spans sessions of other runs): a day whose
 -- spend (cost in USD; tokens for a person with unpriced requests) exceeds $spike_factor x the person's median over their active days in the previous
 -- $baseline_days days (at least $min_baseline_days of them), with a useful ratio under $max_ratio.
--- The flag goes on that day's sessions whose own useful ratio is under $max_ratio.
+-- The flag goes on that day's sessions whose own useful ratio is under $max_ratio. Ratios and
+-- evidence numbers use the shared macros (kept_share, number_text), as every report does.
 DELETE FROM flags WHERE flag = 'usage_spike';
 
 INSERT INTO flags
@@ -26,7 +27,7 @@ baseline AS (
 spikes AS (
     SELECT * FROM baseline
     WHERE base_days >= $min_baseline_days AND spend > $spike_factor * base_spend
-      AND kept::DOUBLE / tokens < $max_ratio
+      AND kept_share(kept, tokens) < $max_ratio
 ),
 session_day AS (
     SELECT user_name, day, session_id, any_value(source) AS source, mode(project) AS project,
@@ -36,11 +37,11 @@ session_day AS (
 )
 SELECT sd.session_id, 'usage_spike', sd.user_name, sd.project, sd.source, sd.day, sd.started_at, sd.ended_at,
        sd.tokens, sd.cost,
-       'day spend ' || round(sp.spend, 4) || sp.unit || ' = ' || round(sp.spend / sp.base_spend, 1)
-         || 'x this person''s median of ' || round(sp.base_spend, 4) || sp.unit || ' over ' || sp.base_days
-         || ' active day(s); useful ratio that day ' || round(sp.kept::DOUBLE / sp.tokens, 2)
-         || '; this session ' || round(sd.tokens / 1e6, 2) || ' M tokens, useful ratio '
-         || round(sd.kept::DOUBLE / greatest(sd.tokens, 1), 2)
+       'day spend ' || number_text(sp.spend, 4) || sp.unit || ' = ' || number_text(sp.spend / sp.base_spend, 1)
+         || 'x this person''s median of ' || number_text(sp.base_spend, 4) || sp.unit || ' over ' || sp.base_days
+         || ' active day(s); useful ratio that day ' || number_text(kept_share(sp.kept, sp.tokens), 2)
+         || '; this session ' || number_text(sd.tokens / 1e6, 2) || ' M tokens, useful ratio '
+         || number_text(kept_share(sd.kept, sd.tokens), 2)
 FROM spikes sp
 JOIN session_day sd ON sd.user_name IS NOT DISTINCT FROM sp.user_name AND sd.day = sp.day
-WHERE sd.kept::DOUBLE / greatest(sd.tokens, 1) < $max_ratio;
+WHERE kept_share(sd.kept, sd.tokens) < $max_ratio;

@@ -1,6 +1,6 @@
 -- Per component (a partition of all tokens: level 'component'), plus one roll-up row per plugin
 -- (level 'plugin': everything attributed to the plugin's MCP servers, skills, subagents and tools).
-WITH c AS (SELECT * FROM component_days($date_from, $date_to, $team, $user, $project, $source, $model)),
+WITH c AS (SELECT * FROM component_days($slice)),
 by_component AS (
     -- A built-in tool used both inside and outside a plugin's skill belongs to no single plugin.
     SELECT 'component' AS level, component, component_kind AS kind,
@@ -16,11 +16,11 @@ by_plugin AS (
            sum(kept_tokens)
     FROM c WHERE plugin IS NOT NULL GROUP BY plugin
 )
-SELECT level, component, kind, plugin, calls::BIGINT AS calls, errors::BIGINT AS errors,
+SELECT level, component, kind, plugin, as_count(calls) AS calls, as_count(errors) AS errors,
        CASE WHEN calls > 0 THEN round(errors / calls, 4) END AS error_rate,
-       result_bytes::BIGINT AS result_bytes,
-       round(requests, 2) AS requests, round(total_tokens)::BIGINT AS total_tokens, usd(cost_usd) AS cost_usd,
-       round(kept_tokens)::BIGINT AS kept_tokens,
+       as_count(result_bytes) AS result_bytes,
+       round(requests, 2) AS requests, as_count(round(total_tokens)) AS total_tokens, usd(cost_usd) AS cost_usd,
+       as_count(round(kept_tokens)) AS kept_tokens,
        useful_ratio(kept_tokens, total_tokens) AS useful_output_ratio
 FROM (SELECT * FROM by_component UNION ALL SELECT * FROM by_plugin)
 ORDER BY level, total_tokens DESC, component;

@@ -2,15 +2,15 @@
 WITH s AS (
     SELECT session_id, any_value(user_name) AS user_name, any_value(team) AS team, mode(project) AS project,
            any_value(source) AS source, min(first_ts) AS started_at, max(last_ts) AS ended_at,
-           sum(requests)::BIGINT AS requests, sum(total_tokens)::BIGINT AS total_tokens, sum(cost_usd) AS cost_usd,
-           sum(kept_tokens)::BIGINT AS kept_tokens, sum(looping_tokens)::BIGINT AS looping_tokens,
-           sum(discarded_tokens)::BIGINT AS discarded_tokens, sum(idle_tokens)::BIGINT AS idle_tokens,
-           sum(overhead_tokens)::BIGINT AS overhead_tokens
-    FROM session_days($date_from, $date_to, $team, $user, $project, $source, $model) GROUP BY session_id
+           total(requests) AS requests, total(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
+           total(kept_tokens) AS kept_tokens, total(looping_tokens) AS looping_tokens,
+           total(discarded_tokens) AS discarded_tokens, total(idle_tokens) AS idle_tokens,
+           total(overhead_tokens) AS overhead_tokens
+    FROM session_days($slice) GROUP BY session_id
 ),
 fl AS (
     SELECT session_id, string_agg(DISTINCT flag, ',' ORDER BY flag) AS flags
-    FROM filtered_flags($date_from, $date_to, $team, $user, $project, $source, $model) GROUP BY session_id
+    FROM filtered_flags($slice) GROUP BY session_id
 )
 SELECT s.session_id, s.user_name AS "user", s.team, s.project, s.source, s.started_at, s.ended_at,
        s.requests, s.total_tokens, usd(s.cost_usd) AS cost_usd, s.kept_tokens, s.looping_tokens,

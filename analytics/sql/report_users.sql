@@ -1,27 +1,6 @@
 -- One row per person. Sorted by useful ratio (lowest first), then waste: never by spend alone.
-WITH flagged AS (
-    SELECT user_name, count(DISTINCT session_id) AS flagged_sessions
-    FROM filtered_flags($date_from, $date_to, $team, $user, $project, $source, $model) GROUP BY user_name
-)
-SELECT f.user_name AS "user",
-       any_value(f.team) AS team,
-       count(DISTINCT f.session_id) AS sessions,
-       sum(f.requests)::BIGINT AS requests,
-       sum(f.input_tokens)::BIGINT AS input_tokens,
-       sum(f.output_tokens)::BIGINT AS output_tokens,
-       sum(f.cache_creation_tokens)::BIGINT AS cache_creation_tokens,
-       sum(f.cache_read_tokens)::BIGINT AS cache_read_tokens,
-       sum(f.total_tokens)::BIGINT AS total_tokens,
-       usd(sum(f.cost_usd)) AS cost_usd,
-       sum(f.kept_tokens)::BIGINT AS kept_tokens,
-       useful_ratio(sum(f.kept_tokens)::BIGINT, sum(f.total_tokens)::BIGINT) AS useful_output_ratio,
-       coalesce(any_value(g.flagged_sessions), 0) AS flagged_sessions,
-       sum(f.looping_tokens + f.discarded_tokens + f.idle_tokens)::BIGINT AS waste_tokens,
-       useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd)) AS useful_cost_ratio,
-       sum(f.unpriced_requests)::BIGINT AS unpriced_requests,
-       sum(f.overhead_tokens)::BIGINT AS overhead_tokens,
-       usd(sum(f.overhead_cost_usd)) AS overhead_cost_usd
-FROM session_days($date_from, $date_to, $team, $user, $project, $source, $model) f
-LEFT JOIN flagged g ON g.user_name IS NOT DISTINCT FROM f.user_name
-GROUP BY f.user_name
+SELECT grp AS "user", team, sessions, requests, input_tokens, output_tokens, cache_creation_tokens,
+       cache_read_tokens, total_tokens, cost_usd, kept_tokens, useful_output_ratio, flagged_sessions,
+       waste_tokens, useful_cost_ratio, unpriced_requests, overhead_tokens, overhead_cost_usd
+FROM usage_by($slice, 'user')
 ORDER BY useful_output_ratio ASC NULLS LAST, waste_tokens DESC, "user";

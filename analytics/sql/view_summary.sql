@@ -1,15 +1,16 @@
 -- One row of KPIs for the period (dashboard Overview).
-WITH f AS (SELECT * FROM session_days($date_from, $date_to, $team, $user, $project, $source, $model)),
-flagged AS (SELECT count(DISTINCT session_id) AS n FROM filtered_flags($date_from, $date_to, $team, $user, $project, $source, $model))
+-- Counts are shown as int64 (as_count: empty beyond it); an empty period gives 0.
+WITH f AS (SELECT * FROM session_days($slice)),
+flagged AS (SELECT count(DISTINCT session_id) AS n FROM filtered_flags($slice))
 SELECT usd(sum(cost_usd)) AS cost_usd,
-       coalesce(sum(total_tokens)::BIGINT, 0) AS total_tokens,
-       coalesce(sum(requests)::BIGINT, 0) AS requests,
+       as_count(coalesce(sum(total_tokens), 0)) AS total_tokens,
+       as_count(coalesce(sum(requests), 0)) AS requests,
        count(DISTINCT session_id) AS sessions,
        count(DISTINCT user_name) AS active_users,
-       coalesce(sum(kept_tokens)::BIGINT, 0) AS kept_tokens,
-       coalesce(sum(looping_tokens + discarded_tokens + idle_tokens)::BIGINT, 0) AS waste_tokens,
-       useful_ratio(sum(kept_tokens)::BIGINT, sum(total_tokens)::BIGINT) AS useful_output_ratio,
+       as_count(coalesce(sum(kept_tokens), 0)) AS kept_tokens,
+       as_count(coalesce(sum(looping_tokens) + sum(discarded_tokens) + sum(idle_tokens), 0)) AS waste_tokens,
+       useful_ratio(sum(kept_tokens), sum(total_tokens)) AS useful_output_ratio,
        useful_ratio(sum(kept_cost_usd), sum(cost_usd)) AS useful_cost_ratio,
-       coalesce(sum(unpriced_requests)::BIGINT, 0) AS unpriced_requests,
+       as_count(coalesce(sum(unpriced_requests), 0)) AS unpriced_requests,
        (SELECT n FROM flagged) AS flagged_sessions
 FROM f;

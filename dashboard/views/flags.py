@@ -21,36 +21,34 @@ ui.empty_state(flags, "flags of these types")
 counts = st.columns(min(len(types), 6) or 1)
 for column, flag in zip(counts, types[:6]):
     subset = flags.filter(pl.col("flag") == flag)
-    column.metric(flag, f"{subset.height:,}", border=True,
-                  help=f"Spend involved: {ui.usd(subset['cost_usd'].sum()) if 'cost_usd' in subset.columns else '—'}")
+    column.metric(flag, f"{subset.height:,}", border=True, help=f"Spend involved: {ui.usd(subset['cost_usd'].sum())}")
 
-if "started_at" in flags.columns:
-    st.subheader("Flags over time")
-    chart = (
-        alt.Chart(flags.to_pandas())
-        .mark_bar()
-        .encode(
-            x=alt.X("yearmonthdate(started_at):T", title="Day (UTC)"),
-            y=alt.Y("count():Q", title="Flags"),
-            color=palette.flag_color(),
-            tooltip=[alt.Tooltip("yearmonthdate(started_at):T", title="Day"), alt.Tooltip("flag:N", title="Flag"),
-                     alt.Tooltip("count():Q", title="Flags"),
-                     alt.Tooltip("sum(cost_usd):Q", title="Spend involved (USD)", format="$,.2f")],
-        )
-        .properties(height=220)
+st.subheader("Flags over time")
+chart = (
+    alt.Chart(flags.to_pandas())
+    .mark_bar()
+    .encode(
+        x=alt.X("yearmonthdate(started_at):T", title="Day (UTC)"),
+        y=alt.Y("count():Q", title="Flags"),
+        color=palette.flag_color(),
+        tooltip=[alt.Tooltip("yearmonthdate(started_at):T", title="Day"), alt.Tooltip("flag:N", title="Flag"),
+                 alt.Tooltip("count():Q", title="Flags"),
+                 alt.Tooltip("sum(cost_usd):Q", title="Spend involved (USD)", format="$,.2f")],
     )
-    st.altair_chart(chart, width="stretch")
+    .properties(height=220)
+)
+st.altair_chart(chart, width="stretch")
 
 st.subheader("Evidence")
 st.caption("Select a row to open the session's timeline.")
-shown = flags.sort("cost_usd", descending=True, nulls_last=True) if "cost_usd" in flags.columns else flags
+shown = flags.sort("cost_usd", descending=True, nulls_last=True)
 picked = st.dataframe(
     shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="flags_table",
     # The evidence sits next to the flag: it is what a manager reads first.
-    column_order=[c for c in ("flag", "evidence", "user", "team", "started_at", "ended_at", "tokens", "cost_usd",
-                              "project", "session_id") if c in shown.columns],
+    column_order=["flag", "evidence", "user", "team", "started_at", "ended_at", "tokens", "cost_usd", "project",
+                  "session_id"],
     column_config=columns.config(
-        flag="Flag", started_at=columns.utc("From (UTC)"), ended_at=columns.utc("To (UTC)"),
+        started_at=columns.utc("From (UTC)"), ended_at=columns.utc("To (UTC)"),
         evidence=st.column_config.TextColumn("Evidence", width=520, help="Hover or widen to read; the session page shows it in full."),
     ),
 )

@@ -6,17 +6,18 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import data, sidebar, ui
+from analytics import health
+from dashboard import columns, data, sidebar, ui
 
 db = data.db_path()
 filters = sidebar.current()
 st.title("Data health")
-st.caption(f"Ledger file: `{db}` · facts from the ingest bookkeeping, refreshed every 15 s · "
+st.caption(f"Ledger file: `{db}` · facts from the ingest bookkeeping, refreshed every minute · "
            "the sidebar filters apply only to the coverage panel")
 
 facts = data.health_facts(db)
 runs = facts["runs"]
-stale = data.staleness(runs)
+stale = health.staleness(runs)
 if stale.last_ok_run_at is None:
     st.error("No ingest run has finished successfully: the other pages show nothing you can rely on yet.",
              icon=":material/error:")
@@ -46,10 +47,10 @@ kpis[3].metric("Rejected lines", f"{int(rejects['lines'].sum()) if rejects.heigh
 
 st.subheader("Freshness per source")
 # Files no source recognised (org.csv, settings.json ...) are bookkeeping, not a source to watch.
-fresh = facts["freshness"].filter(pl.col("source") != data.UNRECOGNISED_SOURCE)
+fresh = facts["freshness"].filter(pl.col("source") != health.UNRECOGNISED_SOURCE)
 now = datetime.now(timezone.utc).replace(tzinfo=None)
 fresh = fresh.with_columns(((pl.lit(now) - pl.col("newest_request")).dt.total_hours() / 24).round(1).alias("age_days"))
-quiet = fresh.filter(pl.col("age_days") > data.QUIET_SOURCE_DAYS)
+quiet = fresh.filter(pl.col("age_days") > health.QUIET_SOURCE_DAYS)
 for source in quiet.iter_rows(named=True):
     st.warning(
         f"**{source['source']}**: the newest request is {source['age_days']:,.0f} days old. If people used this agent "
@@ -94,7 +95,7 @@ else:
 st.subheader("Files per source")
 st.dataframe(
     files.with_columns(
-        pl.when(pl.col("source") == data.UNRECOGNISED_SOURCE).then(pl.lit("(not a log: skipped)"))
+        pl.when(pl.col("source") == health.UNRECOGNISED_SOURCE).then(pl.lit("(not a log: skipped)"))
         .otherwise(pl.col("source")).alias("source")
     ),
     hide_index=True,
@@ -124,16 +125,7 @@ else:
                    f"(${missing:,.2f} unexplained).", icon=":material/travel_explore:")
     st.dataframe(
         referenced.sort(["status", "missing_cost_usd"], descending=[False, True]), hide_index=True,
-        column_config={
-            "day": st.column_config.DateColumn("Day (UTC)"), "user_name": "Person", "team": "Team",
-            "reported_cost_usd": st.column_config.NumberColumn("Reported (USD)", format="$%.2f"),
-            "explained_cost_usd": st.column_config.NumberColumn("Explained (USD)", format="$%.2f"),
-            "missing_cost_usd": st.column_config.NumberColumn("Unexplained (USD)", format="$%.2f"),
-            "cost_coverage": st.column_config.ProgressColumn("Cost coverage", min_value=0, max_value=1, format="percent"),
-            "reported_tokens": st.column_config.NumberColumn("Reported tokens", format="localized"),
-            "explained_tokens": st.column_config.NumberColumn("Explained tokens", format="localized"),
-            "status": "Status",
-        },
+        column_config=columns.config(),
         column_order=["day", "user_name", "team", "status", "reported_cost_usd", "explained_cost_usd",
                       "missing_cost_usd", "cost_coverage", "reported_tokens", "explained_tokens"],
     )

@@ -2,32 +2,34 @@
 
 import streamlit as st
 
-from dashboard import charts, sidebar, ui, wiring
+from analytics import queries
+from dashboard import charts, columns, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Overview", filters, "change is against the equally long period before")
 
-summary = ui.query(wiring.SUMMARY, filters)
+summary = ui.view(queries.summary, filters)
 if not ui.first(summary, "requests") and not ui.first(summary, "total_tokens"):
     ui.empty_state(None, "agent activity")
 previous = sidebar.previous_period(filters)
-before = ui.try_query(wiring.SUMMARY, previous) if previous else None
+before = ui.view(queries.summary, previous) if previous else None
 
 
-def kpi(column, label: str, field: str, fmt, help_text: str, delta=ui.change, color: str = "off") -> None:
+def kpi(column, field: str, fmt, delta=ui.change, color: str = "off") -> None:
     # Volume changes are shown neutral (more spend is not bad in itself); only the useful ratio
     # going up and flagged sessions going down are coloured as good.
     now, then = ui.first(summary, field), ui.first(before, field)
-    column.metric(label, fmt(now), delta(now, then), border=True, help=help_text, delta_color=color)
+    column.metric(columns.label(field), fmt(now), delta(now, then), border=True, help=columns.definition(field),
+                  delta_color=color)
 
 
 row = st.columns(6)
-kpi(row[0], "Spend (USD)", "cost_usd", ui.usd, "Priced per request from token kinds and model prices; unpriced models are excluded and listed on Reports.")
-kpi(row[1], "Tokens", "total_tokens", ui.tokens, "Input + output + cache writes + cache reads.")
-kpi(row[2], "Sessions", "sessions", lambda v: "—" if v is None else f"{v:,}", "Agent sessions with at least one request in the period.")
-kpi(row[3], "Active people", "active_users", lambda v: "—" if v is None else f"{v:,}", "People with at least one request in the period.")
-kpi(row[4], "Useful-output ratio", "useful_output_ratio", ui.pct, "Kept tokens / all tokens: the share of work that survived (see docs/metrics.md).", delta=ui.point_change, color="normal")
-kpi(row[5], "Flagged sessions", "flagged_sessions", lambda v: "—" if v is None else f"{v:,}", "Sessions with at least one waste flag; see Flags for the evidence.", color="inverse")
+kpi(row[0], "cost_usd", ui.usd)
+kpi(row[1], "total_tokens", ui.tokens)
+kpi(row[2], "sessions", ui.count)
+kpi(row[3], "active_users", ui.count)
+kpi(row[4], "useful_output_ratio", ui.pct, delta=ui.point_change, color="normal")
+kpi(row[5], "flagged_sessions", ui.count, color="inverse")
 
 unpriced = ui.first(summary, "unpriced_requests")
 if unpriced:
@@ -37,7 +39,7 @@ if unpriced:
 st.subheader("Daily spend by outcome")
 measure_label = st.segmented_control("Measure", list(charts.MEASURES), default="Spend (USD)", key="overview_measure",
                                      label_visibility="collapsed")
-daily = ui.query(wiring.DAILY_OUTCOMES, filters)
+daily = ui.view(queries.daily_outcomes, filters)
 if daily.height:
     st.altair_chart(charts.daily_by_outcome(daily, charts.MEASURES[measure_label or "Spend (USD)"], sidebar.period(filters)), width="stretch")
     st.caption("Kept: work that survived. Looping, discarded and idle: tokens spent on work that did not.")
@@ -52,6 +54,6 @@ with left:
         st.altair_chart(charts.spend_bars(models, "model", "Model"), width="stretch")
 with right:
     st.subheader("Spend by source agent")
-    sources = ui.query(wiring.SPEND_BY_SOURCE, filters)
+    sources = ui.view(queries.spend_by_source, filters)
     if sources.height:
         st.altair_chart(charts.spend_bars(sources, "source", "Source"), width="stretch")

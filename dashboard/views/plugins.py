@@ -4,23 +4,22 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import columns, palette, sidebar, ui
+from dashboard import columns, data, palette, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Plugins & tools", filters, "tokens of a request belong to the component whose results it consumes")
 
 plugins = ui.report("plugins", filters)
 ui.empty_state(plugins, "tool or plugin activity")
-if "level" in plugins.columns:
-    # Component rows partition all tokens; plugin rows roll components up. Never mix them in one chart.
-    level = st.segmented_control("Level", ["component", "plugin"], default="component", key="plugin_level",
-                                 format_func={"component": "Per component", "plugin": "Per plugin (roll-up)"}.get)
-    plugins = plugins.filter(pl.col("level") == (level or "component")).drop("level")
-    ui.empty_state(plugins, "plugins (no component came from a plugin)" if level == "plugin" else "components")
+# Component rows partition all tokens; plugin rows roll components up. Never mix them in one chart.
+level = st.segmented_control("Level", ["component", "plugin"], default="component", key="plugin_level",
+                             format_func={"component": "Per component", "plugin": "Per plugin (roll-up)"}.get)
+plugins = plugins.filter(pl.col("level") == (level or "component")).drop("level")
+ui.empty_state(plugins, "plugins (no component came from a plugin)" if level == "plugin" else "components")
 
-kinds = sorted(k for k in plugins["kind"].unique().to_list() if k) if "kind" in plugins.columns else []
+kinds = sorted(k for k in plugins["kind"].unique().to_list() if k)
 chosen = st.pills("Kinds", kinds, selection_mode="multi", default=kinds, key="plugin_kinds")
-if kinds and chosen is not None:
+if chosen is not None:
     plugins = plugins.filter(plugins["kind"].is_in(chosen))
 ui.empty_state(plugins, "components of these kinds")
 
@@ -82,10 +81,7 @@ st.subheader("All components")
 st.dataframe(
     plugins.sort("cost_usd", descending=True, nulls_last=True), hide_index=True,
     column_config=columns.config(
-        component="Component", kind="Kind", plugin="Plugin",
-        requests=columns.count("Requests attributed"),
-        result_bytes=st.column_config.NumberColumn("Result bytes injected", format="compact",
-                                                   help="Bytes of tool results fed back into the context."),
-        error_rate=columns.ratio("Error rate"),
+        requests=st.column_config.NumberColumn("Requests attributed", format="%.2f",
+                                               help=data.report_info("plugins")[1]["requests"]),
     ),
 )

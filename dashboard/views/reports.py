@@ -8,32 +8,21 @@ from dashboard import data, sidebar, ui
 filters = sidebar.current()
 ui.header("Reports", filters, "the same rows and CSV bytes as the CLI")
 
-try:
-    kinds = data.report_kinds()
-except data.AnalyticsMissing:
-    st.warning("This build has no report registry (analytics.reports.REPORTS) yet.", icon=":material/construction:")
-    st.stop()
-
-kind = st.segmented_control("Report", kinds, default=kinds[0] if kinds else None, key="report_kind")
+kinds = data.report_kinds()
+kind = st.segmented_control("Report", kinds, default=kinds[0], key="report_kind")
 if not kind:
     st.stop()
 rows = ui.report(kind, filters)
 description, documented = data.report_info(kind)
 st.caption(f"**{kind}**: {description}. {rows.height:,} rows. The CLI equivalent:")
-st.code(sidebar.cli_command(kind, filters), language="text")
-try:
-    csv_bytes = data.report_csv(kind, filters)
-except data.AnalyticsMissing:
-    csv_bytes = None
-    st.warning("CSV export (analytics.export) is not in this build yet.", icon=":material/construction:")
-if csv_bytes is not None:
-    stamp = f"{filters.date_from or 'start'}_{filters.date_to or 'end'}"
-    st.download_button(f"Download {kind}.csv", csv_bytes, file_name=f"agentledger-{kind}-{stamp}.csv",
-                       mime="text/csv", icon=":material/download:", key=f"download_{kind}")
-# Column names stay the CLI's (they are the CSV contract); their documentation shows on hover.
+st.code(sidebar.cli_command(kind, filters, data.db_path()), language="text")
+stamp = f"{filters.date_from or 'start'}_{filters.date_to or 'end'}"
+st.download_button(f"Download {kind}.csv", data.report_csv(kind, filters), file_name=f"agentledger-{kind}-{stamp}.csv",
+                   mime="text/csv", icon=":material/download:", key=f"download_{kind}")
+# Column names stay the CLI's (they are the CSV contract); what each means in this report shows on hover.
 config = {
-    name: (st.column_config.DateColumn(name, help=documented.get(name), format="YYYY-MM-DD")
-           if rows.schema[name] == pl.Date else st.column_config.Column(name, help=documented.get(name)))
+    name: (st.column_config.DateColumn(name, help=documented[name], format="YYYY-MM-DD")
+           if rows.schema[name] == pl.Date else st.column_config.Column(name, help=documented[name]))
     for name in rows.columns
 }
 st.dataframe(rows, hide_index=True, column_config=config, height=560)

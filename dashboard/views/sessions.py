@@ -18,16 +18,17 @@ order = controls[2].selectbox("Order", ["Most waste first", "Lowest useful ratio
 
 if needle:
     text = needle.lower()
-    searchable = [c for c in ("session_id", "user", "project", "team") if c in sessions.columns]
-    sessions = sessions.filter(pl.any_horizontal(pl.col(c).cast(pl.Utf8).str.to_lowercase().str.contains(text, literal=True) for c in searchable))
-if flagged_only and "flags" in sessions.columns:
-    sessions = sessions.filter(pl.col("flags").cast(pl.Utf8).fill_null("") != "")
-waste = [c for c in ("looping_tokens", "discarded_tokens", "idle_tokens") if c in sessions.columns]
-if order == "Most waste first" and waste:
-    sessions = sessions.sort(pl.sum_horizontal(waste), descending=True)
-elif order == "Lowest useful ratio first" and "useful_output_ratio" in sessions.columns:
+    sessions = sessions.filter(pl.any_horizontal(
+        pl.col(c).cast(pl.Utf8).str.to_lowercase().str.contains(text, literal=True)
+        for c in ("session_id", "user", "project", "team")
+    ))
+if flagged_only:
+    sessions = sessions.filter(pl.col("flags") != "")
+if order == "Most waste first":
+    sessions = sessions.sort(pl.sum_horizontal("looping_tokens", "discarded_tokens", "idle_tokens"), descending=True)
+elif order == "Lowest useful ratio first":
     sessions = sessions.sort("useful_output_ratio", nulls_last=True)
-elif "started_at" in sessions.columns:
+else:
     sessions = sessions.sort("started_at", descending=True)
 ui.empty_state(sessions, "sessions matching the search")
 
@@ -38,10 +39,10 @@ shown = sessions.head(LIMIT)
 picked = st.dataframe(
     shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="sessions_table", height=560,
     # What went to waste first; volume and plumbing (project, source) to the right.
-    column_order=[c for c in ("session_id", "user", "team", "useful_output_ratio", "flags", "looping_tokens",
-                              "discarded_tokens", "idle_tokens", "kept_tokens", "cost_usd", "total_tokens", "requests",
-                              "started_at", "ended_at", "project", "source") if c in shown.columns],
-    column_config=columns.config(flags="Flags"),
+    column_order=["session_id", "user", "team", "useful_output_ratio", "flags", "looping_tokens", "discarded_tokens",
+                  "idle_tokens", "kept_tokens", "cost_usd", "total_tokens", "requests", "started_at", "ended_at",
+                  "project", "source"],
+    column_config=columns.config(),
 )
 if picked.selection.rows:
     st.switch_page("views/session.py", query_params={"session": shown["session_id"][picked.selection.rows[0]]})

@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import columns, data, sidebar, ui, wiring
+from analytics import queries
+from dashboard import columns, data, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Teams & people", filters, "sorted by waste or useful ratio, never by volume")
@@ -19,43 +20,29 @@ SORTS = {
 
 def ordered(frame: pl.DataFrame, choice: str) -> pl.DataFrame:
     column, descending = SORTS[choice]
-    if column not in frame.columns:
-        return frame
     return frame.sort(column, descending=descending, nulls_last=True)
 
 
-def sparklines(daily: pl.DataFrame | None, key: str) -> pl.DataFrame | None:
-    """Per key, the daily spend series as a list (what LineChartColumn draws); layout only, no metric."""
-    if daily is None or daily.height == 0 or key not in daily.columns:
-        return None
-    return daily.sort("day").group_by(key, maintain_order=True).agg(pl.col("cost_usd").fill_null(0).alias("trend"))
+def with_trend(frame: pl.DataFrame, daily: pl.DataFrame, key: str) -> pl.DataFrame:
+    """The frame with each row's daily spend series as a list (what LineChartColumn draws); layout only."""
+    trend = daily.sort("day").group_by(key, maintain_order=True).agg(pl.col("cost_usd").fill_null(0).alias("trend"))
+    return frame.join(trend, on=key, how="left")
 
 
 COLUMNS = columns.config(
-    users=st.column_config.NumberColumn("People"),
-    unpriced_requests=st.column_config.NumberColumn("Unpriced requests", help="Requests whose model has no price."),
-    flagged_sessions=st.column_config.NumberColumn("Flagged sessions", help="Sessions with a waste flag; evidence on Flags."),
     trend=st.column_config.LineChartColumn("Daily spend (USD)", y_min=0),
+    name=st.column_config.TextColumn("Name"),
 )
-SHOWN = ["team", "user", "users", "sessions", "useful_output_ratio", "waste_tokens", "flagged_sessions", "cost_usd",
-         "total_tokens", "trend"]
-
-
-def table_columns(frame: pl.DataFrame) -> list[str]:
-    return [c for c in SHOWN if c in frame.columns]
-
+FIGURES = ["sessions", "useful_output_ratio", "waste_tokens", "flagged_sessions", "cost_usd", "total_tokens", "trend"]
 
 sort_choice = st.radio("Sort by", list(SORTS), horizontal=True, key="teams_sort")
 
 st.subheader("Teams")
 teams = ui.report("teams", filters)
 ui.empty_state(teams, "team activity")
-team_trend = sparklines(ui.try_query(wiring.TEAM_DAILY, filters), "team")
-if team_trend is not None:
-    teams = teams.join(team_trend, on="team", how="left")
-teams = ordered(teams, sort_choice)
+teams = ordered(with_trend(teams, ui.view(queries.team_daily, filters), "team"), sort_choice)
 picked = st.dataframe(
-    teams, hide_index=True, column_order=table_columns(teams), column_config=COLUMNS,
+    teams, hide_index=True, column_order=["team", "users", *FIGURES], column_config=COLUMNS,
     on_select="rerun", selection_mode="single-row", key="teams_table",
 )
 team_rows = picked.selection.rows
@@ -66,16 +53,12 @@ st.subheader(f"People in {team}" if team else "People")
 people_filters = filters.model_copy(update={"team": team}) if team else filters
 people = ui.report("users", people_filters)
 ui.empty_state(people, "people")
-trend = sparklines(ui.try_query(wiring.USER_DAILY, people_filters), "user")
-if trend is not None:
-    people = people.join(trend, on="user", how="left")
-people = ordered(people, sort_choice)
+people = ordered(with_trend(people, ui.view(queries.user_daily, people_filters), "user"), sort_choice)
+# Display names from the org directory, beside the stable user name the filters and links use.
 names = data.filter_choices().names
-if names:
-    people = people.with_columns(pl.col("user").replace(names).alias("name"))
-    COLUMNS["name"] = st.column_config.TextColumn("Name")
+people = people.with_columns(pl.col("user").replace(names).alias("name"))
 st.dataframe(
-    people, hide_index=True, column_order=(["name"] if names else []) + table_columns(people), column_config=COLUMNS,
+    people, hide_index=True, column_order=(["name"] if names else []) + ["user", "team", *FIGURES], column_config=COLUMNS,
     on_select=sidebar.open_person_on_select("people_table", people["user"].to_list()),
     selection_mode="single-row", key="people_table", height=min(600, 38 + 35 * people.height),
 )

@@ -15,6 +15,7 @@ from ingest.context import FileContext
 NAME = "claude"
 # agent-<hex>.jsonl, and Claude Code's own agents: agent-acompact-<hex>, agent-aprompt_suggestion-<hex>.
 _AGENT_FILE = re.compile(r"^agent-([0-9a-zA-Z][0-9a-zA-Z_-]*)\.jsonl$")
+_SESSION_FILE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jsonl$")
 _meta_decoder = msgspec.json.Decoder(AgentMeta)
 _MARKERS = (b'"sessionId"', b'"parentUuid"', b'"leafUuid"', b'"isSidechain"') + tuple(
     b'"type":"' + name.encode() + b'"' for name in KNOWN_RECORD_TYPES
@@ -31,6 +32,13 @@ def sniff(path: Path, head: bytes) -> bool:
     if b'"payload"' in first or b'"resourceLogs"' in first or b'"resourceMetrics"' in first:
         return False
     return any(marker in first for marker in _MARKERS)
+
+
+def layout(path: Path) -> bool:
+    """projects/<project>/<session uuid>.jsonl, or a subagent's agent-<id>.jsonl below a project."""
+    if not (_SESSION_FILE.match(path.name) or _AGENT_FILE.match(path.name)):
+        return False
+    return "projects" in path.parts[-5:-2]
 
 
 def file_context(path: Path, ctx: FileContext) -> FileContext:

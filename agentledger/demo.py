@@ -1,6 +1,7 @@
 """The demo ledger: the shipped sample (or a generated org) ingested and its org directory loaded.
 
-No UI here: `agentledger demo`, the browser test and the bench build their databases with it.
+It loads through agentledger.pipeline like `agentledger ingest` does; `agentledger demo` and the
+dashboard tests build their ledgers with it.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from pathlib import Path
 
 import platformdirs
 
-from ingest.org import load_org, read_org_csv
 from agentledger.pipeline import ingest_and_refresh
+from ingest.org import load_org, read_org_csv
 from ingest.runner import IngestOptions
 from store.db import writer
 
@@ -55,10 +56,9 @@ def generated_sample(options: DemoOptions, out: Path | None = None) -> tuple[Pat
     out = out or demo_dir() / f"org-{options.users}u-{options.days}d-s{options.seed}"
     org = out / "org.csv"
     if not org.exists():
-        try:
-            from sample_data.generator import generate
-        except ImportError as error:
-            raise DemoError("this build has no sample generator (sample_data.generator)") from error
+        # Imported here: the generator's profiles and content tables are only needed for --generate.
+        from sample_data.generator import generate
+
         generate(out, users=options.users, days=options.days, seed=options.seed)
     return out, org
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.demo_data import DemoOptions, build_demo_db
+from agentledger.demo import DemoOptions, build_demo_db
 from store.db import reader, writer
 
 # Real transcripts an ingest can load while the dashboard reads (test_dashboard_concurrency).

@@ -1,0 +1,180 @@
+"""The metric registry: every column a report or view returns, defined once (name, label, format,
+definition). Reports list their columns by name from here; the dashboard's column labels and formats,
+`agentledger report --help`, docs/metrics.md's glossary and its test all derive from it.
+
+`python -m analytics.metrics docs/metrics.md` rewrites the generated parts of that file.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+# How a value is shown: the dashboard picks a column type per format; CSV and JSON keep raw values.
+FORMATS = ("text", "count", "tokens", "usd", "ratio", "time", "day", "bytes", "number")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One column: its CSV/JSON name, the label people read, how to show it, and what it means."""
+
+    name: str
+    label: str
+    format: str
+    definition: str
+
+    def __post_init__(self) -> None:
+        if self.format not in FORMATS:
+            raise ValueError(f"metric {self.name}: unknown format {self.format!r}")
+
+
+_ALL = (
+    # -- what a row is about -----------------------------------------------------------------------
+    Metric("day", "Day (UTC)", "day", "UTC calendar day"),
+    Metric("user", "Person", "text", "the name logs were ingested under"),
+    Metric("user_name", "Person", "text", "directory user (matched by name or email), else the source's identifier"),
+    Metric("team", "Team", "text", "team in the org directory, or (unassigned)"),
+    Metric("project", "Project", "text", "the agent's working directory (cwd); for a session, the one most of its "
+           "requests ran in"),
+    Metric("source", "Source", "text", "which agent's logs: claude, codex, gemini, otel, admin_api"),
+    Metric("model", "Model", "text", "model id as logged"),
+    Metric("session_id", "Session", "text", "the agent's session id"),
+    Metric("started_at", "Started (UTC)", "time", "first request of the session or start of the flagged stretch (UTC)"),
+    Metric("ended_at", "Ended (UTC)", "time", "last request of the session or end of the flagged stretch (UTC)"),
+    Metric("price_version", "Price data", "text",
+           "which price data priced it (genai-prices version or override file); empty = unpriced"),
+    # -- volume --------------------------------------------------------------------------------------
+    Metric("users", "People", "count", "people with a request in the row's slice of the period"),
+    Metric("active_users", "Active people", "count", "people with at least one request in the period"),
+    Metric("sessions", "Sessions", "count", "sessions with a request in the row's slice of the period"),
+    Metric("requests", "Requests", "count", "API requests (deduplicated)"),
+    Metric("unpriced_requests", "Unpriced requests", "count",
+           "requests whose model has no price (their cost is unknown, not zero)"),
+    Metric("input_tokens", "Input tokens", "tokens", "uncached input tokens"),
+    Metric("output_tokens", "Output tokens", "tokens",
+           "output tokens (a lower bound for old transcripts, see formats.md §1.6)"),
+    Metric("cache_creation_tokens", "Cache write tokens", "tokens", "cache write tokens (5m and 1h)"),
+    Metric("cache_read_tokens", "Cache read tokens", "tokens", "cache read tokens"),
+    Metric("total_tokens", "Tokens", "tokens", "input + output + cache_creation + cache_read"),
+    Metric("tokens", "Tokens", "tokens", "tokens of the requests involved (all four kinds)"),
+    # -- money ---------------------------------------------------------------------------------------
+    Metric("cost_usd", "Spend (USD)", "usd", "our cost in USD from token kinds and model prices; unpriced requests "
+           "add nothing (see unpriced_requests)"),
+    Metric("source_cost_usd", "Source's cost (USD)", "usd",
+           "the cost the source itself reported (OpenTelemetry), where it did"),
+    Metric("kept_cost_usd", "Kept spend (USD)", "usd", "cost of kept requests"),
+    Metric("looping_cost_usd", "Looping spend (USD)", "usd", "cost of looping requests"),
+    Metric("discarded_cost_usd", "Discarded spend (USD)", "usd", "cost of discarded requests"),
+    Metric("idle_cost_usd", "Idle spend (USD)", "usd", "cost of idle requests"),
+    Metric("overhead_cost_usd", "Overhead spend (USD)", "usd",
+           "cost of Claude Code's own agents (prompt suggestions, compaction, warm-ups)"),
+    # -- value ---------------------------------------------------------------------------------------
+    Metric("kept_tokens", "Kept tokens", "tokens", "tokens of requests classified kept"),
+    Metric("looping_tokens", "Looping tokens", "tokens", "tokens of requests inside a loop"),
+    Metric("discarded_tokens", "Discarded tokens", "tokens", "tokens of work thrown away (reverted, interrupted, rejected)"),
+    Metric("idle_tokens", "Idle tokens", "tokens", "tokens of unattended burn"),
+    Metric("overhead_tokens", "Overhead tokens", "tokens",
+           "tokens of Claude Code's own agents: prompt suggestions, compaction, warm-ups (never kept, never waste)"),
+    Metric("waste_tokens", "Waste tokens", "tokens", "looping + discarded + idle tokens"),
+    Metric("useful_output_ratio", "Useful-output ratio", "ratio", "kept_tokens / total_tokens"),
+    Metric("useful_cost_ratio", "Useful-cost ratio", "ratio", "kept cost / cost (the cost-weighted useful_output_ratio)"),
+    # -- flags ---------------------------------------------------------------------------------------
+    Metric("flag", "Flag", "text", "loop, discarded_work, idle_burn, zero_output, usage_spike, context_bloat"),
+    Metric("flags", "Flags", "text", "comma-separated flag types raised on the session"),
+    Metric("flagged_sessions", "Flagged sessions", "count", "sessions with at least one flag in the period"),
+    Metric("evidence", "Evidence", "text",
+           "what to look at: the repeated call, the revert command, the idle stretch (never prompt text)"),
+    # -- components (plugins report) -----------------------------------------------------------------
+    Metric("level", "Level", "text", "component (rows add up to the total) or plugin (roll-up of one plugin's components)"),
+    Metric("component", "Component", "text",
+           "builtin:Tool, mcp:server, plugin:name, skill:name, subagent:type, harness:name, (prompt), (other)"),
+    Metric("kind", "Kind", "text", "builtin, mcp, plugin, skill, subagent, harness (Claude Code's own agents), prompt, other"),
+    Metric("plugin", "Plugin", "text", "the plugin behind the component, if any"),
+    Metric("calls", "Calls", "count", "tool calls made to the component"),
+    Metric("errors", "Errors", "count", "calls whose result was an error"),
+    Metric("error_rate", "Error rate", "ratio", "errors / calls"),
+    Metric("result_bytes", "Result bytes injected", "bytes", "bytes of tool results the component injected into the context"),
+    # -- coverage (reported spend vs ingested detail) -----------------------------------------------
+    Metric("admin_cost_usd", "Admin API (USD)", "usd", "Admin API estimated cost (cents converted)"),
+    Metric("otel_cost_usd", "OTel (USD)", "usd", "sum of OTel api_request cost_usd"),
+    Metric("reported_cost_usd", "Reported (USD)", "usd", "Admin API cost, else OTel cost"),
+    Metric("explained_cost_usd", "Explained (USD)", "usd", "cost of ingested transcript requests"),
+    Metric("missing_cost_usd", "Unexplained (USD)", "usd", "reported - explained"),
+    Metric("cost_coverage", "Cost coverage", "ratio", "explained / reported cost"),
+    Metric("admin_tokens", "Admin API tokens", "tokens", "Admin API tokens (all four kinds)"),
+    Metric("otel_tokens", "OTel tokens", "tokens", "OTel api_request tokens"),
+    Metric("reported_tokens", "Reported tokens", "tokens", "Admin API tokens, else OTel tokens"),
+    Metric("explained_tokens", "Explained tokens", "tokens", "tokens of ingested transcript requests"),
+    Metric("token_coverage", "Token coverage", "ratio", "explained / reported tokens"),
+    Metric("transcript_requests", "Transcript requests", "count", "transcript requests that day"),
+    Metric("status", "Status", "text", "covered | partial | no detail | no reference"),
+)
+
+METRICS: dict[str, Metric] = {m.name: m for m in _ALL}
+if len(METRICS) != len(_ALL):
+    raise ValueError("a metric name is registered twice")
+
+
+def metric(name: str) -> Metric:
+    """The registered metric of a column name (KeyError names the unregistered column)."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise KeyError(f"column {name!r} is not in analytics.metrics.METRICS") from None
+
+
+# -- docs/metrics.md: its generated parts ------------------------------------------------------------
+
+GLOSSARY_MARK = "metrics glossary"
+REPORTS_MARK = "report columns"
+
+
+def glossary_markdown() -> str:
+    """The table of every metric: name, label, definition."""
+    rows = ["| column | label | format | definition |", "|---|---|---|---|"]
+    rows += [f"| `{m.name}` | {m.label} | {m.format} | {m.definition} |" for m in _ALL]
+    return "\n".join(rows)
+
+
+def reports_markdown() -> str:
+    """One bullet per report: its description and its columns in order, with report-specific meanings."""
+    from analytics.reports import REPORTS  # the registry of reports builds on this module
+
+    lines = []
+    for report in REPORTS.values():
+        notes = "".join(f" `{name}` here: {text}." for name, text in report.notes.items())
+        lines.append(f"- **{report.name}**: {report.description}. Columns: {', '.join(report.names)}.{notes}")
+    return "\n".join(lines)
+
+
+def _block(mark: str, body: str) -> str:
+    return f"<!-- begin {mark} (generated: python -m analytics.metrics docs/metrics.md) -->\n{body}\n<!-- end {mark} -->"
+
+
+def generated_blocks() -> dict[str, str]:
+    """{marker: the block docs/metrics.md must hold verbatim}."""
+    return {GLOSSARY_MARK: _block(GLOSSARY_MARK, glossary_markdown()), REPORTS_MARK: _block(REPORTS_MARK, reports_markdown())}
+
+
+def rewrite(text: str) -> str:
+    """`text` with each generated block replaced by its current content."""
+    for mark, block in generated_blocks().items():
+        pattern = re.compile(rf"<!-- begin {re.escape(mark)} .*?<!-- end {re.escape(mark)} -->", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"no generated block {mark!r} in the document")
+        text = pattern.sub(lambda _: block, text)
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Rewrite the generated blocks of the markdown file named on the command line."""
+    (path,) = argv if argv is not None else sys.argv[1:]
+    doc = Path(path)
+    doc.write_text(rewrite(doc.read_text(encoding="utf-8")), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
