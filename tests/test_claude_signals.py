@@ -3,6 +3,8 @@ records from them; each case is the shape of a real line of ../shared/corpus."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ingest.claude import signals
@@ -99,3 +101,27 @@ def test_the_parser_records_kinds_reasons_parents_and_what_is_no_prompt(ledger, 
     assert ledger.execute("SELECT agent_id, is_warmup FROM agents").fetchall() == [("3430b97e", True)]
     assert ledger.execute("SELECT DISTINCT subagent_type FROM requests WHERE agent_id = 'acompact-e1f845'").fetchall() == [
         ("compact",)]
+
+
+def test_a_reply_typed_while_a_scheduled_run_read_the_call_is_still_the_users(ledger, tmp_path):
+    # A run every 15 minutes reads the IDE's permission prompt before the person answers it: the
+    # call and its reply arrive in two reads, and the 40 s the person took must still be known.
+    root = tmp_path / "alice"
+    session = root / "-work-app" / "s1.jsonl"
+    call = assistant("2026-03-02T09:00:05.000Z", "msg_1", "req_1", usage(3, 10, 0, 100),
+                     [tool_use("toolu_ide", "Bash", {"command": "npm run build"})], stop_reason="tool_use",
+                     version="2.0.5")
+    write_jsonl(session, [prompt("2026-03-02T09:00:00.000Z", "build it", version="2.0.5"), call])
+    ingest(ledger, root, user="alice")
+    pending = ledger.execute("SELECT parser_state FROM source_files").fetchone()[0]
+    assert "toolu_ide" in pending
+    reply = tool_result("2026-03-02T09:00:45.000Z", "toolu_ide", "please add transformer.js too first",
+                        is_error=True, version="2.0.5")
+    with session.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(reply) + "\n")
+    ingest(ledger, root, user="alice")
+    assert ledger.execute("SELECT result_kind FROM tool_results").fetchall() == [("rejected",)]
+    assert ledger.execute("SELECT prompt_length FROM session_events WHERE kind = 'rejection'").fetchall() == [
+        (len("please add transformer.js too first"),)]
+    # answered: the call leaves the carried state
+    assert "toolu_ide" not in (ledger.execute("SELECT parser_state FROM source_files").fetchone()[0] or "")
