@@ -78,12 +78,20 @@ _ALL = (
     Metric("overhead_tokens", "Overhead tokens", "tokens",
            "tokens of Claude Code's own agents: prompt suggestions, compaction, warm-ups (never kept, never waste)"),
     Metric("waste_tokens", "Waste tokens", "tokens", "looping + discarded + idle tokens"),
-    Metric("useful_output_ratio", "Useful-output ratio", "ratio", "kept_tokens / total_tokens"),
-    Metric("useful_cost_ratio", "Useful-cost ratio", "ratio", "kept cost / cost (the cost-weighted useful_output_ratio)"),
+    Metric("useful_output_ratio", "Useful-output ratio", "ratio",
+           "kept_tokens / (total_tokens - overhead_tokens): the kept share of the agents' work, Claude Code's own "
+           "overhead left out"),
+    Metric("useful_cost_ratio", "Useful-cost ratio", "ratio",
+           "kept cost / (cost - overhead cost): the cost-weighted useful_output_ratio"),
     # -- flags ---------------------------------------------------------------------------------------
     Metric("flag", "Flag", "text", "loop, discarded_work, idle_burn, zero_output, usage_spike, context_bloat"),
     Metric("flags", "Flags", "text", "comma-separated flag types raised on the session"),
     Metric("flagged_sessions", "Flagged sessions", "count", "sessions with at least one flag in the period"),
+    Metric("flagged_tokens", "Flagged tokens", "tokens",
+           "tokens of the session's requests (in the period) that any flag covers, each request once: the union "
+           "of its flags, never their sum"),
+    Metric("flagged_cost_usd", "Flagged spend (USD)", "usd",
+           "cost of the session's requests (in the period) that any flag covers, each request once"),
     Metric("evidence", "Evidence", "text",
            "what to look at: the repeated call, the revert command, the idle stretch (never prompt text)"),
     # -- components (plugins report) -----------------------------------------------------------------

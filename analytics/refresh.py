@@ -58,7 +58,7 @@ def _load_reverts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> Non
             con.unregister(f"{name}_in")
 
 
-DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags")
+DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags", "flag_requests")
 
 STEPS: tuple[Step, ...] = (
     # Sessions with rows newer than the last refresh; their derived rows are deleted and redone.
@@ -79,9 +79,9 @@ STEPS: tuple[Step, ...] = (
          writes=("session_day_facts", "component_day_facts")),
     Step("derive_flags", reads=("_req", "_outcomes", "_loops", "_reverts", "_rewinds", "_discarded_turns",
                                 "_discarded_edits", "_calls", "_interrupts", "_idle_turns"),
-         writes=("_sessions", "_req_out", "flags")),
+         writes=("_sessions", "_req_out", "_stops", "_zero", "_bloat", "flag_requests", "flags")),
     # usage_spike compares a day with the person's whole history, so it is redone over all of it.
-    Step("derive_spikes", reads=("session_day_facts",), writes=("flags",)),
+    Step("derive_spikes", reads=("session_day_facts", "request_facts"), writes=("_spikes", "flag_requests", "flags")),
 )
 TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes if t.startswith("_")))
 

@@ -96,7 +96,7 @@ _builtin("plugins", "per component (level=component, a partition of all tokens) 
 })
 _builtin("sessions", "one row per session (figures within the period), newest first", (
     "session_id", "user", "team", "project", "source", "started_at", "ended_at", "requests", "total_tokens",
-    "cost_usd", *OUTCOME_TOKENS, "useful_output_ratio", "flags",
+    "cost_usd", *OUTCOME_TOKENS, "useful_output_ratio", "flags", "flagged_tokens", "flagged_cost_usd",
 ))
 _builtin("flags", "every flag with the evidence a manager can check, newest first", (
     "session_id", "user", "team", "project", "flag", "started_at", "ended_at", "tokens", "cost_usd", "evidence",

@@ -120,6 +120,39 @@ def test_a_big_productive_day_is_not_a_spike(ledger, tmp_path):
     assert report(ledger, "flags") == []
 
 
+def test_spend_in_several_flags_of_a_session_counts_once(ledger, tmp_path):
+    # R1 fetches a 45 kB MCP result that R2 consumes (context_bloat: R2); R2-R5 each run a failing
+    # `cargo build` (loop: R2-R5); R6 answers. The flags count R2 twice (5,000 tokens); the session's
+    # flagged spend is the union, R2-R5: 4,000. With zero_output on, all six: 6,000, not 11,000.
+    t = Transcript().prompt()
+    t.reply(K, [("mcp__github__list_pull_requests", {"state": "open"}, "p" * 45_000)])
+    for _ in range(4):
+        t.reply(K, [("Bash", {"command": "cargo build"}, "error[E0425]: cannot find value", True)])
+    t.reply(K)
+    load(ledger, tmp_path, t)
+    tokens = {f["flag"]: f["tokens"] for f in report(ledger, "flags")}
+    assert tokens == {"context_bloat": 1000, "loop": 4000}
+    (session,) = report(ledger, "sessions")
+    assert (session["flagged_tokens"], session["flagged_cost_usd"]) == (4000, round(4 * 0.00165, 6))
+    refresh_derived(ledger, cfg=AnalyticsSettings(zero_output_min_cost_usd=0.005))
+    tokens = {f["flag"]: f["tokens"] for f in report(ledger, "flags")}
+    assert tokens == {"context_bloat": 1000, "loop": 4000, "zero_output": 6000}
+    (session,) = report(ledger, "sessions")
+    assert (session["flagged_tokens"], session["total_tokens"]) == (6000, 6000)
+    # each flag's figures are the sum of the requests flag_requests gives it
+    assert _unbalanced_flags(ledger) == []
+
+
+def _unbalanced_flags(con) -> list[tuple]:
+    """Flags whose tokens or cost differ from the sum of their flag_requests rows."""
+    return con.execute(
+        "SELECT f.flag_id, f.tokens, round(sum(r.tokens)), f.cost_usd, sum(r.cost_usd) FROM flags f"
+        " LEFT JOIN flag_requests r USING (flag_id) GROUP BY f.flag_id, f.tokens, f.cost_usd"
+        " HAVING f.tokens <> coalesce(round(sum(r.tokens)), 0)"
+        "     OR abs(coalesce(f.cost_usd, 0) - coalesce(sum(r.cost_usd), 0)) > 1e-9"
+    ).fetchall()
+
+
 def test_flag_counts_reach_the_people_and_session_reports(ledger, tmp_path):
     t = Transcript().prompt()
     for _ in range(3):
@@ -149,12 +182,20 @@ def generated(tmp_path_factory):
     flagged = defaultdict(set)
     for session_id, flag in con.execute("SELECT session_id, flag FROM flags").fetchall():
         flagged[session_id].add(flag)
+    unbalanced = _unbalanced_flags(con)
+    ids = con.execute("SELECT count(*), count(DISTINCT flag_id), count(flag_id) FROM flags").fetchone()
     con.close()
-    return truth, flagged
+    return truth, flagged, (unbalanced, ids)
+
+
+def test_every_flag_lists_the_requests_it_counts(generated):
+    _, _, (unbalanced, (flags, distinct_ids, with_id)) = generated
+    assert flags > 10 and distinct_ids == with_id == flags
+    assert unbalanced == []
 
 
 def test_every_planted_behaviour_is_found(generated):
-    truth, flagged = generated
+    truth, flagged, _ = generated
     missed = []
     for b in truth["behaviours"]:
         if b["kind"] not in EXPECTED_FLAG:
@@ -170,7 +211,7 @@ def test_every_planted_behaviour_is_found(generated):
 
 def test_real_work_that_looks_like_waste_raises_no_flag(generated):
     # Steering, Claude Code's own error messages and agents, a lost main transcript (real_work.py).
-    truth, flagged = generated
+    truth, flagged, _ = generated
     kinds = {b["kind"] for b in truth["behaviours"]}
     assert set(FORBIDDEN_FLAGS) <= kinds
     raised = [(b["kind"], flag, b["session_id"]) for b in truth["behaviours"] for flag in FORBIDDEN_FLAGS.get(b["kind"], ())
@@ -179,7 +220,7 @@ def test_real_work_that_looks_like_waste_raises_no_flag(generated):
 
 
 def test_normal_sessions_are_rarely_flagged(generated):
-    truth, flagged = generated
+    truth, flagged, _ = generated
     normal = [s["session_id"] for s in truth["sessions"] if s["kind"] == "normal"]
     false_positives = [s for s in normal if flagged.get(s)]
     assert len(normal) > 100

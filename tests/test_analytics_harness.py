@@ -5,11 +5,17 @@ Every request is 1,000 tokens (10 in, 90 out, 900 cache read) unless said otherw
 
 from __future__ import annotations
 
+from analytics import queries
 from tests.claude_lines import tool_result
 from tests.transcript_builder import Transcript, facts, load, report
 
 K = (10, 90, 0, 900)
 START = "2026-03-02T09:00:00"
+
+
+def ledger_summary(ledger) -> list[dict]:
+    """The Overview's KPI row for the whole ledger."""
+    return queries.summary(ledger).to_dicts()
 
 
 def _suggestion(session: str = "s1", start: str = "2026-03-02T09:00:20", interrupted: bool = False) -> Transcript:
@@ -38,15 +44,17 @@ def test_prompt_suggestions_compaction_and_warmups_are_overhead(ledger, tmp_path
     assert outcomes == {("", "kept"), ("aprompt_suggestion-3f9a1c", "overhead"), ("acompact-e1f845", "overhead"),
                         ("0c78cdae", "overhead")}
     (user,) = report(ledger, "users")
-    # 2,000 kept of 2,000 + 12,000 + 4,000 + 1,000: overhead is priced and shown, never kept.
+    # 2,000 kept of 2,000 tokens of work; the 12,000 + 4,000 + 1,000 of overhead are priced and shown,
+    # never kept, and nobody's work: out of the ratio.
     assert (user["kept_tokens"], user["overhead_tokens"], user["total_tokens"]) == (2000, 17000, 19000)
-    assert user["useful_output_ratio"] == round(2000 / 19000, 4)
+    assert (user["useful_output_ratio"], user["useful_cost_ratio"]) == (1.0, 1.0)
     assert user["waste_tokens"] == 0
-    components = {r["component"]: (r["kind"], r["total_tokens"]) for r in report(ledger, "plugins")
-                  if r["level"] == "component"}
-    assert components["harness:prompt_suggestion"] == ("harness", 12000)
-    assert components["harness:compaction"] == ("harness", 4000)
-    assert components["harness:warmup"] == ("harness", 1000)
+    components = {r["component"]: (r["kind"], r["total_tokens"], r["useful_output_ratio"])
+                  for r in report(ledger, "plugins") if r["level"] == "component"}
+    # a harness agent does no work: no ratio to give
+    assert components["harness:prompt_suggestion"] == ("harness", 12000, None)
+    assert components["harness:compaction"] == ("harness", 4000, None)
+    assert components["harness:warmup"] == ("harness", 1000, None)
     (day,) = report(ledger, "daily")
     assert (day["overhead_tokens"], day["kept_tokens"]) == (17000, 2000)
     assert day["overhead_cost_usd"] > 0
@@ -55,6 +63,29 @@ def test_prompt_suggestions_compaction_and_warmups_are_overhead(ledger, tmp_path
     (session,) = report(ledger, "sessions")
     assert session["overhead_tokens"] == 17000
     assert report(ledger, "flags") == []
+
+
+def test_overhead_stays_out_of_the_useful_ratio(ledger, tmp_path):
+    # Three failing `make` of 1,000 cache-read tokens ($0.0003 each), an answer of 1,000 output tokens
+    # ($0.015), and a prompt suggestion of 12,000 tokens. Of the 4,000 tokens of work 1,000 were kept:
+    # 0.25, whether prompt suggestions are switched on or not (with them in the denominator: 0.0625).
+    main = Transcript(start=START).prompt()
+    for _ in range(3):
+        main.reply((0, 0, 0, 1000), [("Bash", {"command": "make"}, "E", True)])
+    main.reply((0, 1000, 0, 0))
+    load(ledger, tmp_path, main, _suggestion(start="2026-03-02T09:00:30"))
+    (user,) = report(ledger, "users")
+    assert (user["kept_tokens"], user["waste_tokens"], user["overhead_tokens"], user["total_tokens"]) == (
+        1000, 3000, 12000, 16000)
+    assert user["useful_output_ratio"] == 0.25
+    # the cost-weighted ratio leaves the suggestion's cost out the same way
+    assert user["useful_cost_ratio"] == round(0.015 / (0.015 + 3 * 0.0003), 4)
+    (day,) = report(ledger, "daily")
+    assert day["overhead_cost_usd"] > 0
+    assert day["cost_usd"] == round(day["kept_cost_usd"] + day["looping_cost_usd"] + day["overhead_cost_usd"], 6)
+    (summary,) = ledger_summary(ledger)
+    assert (summary["useful_output_ratio"], summary["useful_cost_ratio"]) == (
+        user["useful_output_ratio"], user["useful_cost_ratio"])
 
 
 def test_an_aborted_prompt_suggestion_is_not_the_user_stopping_the_agent(ledger, tmp_path):

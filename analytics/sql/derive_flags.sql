@@ -1,4 +1,7 @@
 -- Flags of the touched sessions, each with the evidence a manager can check (never prompt text).
+-- Every flag is written in two statements: first the requests it covers, into flag_requests (with the
+-- tokens and cost it counts of each), then the flag itself, whose tokens and cost add those up. The
+-- union of a session's flag_requests is its spend involved in any flag, each request once.
 CREATE OR REPLACE TEMP TABLE _sessions AS
 SELECT sid, any_value(user_name) AS user_name, mode(project) AS project, any_value(source) AS source,
        min(ts) AS started_at, max(ts) AS ended_at, count(*) AS requests, sum(total_tokens) AS tokens,
@@ -8,11 +11,11 @@ FROM _req GROUP BY sid;
 CREATE OR REPLACE TEMP TABLE _req_out AS
 SELECT r.*, o.outcome FROM _req r JOIN _outcomes o USING (request_key);
 
--- loop: one flag per loop episode; its tokens are the episode's looping requests (productive work in
--- between is not counted, and each request counts in one episode only).
-INSERT INTO flags
+-- loop: one flag per loop episode; its requests are the episode's looping requests (productive work
+-- in between is not counted, and each request counts in one episode only).
+INSERT INTO flag_requests
 WITH members AS (
-    SELECT DISTINCT l.sid, l.thread, l.started_at, r.request_key, r.total_tokens, r.cost_usd
+    SELECT l.sid, l.thread, l.started_at, r.request_key, r.total_tokens, r.cost_usd
     FROM _loops l
     JOIN _calls c ON c.sid = l.sid AND c.thread = l.thread AND c.ts BETWEEN l.started_at AND l.ended_at
     JOIN _req_out r ON r.request_key = c.request_key AND r.outcome = 'looping'
@@ -22,15 +25,26 @@ WITH members AS (
     JOIN _req_out r ON r.sid = l.sid AND r.thread = l.thread AND r.ts BETWEEN l.started_at AND l.ended_at
                     AND r.outcome = 'looping'
 )
+SELECT flag_key('loop', sid, thread || '@' || started_at), 'loop', sid, request_key, total_tokens, cost_usd
+FROM members;
+
+INSERT INTO flags
 SELECT l.sid, 'loop', s.user_name, s.project, s.source, l.started_at::DATE, l.started_at, l.ended_at,
-       coalesce(sum(m.total_tokens), 0), sum(m.cost_usd),
-       l.evidence || CASE WHEN l.thread <> '' THEN ' (inside a subagent)' ELSE '' END
-FROM _loops l
+       coalesce(sum(m.tokens), 0), sum(m.cost_usd),
+       l.evidence || CASE WHEN l.thread <> '' THEN ' (inside a subagent)' ELSE '' END, l.flag_id
+FROM (SELECT *, flag_key('loop', sid, thread || '@' || started_at) AS flag_id FROM _loops) l
 JOIN _sessions s ON s.sid = l.sid
-LEFT JOIN members m ON m.sid = l.sid AND m.thread = l.thread AND m.started_at = l.started_at
-GROUP BY l.sid, l.thread, l.loop_kind, l.started_at, l.ended_at, l.evidence, s.user_name, s.project, s.source;
+LEFT JOIN flag_requests m ON m.flag_id = l.flag_id
+GROUP BY l.flag_id, l.sid, l.thread, l.started_at, l.ended_at, l.evidence, s.user_name, s.project, s.source;
 
 -- discarded_work (revert): the turns whose every edit the command threw away.
+INSERT INTO flag_requests
+SELECT DISTINCT flag_key('discarded_work', dt.sid, 'revert:' || dt.revert_id), 'discarded_work', dt.sid,
+       r.request_key, r.total_tokens, r.cost_usd
+FROM _discarded_turns dt
+JOIN _reverts v ON v.tool_use_id = dt.revert_id
+JOIN _req_out r ON r.sid = dt.sid AND r.turn_no = dt.turn_no AND r.outcome = 'discarded';
+
 INSERT INTO flags
 WITH per_revert AS (
     SELECT dt.revert_id, count(DISTINCT dt.turn_no) AS turns
@@ -39,60 +53,95 @@ WITH per_revert AS (
 edits AS (
     SELECT revert_id, count(*) AS edits, count(DISTINCT c.file_path) AS files
     FROM _discarded_edits d JOIN _calls c USING (tool_use_id) GROUP BY revert_id
+),
+members AS (
+    SELECT m.flag_id, min(r.ts) AS started_at, sum(m.tokens) AS tokens, sum(m.cost_usd) AS cost
+    FROM flag_requests m JOIN _req_out r USING (request_key)
+    WHERE m.flag = 'discarded_work' AND m.session_id IN (SELECT sid FROM _sessions) GROUP BY m.flag_id
 )
-SELECT v.sid, 'discarded_work', s.user_name, s.project, s.source, min(r.ts)::DATE, min(r.ts), v.ts,
-       coalesce(sum(r.total_tokens), 0), sum(r.cost_usd),
+SELECT v.sid, 'discarded_work', s.user_name, s.project, s.source, m.started_at::DATE, m.started_at, v.ts,
+       m.tokens, m.cost,
        'work reverted by `' || left(v.command, 160) || '`: ' || e.edits || ' edit(s) to ' || e.files
-         || ' file(s) thrown away, ' || p.turns || ' turn(s) of work'
+         || ' file(s) thrown away, ' || p.turns || ' turn(s) of work',
+       m.flag_id
 FROM _reverts v
 JOIN per_revert p ON p.revert_id = v.tool_use_id
 JOIN edits e ON e.revert_id = v.tool_use_id
-JOIN _discarded_turns dt ON dt.revert_id = v.tool_use_id
 JOIN _sessions s ON s.sid = v.sid
-JOIN _req_out r ON r.sid = dt.sid AND r.turn_no = dt.turn_no AND r.outcome = 'discarded'
-GROUP BY v.sid, v.tool_use_id, v.ts, v.command, e.edits, e.files, p.turns, s.user_name, s.project, s.source;
+JOIN members m ON m.flag_id = flag_key('discarded_work', v.sid, 'revert:' || v.tool_use_id);
 
--- discarded_work (checkpoint rewind): the edits of the turns a rewind abandoned.
+-- discarded_work (checkpoint rewind): the edits of the turns a rewind abandoned, when the rewind
+-- threw away $discard_min_requests+ requests.
+INSERT INTO flag_requests
+WITH members AS (
+    SELECT dt.sid, dt.revert_id, r.request_key, r.total_tokens, r.cost_usd,
+           count(*) OVER (PARTITION BY dt.revert_id) AS requests
+    FROM _discarded_turns dt
+    JOIN _req_out r ON r.sid = dt.sid AND r.turn_no = dt.turn_no AND r.outcome = 'discarded'
+    WHERE starts_with(dt.revert_id, 'rewind:')
+)
+SELECT flag_key('discarded_work', sid, revert_id), 'discarded_work', sid, request_key, total_tokens, cost_usd
+FROM members WHERE requests >= $discard_min_requests;
+
 INSERT INTO flags
 WITH per_rewind AS (
     SELECT d.revert_id, count(*) AS edits, count(DISTINCT c.file_path) AS files, count(DISTINCT d.turn_no) AS turns
     FROM _discarded_edits d JOIN _calls c USING (tool_use_id)
     WHERE starts_with(d.revert_id, 'rewind:') GROUP BY d.revert_id
+),
+members AS (
+    SELECT m.flag_id, min(r.ts) AS started_at, sum(m.tokens) AS tokens, sum(m.cost_usd) AS cost
+    FROM flag_requests m JOIN _req_out r USING (request_key)
+    WHERE m.flag = 'discarded_work' AND m.session_id IN (SELECT sid FROM _sessions) GROUP BY m.flag_id
 )
-SELECT w.sid, 'discarded_work', s.user_name, s.project, s.source, min(r.ts)::DATE, min(r.ts), w.ts,
-       coalesce(sum(r.total_tokens), 0), sum(r.cost_usd),
+SELECT w.sid, 'discarded_work', s.user_name, s.project, s.source, m.started_at::DATE, m.started_at, w.ts,
+       m.tokens, m.cost,
        'work abandoned by a checkpoint rewind to before turn ' || w.first_turn || ': ' || p.edits || ' edit(s) to '
-         || p.files || ' file(s) thrown away, ' || p.turns || ' turn(s) of work'
+         || p.files || ' file(s) thrown away, ' || p.turns || ' turn(s) of work',
+       m.flag_id
 FROM _rewinds w
 JOIN per_rewind p ON p.revert_id = 'rewind:' || w.sid || ':' || w.rewound_at_turn
-JOIN _discarded_turns dt ON dt.revert_id = p.revert_id
 JOIN _sessions s ON s.sid = w.sid
-JOIN _req_out r ON r.sid = dt.sid AND r.turn_no = dt.turn_no AND r.outcome = 'discarded'
-GROUP BY w.sid, w.ts, w.first_turn, w.rewound_at_turn, p.edits, p.files, p.turns, s.user_name, s.project, s.source
-HAVING count(*) >= $discard_min_requests;
+JOIN members m ON m.flag_id = flag_key('discarded_work', w.sid, p.revert_id);
 
 -- discarded_work (interruption or rejection the user did not follow with guidance, see _interrupts):
 -- only when it threw away $discard_min_requests+ requests. A rejected tool call is followed by an
 -- interrupt marker: both close the same window, one flag.
-INSERT INTO flags
-WITH windows AS (
-    SELECT sid, turn_no, kept_until, max(ts) AS ts,
-           string_agg(DISTINCT kind, ' and ' ORDER BY kind) AS kinds
-    FROM _interrupts GROUP BY sid, turn_no, kept_until
+CREATE OR REPLACE TEMP TABLE _stops AS
+SELECT sid, turn_no, kept_until, max(ts) AS ts, string_agg(DISTINCT kind, ' and ' ORDER BY kind) AS kinds,
+       flag_key('discarded_work', sid, 'stop:' || turn_no || '@' || kept_until) AS flag_id
+FROM _interrupts GROUP BY sid, turn_no, kept_until;
+
+INSERT INTO flag_requests
+WITH members AS (
+    SELECT i.flag_id, i.sid, r.request_key, r.total_tokens, r.cost_usd,
+           count(*) OVER (PARTITION BY i.flag_id) AS requests
+    FROM _stops i
+    JOIN _req_out r ON r.sid = i.sid AND r.turn_no = i.turn_no AND r.ts > i.kept_until AND r.ts <= i.ts
+                    AND r.outcome = 'discarded'
 )
+SELECT flag_id, 'discarded_work', sid, request_key, total_tokens, cost_usd
+FROM members WHERE requests >= $discard_min_requests;
+
+INSERT INTO flags
 SELECT i.sid, 'discarded_work', s.user_name, s.project, s.source, min(r.ts)::DATE, min(r.ts), i.ts,
-       sum(r.total_tokens), sum(r.cost_usd),
+       sum(m.tokens), sum(m.cost_usd),
        'user stopped the agent (' || i.kinds || ') after ' || count(*)
          || ' request(s) since the last kept edit or commit, and no instruction followed within '
-         || printf('%g', $steer_seconds / 60.0) || ' min'
-FROM windows i
+         || printf('%g', $steer_seconds / 60.0) || ' min',
+       i.flag_id
+FROM _stops i
 JOIN _sessions s ON s.sid = i.sid
-JOIN _req_out r ON r.sid = i.sid AND r.turn_no = i.turn_no AND r.ts > i.kept_until AND r.ts <= i.ts
-                AND r.outcome = 'discarded'
-GROUP BY i.sid, i.turn_no, i.kept_until, i.ts, i.kinds, s.user_name, s.project, s.source
-HAVING count(*) >= $discard_min_requests;
+JOIN flag_requests m ON m.flag_id = i.flag_id
+JOIN _req_out r ON r.request_key = m.request_key
+GROUP BY i.flag_id, i.sid, i.ts, i.kinds, s.user_name, s.project, s.source;
 
 -- idle_burn: one flag per idle turn, with its tool mix.
+INSERT INTO flag_requests
+SELECT flag_key('idle_burn', t.sid, 'turn:' || t.turn_no), 'idle_burn', t.sid, r.request_key, r.total_tokens, r.cost_usd
+FROM _idle_turns t
+JOIN _req_out r ON r.sid = t.sid AND r.turn_no = t.turn_no AND r.outcome = 'idle';
+
 INSERT INTO flags
 WITH mix AS (
     SELECT sid, turn_no, tool_name, count(*) AS n FROM _calls GROUP BY sid, turn_no, tool_name
@@ -100,20 +149,24 @@ WITH mix AS (
 mix_text AS (
     SELECT sid, turn_no, array_to_string(list(tool_name || ' x' || n ORDER BY n DESC, tool_name)[1:4], ', ') AS tools
     FROM mix GROUP BY sid, turn_no
+),
+members AS (
+    SELECT flag_id, sum(tokens) AS tokens, sum(cost_usd) AS cost
+    FROM flag_requests WHERE flag = 'idle_burn' AND session_id IN (SELECT sid FROM _sessions) GROUP BY flag_id
 )
 SELECT t.sid, 'idle_burn', s.user_name, s.project, s.source, t.started_at::DATE, t.started_at, t.ended_at,
-       coalesce(sum(r.total_tokens), 0), sum(r.cost_usd),
+       coalesce(m.tokens, 0), m.cost,
        'unattended for ' || number_text(t.active_seconds / 3600.0, 1) || ' h of activity: '
          || t.requests || ' requests with no edit and no commit'
-         || coalesce('; tools: ' || any_value(m.tools), '')
+         || coalesce('; tools: ' || x.tools, ''),
+       flag_key('idle_burn', t.sid, 'turn:' || t.turn_no)
 FROM _idle_turns t
 JOIN _sessions s ON s.sid = t.sid
-LEFT JOIN mix_text m ON m.sid = t.sid AND m.turn_no = t.turn_no
-LEFT JOIN _req_out r ON r.sid = t.sid AND r.turn_no = t.turn_no AND r.outcome = 'idle'
-GROUP BY t.sid, t.turn_no, t.started_at, t.ended_at, t.active_seconds, t.requests, s.user_name, s.project, s.source;
+LEFT JOIN mix_text x ON x.sid = t.sid AND x.turn_no = t.turn_no
+LEFT JOIN members m ON m.flag_id = flag_key('idle_burn', t.sid, 'turn:' || t.turn_no);
 
--- zero_output: large spend, no surviving edit and no commit in the whole session.
-INSERT INTO flags
+-- zero_output: large spend, no surviving edit and no commit in the whole session: every request.
+CREATE OR REPLACE TEMP TABLE _zero AS
 WITH work AS (
     SELECT c.sid,
            count(*) FILTER (WHERE c.is_edit) AS edits,
@@ -121,29 +174,38 @@ WITH work AS (
            count(*) FILTER (WHERE c.is_commit) AS commits
     FROM _calls c LEFT JOIN _discarded_edits d USING (tool_use_id) GROUP BY c.sid
 )
-SELECT s.sid, 'zero_output', s.user_name, s.project, s.source, s.started_at::DATE, s.started_at, s.ended_at,
-       s.tokens, s.cost_usd,
-       s.requests || ' requests over ' || number_text(date_diff('second', s.started_at, s.ended_at) / 3600.0, 1)
-         || ' h: no surviving edit and no commit'
-         || CASE WHEN coalesce(w.edits, 0) > 0 THEN ' (' || w.edits || ' edit(s), all thrown away)' ELSE '' END
+SELECT s.sid, coalesce(w.edits, 0) AS edits, flag_key('zero_output', s.sid, 'session') AS flag_id
 FROM _sessions s LEFT JOIN work w ON w.sid = s.sid
 WHERE coalesce(w.kept_edits, 0) = 0 AND coalesce(w.commits, 0) = 0
   AND (CASE WHEN s.unpriced = 0 THEN s.cost_usd >= $zero_min_cost ELSE s.tokens >= $zero_min_tokens END);
 
+INSERT INTO flag_requests
+SELECT z.flag_id, 'zero_output', z.sid, r.request_key, r.total_tokens, r.cost_usd
+FROM _zero z JOIN _req r ON r.sid = z.sid;
+
+INSERT INTO flags
+SELECT s.sid, 'zero_output', s.user_name, s.project, s.source, s.started_at::DATE, s.started_at, s.ended_at,
+       s.tokens, s.cost_usd,
+       s.requests || ' requests over ' || number_text(date_diff('second', s.started_at, s.ended_at) / 3600.0, 1)
+         || ' h: no surviving edit and no commit'
+         || CASE WHEN z.edits > 0 THEN ' (' || z.edits || ' edit(s), all thrown away)' ELSE '' END,
+       z.flag_id
+FROM _zero z JOIN _sessions s ON s.sid = z.sid;
+
 -- context_bloat: a component whose results fill one context (thread): one result of $bloat_single_bytes+
 -- on the main thread, or $bloat_session_bytes+ in sum on any thread. The project's own files (lookups
 -- inside the working directory, edits) are the work itself and do not count; a subagent exists to take
--- big results and hand back a summary, so inside one only the sum counts. Tokens = the requests of that
--- thread that consumed the component's results (split evenly when one request consumed several).
-INSERT INTO flags
-WITH bytes AS (
-    SELECT sid, thread, component, count(*) AS results, sum(result_bytes) AS total_bytes, max(result_bytes) AS max_bytes,
-           min(ts) AS started_at, max(ts) AS ended_at
-    FROM _calls WHERE NOT reads_project AND NOT is_overhead
-    GROUP BY sid, thread, component
-    HAVING (thread = '' AND max(result_bytes) >= $bloat_single_bytes) OR sum(result_bytes) >= $bloat_session_bytes
-),
-consumers AS (
+-- big results and hand back a summary, so inside one only the sum counts. Its requests are those of
+-- that thread that consumed the component's results (a share each when one consumed several).
+CREATE OR REPLACE TEMP TABLE _bloat AS
+SELECT sid, thread, component, count(*) AS results, sum(result_bytes) AS total_bytes, max(result_bytes) AS max_bytes,
+       min(ts) AS started_at, max(ts) AS ended_at, flag_key('context_bloat', sid, thread || '@' || component) AS flag_id
+FROM _calls WHERE NOT reads_project AND NOT is_overhead
+GROUP BY sid, thread, component
+HAVING (thread = '' AND max(result_bytes) >= $bloat_single_bytes) OR sum(result_bytes) >= $bloat_session_bytes;
+
+INSERT INTO flag_requests
+WITH consumers AS (
     -- each request, the components of the previous request's calls, and whether any of those calls
     -- brought in something other than the project's own files
     SELECT r.request_key, r.sid, r.thread, c.component, r.total_tokens, r.cost_usd, c.outside,
@@ -152,15 +214,20 @@ consumers AS (
     JOIN (SELECT request_key, component, bool_or(NOT reads_project) AS outside FROM _calls GROUP BY ALL) c
       ON c.request_key = r.prev_key
     WHERE NOT r.follows_prompt
-),
-consumed AS (
-    SELECT sid, thread, component, sum(total_tokens / components) AS tokens, sum(cost_usd / components) AS cost
-    FROM consumers WHERE outside GROUP BY sid, thread, component
 )
+SELECT b.flag_id, 'context_bloat', b.sid, c.request_key, c.total_tokens / c.components, c.cost_usd / c.components
+FROM _bloat b
+JOIN consumers c ON c.sid = b.sid AND c.thread = b.thread AND c.component = b.component AND c.outside;
+
+INSERT INTO flags
 SELECT b.sid, 'context_bloat', s.user_name, s.project, s.source, b.started_at::DATE, b.started_at, b.ended_at,
-       coalesce(round(c.tokens), 0)::HUGEINT, c.cost,
+       coalesce(round(sum(m.tokens)), 0)::HUGEINT, sum(m.cost_usd),
        b.component || ' injected ' || b.results || ' result(s) totalling ' || number_text(b.total_bytes / 1000.0, 0) || ' kB'
          || ' (largest ' || number_text(b.max_bytes / 1000.0, 0) || ' kB) into the context'
-         || CASE WHEN b.thread <> '' THEN ' of a subagent' ELSE '' END
-FROM bytes b JOIN _sessions s ON s.sid = b.sid
-LEFT JOIN consumed c ON c.sid = b.sid AND c.thread = b.thread AND c.component = b.component;
+         || CASE WHEN b.thread <> '' THEN ' of a subagent' ELSE '' END,
+       b.flag_id
+FROM _bloat b
+JOIN _sessions s ON s.sid = b.sid
+LEFT JOIN flag_requests m ON m.flag_id = b.flag_id
+GROUP BY b.flag_id, b.sid, b.thread, b.component, b.results, b.total_bytes, b.max_bytes, b.started_at, b.ended_at,
+         s.user_name, s.project, s.source;

@@ -11,10 +11,18 @@ WITH s AS (
 fl AS (
     SELECT session_id, string_agg(DISTINCT flag, ',' ORDER BY flag) AS flags
     FROM filtered_flags($slice) GROUP BY session_id
+),
+-- Spend involved in any flag, each request once (flags overlap: a loop inside a bloated context).
+flagged AS (
+    SELECT f.session_id, total(f.total_tokens) AS flagged_tokens, sum(f.cost_usd) AS flagged_cost_usd
+    FROM (SELECT DISTINCT request_key FROM flag_requests) k JOIN request_facts f USING (request_key)
+    WHERE in_period($slice, f.day) AND ($slice['model'] IS NULL OR f.model = $slice['model'])
+    GROUP BY f.session_id
 )
 SELECT s.session_id, s.user_name AS "user", s.team, s.project, s.source, s.started_at, s.ended_at,
        s.requests, s.total_tokens, usd(s.cost_usd) AS cost_usd, s.kept_tokens, s.looping_tokens,
-       s.discarded_tokens, s.idle_tokens, s.overhead_tokens, useful_ratio(s.kept_tokens, s.total_tokens) AS useful_output_ratio,
-       coalesce(fl.flags, '') AS flags
-FROM s LEFT JOIN fl USING (session_id)
+       s.discarded_tokens, s.idle_tokens, s.overhead_tokens, useful_ratio(s.kept_tokens, s.total_tokens, s.overhead_tokens) AS useful_output_ratio,
+       coalesce(fl.flags, '') AS flags, coalesce(g.flagged_tokens, 0) AS flagged_tokens,
+       usd(g.flagged_cost_usd) AS flagged_cost_usd
+FROM s LEFT JOIN fl USING (session_id) LEFT JOIN flagged g USING (session_id)
 ORDER BY s.started_at DESC, s.session_id;

@@ -14,3 +14,20 @@ ALTER TABLE session_events ADD COLUMN parent_uuid VARCHAR;
 -- request_facts.outcome gains 'overhead'; the rollup carries it like the other outcomes.
 ALTER TABLE session_day_facts ADD COLUMN overhead_tokens BIGINT DEFAULT 0;
 ALTER TABLE session_day_facts ADD COLUMN overhead_cost_usd DOUBLE;
+-- Overhead is no work of anyone's: the useful-output ratio leaves it out of its denominator, per
+-- component too (docs/metrics.md "useful_output_ratio").
+ALTER TABLE component_day_facts ADD COLUMN overhead_tokens DOUBLE DEFAULT 0;
+
+-- Which requests each flag covers, so that spend involved in several flags of a session (a loop
+-- inside a context_bloat, a zero_output session) can be counted once: the union of their requests.
+-- flag_id names one flag (stable across refreshes); tokens/cost_usd are what that flag counts of the
+-- request (context_bloat: its share when the request consumed several components' results).
+ALTER TABLE flags ADD COLUMN flag_id VARCHAR;
+CREATE TABLE flag_requests (
+    flag_id             VARCHAR NOT NULL,
+    flag                VARCHAR NOT NULL,
+    session_id          VARCHAR NOT NULL,
+    request_key         VARCHAR NOT NULL,
+    tokens              DOUBLE NOT NULL,
+    cost_usd            DOUBLE
+);
