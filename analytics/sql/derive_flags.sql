@@ -45,31 +45,6 @@ FROM _discarded_turns dt
 JOIN _reverts v ON v.tool_use_id = dt.revert_id
 JOIN _req_out r ON r.sid = dt.sid AND r.turn_no = dt.turn_no AND r.outcome = 'discarded';
 
-INSERT INTO flags
-WITH per_revert AS (
-    SELECT dt.revert_id, count(DISTINCT dt.turn_no) AS turns
-    FROM _discarded_turns dt GROUP BY dt.revert_id
-),
-edits AS (
-    SELECT revert_id, count(*) AS edits, count(DISTINCT c.file_path) AS files
-    FROM _discarded_edits d JOIN _calls c USING (tool_use_id) GROUP BY revert_id
-),
-members AS (
-    SELECT m.flag_id, min(r.ts) AS started_at, sum(m.tokens) AS tokens, sum(m.cost_usd) AS cost
-    FROM flag_requests m JOIN _req_out r USING (request_key)
-    WHERE m.flag = 'discarded_work' AND m.session_id IN (SELECT sid FROM _sessions) GROUP BY m.flag_id
-)
-SELECT v.sid, 'discarded_work', s.user_name, s.project, s.source, m.started_at::DATE, m.started_at, v.ts,
-       m.tokens, m.cost,
-       'work reverted by `' || left(v.command, 160) || '`: ' || e.edits || ' edit(s) to ' || e.files
-         || ' file(s) thrown away, ' || p.turns || ' turn(s) of work',
-       m.flag_id
-FROM _reverts v
-JOIN per_revert p ON p.revert_id = v.tool_use_id
-JOIN edits e ON e.revert_id = v.tool_use_id
-JOIN _sessions s ON s.sid = v.sid
-JOIN members m ON m.flag_id = flag_key('discarded_work', v.sid, 'revert:' || v.tool_use_id);
-
 -- discarded_work (checkpoint rewind): the edits of the turns a rewind abandoned, when the rewind
 -- threw away $discard_min_requests+ requests.
 INSERT INTO flag_requests
@@ -83,26 +58,36 @@ WITH members AS (
 SELECT flag_key('discarded_work', sid, revert_id), 'discarded_work', sid, request_key, total_tokens, cost_usd
 FROM members WHERE requests >= $discard_min_requests;
 
+-- The revert and rewind flags: evidence names the command (or the rewind), the edits and files
+-- thrown away and the turns of work.
 INSERT INTO flags
-WITH per_rewind AS (
-    SELECT d.revert_id, count(*) AS edits, count(DISTINCT c.file_path) AS files, count(DISTINCT d.turn_no) AS turns
-    FROM _discarded_edits d JOIN _calls c USING (tool_use_id)
-    WHERE starts_with(d.revert_id, 'rewind:') GROUP BY d.revert_id
+WITH thrown AS (
+    SELECT d.revert_id, count(*) AS edits, count(DISTINCT c.file_path) AS files,
+           (SELECT count(DISTINCT t.turn_no) FROM _discarded_turns t WHERE t.revert_id = d.revert_id) AS turns
+    FROM _discarded_edits d JOIN _calls c USING (tool_use_id) GROUP BY d.revert_id
+),
+spans AS (
+    SELECT v.sid, v.ts, 'revert:' || v.tool_use_id AS part, v.tool_use_id AS revert_id,
+           'work reverted by `' || left(v.command, 160) || '`' AS what
+    FROM _reverts v
+    UNION ALL
+    SELECT w.sid, w.ts, 'rewind:' || w.sid || ':' || w.rewound_at_turn, 'rewind:' || w.sid || ':' || w.rewound_at_turn,
+           'work abandoned by a checkpoint rewind to before turn ' || w.first_turn
+    FROM _rewinds w
 ),
 members AS (
     SELECT m.flag_id, min(r.ts) AS started_at, sum(m.tokens) AS tokens, sum(m.cost_usd) AS cost
     FROM flag_requests m JOIN _req_out r USING (request_key)
     WHERE m.flag = 'discarded_work' AND m.session_id IN (SELECT sid FROM _sessions) GROUP BY m.flag_id
 )
-SELECT w.sid, 'discarded_work', s.user_name, s.project, s.source, m.started_at::DATE, m.started_at, w.ts,
+SELECT p.sid, 'discarded_work', s.user_name, s.project, s.source, m.started_at::DATE, m.started_at, p.ts,
        m.tokens, m.cost,
-       'work abandoned by a checkpoint rewind to before turn ' || w.first_turn || ': ' || p.edits || ' edit(s) to '
-         || p.files || ' file(s) thrown away, ' || p.turns || ' turn(s) of work',
+       p.what || ': ' || t.edits || ' edit(s) to ' || t.files || ' file(s) thrown away, ' || t.turns || ' turn(s) of work',
        m.flag_id
-FROM _rewinds w
-JOIN per_rewind p ON p.revert_id = 'rewind:' || w.sid || ':' || w.rewound_at_turn
-JOIN _sessions s ON s.sid = w.sid
-JOIN members m ON m.flag_id = flag_key('discarded_work', w.sid, p.revert_id);
+FROM spans p
+JOIN thrown t ON t.revert_id = p.revert_id
+JOIN _sessions s ON s.sid = p.sid
+JOIN members m ON m.flag_id = flag_key('discarded_work', p.sid, p.part);
 
 -- discarded_work (interruption or rejection the user did not follow with guidance, see _interrupts):
 -- only when it threw away $discard_min_requests+ requests. A rejected tool call is followed by an
