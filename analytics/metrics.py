@@ -88,10 +88,10 @@ _ALL = (
     Metric("flags", "Flags", "text", "comma-separated flag types raised on the session"),
     Metric("flagged_sessions", "Flagged sessions", "count", "sessions with at least one flag in the period"),
     Metric("flagged_tokens", "Flagged tokens", "tokens",
-           "tokens of the session's requests (in the period) that any flag covers, each request once: the union "
-           "of its flags, never their sum"),
+           "tokens of the session's requests (on days in the period) that any flag covers, each request once: "
+           "the union of its flags, never their sum"),
     Metric("flagged_cost_usd", "Flagged spend (USD)", "usd",
-           "cost of the session's requests (in the period) that any flag covers, each request once"),
+           "cost of the session's requests (on days in the period) that any flag covers, each request once"),
     Metric("evidence", "Evidence", "text",
            "what to look at: the repeated call, the revert command, the idle stretch (never prompt text)"),
     # -- components (plugins report) -----------------------------------------------------------------

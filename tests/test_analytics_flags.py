@@ -144,12 +144,12 @@ def test_spend_in_several_flags_of_a_session_counts_once(ledger, tmp_path):
 
 
 def _unbalanced_flags(con) -> list[tuple]:
-    """Flags whose tokens or cost differ from the sum of their flag_requests rows."""
+    """Flags whose tokens or cost differ from the shares their flag_requests rows add up to."""
     return con.execute(
-        "SELECT f.flag_id, f.tokens, round(sum(r.tokens)), f.cost_usd, sum(r.cost_usd) FROM flags f"
-        " LEFT JOIN flag_requests r USING (flag_id) GROUP BY f.flag_id, f.tokens, f.cost_usd"
-        " HAVING f.tokens <> coalesce(round(sum(r.tokens)), 0)"
-        "     OR abs(coalesce(f.cost_usd, 0) - coalesce(sum(r.cost_usd), 0)) > 1e-9"
+        "SELECT f.flag_id, f.tokens, round(sum(r.share * r.tokens)), f.cost_usd, sum(r.share * r.cost_usd)"
+        " FROM flags f LEFT JOIN flag_requests r USING (flag_id) GROUP BY f.flag_id, f.tokens, f.cost_usd"
+        " HAVING f.tokens <> coalesce(round(sum(r.share * r.tokens)), 0)"
+        "     OR abs(coalesce(f.cost_usd, 0) - coalesce(sum(r.share * r.cost_usd), 0)) > 1e-9"
     ).fetchall()
 
 

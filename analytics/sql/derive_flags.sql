@@ -1,7 +1,8 @@
 -- Flags of the touched sessions, each with the evidence a manager can check (never prompt text).
--- Every flag is written in two statements: first the requests it covers, into flag_requests (with the
--- tokens and cost it counts of each), then the flag itself, whose tokens and cost add those up. The
--- union of a session's flag_requests is its spend involved in any flag, each request once.
+-- Every flag is written in two statements: first the requests it covers, into flag_requests (each
+-- with its tokens and cost, and the share of it the flag counts), then the flag itself, whose tokens
+-- and cost add those shares up. The distinct requests of a session's flag_requests are its spend
+-- involved in any flag, each request once.
 CREATE OR REPLACE TEMP TABLE _sessions AS
 SELECT sid, any_value(user_name) AS user_name, mode(project) AS project, any_value(source) AS source,
        min(ts) AS started_at, max(ts) AS ended_at, count(*) AS requests, sum(total_tokens) AS tokens,
@@ -15,22 +16,22 @@ SELECT r.*, o.outcome FROM _req r JOIN _outcomes o USING (request_key);
 -- in between is not counted, and each request counts in one episode only).
 INSERT INTO flag_requests
 WITH members AS (
-    SELECT l.sid, l.thread, l.started_at, r.request_key, r.total_tokens, r.cost_usd
+    SELECT l.sid, l.thread, l.started_at, r.day, r.request_key, r.total_tokens, r.cost_usd
     FROM _loops l
     JOIN _calls c ON c.sid = l.sid AND c.thread = l.thread AND c.ts BETWEEN l.started_at AND l.ended_at
     JOIN _req_out r ON r.request_key = c.request_key AND r.outcome = 'looping'
     UNION
-    SELECT l.sid, l.thread, l.started_at, r.request_key, r.total_tokens, r.cost_usd
+    SELECT l.sid, l.thread, l.started_at, r.day, r.request_key, r.total_tokens, r.cost_usd
     FROM _loops l
     JOIN _req_out r ON r.sid = l.sid AND r.thread = l.thread AND r.ts BETWEEN l.started_at AND l.ended_at
                     AND r.outcome = 'looping'
 )
-SELECT flag_key('loop', sid, thread || '@' || started_at), 'loop', sid, request_key, total_tokens, cost_usd
+SELECT flag_key('loop', sid, thread || '@' || started_at), 'loop', sid, day, request_key, 1.0, total_tokens, cost_usd
 FROM members;
 
 INSERT INTO flags
 SELECT l.sid, 'loop', s.user_name, s.project, s.source, l.started_at::DATE, l.started_at, l.ended_at,
-       coalesce(sum(m.tokens), 0), sum(m.cost_usd),
+       coalesce(round(sum(m.share * m.tokens)), 0), sum(m.share * m.cost_usd),
        l.evidence || CASE WHEN l.thread <> '' THEN ' (inside a subagent)' ELSE '' END, l.flag_id
 FROM (SELECT *, flag_key('loop', sid, thread || '@' || started_at) AS flag_id FROM _loops) l
 JOIN _sessions s ON s.sid = l.sid
@@ -40,7 +41,7 @@ GROUP BY l.flag_id, l.sid, l.thread, l.started_at, l.ended_at, l.evidence, s.use
 -- discarded_work (revert): the turns whose every edit the command threw away.
 INSERT INTO flag_requests
 SELECT DISTINCT flag_key('discarded_work', dt.sid, 'revert:' || dt.revert_id), 'discarded_work', dt.sid,
-       r.request_key, r.total_tokens, r.cost_usd
+       r.day, r.request_key, 1.0, r.total_tokens, r.cost_usd
 FROM _discarded_turns dt
 JOIN _reverts v ON v.tool_use_id = dt.revert_id
 JOIN _req_out r ON r.sid = dt.sid AND r.turn_no = dt.turn_no AND r.outcome = 'discarded';
@@ -49,13 +50,13 @@ JOIN _req_out r ON r.sid = dt.sid AND r.turn_no = dt.turn_no AND r.outcome = 'di
 -- threw away $discard_min_requests+ requests.
 INSERT INTO flag_requests
 WITH members AS (
-    SELECT dt.sid, dt.revert_id, r.request_key, r.total_tokens, r.cost_usd,
+    SELECT dt.sid, dt.revert_id, r.day, r.request_key, r.total_tokens, r.cost_usd,
            count(*) OVER (PARTITION BY dt.revert_id) AS requests
     FROM _discarded_turns dt
     JOIN _req_out r ON r.sid = dt.sid AND r.turn_no = dt.turn_no AND r.outcome = 'discarded'
     WHERE starts_with(dt.revert_id, 'rewind:')
 )
-SELECT flag_key('discarded_work', sid, revert_id), 'discarded_work', sid, request_key, total_tokens, cost_usd
+SELECT flag_key('discarded_work', sid, revert_id), 'discarded_work', sid, day, request_key, 1.0, total_tokens, cost_usd
 FROM members WHERE requests >= $discard_min_requests;
 
 -- The revert and rewind flags: evidence names the command (or the rewind), the edits and files
@@ -76,7 +77,8 @@ spans AS (
     FROM _rewinds w
 ),
 members AS (
-    SELECT m.flag_id, min(r.ts) AS started_at, sum(m.tokens) AS tokens, sum(m.cost_usd) AS cost
+    SELECT m.flag_id, min(r.ts) AS started_at, round(sum(m.share * m.tokens)) AS tokens,
+           sum(m.share * m.cost_usd) AS cost
     FROM flag_requests m JOIN _req_out r USING (request_key)
     WHERE m.flag = 'discarded_work' AND m.session_id IN (SELECT sid FROM _sessions) GROUP BY m.flag_id
 )
@@ -99,18 +101,18 @@ FROM _interrupts GROUP BY sid, turn_no, kept_until;
 
 INSERT INTO flag_requests
 WITH members AS (
-    SELECT i.flag_id, i.sid, r.request_key, r.total_tokens, r.cost_usd,
+    SELECT i.flag_id, i.sid, r.day, r.request_key, r.total_tokens, r.cost_usd,
            count(*) OVER (PARTITION BY i.flag_id) AS requests
     FROM _stops i
     JOIN _req_out r ON r.sid = i.sid AND r.turn_no = i.turn_no AND r.ts > i.kept_until AND r.ts <= i.ts
                     AND r.outcome = 'discarded'
 )
-SELECT flag_id, 'discarded_work', sid, request_key, total_tokens, cost_usd
+SELECT flag_id, 'discarded_work', sid, day, request_key, 1.0, total_tokens, cost_usd
 FROM members WHERE requests >= $discard_min_requests;
 
 INSERT INTO flags
 SELECT i.sid, 'discarded_work', s.user_name, s.project, s.source, min(r.ts)::DATE, min(r.ts), i.ts,
-       sum(m.tokens), sum(m.cost_usd),
+       round(sum(m.share * m.tokens)), sum(m.share * m.cost_usd),
        'user stopped the agent (' || i.kinds || ') after ' || count(*)
          || ' request(s) since the last kept edit or commit, and no instruction followed within '
          || printf('%g', $steer_seconds / 60.0) || ' min',
@@ -123,7 +125,8 @@ GROUP BY i.flag_id, i.sid, i.ts, i.kinds, s.user_name, s.project, s.source;
 
 -- idle_burn: one flag per idle turn, with its tool mix.
 INSERT INTO flag_requests
-SELECT flag_key('idle_burn', t.sid, 'turn:' || t.turn_no), 'idle_burn', t.sid, r.request_key, r.total_tokens, r.cost_usd
+SELECT flag_key('idle_burn', t.sid, 'turn:' || t.turn_no), 'idle_burn', t.sid, r.day, r.request_key, 1.0,
+       r.total_tokens, r.cost_usd
 FROM _idle_turns t
 JOIN _req_out r ON r.sid = t.sid AND r.turn_no = t.turn_no AND r.outcome = 'idle';
 
@@ -136,7 +139,7 @@ mix_text AS (
     FROM mix GROUP BY sid, turn_no
 ),
 members AS (
-    SELECT flag_id, sum(tokens) AS tokens, sum(cost_usd) AS cost
+    SELECT flag_id, round(sum(share * tokens)) AS tokens, sum(share * cost_usd) AS cost
     FROM flag_requests WHERE flag = 'idle_burn' AND session_id IN (SELECT sid FROM _sessions) GROUP BY flag_id
 )
 SELECT t.sid, 'idle_burn', s.user_name, s.project, s.source, t.started_at::DATE, t.started_at, t.ended_at,
@@ -165,7 +168,7 @@ WHERE coalesce(w.kept_edits, 0) = 0 AND coalesce(w.commits, 0) = 0
   AND (CASE WHEN s.unpriced = 0 THEN s.cost_usd >= $zero_min_cost ELSE s.tokens >= $zero_min_tokens END);
 
 INSERT INTO flag_requests
-SELECT z.flag_id, 'zero_output', z.sid, r.request_key, r.total_tokens, r.cost_usd
+SELECT z.flag_id, 'zero_output', z.sid, r.day, r.request_key, 1.0, r.total_tokens, r.cost_usd
 FROM _zero z JOIN _req r ON r.sid = z.sid;
 
 INSERT INTO flags
@@ -193,20 +196,20 @@ INSERT INTO flag_requests
 WITH consumers AS (
     -- each request, the components of the previous request's calls, and whether any of those calls
     -- brought in something other than the project's own files
-    SELECT r.request_key, r.sid, r.thread, c.component, r.total_tokens, r.cost_usd, c.outside,
+    SELECT r.request_key, r.sid, r.thread, r.day, c.component, r.total_tokens, r.cost_usd, c.outside,
            count(*) OVER (PARTITION BY r.request_key) AS components
     FROM _req r
     JOIN (SELECT request_key, component, bool_or(NOT reads_project) AS outside FROM _calls GROUP BY ALL) c
       ON c.request_key = r.prev_key
     WHERE NOT r.follows_prompt
 )
-SELECT b.flag_id, 'context_bloat', b.sid, c.request_key, c.total_tokens / c.components, c.cost_usd / c.components
+SELECT b.flag_id, 'context_bloat', b.sid, c.day, c.request_key, 1.0 / c.components, c.total_tokens, c.cost_usd
 FROM _bloat b
 JOIN consumers c ON c.sid = b.sid AND c.thread = b.thread AND c.component = b.component AND c.outside;
 
 INSERT INTO flags
 SELECT b.sid, 'context_bloat', s.user_name, s.project, s.source, b.started_at::DATE, b.started_at, b.ended_at,
-       coalesce(round(sum(m.tokens)), 0)::HUGEINT, sum(m.cost_usd),
+       coalesce(round(sum(m.share * m.tokens)), 0)::HUGEINT, sum(m.share * m.cost_usd),
        b.component || ' injected ' || b.results || ' result(s) totalling ' || number_text(b.total_bytes / 1000.0, 0) || ' kB'
          || ' (largest ' || number_text(b.max_bytes / 1000.0, 0) || ' kB) into the context'
          || CASE WHEN b.thread <> '' THEN ' of a subagent' ELSE '' END,

@@ -49,7 +49,7 @@ WHERE kept_share(sd.kept, sd.tokens, sd.overhead) < $max_ratio;
 
 -- Its requests: the session's requests that day.
 INSERT INTO flag_requests
-SELECT p.flag_id, 'usage_spike', p.session_id, f.request_key, f.total_tokens, f.cost_usd
+SELECT p.flag_id, 'usage_spike', p.session_id, f.day, f.request_key, 1.0, f.total_tokens, f.cost_usd
 FROM _spikes p JOIN request_facts f ON f.session_id = p.session_id AND f.day = p.day;
 
 INSERT INTO flags

@@ -13,11 +13,11 @@ fl AS (
     FROM filtered_flags($slice) GROUP BY session_id
 ),
 -- Spend involved in any flag, each request once (flags overlap: a loop inside a bloated context).
+-- Flags have no model: with a model filter, all of the session's flagged requests.
 flagged AS (
-    SELECT f.session_id, total(f.total_tokens) AS flagged_tokens, sum(f.cost_usd) AS flagged_cost_usd
-    FROM (SELECT DISTINCT request_key FROM flag_requests) k JOIN request_facts f USING (request_key)
-    WHERE in_period($slice, f.day) AND ($slice['model'] IS NULL OR f.model = $slice['model'])
-    GROUP BY f.session_id
+    SELECT session_id, total(tokens) AS flagged_tokens, sum(cost_usd) AS flagged_cost_usd
+    FROM (SELECT DISTINCT session_id, request_key, tokens, cost_usd FROM flag_requests WHERE in_period($slice, day))
+    GROUP BY session_id
 )
 SELECT s.session_id, s.user_name AS "user", s.team, s.project, s.source, s.started_at, s.ended_at,
        s.requests, s.total_tokens, usd(s.cost_usd) AS cost_usd, s.kept_tokens, s.looping_tokens,

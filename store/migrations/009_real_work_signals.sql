@@ -20,14 +20,16 @@ ALTER TABLE component_day_facts ADD COLUMN overhead_tokens DOUBLE DEFAULT 0;
 
 -- Which requests each flag covers, so that spend involved in several flags of a session (a loop
 -- inside a context_bloat, a zero_output session) can be counted once: the union of their requests.
--- flag_id names one flag (stable across refreshes); tokens/cost_usd are what that flag counts of the
--- request (context_bloat: its share when the request consumed several components' results).
+-- flag_id names one flag (stable across refreshes). tokens/cost_usd are the request's own; a flag
+-- counts share x them (1, or for context_bloat 1/n when the request consumed n components' results).
 ALTER TABLE flags ADD COLUMN flag_id VARCHAR;
 CREATE TABLE flag_requests (
     flag_id             VARCHAR NOT NULL,
     flag                VARCHAR NOT NULL,
     session_id          VARCHAR NOT NULL,
+    day                 DATE NOT NULL,
     request_key         VARCHAR NOT NULL,
-    tokens              DOUBLE NOT NULL,
+    share               DOUBLE NOT NULL,
+    tokens              BIGINT NOT NULL,
     cost_usd            DOUBLE
 );
