@@ -9,12 +9,14 @@ by_component AS (
            sum(requests) AS requests, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
            sum(kept_tokens) AS kept_tokens, sum(overhead_tokens) AS overhead_tokens
     FROM c GROUP BY component, component_kind
+    HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']))
 ),
 by_plugin AS (
     SELECT 'plugin' AS level, 'plugin:' || plugin AS component, 'plugin' AS kind, plugin,
            sum(calls), sum(errors), sum(result_bytes), sum(requests), sum(total_tokens), sum(cost_usd),
            sum(kept_tokens), sum(overhead_tokens)
     FROM c WHERE plugin IS NOT NULL GROUP BY plugin
+    HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']))
 )
 SELECT level, component, kind, plugin, as_count(calls) AS calls, as_count(errors) AS errors,
        CASE WHEN calls > 0 THEN round(errors / calls, 4) END AS error_rate,

@@ -1,5 +1,9 @@
 -- Per day and outcome class: tokens and cost (the stacked daily chart).
-WITH f AS (SELECT * FROM session_days($slice))
+WITH f AS (
+    SELECT * FROM session_days($slice)
+    WHERE day NOT IN (SELECT day FROM session_days($slice) GROUP BY day
+                      HAVING small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer'])))
+)
 SELECT day, outcome, tokens, usd(cost) AS cost_usd
 FROM (
     SELECT day, 'kept' AS outcome, total(kept_tokens) AS tokens, sum(kept_cost_usd) AS cost FROM f GROUP BY day

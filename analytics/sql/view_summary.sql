@@ -13,4 +13,5 @@ SELECT usd(sum(cost_usd)) AS cost_usd,
        useful_ratio(sum(kept_cost_usd), sum(cost_usd), sum(overhead_cost_usd)) AS useful_cost_ratio,
        as_count(coalesce(sum(unpriced_requests), 0)) AS unpriced_requests,
        (SELECT n FROM flagged) AS flagged_sessions
-FROM f;
+FROM f
+HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']));
