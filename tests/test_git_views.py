@@ -21,6 +21,7 @@ from analytics import queries
 from analytics.access.scope import Scope, bind
 from analytics.filters import Filters
 from ingest.org import OrgMember, load_org
+from tests.test_analytics_harness import _suggestion as suggestion
 from tests.test_git_outcomes import DAY, K, T0, make_repo
 from tests.transcript_builder import Transcript, load
 
@@ -83,6 +84,26 @@ def test_teams_cost_per_landed_and_surviving_line(org):
     # Core: $0.00825 that bought nothing in git, all of it unlinked; s3's 3 lines count as written.
     assert (core["sessions"], core["cost_usd"], core["lines_written"], core["lines_landed"]) == (2, pytest.approx(5 * REQUEST), 3, 0)
     assert core["unlinked_cost_usd"] == pytest.approx(5 * REQUEST) and core["cost_per_landed_line"] is None
+
+
+def test_claude_codes_own_overhead_stays_out_of_the_landed_share(org, tmp_path):
+    # A prompt suggestion in s1 (3 in, 2 out, 11,995 cache read: $0.000009 + $0.00003 + $0.0035985 =
+    # $0.0036375) is spend, but nobody's work: as in the useful ratio it is out of both sides of the
+    # share, which stays 5 of 10 requests' worth; with it in the denominator it would read 0.41,
+    # counted as landed 0.59.
+    con, _, _ = org
+    load(con, tmp_path / "logs", suggestion(), user="alice")
+    overhead = 0.0036375
+    row = queries.git_headline(con).row(0, named=True)
+    assert (row["cost_usd"], row["landed_cost_usd"], row["landed_cost_share"], row["surviving_cost_share"]) \
+        == (round(10 * REQUEST + overhead, 6), pytest.approx(5 * REQUEST), 0.5, 0.5)
+    rows = {r["component"]: r for r in queries.plugin_outcomes(con).to_dicts()}
+    harness = rows["harness:prompt_suggestion"]
+    assert (harness["cost_usd"], harness["landed_cost_usd"], harness["landed_cost_share"]) \
+        == (round(overhead, 6), 0.0, None)
+    assert rows["(prompt)"]["landed_cost_share"] == 0.3333
+    turns = queries.session_git_turns(con, session_id="s1").to_dicts()
+    assert [t["useful_output_ratio"] for t in turns] == [1.0]
 
 
 def test_plugins_worth_it_on_landed_outcomes(org):

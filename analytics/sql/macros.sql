@@ -2,12 +2,15 @@
 -- connections may too). Metric names and meanings: analytics/metrics.py and docs/metrics.md.
 CREATE OR REPLACE TEMP MACRO team_of(t) AS coalesce(t, '(unassigned)');
 
--- The kept share of work (tokens or dollars); NULL when there is nothing to divide.
-CREATE OR REPLACE TEMP MACRO kept_share(kept, total) AS
-    CASE WHEN total > 0 THEN coalesce(kept, 0)::DOUBLE / total END;
+-- The kept share of the agents' work (tokens or dollars): Claude Code's own overhead (prompt
+-- suggestions, compaction, warm-ups) is nobody's work and stays out of the denominator, so that
+-- 1 - share is exactly the share wasted (docs/metrics.md "useful_output_ratio"). NULL when there
+-- is no work to divide.
+CREATE OR REPLACE TEMP MACRO kept_share(kept, total, overhead) AS
+    CASE WHEN total - coalesce(overhead, 0) > 0 THEN coalesce(kept, 0)::DOUBLE / (total - coalesce(overhead, 0)) END;
 
 -- useful_output_ratio / useful_cost_ratio as reports show them.
-CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total) AS round(kept_share(kept, total), 4);
+CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total, overhead) AS round(kept_share(kept, total, overhead), 4);
 
 CREATE OR REPLACE TEMP MACRO usd(x) AS round(x, 6);
 
@@ -18,6 +21,10 @@ CREATE OR REPLACE TEMP MACRO usd(x) AS round(x, 6);
 CREATE OR REPLACE TEMP MACRO as_count(x) AS TRY_CAST(x AS BIGINT);
 CREATE OR REPLACE TEMP MACRO total(x) AS as_count(sum(x));
 CREATE OR REPLACE TEMP MACRO capped(x) AS least(x, 9223372036854775807)::BIGINT;
+
+-- A flag's id: its kind, its session and what tells it from the session's other flags of that kind
+-- (a loop's thread and start, a revert's call, a turn). Stable across refreshes: the same flag keeps it.
+CREATE OR REPLACE TEMP MACRO flag_key(flag, sid, part) AS flag || ':' || sid || ':' || part;
 
 -- Numbers in evidence text: from an exact decimal, never from a binary double's own rounding (which
 -- differs between library versions: 0.00165 is 0.0016499... as a double). Half away from zero at
@@ -126,13 +133,15 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            total(f.looping_tokens) AS looping_tokens,
            total(f.discarded_tokens) AS discarded_tokens,
            total(f.idle_tokens) AS idle_tokens,
+           total(f.overhead_tokens) AS overhead_tokens,
            as_count(sum(f.looping_tokens) + sum(f.discarded_tokens) + sum(f.idle_tokens)) AS waste_tokens,
            usd(sum(f.kept_cost_usd)) AS kept_cost_usd,
            usd(sum(f.looping_cost_usd)) AS looping_cost_usd,
            usd(sum(f.discarded_cost_usd)) AS discarded_cost_usd,
            usd(sum(f.idle_cost_usd)) AS idle_cost_usd,
-           useful_ratio(sum(f.kept_tokens), sum(f.total_tokens)) AS useful_output_ratio,
-           useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd)) AS useful_cost_ratio,
+           usd(sum(f.overhead_cost_usd)) AS overhead_cost_usd,
+           useful_ratio(sum(f.kept_tokens), sum(f.total_tokens), sum(f.overhead_tokens)) AS useful_output_ratio,
+           useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd), sum(f.overhead_cost_usd)) AS useful_cost_ratio,
            coalesce(any_value(g.flagged_sessions), 0) AS flagged_sessions
     FROM f LEFT JOIN flagged g ON g.grp IS NOT DISTINCT FROM f.grp
     GROUP BY f.grp

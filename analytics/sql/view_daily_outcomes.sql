@@ -10,5 +10,6 @@ FROM (
     UNION ALL SELECT day, 'looping', total(looping_tokens), sum(looping_cost_usd) FROM f GROUP BY day
     UNION ALL SELECT day, 'discarded', total(discarded_tokens), sum(discarded_cost_usd) FROM f GROUP BY day
     UNION ALL SELECT day, 'idle', total(idle_tokens), sum(idle_cost_usd) FROM f GROUP BY day
+    UNION ALL SELECT day, 'overhead', total(overhead_tokens), sum(overhead_cost_usd) FROM f GROUP BY day
 )
-ORDER BY day, CASE outcome WHEN 'kept' THEN 1 WHEN 'looping' THEN 2 WHEN 'discarded' THEN 3 ELSE 4 END;
+ORDER BY day, CASE outcome WHEN 'kept' THEN 1 WHEN 'looping' THEN 2 WHEN 'discarded' THEN 3 WHEN 'idle' THEN 4 ELSE 5 END;
