@@ -58,6 +58,26 @@ def _load_reverts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> Non
             con.unregister(f"{name}_in")
 
 
+GIT_STEPS: tuple[Step, ...] = (
+    # Sessions with new log rows, and those a scan may have changed; their links are deleted and redone.
+    Step("derive_git_touched", reads=("_touched", "git_repos", "git_commits", "edit_outcomes", "commit_evidence",
+                                      "git_path_map", "requests", "edit_lines"),
+         writes=("_git_repos", "_git_dirty", "_git_affected", "session_repos", "git_links", "git_claims")),
+    Step("derive_git_links", reads=("_git_dirty", "edit_lines", "tool_calls", "tool_results", "commit_evidence",
+                                    "requests", "git_commits", "git_added_lines", "git_line_df", "git_paths",
+                                    "git_path_map", "git_repos"),
+         writes=("_edits", "_evidence", "_printed", "_copies", "_resolved", "_edit_paths", "_evidence_roots",
+                 "_session_dirs", "_mapped_roots", "_matched_roots", "session_repos", "_pool", "_overlaps",
+                 "git_links")),
+    Step("derive_git_claims", reads=("_pool", "_git_dirty", "_git_repos", "git_links", "git_commit_files",
+                                     "git_added_lines", "git_commits", "git_repos"),
+         writes=("_pool_paths", "_link_lines", "_matched", "git_claims", "_git_affected", "_git_fate",
+                 "commit_agent_lines", "_git_planned", "git_blame_plan")),
+    Step("derive_git_survival", reads=("_git_repos", "_git_dirty", "git_blame_plan", "git_blamed", "git_blame",
+                                       "_edits", "_pool", "session_repos", "tool_calls", "request_facts"),
+         writes=("_git_fate", "commit_agent_lines", "_alive", "edit_outcomes", "_git_turned", "git_turns")),
+)
+
 DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags", "flag_requests")
 
 STEPS: tuple[Step, ...] = (
@@ -82,6 +102,9 @@ STEPS: tuple[Step, ...] = (
          writes=("_sessions", "_req_out", "_stops", "_zero", "_bloat", "flag_requests", "flags")),
     # usage_spike compares a day with the person's whole history, so it is redone over all of it.
     Step("derive_spikes", reads=("session_day_facts", "request_facts"), writes=("_spikes", "flag_requests", "flags")),
+    # Outcomes in git (docs/metrics.md): where sessions worked, which commits came out of them, the
+    # agent lines in those commits and what blame (run by `agentledger git scan`) says survived.
+    *GIT_STEPS,
 )
 TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes if t.startswith("_")))
 
@@ -93,6 +116,7 @@ class RefreshSummary:
     priced_models: int
     unpriced_models: list[str]
     seconds: float
+    git_sessions: int = 0                 # sessions whose links to git were derived again
 
 
 def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
@@ -120,6 +144,13 @@ def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
         "baseline_days": cfg.spike_baseline_days,
         "min_baseline_days": cfg.spike_min_baseline_days,
         "max_ratio": cfg.spike_max_useful_ratio,
+        "rebase_window_seconds": cfg.git_rebase_window_seconds,
+        "squash_window_days": cfg.git_squash_window_days,
+        "squash_min_overlap": cfg.git_squash_min_overlap,
+        "overlap_window_hours": cfg.git_overlap_window_hours,
+        "overlap_min_lines": cfg.git_overlap_min_lines,
+        "overlap_min_share": cfg.git_overlap_min_share,
+        "common_line_commits": cfg.git_common_line_commits,
     }
 
 
@@ -170,10 +201,11 @@ def _refresh(con, cfg, price_file, version, full) -> RefreshSummary:
         else:
             queries.execute(con, step.name, params)
     sessions = run_sql(con, "SELECT count(*) FROM _touched")[0][0]
+    git_sessions = run_sql(con, "SELECT count(*) FROM _git_dirty")[0][0]
     run_sql(con, "DELETE FROM derived_state")
     run_sql(con, "INSERT INTO derived_state VALUES (1, ?, ?, ?, now()::TIMESTAMP)", [last_run, price_fp, settings_fp])
     priced = {r.model for r in rows}
-    return RefreshSummary(full, sessions, len(priced), sorted(set(models) - priced), 0.0)
+    return RefreshSummary(full, sessions, len(priced), sorted(set(models) - priced), 0.0, git_sessions)
 
 
 def _replace_prices(con, rows: list[PriceRow]) -> tuple[str, bool]:
