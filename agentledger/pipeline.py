@@ -4,15 +4,20 @@ Ingest knows nothing of analytics and analytics nothing of ingest; the CLI, the 
 the benchmarks all load data through here, so "a run's refresh follows its load" is true everywhere.
 A refresh that did not happen (the process was killed during it, or it failed) is not forgotten:
 every run first compares the derived tables with the ledger and redoes what lags.
+
+On a store with many concurrent writers (the DuckLake lake) there is no single "after the run":
+each batch derives the sessions it loaded in its own transaction, so every committed snapshot has
+derived tables that agree with its facts, and a worker killed mid-run leaves nothing to redo.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 
-from analytics.refresh import RefreshSummary, refresh_derived
+from analytics.refresh import RefreshSummary, derive_sessions, refresh_derived
+from ingest.batch import RecordBatch
 from ingest.runner import IngestOptions, RunSummary, run_ingest
 from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql
@@ -44,6 +49,9 @@ def ingest_and_refresh(target: Ledger | duckdb.DuckDBPyConnection, options: Inge
     """Load what is new under `options.paths` into `target` (a Ledger, or an open connection),
     then refresh whatever the derived tables lack, this run's data or an interrupted run's."""
     ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+    if not ledger.exclusive:
+        options = replace(options, after_write=(*options.after_write, derive_batch))
+        return PipelineResult(run_ingest(ledger, options, command), None)
     summary = run_ingest(ledger, options, command)
     refreshed = None
     with ledger.window() as con:
@@ -52,3 +60,9 @@ def ingest_and_refresh(target: Ledger | duckdb.DuckDBPyConnection, options: Inge
         if derived_tables_lag(con):
             refreshed = refresh_derived(con)
     return PipelineResult(summary, refreshed)
+
+
+def derive_batch(con: duckdb.DuckDBPyConnection, run_id: int, batch: RecordBatch) -> int:
+    """The after-write step of a lake's batches: derive the sessions the batch touched, in its transaction."""
+    derive_sessions(con, batch.session_ids())
+    return 0

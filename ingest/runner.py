@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import socket
 import stat
 import sys
 from concurrent.futures.process import BrokenProcessPool
@@ -28,11 +29,11 @@ from ingest.manifest import FileState, is_unchanged, load_manifest
 from ingest.records import FileRead
 from ingest.secrets import scrub
 from ingest.settings import IngestSettings, settings as default_settings
-from ingest.sources import SOURCES
+from ingest.sources import SOURCES, AfterWrite
 from ingest.timestamps import utc_now
 from ingest.workers import die_with_parent
 from store.ledger import HeldLedger, Ledger
-from store.sql import run_sql
+from store.sql import begin, commit, rollback, run_sql
 
 # Metadata files read alongside the logs they describe, never as logs of their own.
 SIDECAR_SUFFIXES = (".meta.json",)
@@ -53,6 +54,8 @@ class IngestOptions:
     batch_bytes: int | None = None     # None: settings().batch_bytes
     progress: bool | None = None       # None: a bar only when stderr is a terminal
     settings: IngestSettings | None = None  # None: from the environment (ingest/settings.py)
+    # More steps in each batch's transaction, after the sources' own (a lake derives what it loaded).
+    after_write: tuple[AfterWrite, ...] = ()
 
 
 @dataclass
@@ -212,28 +215,44 @@ class IngestRun:
 
     def execute(self) -> RunSummary:
         """Load everything new; on any unexpected failure record the run as failed and re-raise."""
-        with self.ledger.window() as con:
-            self._start(con)
+        self.ledger.transact(lambda con: _in_transaction(con, self._start))
         try:
             self._load_all()
         except BaseException as error:
-            with self.ledger.window() as con:
-                self._finish(con, "failed", scrub(f"{type(error).__name__}: {error}"))
+            message = scrub(f"{type(error).__name__}: {error}")
+            self.ledger.transact(lambda con: _in_transaction(con, lambda c: self._finish(c, "failed", message)))
             raise
-        with self.ledger.window() as con:
-            self._mark_missing(con)
-            self._finish(con, "ok", None)
+        self.ledger.transact(lambda con: _in_transaction(con, self._end))
         self.summary.empty_roots = [str(root) for root in self.options.paths if str(root) not in self._roots_with_logs]
         return self.summary
 
     def _start(self, con: duckdb.DuckDBPyConnection) -> None:
         # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
-        run_sql(con, "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'")
+        self._abort_dead_runs(con)
+        # In one transaction with the insert: on a lake, concurrent starts conflict, so ids stay unique.
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
-        run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
-                [run_id, utc_now(), scrub(self.command)])
+        run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command, host, pid)"
+                     " VALUES (?, ?, 'running', ?, ?, ?)",
+                [run_id, utc_now(), scrub(self.command), socket.gethostname(), os.getpid()])
         self.summary.run_id = run_id
         self.manifest = load_manifest(con)
+
+    def _abort_dead_runs(self, con: duckdb.DuckDBPyConnection) -> None:
+        """With one writer at a time every run still 'running' is dead. With many (a lake), only
+        this host's runs whose process is gone are: other workers may be mid-run."""
+        if self.ledger.exclusive:
+            run_sql(con, "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'")
+            return
+        running = run_sql(con, "SELECT run_id, pid FROM ingest_runs WHERE status = 'running' AND host = ?",
+                          [socket.gethostname()])
+        dead = [run_id for run_id, pid in running if not _alive(pid)]
+        if dead:
+            run_sql(con, "UPDATE ingest_runs SET status = 'aborted' WHERE run_id IN (SELECT unnest(?::BIGINT[]))",
+                    [dead])
+
+    def _end(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._mark_missing(con)
+        self._finish(con, "ok", None)
 
     def _load_all(self) -> None:
         jobs, pending = [], RecordBatch(store_prompts=self.options.store_prompts)
@@ -328,9 +347,8 @@ class IngestRun:
             return
         from ingest.writer import LedgerWriter  # Polars and the writer only when there is something to write
 
-        hooks = [source.after_write for source in SOURCES.values() if source.after_write]
-        with self.ledger.window() as con:
-            counts = LedgerWriter(con, self.summary.run_id, hooks).write(pending)
+        hooks = [*(source.after_write for source in SOURCES.values() if source.after_write), *self.options.after_write]
+        counts = self.ledger.transact(lambda con: LedgerWriter(con, self.summary.run_id, hooks).write(pending))
         s = self.summary
         s.bytes_read += pending.bytes_read
         s.lines += pending.lines
@@ -369,6 +387,29 @@ class IngestRun:
             con, f"UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, {assignments} WHERE run_id = ?",
             [utc_now(), status, error, *fields.values(), self.summary.run_id],
         )
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> None:
+    begin(con)
+    try:
+        work(con)
+        commit(con)
+    except BaseException:
+        rollback(con)
+        raise
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether process `pid` still runs on this host (this process's own pid is a predecessor's)."""
+    if not pid or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _Readers:

@@ -2,7 +2,7 @@
 CREATE OR REPLACE TEMP TABLE _sessions AS
 SELECT sid, any_value(user_name) AS user_name, mode(project) AS project, any_value(source) AS source,
        min(ts) AS started_at, max(ts) AS ended_at, count(*) AS requests, sum(total_tokens) AS tokens,
-       sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced
+       exact_sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced
 FROM _req GROUP BY sid;
 
 CREATE OR REPLACE TEMP TABLE _req_out AS
@@ -11,7 +11,7 @@ SELECT r.*, o.outcome FROM _req r JOIN _outcomes o USING (request_key);
 -- loop: one flag per loop episode; its tokens are the thread's requests inside the episode.
 INSERT INTO flags
 SELECT l.sid, 'loop', s.user_name, s.project, s.source, l.started_at::DATE, l.started_at, l.ended_at,
-       coalesce(sum(r.total_tokens), 0), sum(r.cost_usd),
+       coalesce(sum(r.total_tokens), 0), exact_sum(r.cost_usd),
        l.evidence || CASE WHEN l.thread <> '' THEN ' (inside a subagent)' ELSE '' END
 FROM _loops l
 JOIN _sessions s ON s.sid = l.sid
@@ -29,7 +29,7 @@ edits AS (
     FROM _discarded_edits d JOIN _calls c USING (tool_use_id) GROUP BY revert_id
 )
 SELECT v.sid, 'discarded_work', s.user_name, s.project, s.source, min(r.ts)::DATE, min(r.ts), v.ts,
-       coalesce(sum(r.total_tokens), 0), sum(r.cost_usd),
+       coalesce(sum(r.total_tokens), 0), exact_sum(r.cost_usd),
        'work reverted by `' || left(v.command, 160) || '`: ' || e.edits || ' edit(s) to ' || e.files
          || ' file(s) thrown away, ' || p.turns || ' turn(s) of work'
 FROM _reverts v
@@ -49,7 +49,7 @@ WITH windows AS (
     FROM _interrupts GROUP BY sid, turn_no, kept_until
 )
 SELECT i.sid, 'discarded_work', s.user_name, s.project, s.source, min(r.ts)::DATE, min(r.ts), i.ts,
-       sum(r.total_tokens), sum(r.cost_usd),
+       sum(r.total_tokens), exact_sum(r.cost_usd),
        'user stopped the agent (' || i.kinds || ') after ' || count(*)
          || ' request(s) since the last kept edit or commit'
 FROM windows i
@@ -69,7 +69,7 @@ mix_text AS (
     FROM mix GROUP BY sid, turn_no
 )
 SELECT t.sid, 'idle_burn', s.user_name, s.project, s.source, t.started_at::DATE, t.started_at, t.ended_at,
-       coalesce(sum(r.total_tokens), 0), sum(r.cost_usd),
+       coalesce(sum(r.total_tokens), 0), exact_sum(r.cost_usd),
        'unattended for ' || number_text(t.active_seconds / 3600.0, 1) || ' h of activity: '
          || t.requests || ' requests with no edit and no commit'
          || coalesce('; tools: ' || any_value(m.tools), '')
@@ -106,7 +106,7 @@ WITH bytes AS (
     HAVING max(result_bytes) >= $bloat_single_bytes OR sum(result_bytes) >= $bloat_session_bytes
 ),
 consumed AS (
-    SELECT a.session_id AS sid, a.component, sum(a.share * r.total_tokens) AS tokens, sum(a.share * r.cost_usd) AS cost
+    SELECT a.session_id AS sid, a.component, exact_sum(a.share * r.total_tokens) AS tokens, exact_sum(a.share * r.cost_usd) AS cost
     FROM _attr a JOIN _req r USING (request_key) GROUP BY a.session_id, a.component
 )
 SELECT b.sid, 'context_bloat', s.user_name, s.project, s.source, b.started_at::DATE, b.started_at, b.ended_at,

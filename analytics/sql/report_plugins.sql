@@ -6,14 +6,14 @@ by_component AS (
     SELECT 'component' AS level, component, component_kind AS kind,
            CASE WHEN count(plugin) = count(*) AND min(plugin) = max(plugin) THEN min(plugin) END AS plugin,
            sum(calls) AS calls, sum(errors) AS errors, sum(result_bytes) AS result_bytes,
-           sum(requests) AS requests, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
-           sum(kept_tokens) AS kept_tokens
+           exact_sum(requests) AS requests, exact_sum(total_tokens) AS total_tokens, exact_sum(cost_usd) AS cost_usd,
+           exact_sum(kept_tokens) AS kept_tokens
     FROM c GROUP BY component, component_kind
 ),
 by_plugin AS (
     SELECT 'plugin' AS level, 'plugin:' || plugin AS component, 'plugin' AS kind, plugin,
-           sum(calls), sum(errors), sum(result_bytes), sum(requests), sum(total_tokens), sum(cost_usd),
-           sum(kept_tokens)
+           sum(calls), sum(errors), sum(result_bytes), exact_sum(requests), exact_sum(total_tokens), exact_sum(cost_usd),
+           exact_sum(kept_tokens)
     FROM c WHERE plugin IS NOT NULL GROUP BY plugin
 )
 SELECT level, component, kind, plugin, as_count(calls) AS calls, as_count(errors) AS errors,

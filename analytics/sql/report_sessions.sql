@@ -2,7 +2,7 @@
 WITH s AS (
     SELECT session_id, any_value(user_name) AS user_name, any_value(team) AS team, mode(project) AS project,
            any_value(source) AS source, min(first_ts) AS started_at, max(last_ts) AS ended_at,
-           total(requests) AS requests, total(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
+           total(requests) AS requests, total(total_tokens) AS total_tokens, exact_sum(cost_usd) AS cost_usd,
            total(kept_tokens) AS kept_tokens, total(looping_tokens) AS looping_tokens,
            total(discarded_tokens) AS discarded_tokens, total(idle_tokens) AS idle_tokens
     FROM session_days($slice) GROUP BY session_id
