@@ -15,6 +15,7 @@ import streamlit as st
 
 from analytics.filters import FilterChoices, Filters, UnknownValue, cli_arguments, dimensions, resolve
 from dashboard import data
+from store.config import LAKE_PREFIX, LakeTarget, is_lake_spec
 
 # Query-parameter names double as widget keys (Streamlit binds them: ?team=payments&user=alice).
 PERIOD_KEY = "period"
@@ -162,7 +163,8 @@ def describe(filters: Filters) -> str:
 
 def cli_command(kind: str, filters: Filters, db: str | None = None) -> str:
     """The `agentledger report` command line that gives the same rows as this view (on `db`, when given)."""
-    args = cli_arguments(filters) + (["--db", db] if db else []) + ["--format", "csv"]
+    where = (["--store", LakeTarget(db[len(LAKE_PREFIX):]).display()] if is_lake_spec(db) else ["--db", db]) if db else []
+    args = cli_arguments(filters) + where + ["--format", "csv"]
     return shlex.join(["agentledger", "report", kind, *args])
 
 

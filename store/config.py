@@ -56,7 +56,12 @@ def settings() -> StoreSettings:
     return StoreSettings()
 
 
-_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|\S+)", re.I)
+_PASSWORD = re.compile(r"(password\s*=\s*)('[^']*'|[^\s\"]+)", re.I)
+
+
+def mask(text: str) -> str:
+    """`text` with every `password=…` of a connection string masked (error messages repeat them)."""
+    return _PASSWORD.sub(r"\1***", text)
 
 
 @dataclass(frozen=True)
@@ -73,7 +78,7 @@ class LakeTarget:
 
     def display(self) -> str:
         """The spec with any password masked, to print or log."""
-        return _PASSWORD.sub(r"\1***", self.spec)
+        return mask(self.spec)
 
     def __str__(self) -> str:
         return self.display()

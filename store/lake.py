@@ -32,7 +32,7 @@ from typing import Callable, Iterator, TypeVar
 import duckdb
 
 from store.db import DatabaseError
-from store.config import LakeTarget, StoreSettings, settings as store_settings
+from store.config import LakeTarget, StoreSettings, mask, settings as store_settings
 from store.migrations import apply_migrations
 from store.sql import begin, commit, on_begin, rollback, run_sql
 
@@ -120,7 +120,7 @@ def connect(target: LakeTarget, read_only: bool = False, migrate: bool = True) -
             _prepare_writer(con, migrate)
     except duckdb.Error as error:
         con.close()
-        raise LakeError(f"cannot open the lake {target.display()}: {_first_line(error)}") from error
+        raise LakeError(f"cannot open the lake {target.display()}: {mask(_first_line(error))}") from None
     except BaseException:
         con.close()
         raise

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from agentledger.browser import open_when_ready
-from agentledger.commands.common import add_db_option, formatter
+from agentledger.commands.common import add_db_option, formatter, store_of
+from store.config import LakeTarget
 from store.db import DB_ENV_VAR, resolve_db_path
 
 DEFAULT_PORT = 8501
@@ -66,9 +67,9 @@ def streamlit_command(port: int, host: str = "localhost") -> list[str]:
     ]
 
 
-def serve(db: Path, port: int, host: str = "localhost", open_browser: bool = True) -> int:
-    """Run the dashboard on `db` until interrupted; the path travels in $AGENTLEDGER_DB."""
-    env = {**os.environ, DB_ENV_VAR: str(db)}
+def serve(db: Path | LakeTarget, port: int, host: str = "localhost", open_browser: bool = True) -> int:
+    """Run the dashboard on `db` (a file or a lake) until interrupted; it travels in $AGENTLEDGER_DB."""
+    env = {**os.environ, DB_ENV_VAR: db.spec if isinstance(db, LakeTarget) else str(db)}
     url = f"http://{host}:{port}"
     print(f"AgentLedger dashboard on {url} reading {db} (Ctrl+C to stop)", flush=True)
     if open_browser:
@@ -88,7 +89,11 @@ def serve(db: Path, port: int, host: str = "localhost", open_browser: bool = Tru
 
 
 def handle(args: argparse.Namespace) -> int:
-    db = resolve_db_path(args.db)
+    store = store_of(args)
+    if isinstance(store, LakeTarget):
+        # Readers of a lake read its last committed snapshot: nothing to create or wait for.
+        return serve(store, args.port, args.host, not args.no_browser)
+    db = resolve_db_path(store)
     if not db.exists():
         print(f"note: no ledger at {db} yet; the dashboard will explain how to ingest", file=sys.stderr)
     return serve(db.resolve() if db.exists() else db.absolute(), args.port, args.host, not args.no_browser)

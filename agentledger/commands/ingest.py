@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from agentledger.commands.common import add_db_option, formatter
+from agentledger.commands.common import add_db_option, formatter, store_of
 from ingest.sources import SOURCES, source_choices
 
 DEFAULT_WAIT_SECONDS = 60.0
@@ -79,7 +79,7 @@ def handle(args: argparse.Namespace) -> int:
         paths=args.paths, user=args.user, user_from_dir=args.user_from_dir, source=args.source,
         store_prompts=args.store_prompts, follow_symlinks=args.follow_symlinks, progress=args.progress,
     ))
-    with open_ledger(args.db, wait_seconds=args.wait) as ledger:
+    with open_ledger(store_of(args), wait_seconds=args.wait) as ledger:
         summary = ingest_and_refresh(ledger, options, command="agentledger " + shlex.join(sys.argv[1:])).ingest
     print(summary.one_line())
     for root in summary.empty_roots:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from agentledger.commands.common import add_db_option, formatter
+from agentledger.commands.common import add_db_option, formatter, store_of
 from agentledger.errors import UserError
 from analytics.export import to_csv, to_json, to_table
 from analytics.filters import Filters, UnknownValue, dimensions, period_flags, resolve
@@ -77,7 +77,7 @@ def register(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     filters = filters_from(args)
-    with reader(args.db) as con:
+    with reader(store_of(args)) as con:
         if any(getattr(filters, d.name) for d in dimensions()):
             try:
                 filters = resolve(filters, filter_choices(con))

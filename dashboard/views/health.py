@@ -12,7 +12,7 @@ from dashboard import columns, data, sidebar, ui
 db = data.db_path()
 filters = sidebar.current()
 st.title("Data health")
-st.caption(f"Ledger file: `{db}` · facts from the ingest bookkeeping, refreshed every minute · "
+st.caption(f"Ledger: `{data.db_label(db)}` · facts from the ingest bookkeeping, refreshed every minute · "
            "the sidebar filters apply only to the coverage panel")
 
 facts = data.health_facts(db)
