@@ -24,6 +24,7 @@ from loky import ProcessPoolExecutor
 from tqdm import tqdm
 
 from ingest.batch import RecordBatch
+from ingest.hashing import short_hash
 from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
 from ingest.manifest import FileState, is_unchanged, load_manifest
 from ingest.records import FileRead
@@ -56,6 +57,9 @@ class IngestOptions:
     settings: IngestSettings | None = None  # None: from the environment (ingest/settings.py)
     # More steps in each batch's transaction, after the sources' own (a lake derives what it loaded).
     after_write: tuple[AfterWrite, ...] = ()
+    # (k, n): this worker reads shard k of n, the users (with user_from_dir; else the files) whose
+    # hash is k modulo n. Workers on other shards, or on none, may write the same ledger at once.
+    shard: tuple[int, int] | None = None
 
 
 @dataclass
@@ -173,9 +177,22 @@ def user_for(path: str, root: Path, options: IngestOptions) -> str:
     return getpass.getuser()
 
 
+def in_shard(path: str, root: Path, options: IngestOptions) -> bool:
+    """Whether `path` belongs to this worker's shard: by the user folder below the root with
+    --user-from-dir (all of a person's files go to one worker), else by the file itself."""
+    k, n = options.shard
+    key = path
+    if options.user_from_dir:
+        parts = Path(path).relative_to(root).parts
+        key = parts[0] if len(parts) > 1 else path
+    return int(short_hash(key), 16) % n == k
+
+
 def _validate(options: IngestOptions) -> None:
     if options.user and options.user_from_dir:
         raise IngestError("use either --user NAME or --user-from-dir, not both")
+    if options.shard and not 0 <= options.shard[0] < options.shard[1]:
+        raise IngestError(f"--shard K/N needs 0 <= K < N; got {options.shard[0]}/{options.shard[1]}")
     if options.source != "auto" and options.source not in SOURCES:
         raise IngestError(f"unknown source {options.source!r}: choose one of auto, {', '.join(SOURCES)}")
     for path in options.paths:
@@ -291,6 +308,8 @@ class IngestRun:
     def _job_for(self, path: str, root: Path, problem: str | None, pending: RecordBatch) -> FileJob | None:
         """A read job for a new or changed regular file; unchanged files cost this one stat."""
         key = ledger_key(path)
+        if self.options.shard and not in_shard(path, root, self.options):
+            return None  # another worker's: neither read nor seen (nor, when gone, marked missing)
         self._seen.add(key)
         if problem:
             self._skip(pending, key, problem)

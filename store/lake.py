@@ -24,6 +24,7 @@ import importlib.util
 import os
 import random
 import re
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -97,8 +98,25 @@ def scratch(path: str | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
+# How often attaching a brand-new lake is tried while other writers create its catalog tables.
+ATTACH_TRIES = 20
+
+
 def connect(target: LakeTarget, read_only: bool = False, migrate: bool = True) -> duckdb.DuckDBPyConnection:
     """A connection with the lake attached (and used); a writer's has every migration applied."""
+    for attempt in range(1, ATTACH_TRIES + 1):
+        try:
+            return _connect(target, read_only, migrate)
+        except LakeError as error:
+            # Workers started together on an empty catalog database all try to create DuckLake's
+            # own tables; all but one fail in PostgreSQL. The next try finds the tables there.
+            if attempt == ATTACH_TRIES or "Failed to initialize DuckLake" not in str(error):
+                raise
+            time.sleep(0.05 * attempt * random.uniform(0.5, 1.5))
+    raise AssertionError("unreachable")
+
+
+def _connect(target: LakeTarget, read_only: bool, migrate: bool) -> duckdb.DuckDBPyConnection:
     cfg = store_settings()
     con = duckdb.connect()
     try:
@@ -248,14 +266,39 @@ def open_lake(target: LakeTarget) -> Iterator[LakeLedger]:
         ledger.close()
 
 
+# One read-only attachment per lake and process: loading the extensions and attaching take about
+# a second, a cursor on an attachment a millisecond; each cursor's queries read the snapshot that
+# is the newest when they start.
+_READERS: dict[str, duckdb.DuckDBPyConnection] = {}
+_READERS_LOCK = threading.Lock()
+
+
+def _attached(target: LakeTarget) -> duckdb.DuckDBPyConnection:
+    with _READERS_LOCK:
+        con = _READERS.get(target.spec)
+        if con is None:
+            con = _READERS[target.spec] = connect(target, read_only=True)
+        return con
+
+
 @contextmanager
 def reader(target: LakeTarget) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection on the last committed snapshot; never waits for a writer."""
-    con = connect(target, read_only=True)
     try:
-        yield con
+        cursor = _attached(target).cursor()
+        run_sql(cursor, f"USE {LAKE}")
+    except duckdb.Error:
+        # The attachment went bad (the catalog restarted): attach afresh once.
+        with _READERS_LOCK:
+            stale = _READERS.pop(target.spec, None)
+        if stale is not None:
+            stale.close()
+        cursor = _attached(target).cursor()
+        run_sql(cursor, f"USE {LAKE}")
+    try:
+        yield cursor
     finally:
-        con.close()
+        cursor.close()
 
 
 def _first_line(error: BaseException) -> str:

@@ -17,6 +17,8 @@ EPILOG = """examples:
   agentledger ingest /srv/logs --user-from-dir          # /srv/logs/<user>/... gives the user
   agentledger ingest ~/.claude/projects --db team.duckdb --source claude
   */15 * * * *  agentledger ingest /srv/logs --user-from-dir --wait 300 --db /srv/ledger.duckdb
+  agentledger ingest /srv/logs --user-from-dir --shard 0/4 --store 'ducklake:postgres:dbname=ledger host=db'
+  agentledger ingest /srv/shipped --shipped --store 'ducklake:postgres:dbname=ledger host=db'
 
 Re-running is safe: unchanged files cost a stat, grown files are read from where the last run
 stopped, and records already in the ledger are recognised by their keys. Bad lines go to the
@@ -33,6 +35,16 @@ sources:
 """ + "\n".join(f"  {s.name:8} {s.description}" for s in SOURCES.values())
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard is K/N, e.g. 0/4; got {text!r}") from None
+    if not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"--shard K/N needs 0 <= K < N; got {text!r}")
+    return k, n
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "ingest", help="load new session logs into the ledger", epilog=EPILOG, formatter_class=formatter()
@@ -44,6 +56,11 @@ def register(subparsers) -> None:
     who.add_argument(
         "--user-from-dir", action="store_true",
         help="take the user from the first folder below each PATH (PATH/<user>/...)",
+    )
+    parser.add_argument(
+        "--shard", type=_shard, metavar="K/N",
+        help="read only shard K of N (0 <= K < N): the users (with --user-from-dir; else the files) whose hash "
+             "is K modulo N. Run N workers, one per shard, on one lake (--store) to ingest in parallel",
     )
     parser.add_argument("--source", choices=source_choices(), default="auto", help="log format (default: detect per file)")
     parser.add_argument(
@@ -78,6 +95,7 @@ def handle(args: argparse.Namespace) -> int:
     options = prepare(IngestOptions(
         paths=args.paths, user=args.user, user_from_dir=args.user_from_dir, source=args.source,
         store_prompts=args.store_prompts, follow_symlinks=args.follow_symlinks, progress=args.progress,
+        shard=args.shard,
     ))
     with open_ledger(store_of(args), wait_seconds=args.wait) as ledger:
         summary = ingest_and_refresh(ledger, options, command="agentledger " + shlex.join(sys.argv[1:])).ingest
