@@ -60,6 +60,8 @@ class IngestOptions:
     # (k, n): this worker reads shard k of n, the users (with user_from_dir; else the files) whose
     # hash is k modulo n. Workers on other shards, or on none, may write the same ledger at once.
     shard: tuple[int, int] | None = None
+    # A ship destination (a folder or s3://…) to load batches from instead of `paths` (ingest/shipped.py).
+    shipped_from: str | None = None
 
 
 @dataclass
@@ -480,6 +482,11 @@ class _Readers:
 
 
 def run_ingest(target: Ledger | duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest") -> RunSummary:
-    """Ingest `options.paths` into the ledger (a Ledger, or an open connection); returns the run's counters."""
+    """Ingest `options.paths` (or the batches shipped to `options.shipped_from`) into the ledger (a
+    Ledger, or an open connection); returns the run's counters."""
     ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+    if options.shipped_from:
+        from ingest.shipped import load_shipped  # batches are read with DuckDB, logs are not
+
+        return load_shipped(ledger, options.shipped_from, prepare(options), command)
     return IngestRun(ledger, prepare(options), command).execute()

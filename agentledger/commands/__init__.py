@@ -41,6 +41,16 @@ def _demo() -> ModuleType:
     return demo
 
 
+def _ship() -> ModuleType:
+    from agentledger.commands import ship
+    return ship
+
+
+def _schedule() -> ModuleType:
+    from agentledger.commands import schedule
+    return schedule
+
+
 def _sample() -> ModuleType:
     from agentledger.commands import sample
     return sample
@@ -48,8 +58,8 @@ def _sample() -> ModuleType:
 
 # In the order `--help` lists them.
 COMMANDS: dict[str, Callable[[], ModuleType]] = {
-    "ingest": _ingest, "org": _org, "report": _report, "refresh": _refresh,
-    "dashboard": _dashboard, "demo": _demo, "sample": _sample,
+    "ingest": _ingest, "ship": _ship, "schedule": _schedule, "org": _org, "report": _report,
+    "refresh": _refresh, "dashboard": _dashboard, "demo": _demo, "sample": _sample,
 }
 COMMAND_NAMES = list(COMMANDS)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -45,11 +46,34 @@ def _shard(text: str) -> tuple[int, int]:
     return k, n
 
 
+def _shipped_dest(args: argparse.Namespace) -> str | None:
+    """The ship destination to load, when PATH is one (--shipped, or recognised)."""
+    from agentledger.errors import UserError
+    from ingest.shipped import is_shipped_dest
+
+    if not (args.shipped or any(is_shipped_dest(p) for p in args.paths)):
+        return None
+    if len(args.paths) != 1:
+        raise UserError("a ship destination is loaded on its own: one PATH with --shipped")
+    if args.user or args.user_from_dir or args.shard:
+        raise UserError("shipped batches name their user and machine: --user, --user-from-dir and --shard do not apply")
+    dest = args.paths[0]
+    if "://" not in dest and not os.path.isdir(dest):
+        raise UserError(f"no such folder: {dest}")
+    return dest
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "ingest", help="load new session logs into the ledger", epilog=EPILOG, formatter_class=formatter()
     )
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="log files or folders to scan")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="log files or folders to scan, or one ship destination (a folder or s3://…)")
+    parser.add_argument(
+        "--shipped", action="store_true",
+        help="PATH is where laptops ship batches (agentledger ship): load the new ones. Object storage "
+             "and folders of batch files are recognised without it",
+    )
     add_db_option(parser)
     who = parser.add_mutually_exclusive_group()
     who.add_argument("--user", metavar="NAME", help="the user these logs belong to (default: your login name)")
@@ -92,8 +116,9 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.wait < 0:
         raise UserError("--wait must be 0 or more seconds")
+    shipped = _shipped_dest(args)
     options = prepare(IngestOptions(
-        paths=args.paths, user=args.user, user_from_dir=args.user_from_dir, source=args.source,
+        paths=[] if shipped else [Path(p) for p in args.paths], shipped_from=shipped, user=args.user, user_from_dir=args.user_from_dir, source=args.source,
         store_prompts=args.store_prompts, follow_symlinks=args.follow_symlinks, progress=args.progress,
         shard=args.shard,
     ))
