@@ -51,6 +51,16 @@ def _schedule() -> ModuleType:
     return schedule
 
 
+def _store() -> ModuleType:
+    from agentledger.commands import store
+    return store
+
+
+def _export() -> ModuleType:
+    from agentledger.commands import export
+    return export
+
+
 def _sample() -> ModuleType:
     from agentledger.commands import sample
     return sample
@@ -59,7 +69,8 @@ def _sample() -> ModuleType:
 # In the order `--help` lists them.
 COMMANDS: dict[str, Callable[[], ModuleType]] = {
     "ingest": _ingest, "ship": _ship, "schedule": _schedule, "org": _org, "report": _report,
-    "refresh": _refresh, "dashboard": _dashboard, "demo": _demo, "sample": _sample,
+    "refresh": _refresh, "export": _export, "store": _store, "dashboard": _dashboard, "demo": _demo,
+    "sample": _sample,
 }
 COMMAND_NAMES = list(COMMANDS)
 
