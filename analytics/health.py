@@ -38,13 +38,25 @@ FACTS: dict[str, str] = {
                  " seen AS (SELECT source, max(last_seen_at) AS last_file_seen FROM source_files GROUP BY source)"
                  " SELECT coalesce(l.source, s.source) AS source, l.requests, l.newest_request, s.last_file_seen"
                  " FROM latest l FULL OUTER JOIN seen s ON s.source = l.source ORDER BY 1",
+    # Per person and machine, when their data last arrived (a file read, or a shipped batch loaded),
+    # quietest first. Shipped batches name the machine (a hashed id); collected logs do not.
+    "arrivals": "SELECT coalesce(user_name, '(from the records)') AS user_name,"
+                " CASE WHEN source = 'shipped' THEN coalesce(host_id, '(unknown machine)') ELSE '(collected logs)' END"
+                " AS machine, count(*) AS files, sum(lines_loaded) AS records, max(last_seen_at) AS last_arrival"
+                " FROM source_files WHERE source NOT IN ('unrecognised') AND last_seen_at IS NOT NULL"
+                " GROUP BY ALL ORDER BY last_arrival, user_name, machine",
+    # People in the org directory with no data at all: no file or batch in their name, no request.
+    "silent_people": "SELECT o.user_name, o.display_name, o.team, o.email FROM org_users o"
+                     " WHERE NOT EXISTS (SELECT 1 FROM source_files f WHERE f.user_name = o.user_name)"
+                     " AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.user_name = o.user_name)"
+                     " ORDER BY o.team NULLS LAST, o.user_name",
     # Record types and fields the parsers did not know, counted (format drift).
     "drift": "SELECT source, kind, name, occurrences, first_path FROM schema_drift ORDER BY occurrences DESC LIMIT 50",
 }
 
 
 def facts(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
-    """Every data-health table: runs, files, rejects, freshness, drift."""
+    """Every data-health table: runs, files, rejects, freshness, arrivals, silent people, drift."""
     return {name: queries.select(con, sql) for name, sql in FACTS.items()}
 
 
