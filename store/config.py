@@ -33,6 +33,11 @@ class StoreSettings(BaseSettings):
         None, description="Where a new lake keeps its Parquet files: a folder, or `s3://bucket/prefix/`. "
         "Needed only when the lake is created; the catalog remembers it."
     )
+    lake_schema: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="The PostgreSQL schema that holds the lake's "
+        "catalog tables (DuckLake's METADATA_SCHEMA); unset: the database's default. Several lakes (staging, "
+        "production, the test suite) can then share one database."
+    )
     s3_endpoint: str | None = Field(
         None, description="host:port of an S3-compatible endpoint (MinIO, moto, Ceph); unset for AWS S3."
     )
@@ -70,6 +75,12 @@ class LakeTarget:
 
     catalog: str
     data_path: str | None = None
+    schema: str | None = None            # the catalog's METADATA_SCHEMA
+
+    @property
+    def key(self) -> str:
+        """What tells two lakes apart: the catalog and its schema."""
+        return f"{self.spec}#{self.schema or ''}"
 
     @property
     def spec(self) -> str:
@@ -102,4 +113,4 @@ def lake_target(db: object = None, data_path: str | None = None) -> LakeTarget |
     catalog = os.fspath(db)[len(LAKE_PREFIX):].strip()
     if not catalog:
         raise ValueError("a lake is named ducklake:<catalog>, e.g. ducklake:postgres:dbname=ledger")
-    return LakeTarget(catalog, data_path or settings().data_path)
+    return LakeTarget(catalog, data_path or settings().data_path, settings().lake_schema)

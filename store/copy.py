@@ -48,7 +48,8 @@ def attach_source(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | La
             load_extension(con, "duckdb_extension_postgres_scanner", "postgres_scanner")
         if uses_s3(lake.data_path, settings()):
             enable_object_storage(con)
-        run_sql(con, f"ATTACH {quote(lake.spec)} AS {SOURCE} (READ_ONLY)")
+        schema = f", METADATA_SCHEMA {quote(lake.schema)}" if lake.schema else ""
+        run_sql(con, f"ATTACH {quote(lake.spec)} AS {SOURCE} (READ_ONLY{schema})")
     else:
         path = Path(source).expanduser()
         if not path.exists():

@@ -129,6 +129,8 @@ def _connect(target: LakeTarget, read_only: bool, migrate: bool) -> duckdb.DuckD
         options = []
         if target.data_path and not read_only:
             options.append(f"DATA_PATH {quote(_folder(target.data_path))}")
+        if target.schema:
+            options.append(f"METADATA_SCHEMA {quote(target.schema)}")
         if read_only:
             options.append("READ_ONLY")
         suffix = f" ({', '.join(options)})" if options else ""
@@ -175,20 +177,23 @@ def _bootstrap(con: duckdb.DuckDBPyConnection) -> None:
 # -- the schema, translated -------------------------------------------------------------------
 
 _TABLE_KEY = re.compile(r",\s*(?:PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)", re.I)
-_COLUMN_KEY = re.compile(r"\s+(?:PRIMARY\s+KEY|UNIQUE)\b(?!\s*\()", re.I)
+_COLUMN_KEY = re.compile(r"(?:\s+NOT\s+NULL)?\s+PRIMARY\s+KEY\b(?!\s*\()", re.I)
+_COLUMN_UNIQUE = re.compile(r"\s+UNIQUE\b(?!\s*\()", re.I)
 _INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b[^;]*;", re.I | re.M)
 _SEQUENCE = re.compile(r"\bCREATE\s+SEQUENCE\b|\bnextval\s*\(", re.I)
 
 
 def translate(sql: str) -> str:
-    """A migration as DuckLake takes it: keys, uniqueness and indexes dropped (the writers never
-    rely on them). A sequence cannot be translated: ids must come from the data or from SQL."""
+    """A migration as DuckLake takes it: a key column keeps only its NOT NULL; uniqueness and
+    indexes are dropped (the writers never rely on them). A sequence cannot be translated: ids
+    must come from the data or from SQL."""
     text = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     if _SEQUENCE.search(text):
         raise LakeError("a migration uses a sequence, which DuckLake does not have")
     text = _INDEX.sub("", text)
     text = _TABLE_KEY.sub("", text)
-    return _COLUMN_KEY.sub("", text)
+    text = _COLUMN_KEY.sub(" NOT NULL", text)
+    return _COLUMN_UNIQUE.sub("", text)
 
 
 # -- writers ----------------------------------------------------------------------------------
@@ -275,9 +280,9 @@ _READERS_LOCK = threading.Lock()
 
 def _attached(target: LakeTarget) -> duckdb.DuckDBPyConnection:
     with _READERS_LOCK:
-        con = _READERS.get(target.spec)
+        con = _READERS.get(target.key)
         if con is None:
-            con = _READERS[target.spec] = connect(target, read_only=True)
+            con = _READERS[target.key] = connect(target, read_only=True)
         return con
 
 
@@ -290,7 +295,7 @@ def reader(target: LakeTarget) -> Iterator[duckdb.DuckDBPyConnection]:
     except duckdb.Error:
         # The attachment went bad (the catalog restarted): attach afresh once.
         with _READERS_LOCK:
-            stale = _READERS.pop(target.spec, None)
+            stale = _READERS.pop(target.key, None)
         if stale is not None:
             stale.close()
         cursor = _attached(target).cursor()
