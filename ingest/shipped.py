@@ -54,7 +54,7 @@ class ShippedError(ValueError):
     """Why a whole batch file is quarantined; one line."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class BatchFile:
     url: str        # where it is (a path, or s3://…)
     size: int

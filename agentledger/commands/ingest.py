@@ -127,6 +127,6 @@ def handle(args: argparse.Namespace) -> int:
     print(summary.one_line())
     for root in summary.empty_roots:
         print(f"agentledger ingest: no agent logs found under {root}", file=sys.stderr)
-    if len(summary.empty_roots) == len(options.paths):
+    if len(summary.empty_roots) == (1 if shipped else len(options.paths)):
         return USER_ERROR
     return 0
