@@ -14,14 +14,18 @@ any number of DuckDB processes, on any machines, read and write it. What that ch
   conflict, the loser rolls back and `LakeLedger.transact` runs its transaction again on the new
   snapshot. Writers parse in parallel and commit one at a time; a transaction sees every commit
   before it, so deduplication by keys holds as on the single file. `lake_writes.writes` counts the
-  lake's write commits.
+  lake's write commits. Writers on the same machine take turns for their transactions (a lock file
+  per lake), so they never redo work because of each other; only writers on different machines race.
 - Readers attach read-only and read the last committed snapshot: nothing ever waits for a writer.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import importlib.util
 import os
+import tempfile
 import random
 import re
 import threading
@@ -230,6 +234,23 @@ def _retry(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnec
     raise AssertionError("unreachable")
 
 
+@contextmanager
+def _host_turn(target: LakeTarget) -> Iterator[None]:
+    """This machine's writers of one lake, one transaction at a time: a loser of an optimistic
+    commit redoes its whole transaction, a writer waiting here redoes nothing."""
+    digest = hashlib.blake2b(target.key.encode(), digest_size=8).hexdigest()
+    path = Path(tempfile.gettempdir()) / f"agentledger-lake-{digest}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
 class CommitStats:
     """Transactions a writer committed, and how many times one had to be redone after a conflict."""
 
@@ -255,7 +276,8 @@ class LakeLedger:
 
     def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run `work` (which commits one transaction) until it commits without a conflict."""
-        return _retry(self.con, work, self.stats)
+        with _host_turn(self.target):
+            return _retry(self.con, work, self.stats)
 
     def close(self) -> None:
         self.con.close()
