@@ -182,3 +182,14 @@ def test_concurrent_writers_of_the_same_new_keys_conflict_and_the_loser_redoes_i
         assert first.stats.conflicts == 1 and len(tries) == 3
         count = first.con.execute("SELECT count(*) FROM org_users WHERE user_name = 'ada'").fetchall()[0][0]
     assert count == 1
+
+
+def test_every_store_setting_is_documented():
+    from pathlib import Path
+
+    from store.config import StoreSettings
+
+    doc = (Path(__file__).resolve().parents[1] / "docs/lake.md").read_text()
+    for name, field in StoreSettings.model_fields.items():
+        assert f"| `{name}` |" in doc, f"docs/lake.md lacks the row of {name}"
+        assert field.description, name
