@@ -235,3 +235,31 @@ def test_schedule_prints_ready_units(capsys):
     assert capsys.readouterr().out.startswith("0 */2 * * * ")
     assert run("schedule", "--print", "cron", "--every", "7", "--", "ship", "/mnt/x") == 2
     assert "cannot run every 7 minutes" in capsys.readouterr().err
+
+
+def test_data_health_shows_when_each_person_and_machine_last_sent_data_and_who_never_did(tmp_path, monkeypatch):
+    from analytics import health
+    from ingest.org import load_org, read_org_csv
+    from store.db import writer
+
+    dest = tmp_path / "shipped"
+    ship(dest, "jonas.patel", tmp_path / "a.duckdb", "laptop-a", monkeypatch)
+    laptop_a = host_id()
+    central = tmp_path / "central.duckdb"
+    assert run("ingest", dest, "--db", central, "--no-progress") == 0
+    assert run("ingest", SAMPLE / "emma.patel", "--user", "emma.patel", "--db", central, "--no-progress") == 0
+    org = tmp_path / "org.csv"
+    org.write_text((REPO / "sample_data/org.csv").read_text() + "nadia.ops,nadia@acme-robotics.dev,Nadia Ops,Platform,\n")
+    with writer(central) as con:
+        load_org(con, read_org_csv(org))
+    with reader(central) as con:
+        facts = health.facts(con)
+    arrivals = {(r["user_name"], r["machine"]): r for r in facts["arrivals"].iter_rows(named=True)}
+    assert set(arrivals) == {("jonas.patel", laptop_a), ("emma.patel", "(collected logs)")}
+    assert arrivals[("jonas.patel", laptop_a)]["files"] == 1 and arrivals[("jonas.patel", laptop_a)]["records"] == 215
+    assert arrivals[("emma.patel", "(collected logs)")]["files"] == 4
+    assert all(r["last_arrival"] is not None for r in arrivals.values())
+    # The quietest first: emma's files were read after jonas's batch.
+    assert facts["arrivals"]["user_name"].to_list() == ["jonas.patel", "emma.patel"]
+    # sami (Payments) is in the directory and sent nothing here; nadia (Platform) neither. By team.
+    assert facts["silent_people"]["user_name"].to_list() == ["sami.andersen", "nadia.ops"]
