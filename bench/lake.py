@@ -36,7 +36,8 @@ with open_ledger(None) as ledger:
                                                       shard=(k, n) if n > 1 else None)).ingest
     stats = getattr(ledger, "stats", None)
 print(json.dumps({"seconds": time.perf_counter() - started, "bytes": summary.bytes_read,
-                  "commits": stats.commits if stats else None, "conflicts": stats.conflicts if stats else None}))
+                  "commits": stats.commits if stats else None, "conflicts": stats.conflicts if stats else None,
+                  "commit_seconds": stats.seconds if stats else None}))
 """
 
 # The org the issue sizes: engineers, log volume and API requests per day.
@@ -115,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
             wall, results = run_workers(n, corpus, env)
             commits = sum(r["commits"] for r in results)
             conflicts = sum(r["conflicts"] for r in results)
+            in_commits = sum(r["commit_seconds"] for r in results)
             per_worker = [r["bytes"] / 1e6 / r["seconds"] for r in results]
-            rows.append((n, wall, commits, conflicts, per_worker, env))
+            rows.append((n, wall, commits, conflicts, per_worker, env, in_commits))
             print(f"lake, {n} worker(s):     {wall:7.1f} s  {mb / wall:6.2f} MB/s  ({mb / wall / (mb / rows[0][1]):.2f}x one)"
                   f"  commits {commits}, redone after a conflict {conflicts}, {commits / wall:.2f} commits/s"
-                  f"  per worker {', '.join(f'{p:.2f}' for p in per_worker)} MB/s")
+                  f"  per worker {', '.join(f'{p:.2f}' for p in per_worker)} MB/s; {in_commits:.1f} s in transactions")
 
         # Small runs: nothing new (the scheduled no-op), then 1% appended.
         env1 = rows[0][5]
@@ -132,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  nothing new (no-op):            {noop_lake:6.2f} s  {noop_file:6.2f} s")
         print(f"  {added / 1e6:.1f} MB appended to 1% of files: {small_lake:6.2f} s  {small_file:6.2f} s")
 
-        estimate(rows, mb)
+        shipped = ship_and_load(corpus, args.pg, work, schemas)
+        estimate(rows, mb, shipped)
         return 0
     finally:
         if schemas:
@@ -143,22 +146,54 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def estimate(rows, mb: float) -> None:
+def ship_and_load(corpus: Path, pg: str, work: Path, schemas: list[str]) -> dict[str, float]:
+    """Every user ships from a "laptop" of their own; one central worker loads the batches."""
+    from ingest.shipping import ShipOptions, ship
+
+    dest, mb = work / "shipped", folder_bytes(corpus) / 1e6
+    users = sorted(p for p in corpus.iterdir() if p.is_dir())
+    started = time.perf_counter()
+    for user in users:
+        os.environ["AGENTLEDGER_HOST_ID"] = user.name
+        ship(ShipOptions(dest=str(dest), paths=[user], user=user.name, state=work / f"state-{user.name}.duckdb",
+                         progress=False))
+    os.environ.pop("AGENTLEDGER_HOST_ID", None)
+    ship_s = time.perf_counter() - started
+    batch_mb = sum(p.stat().st_size for p in dest.glob("*/*.parquet")) / 1e6
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    schemas.append(schema)
+    env = _env(pg, schema, work / "lake-shipped")
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "agentledger.cli", "ingest", str(dest), "--shipped", "--no-progress"],
+                   env=env, check=True, capture_output=True)
+    load_s = time.perf_counter() - started
+    print(f"\nshipped: {len(users)} laptops parsed {mb:.0f} MB of logs in {ship_s:.1f} s together "
+          f"({mb / ship_s:.2f} MB/s on one laptop's core), sending {batch_mb:.1f} MB of Parquet "
+          f"({batch_mb / mb:.1%} of the logs)")
+    print(f"central load of the shipped batches into a lake, 1 worker: {load_s:.1f} s = {mb / load_s:.2f} MB/s of "
+          f"laptop logs ({batch_mb / load_s:.2f} MB/s of Parquet)")
+    return {"log_mb_per_s": mb / load_s, "parquet_share": batch_mb / mb}
+
+
+def estimate(rows, mb: float, shipped: dict[str, float]) -> None:
     """What one more machine adds, from the measured figures."""
     one = rows[0]
-    per_worker = mb / one[1]                          # MB/s one worker sustains alone, parse + commit
-    commit_s = one[1] / max(one[2], 1)                # seconds per commit of one worker (its share of the run)
-    best = max(rows, key=lambda r: mb / r[1])
-    lake_rate = mb / best[1]                          # the most this lake took, on this one machine
-    commit_rate = best[2] / best[1]
-    print(f"\nscale-out estimate (from these measurements; workers on separate machines do not share cores):")
-    print(f"  one worker: {per_worker:.2f} MB/s = {per_worker * 86400 / 1e3:,.0f} GB/day; "
-          f"{one[2]} commits in {one[1]:.0f} s ({commit_s:.2f} s of wall time per batch)")
-    print(f"  the catalog took {commit_rate:.2f} commits/s with {best[0]} workers on this machine")
+    per_worker = mb / one[1]                          # MB/s of logs one worker sustains alone, parse + commit
+    serial = one[6] / mb                              # seconds of (serialized) transaction per MB of logs
+    capacity = 1 / serial                             # MB/s of logs the lake takes however many workers
+    best = max(rows, key=lambda r: r[2] / r[1])
+    print("\nscale-out estimate (from these measurements; workers on separate machines do not share cores):")
+    print(f"  one collector worker: {per_worker:.2f} MB/s of logs = {per_worker * 86.4:,.0f} GB/day; of its {one[1]:.1f} s, "
+          f"{one[6]:.1f} s were transactions, which the lake's writers take one at a time")
+    print(f"  so the lake takes at most {capacity:.2f} MB/s of raw logs = {capacity * 86.4:,.0f} GB/day, whatever the "
+          f"number of workers; the catalog committed up to {best[2] / best[1]:.2f} transactions/s here")
+    print(f"  with laptops shipping: {shipped['log_mb_per_s']:.2f} MB/s of laptop logs per central worker = "
+          f"{shipped['log_mb_per_s'] * 86.4:,.0f} GB/day (batches are {shipped['parquet_share']:.1%} of the logs)")
     for gb in ORG["gb_per_day"]:
         need = gb * 1e3 / 86400
-        workers = need / per_worker
-        print(f"  {gb:>4} GB/day = {need:6.2f} MB/s: {workers:5.1f} worker-machines at the measured per-worker rate")
+        print(f"  {gb:>4} GB/day = {need:6.2f} MB/s of logs: {need / per_worker:5.1f} collector machines "
+              f"(lake bound {need / capacity:4.1f}x its capacity), or {need / shipped['log_mb_per_s']:5.2f} central "
+              f"workers loading shipped batches")
 
 
 if __name__ == "__main__":

@@ -215,6 +215,7 @@ def _retry(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnec
            stats: "CommitStats | None" = None) -> T:
     tries = store_settings().lake_commit_tries
     delay = 0.02
+    started = time.perf_counter()
     for attempt in range(1, tries + 1):
         try:
             result = work(con)
@@ -230,6 +231,7 @@ def _retry(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnec
             continue
         if stats:
             stats.commits += 1
+            stats.seconds += time.perf_counter() - started
         return result
     raise AssertionError("unreachable")
 
@@ -252,11 +254,13 @@ def _host_turn(target: LakeTarget) -> Iterator[None]:
 
 
 class CommitStats:
-    """Transactions a writer committed, and how many times one had to be redone after a conflict."""
+    """Transactions a writer committed, how many times one had to be redone after a conflict, and
+    the seconds spent in them (the part of a run that the lake's writers cannot do side by side)."""
 
     def __init__(self) -> None:
         self.commits = 0
         self.conflicts = 0
+        self.seconds = 0.0
 
 
 class LakeLedger:
