@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,10 +27,25 @@ CLI = [sys.executable, "-m", "agentledger.cli"]
 BATCH_BYTES = "200000"
 
 
-def _worker(env: dict[str, str], org: Path, *extra: str) -> subprocess.Popen:
+# The worker to be killed commits in still smaller batches: it is certainly mid-run when it dies.
+VICTIM_BATCH_BYTES = "40000"
+
+
+def _worker(env: dict[str, str], org: Path, *extra: str, batch_bytes: str = BATCH_BYTES) -> subprocess.Popen:
     return subprocess.Popen([*CLI, "ingest", str(org), "--user-from-dir", "--no-progress", *extra],
-                            env={**env, "AGENTLEDGER_BATCH_BYTES": BATCH_BYTES},
+                            env={**env, "AGENTLEDGER_BATCH_BYTES": batch_bytes},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _kill_after_first_batch(target, victim: subprocess.Popen, killed: threading.Event) -> None:
+    """Watch closely; kill -9 the moment the victim has committed a batch (and is still running)."""
+    while victim.poll() is None:
+        if _committed_batches(target, victim.pid) >= 1:
+            victim.send_signal(signal.SIGKILL)
+            victim.wait()
+            killed.set()
+            return
+        time.sleep(0.05)
 
 
 def _committed_batches(target, pid: int) -> int:
@@ -66,30 +82,31 @@ def test_four_workers_one_killed_give_the_single_files_reports_while_a_dashboard
     workers = {
         "shard 0/2": _worker(env, org, "--shard", "0/2"),
         "shard 1/2": _worker(env, org, "--shard", "1/2"),
-        "all (killed)": _worker(env, org),
+        "all (killed)": _worker(env, org, batch_bytes=VICTIM_BATCH_BYTES),
         "shard 1/2 again": _worker(env, org, "--shard", "1/2"),
     }
     victim = workers["all (killed)"]
+    killed = threading.Event()
+    watcher = threading.Thread(target=_kill_after_first_batch, args=(lake, victim, killed), daemon=True)
+    watcher.start()
     seen: list[int] = []
     pages = 0
     deadline = time.monotonic() + 600
-    killed = False
+    restarted = False
     while time.monotonic() < deadline:
-        if not killed and _committed_batches(lake, victim.pid) >= 1:
-            assert victim.poll() is None, "the worker to kill finished before its second batch"
-            victim.send_signal(signal.SIGKILL)
-            victim.wait()
-            killed = True
+        if killed.is_set() and not restarted:
             workers["all (restarted)"] = _worker(env, org)
+            restarted = True
         # The dashboard keeps reading: every page render clean (its default page: the overview once
         # there is data; and the data-health page), the totals never going back.
         for page in (None, "views/health.py"):
             assert_clean(render(page))
             pages += 1
         seen.append(_requests_seen(lake))
-        if killed and all(p.poll() is not None for p in workers.values()):
+        if restarted and all(p.poll() is not None for p in workers.values()):
             break
-    assert killed and victim.returncode == -signal.SIGKILL
+    watcher.join(timeout=60)
+    assert killed.is_set() and victim.returncode == -signal.SIGKILL, "the worker to kill finished first"
     for name, process in workers.items():
         out, err = process.communicate(timeout=600)
         if process is not victim:
