@@ -39,7 +39,7 @@ import duckdb
 from store.db import DatabaseError
 from store.config import LakeTarget, StoreSettings, mask, settings as store_settings
 from store.migrations import apply_migrations
-from store.sql import begin, commit, on_begin, rollback, run_sql
+from store.sql import commit, on_begin, rollback, run_sql
 
 # The attached catalog's name; `USE` makes unqualified table names resolve into it.
 LAKE = "agentledger_lake"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import duckdb
-import pytest
 
 from agentledger.cli import main
 from analytics.export import to_csv

@@ -20,6 +20,7 @@ from store import lake as lake_store
 from store.copy import CopyError, copy_into, export_parquet
 from store.db import open_ledger, reader, writer
 from store.lake import LakeError, translate
+from store.sql import begin, commit
 
 
 def _load_sample(target) -> None:
@@ -170,14 +171,14 @@ def test_concurrent_writers_of_the_same_new_keys_conflict_and_the_loser_redoes_i
         def insert(ledger, name: str):
             def work(con):
                 tries.append(1)
-                lake_store.begin(con)
+                begin(con)
                 con.execute("INSERT INTO org_users (user_name) SELECT ? WHERE NOT EXISTS"
                             " (SELECT 1 FROM org_users WHERE user_name = ?)", [name, name])
                 if len(tries) == 1:
                     # A writer on another machine (so not taking this machine's turn) commits the
                     # same key while this transaction is open.
                     lake_store._retry(second.con, insert(second, name), second.stats)
-                lake_store.commit(con)
+                commit(con)
             return work
 
         first.transact(insert(first, "ada"))
@@ -202,18 +203,18 @@ def test_writers_on_one_machine_take_turns_instead_of_redoing_each_others_work(l
         order: list[str] = []
 
         def slow(con):
-            lake_store.begin(con)
+            begin(con)
             con.execute("INSERT INTO org_users (user_name) VALUES ('slow')")
             order.append("slow in")
             time.sleep(1.0)
-            lake_store.commit(con)
+            commit(con)
             order.append("slow committed")
 
         def quick(con):
-            lake_store.begin(con)
+            begin(con)
             order.append("quick in")
             con.execute("INSERT INTO org_users (user_name) VALUES ('quick')")
-            lake_store.commit(con)
+            commit(con)
 
         thread = threading.Thread(target=first.transact, args=(slow,))
         thread.start()
