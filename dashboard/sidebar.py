@@ -161,10 +161,11 @@ def describe(filters: Filters) -> str:
     return " · ".join(parts) or "all data"
 
 
-def cli_command(kind: str, filters: Filters, db: str | None = None) -> str:
-    """The `agentledger report` command line that gives the same rows as this view (on `db`, when given)."""
+def cli_command(kind: str, filters: Filters, db: str | None = None, viewer: str | None = None) -> str:
+    """The `agentledger report` command line that gives the same rows as this view (on `db`, a file or a
+    lake, when given; as `viewer` sees them, when the dashboard has a signed-in viewer)."""
     where = (["--store", LakeTarget(db[len(LAKE_PREFIX):]).display()] if is_lake_spec(db) else ["--db", db]) if db else []
-    args = cli_arguments(filters) + where + ["--format", "csv"]
+    args = cli_arguments(filters) + where + (["--as", viewer] if viewer else []) + ["--format", "csv"]
     return shlex.join(["agentledger", "report", kind, *args])
 
 

@@ -28,6 +28,7 @@ from ingest.hashing import short_hash
 from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
 from ingest.manifest import FileState, is_unchanged, load_manifest
 from ingest.records import FileRead
+from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.settings import IngestSettings, settings as default_settings
 from ingest.sources import SOURCES, AfterWrite
@@ -52,6 +53,7 @@ class IngestOptions:
     source: str = "auto"
     store_prompts: bool = False
     follow_symlinks: bool = False      # read links that lead out of the folder being ingested
+    reread: bool = False               # read known files again from the start (ingest/reread.py)
     batch_bytes: int | None = None     # None: settings().batch_bytes
     progress: bool | None = None       # None: a bar only when stderr is a terminal
     settings: IngestSettings | None = None  # None: from the environment (ingest/settings.py)
@@ -86,6 +88,8 @@ class RunSummary:
     unknown_fields: int = 0
     # The PATHs given under which no file was an agent log (not stored with the run).
     empty_roots: list[str] = field(default_factory=list)
+    # --reread: what it reset (said in the summary line; the run's command records the option).
+    reread: RereadPlan | None = None
 
     def one_line(self) -> str:
         """The line cron mails: enough to see that the job ran and what it found."""
@@ -96,12 +100,15 @@ class RunSummary:
             f"{self.lines} lines, {self.requests_new} new requests ({self.requests_updated} updated), "
             f"{self.tool_calls_new} tool calls, {self.api_errors} API errors, {self.rejects} rejects, "
             f"{self.unknown_types} unknown record types, {self.unknown_fields} unknown fields"
+            + (f"; re-read {self.reread.files} known files: facts of {self.reread.sessions} sessions read afresh, "
+               f"{self.reread.sessions_kept} kept as ingested (a file holding their requests is gone or "
+               f"outside PATH)" if self.reread else "")
         )
 
     def recorded(self) -> dict:
         """The counters stored in ingest_runs."""
         fields = asdict(self)
-        for name in ("run_id", "empty_roots"):
+        for name in ("run_id", "empty_roots", "reread"):
             fields.pop(name)
         return fields
 
@@ -275,7 +282,15 @@ class IngestRun:
 
     def _load_all(self) -> None:
         jobs, pending = [], RecordBatch(store_prompts=self.options.store_prompts)
-        for path, root, problem in discover(self.options.paths, self.options.source, self.options.follow_symlinks):
+        found = list(discover(self.options.paths, self.options.source, self.options.follow_symlinks))
+        if self.options.reread:
+            # Only files that can be read now (a reset file's facts are gone until it is read again),
+            # and only this worker's shard: another worker reads the rest, and resetting its files
+            # here would undo what it has read.
+            self._reset_for_reread([ledger_key(path) for path, root, problem in found
+                                    if problem is None and os.access(path, os.R_OK)
+                                    and (not self.options.shard or in_shard(path, root, self.options))])
+        for path, root, problem in found:
             job = self._job_for(path, root, problem, pending)
             if job:
                 jobs.append(job)
@@ -301,6 +316,18 @@ class IngestRun:
                 jobs = follow
         bar.close()
         self._flush(pending)
+
+    def _reset_for_reread(self, keys: list[str]) -> None:
+        """Known files among `keys` are read from the start, and the facts they hold are replaced.
+        On a lake the sessions whose facts went keep their derived rows until the batch that reads
+        their files again derives them (in its own commit), as a single file keeps them until the
+        run's refresh."""
+        def reset(con: duckdb.DuckDBPyConnection) -> RereadPlan:
+            plan = reset_known_files(con, keys)
+            self.manifest = load_manifest(con)
+            return plan
+
+        self.summary.reread = self.ledger.transact(reset)
 
     def _bar_disabled(self) -> bool:
         if self.options.progress is None:

@@ -17,6 +17,8 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LAKE_PREFIX = "ducklake:"
+# The environment variable naming a lake (StoreSettings.store).
+STORE_ENV_VAR = "AGENTLEDGER_STORE"
 
 
 class StoreSettings(BaseSettings):

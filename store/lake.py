@@ -185,11 +185,13 @@ _COLUMN_KEY = re.compile(r"(?:\s+NOT\s+NULL)?\s+PRIMARY\s+KEY\b(?!\s*\()", re.I)
 _COLUMN_UNIQUE = re.compile(r"\s+UNIQUE\b(?!\s*\()", re.I)
 _INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b[^;]*;", re.I | re.M)
 _SEQUENCE = re.compile(r"\bCREATE\s+SEQUENCE\b|\bnextval\s*\(", re.I)
+_CHECK = re.compile(r"(?:,\s*|\s+)(?:CONSTRAINT\s+\w+\s+)?CHECK\s*\(", re.I)
 
 
 def translate(sql: str) -> str:
-    """A migration as DuckLake takes it: a key column keeps only its NOT NULL; uniqueness and
-    indexes are dropped (the writers never rely on them). A sequence cannot be translated: ids
+    """A migration as DuckLake takes it: a key column keeps only its NOT NULL; uniqueness, CHECK
+    constraints and indexes are dropped (the writers never rely on them: a value a CHECK would refuse
+    is refused where it enters, e.g. ingest/org.py's roles). A sequence cannot be translated: ids
     must come from the data or from SQL."""
     text = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     if _SEQUENCE.search(text):
@@ -197,7 +199,21 @@ def translate(sql: str) -> str:
     text = _INDEX.sub("", text)
     text = _TABLE_KEY.sub("", text)
     text = _COLUMN_KEY.sub(" NOT NULL", text)
-    return _COLUMN_UNIQUE.sub("", text)
+    return _drop_checks(_COLUMN_UNIQUE.sub("", text))
+
+
+def _drop_checks(text: str) -> str:
+    """`text` without its CHECK (...) clauses (their parentheses nest: CHECK (x IN ('a', 'b')))."""
+    while (found := _CHECK.search(text)) is not None:
+        depth, end = 0, found.end() - 1
+        for end in range(found.end() - 1, len(text)):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+        else:
+            raise LakeError("a migration has a CHECK whose parentheses do not close")
+        text = text[:found.start()] + text[end + 1:]
+    return text
 
 
 # -- writers ----------------------------------------------------------------------------------

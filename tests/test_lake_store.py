@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -9,18 +10,27 @@ import duckdb
 import polars as pl
 import pytest
 
+from agentledger.cli import main
 from agentledger.pipeline import ingest_and_refresh
+from analytics.access.settings import CONFIG_ENV_VAR
 from analytics.export import to_csv
 from analytics.refresh import refresh_derived
 from analytics.reports import REPORTS, run_report
 from ingest.org import load_org, read_org_csv
 from ingest.runner import IngestOptions
 from sample_data.paths import committed_org_csv, committed_transcripts_dir
+from store import audit
 from store import lake as lake_store
 from store.copy import CopyError, copy_into, export_parquet
 from store.db import open_ledger, reader, writer
 from store.lake import LakeError, translate
 from store.sql import begin, commit
+from tests.access_ledgers import access_file, email, roles_ledger  # noqa: F401
+
+
+# The committed sample's requests: 220 in transcripts (ground_truth.json), 13 Codex token events,
+# 8 OTel-only requests.
+SAMPLE_REQUESTS = 241
 
 
 def _load_sample(target) -> None:
@@ -55,6 +65,20 @@ def test_translate_drops_keys_and_indexes_and_keeps_everything_else():
     con = duckdb.connect()
     con.execute(out)
     assert [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'a'").fetchall()] == ["k", "n", "u", "h"]
+
+
+def test_translate_drops_check_constraints_of_columns_and_of_the_table():
+    sql = ("CREATE TABLE r (\n    who VARCHAR PRIMARY KEY,\n"
+           "    role VARCHAR NOT NULL CHECK (role IN ('admin', 'manager')),\n"
+           "    n INTEGER DEFAULT 1 CHECK (n > (0)),\n    CONSTRAINT few CHECK (n < 9)\n);")
+    out = translate(sql)
+    assert "CHECK" not in out and "CONSTRAINT" not in out
+    con = duckdb.connect()
+    con.execute(out)
+    con.execute("INSERT INTO r VALUES ('a', 'nobody', 12)")   # the lake takes what a CHECK would refuse...
+    assert con.execute("SELECT * FROM r").fetchall() == [("a", "nobody", 12)]
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO r (who, n) VALUES ('b', 1)")   # ...but keeps NOT NULL
 
 
 def test_translate_refuses_a_sequence():
@@ -112,8 +136,33 @@ def test_store_copy_moves_a_file_into_a_lake_and_back_with_the_same_reports(lake
     back = tmp_path / "back.duckdb"
     with writer(back) as con:
         into_file = copy_into(con, lake)
-    assert into_lake.tables == into_file.tables and into_lake.tables["requests"] == 162
+    assert into_lake.tables == into_file.tables and into_lake.tables["requests"] == SAMPLE_REQUESTS
     assert _reports(lake) == _reports(original) == _reports(back)
+
+
+def test_a_lake_keeps_the_roles_and_report_as_sees_the_same_scope_audited_outside_the_lake(
+        lake, roles_ledger, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(CONFIG_ENV_VAR, str(access_file(tmp_path / "access.toml")))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+    with writer(lake) as con:
+        copied = copy_into(con, roles_ledger.db)
+    assert copied.tables["org_roles"] == 2   # ngozi.adeyemi's and root's explicit roles
+
+    def teams(*ledger: str) -> str:
+        assert main(["report", "teams", *ledger, "--format", "csv", "--as", email("claire.bennett")]) == 0
+        return capsys.readouterr().out
+
+    on_lake = teams("--store", lake.spec)
+    assert [line.split(",")[0] for line in on_lake.splitlines()[1:]] == ["Web"]
+    assert on_lake == teams("--db", str(roles_ledger.db))
+    # No file to sit beside: the lake's audit log is in this account's data folder, named by a digest
+    # of catalog and schema (never the connection string, which may hold a password).
+    log = audit.audit_path_for(lake.spec)
+    assert log.parent == tmp_path / "data-home" / "agentledger"
+    assert re.fullmatch(r"lake-[0-9a-f]{16}" + re.escape(audit.SUFFIX), log.name)
+    events = audit.read(log)
+    assert events["viewer"].to_list() == [email("claire.bennett")] and events["target"].to_list() == ["report:teams"]
+    assert audit.verify(log).intact
 
 
 def test_store_copy_refuses_a_destination_that_holds_a_ledger(lake, tmp_path):
@@ -130,7 +179,7 @@ def test_export_writes_hive_partitioned_parquet_that_reads_back_to_the_same_tota
         written = export_parquet(con, tmp_path / "export")
         expected = con.execute("SELECT day, round(sum(cost_usd), 6), sum(total_tokens) FROM session_day_facts"
                                " GROUP BY day ORDER BY day").fetchall()
-    assert written["requests"] == 162
+    assert written["requests"] == SAMPLE_REQUESTS
     assert sorted(p.name for p in (tmp_path / "export/requests").iterdir()) == [
         "day=2026-10-01", "day=2026-10-02", "day=2026-10-05"]
     glob = str(tmp_path / "export/session_day_facts/**/*.parquet")
@@ -160,7 +209,7 @@ def test_a_reader_reads_the_last_commit_while_a_writer_holds_a_transaction_open(
         thread.start()
         thread.join(timeout=30)
         ledger.con.execute("ROLLBACK")
-    assert answers == [before] == [162]
+    assert answers == [before] == [SAMPLE_REQUESTS]
 
 
 def test_concurrent_writers_of_the_same_new_keys_conflict_and_the_loser_redoes_its_work(lake):

@@ -20,6 +20,11 @@ from store.db import reader
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = committed_transcripts_dir()
+# jonas.patel in the committed sample: 90 transcript requests (ground_truth.json), 6 Codex token
+# events and 6 OTel-only requests; 412 rows in all shipped tables (requests, tool calls and results,
+# events, agents, OTel events and metric points).
+JONAS_REQUESTS = 102
+JONAS_ROWS = 412
 PROMPT = "Review the pending changes for MOB-1494: correctness, tests, style."
 
 
@@ -89,7 +94,7 @@ def test_a_batch_loaded_twice_or_a_laptop_also_collected_raw_never_counts_twice(
     assert csv(central, "users") == first
     with reader(central) as con:
         requests = con.execute("SELECT count(*) FROM requests").fetchall()[0][0]
-    assert requests == 52
+    assert requests == JONAS_REQUESTS
 
 
 def test_nothing_but_the_documented_metadata_leaves_the_laptop(tmp_path, monkeypatch):
@@ -190,7 +195,7 @@ def test_broken_and_forged_batches_are_quarantined_with_file_and_reason_and_the_
     assert "not a regular file" in rejects[name(5).name]
     assert "not a batch file name" in rejects["notes.parquet"]
     assert "unknown record type '../../etc/passwd'" in rejects[name(8).name]
-    assert requests == 52, "the good batch loads whole; every forged row stays out"
+    assert requests == JONAS_REQUESTS, "the good batch loads whole; every forged row stays out"
     # The quarantined files are remembered: the next run reads nothing again.
     assert run("ingest", dest, "--shipped", "--db", central, "--no-progress") == 0
     with reader(central) as con:
@@ -256,8 +261,8 @@ def test_data_health_shows_when_each_person_and_machine_last_sent_data_and_who_n
         facts = health.facts(con)
     arrivals = {(r["user_name"], r["machine"]): r for r in facts["arrivals"].iter_rows(named=True)}
     assert set(arrivals) == {("jonas.patel", laptop_a), ("emma.patel", "(collected logs)")}
-    assert arrivals[("jonas.patel", laptop_a)]["files"] == 1 and arrivals[("jonas.patel", laptop_a)]["records"] == 215
-    assert arrivals[("emma.patel", "(collected logs)")]["files"] == 4
+    assert arrivals[("jonas.patel", laptop_a)]["files"] == 1 and arrivals[("jonas.patel", laptop_a)]["records"] == JONAS_ROWS
+    assert arrivals[("emma.patel", "(collected logs)")]["files"] == 6   # her six transcripts
     assert all(r["last_arrival"] is not None for r in arrivals.values())
     # The quietest first: emma's files were read after jonas's batch.
     assert facts["arrivals"]["user_name"].to_list() == ["jonas.patel", "emma.patel"]

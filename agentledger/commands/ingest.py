@@ -18,6 +18,7 @@ EPILOG = """examples:
   agentledger ingest /srv/logs --user-from-dir          # /srv/logs/<user>/... gives the user
   agentledger ingest ~/.claude/projects --db team.duckdb --source claude
   */15 * * * *  agentledger ingest /srv/logs --user-from-dir --wait 300 --db /srv/ledger.duckdb
+  agentledger ingest /srv/logs --user-from-dir --reread  # once after an upgrade (see --reread)
   agentledger ingest /srv/logs --user-from-dir --shard 0/4 --store 'ducklake:postgres:dbname=ledger host=db'
   agentledger ingest /srv/shipped --shipped --store 'ducklake:postgres:dbname=ledger host=db'
 
@@ -57,6 +58,9 @@ def _shipped_dest(args: argparse.Namespace) -> str | None:
         raise UserError("a ship destination is loaded on its own: one PATH with --shipped")
     if args.user or args.user_from_dir or args.shard:
         raise UserError("shipped batches name their user and machine: --user, --user-from-dir and --shard do not apply")
+    if args.reread:
+        raise UserError("--reread reads log files again from the start: it does not apply to shipped "
+                        "batches, which the laptops parsed")
     dest = args.paths[0]
     if "://" not in dest and not os.path.isdir(dest):
         raise UserError(f"no such folder: {dest}")
@@ -97,6 +101,13 @@ def register(subparsers) -> None:
         help="read links that lead out of PATH (and enter linked folders); by default they are reported, not read",
     )
     parser.add_argument(
+        "--reread", action="store_true",
+        help="read the files under PATH the ledger already holds again from the start, so that what this "
+             "release reads better (tool result kinds, checkpoint rewinds, Claude Code's own messages) replaces "
+             "what an older release stored; run it once after upgrading, with the options of your scheduled "
+             "job. Sessions whose files are gone keep what was ingested; spend never changes",
+    )
+    parser.add_argument(
         "--wait", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
         help=f"how long to wait for another writer to finish before giving up with exit code 75 "
              f"(default: {DEFAULT_WAIT_SECONDS:g})",
@@ -118,9 +129,9 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError("--wait must be 0 or more seconds")
     shipped = _shipped_dest(args)
     options = prepare(IngestOptions(
-        paths=[] if shipped else [Path(p) for p in args.paths], shipped_from=shipped, user=args.user, user_from_dir=args.user_from_dir, source=args.source,
-        store_prompts=args.store_prompts, follow_symlinks=args.follow_symlinks, progress=args.progress,
-        shard=args.shard,
+        paths=[] if shipped else [Path(p) for p in args.paths], shipped_from=shipped, user=args.user,
+        user_from_dir=args.user_from_dir, source=args.source, store_prompts=args.store_prompts,
+        follow_symlinks=args.follow_symlinks, reread=args.reread, progress=args.progress, shard=args.shard,
     ))
     with open_ledger(store_of(args), wait_seconds=args.wait) as ledger:
         summary = ingest_and_refresh(ledger, options, command="agentledger " + shlex.join(sys.argv[1:])).ingest
