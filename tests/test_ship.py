@@ -17,6 +17,7 @@ from ingest import shipped as shipped_module
 from ingest.shipping import BATCH_NAME, SHIPPED_COLUMNS, WITHHELD, batch_schema, host_id
 from sample_data.paths import committed_transcripts_dir
 from store.db import reader
+from tests.access_ledgers import roles_ledger  # noqa: F401
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = committed_transcripts_dir()
@@ -268,3 +269,29 @@ def test_data_health_shows_when_each_person_and_machine_last_sent_data_and_who_n
     assert facts["arrivals"]["user_name"].to_list() == ["jonas.patel", "emma.patel"]
     # sami (Payments) is in the directory and sent nothing here; nadia (Platform) neither. By team.
     assert facts["silent_people"]["user_name"].to_list() == ["sami.andersen", "nadia.ops"]
+
+
+def test_data_health_arrivals_and_silent_people_show_only_the_viewers_scope_as_they_see_it(roles_ledger):
+    from analytics import health
+    from analytics.access.directory import scope_for_email
+    from analytics.access.scope import bind, pseudonym
+    from analytics.access.settings import AccessSettings
+    from tests.access_ledgers import PSEUDONYM_KEY, email
+
+    with reader(roles_ledger.db) as con:
+        owner = health.facts(con)
+        _, scope = scope_for_email(con, email("claire.bennett"), AccessSettings(
+            pseudonymous_roles={"manager"}, pseudonym_key=PSEUDONYM_KEY))
+        bind(con, scope)
+        manager = health.facts(con)
+    web = {pseudonym(PSEUDONYM_KEY.encode(), user): user for user in roles_ledger.web}
+    # The owner sees everyone's arrivals by name; Web's manager sees Web's people, as pseudonyms.
+    assert set(roles_ledger.web) | set(roles_ledger.payments) <= set(owner["arrivals"]["user_name"])
+    assert set(manager["arrivals"]["user_name"]) == set(web)
+    # The leaders have no data: the owner sees them all, with names and e-mails; the manager only
+    # herself (her own name), and no one's display name or e-mail.
+    assert {"vp.eng", "claire.bennett", "root"} <= set(owner["silent_people"]["user_name"])
+    assert owner["silent_people"]["email"].null_count() == 0
+    assert manager["silent_people"]["user_name"].to_list() == ["claire.bennett"]
+    assert manager["silent_people"]["display_name"].null_count() == manager["silent_people"].height
+    assert manager["silent_people"]["email"].null_count() == manager["silent_people"].height
