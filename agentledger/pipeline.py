@@ -4,17 +4,22 @@ Ingest knows nothing of analytics and analytics nothing of ingest; the CLI, the 
 the benchmarks all load data through here, so "a run's refresh follows its load" is true everywhere.
 A refresh that did not happen (the process was killed during it, or it failed) is not forgotten:
 every run first compares the derived tables with the ledger and redoes what lags.
+
+On a store with many concurrent writers (the DuckLake lake) there is no single "after the run":
+each batch derives the sessions it loaded in its own transaction, so every committed snapshot has
+derived tables that agree with its facts, and a worker killed mid-run leaves nothing to redo.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
 
 from analytics.git_outcomes import GitDerived, blame_plan, git_derived
-from analytics.refresh import RefreshSummary, refresh_derived
+from analytics.refresh import RefreshSummary, derive_sessions, refresh_derived
+from ingest.batch import RecordBatch
 from ingest.git.blame import carry_over, copy_blame, forget_snapshots, run_blame, store_blame
 from ingest.git.cli import discover
 from ingest.git.scan import RepoScan, finish_run, load_path_map, scan_repo, start_run
@@ -49,6 +54,9 @@ def ingest_and_refresh(target: Ledger | duckdb.DuckDBPyConnection, options: Inge
     """Load what is new under `options.paths` into `target` (a Ledger, or an open connection),
     then refresh whatever the derived tables lack, this run's data or an interrupted run's."""
     ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+    if not ledger.exclusive:
+        options = replace(options, after_write=(*options.after_write, derive_batch))
+        return PipelineResult(run_ingest(ledger, options, command), None)
     summary = run_ingest(ledger, options, command)
     refreshed = None
     with ledger.window() as con:
@@ -110,3 +118,9 @@ def scan_git(target: Ledger | duckdb.DuckDBPyConnection, paths: list[Path], path
         finish_run(con, run_id, result.repos, "ok" if not failed else "failed",
                    "; ".join(s.line() for s in failed) or None)
     return result
+
+
+def derive_batch(con: duckdb.DuckDBPyConnection, run_id: int, batch: RecordBatch) -> int:
+    """The after-write step of a lake's batches: derive the sessions the batch touched, in its transaction."""
+    derive_sessions(con, batch.session_ids())
+    return 0
