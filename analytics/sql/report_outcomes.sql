@@ -34,10 +34,10 @@ by_group AS (
            CASE WHEN GROUPING(user_name) = 0 THEN person(user_name) WHEN GROUPING(team) = 0 THEN team
                 ELSE private_text(project) END AS name,
            count(DISTINCT session_id) FILTER (WHERE cost_usd > 0 OR lines_written > 0) AS sessions,
-           sum(cost_usd) AS cost_usd, sum(lines_written) AS lines_written, sum(lines_committed) AS lines_committed,
+           exact_sum(cost_usd) AS cost_usd, sum(lines_written) AS lines_written, sum(lines_committed) AS lines_committed,
            sum(lines_landed) AS lines_landed, sum(lines_due_30d) AS lines_due_30d, sum(lines_alive_30d) AS lines_alive_30d,
-           count(DISTINCT commit_key) AS landed_commits, sum(unlinked_cost_usd) AS unlinked_cost_usd,
-           sum(matured_cost_usd) AS matured_cost_usd, sum(matured_alive_30d) AS matured_alive_30d
+           count(DISTINCT commit_key) AS landed_commits, exact_sum(unlinked_cost_usd) AS unlinked_cost_usd,
+           exact_sum(matured_cost_usd) AS matured_cost_usd, sum(matured_alive_30d) AS matured_alive_30d
     FROM facts
     GROUP BY GROUPING SETS ((user_name), (team), (project))
     -- A person's own row is governed by pseudonyms; any other group by small-group protection.
@@ -54,10 +54,10 @@ plugin_costs AS (
       AND ($slice.model IS NULL OR c.model = $slice.model)
 ),
 plugin_lines AS (
-    SELECT rc.plugin, sum(rc.share * e.lines_written) AS lines_written,
-           sum(rc.share * e.lines_committed) AS lines_committed, sum(rc.share * e.lines_landed) AS lines_landed,
-           sum(rc.share * e.lines_due_30d) AS lines_due_30d, sum(rc.share * e.lines_alive_30d) AS lines_alive_30d,
-           sum(rc.share * e.lines_alive_30d) FILTER (WHERE w.matured) AS matured_alive_30d
+    SELECT rc.plugin, exact_sum(rc.share * e.lines_written) AS lines_written,
+           exact_sum(rc.share * e.lines_committed) AS lines_committed, exact_sum(rc.share * e.lines_landed) AS lines_landed,
+           exact_sum(rc.share * e.lines_due_30d) AS lines_due_30d, exact_sum(rc.share * e.lines_alive_30d) AS lines_alive_30d,
+           exact_sum_if(rc.share * e.lines_alive_30d, w.matured) AS matured_alive_30d
     FROM edit_outcomes e
     JOIN sessions w USING (session_id)
     JOIN tool_calls t ON t.tool_use_id = e.tool_use_id
@@ -72,8 +72,8 @@ by_plugin AS (
            (SELECT count(DISTINCT k.commit_key) FROM commits k
             WHERE k.session_id IN (SELECT session_id FROM plugin_costs x WHERE x.plugin = p.plugin)) AS landed_commits,
            p.unlinked_cost_usd, p.matured_cost_usd, l.matured_alive_30d
-    FROM (SELECT plugin, count(DISTINCT session_id) AS sessions, sum(cost_usd) AS cost_usd,
-                 sum(unlinked_cost_usd) AS unlinked_cost_usd, sum(matured_cost_usd) AS matured_cost_usd
+    FROM (SELECT plugin, count(DISTINCT session_id) AS sessions, exact_sum(cost_usd) AS cost_usd,
+                 exact_sum(unlinked_cost_usd) AS unlinked_cost_usd, exact_sum(matured_cost_usd) AS matured_cost_usd
           FROM plugin_costs GROUP BY plugin
           HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']))) p
     LEFT JOIN plugin_lines l USING (plugin)

@@ -5,7 +5,7 @@
 -- who sees everyone, with no person, team, project or source filter; else NULL). No row when the
 -- slice holds no session, or too few people for a group figure (small_group).
 WITH spend AS (
-    SELECT f.session_id, any_value(w.user_name) AS user_name, sum(f.cost_usd) AS cost_usd
+    SELECT f.session_id, any_value(w.user_name) AS user_name, exact_sum(f.cost_usd) AS cost_usd
     FROM session_day_facts f JOIN git_sessions() w USING (session_id)
     WHERE in_slice($slice, f.day, w.user_name, w.team, w.project, w.source)
       AND ($slice.model IS NULL OR f.model = $slice.model)
@@ -31,8 +31,8 @@ SELECT (SELECT count(*) FROM git_repos) AS repositories,
        (SELECT max(scanned_at) FROM git_repos) AS last_scan_at,
        (SELECT count(*) FROM edited) AS sessions_with_edits,
        (SELECT count(*) FROM edited WHERE NOT mapped) AS unmapped_sessions,
-       (SELECT usd(coalesce(sum(cost_usd) FILTER (WHERE NOT mapped), 0)) FROM edited) AS unmapped_cost_usd,
-       (SELECT CASE WHEN sum(cost_usd) > 0 THEN round(coalesce(sum(cost_usd) FILTER (WHERE NOT mapped), 0) / sum(cost_usd), 4) END
+       (SELECT usd(coalesce(exact_sum_if(cost_usd, NOT mapped), 0)) FROM edited) AS unmapped_cost_usd,
+       (SELECT CASE WHEN exact_sum(cost_usd) > 0 THEN round(coalesce(exact_sum_if(cost_usd, NOT mapped), 0) / exact_sum(cost_usd), 4) END
         FROM edited) AS unmapped_cost_share,
        (SELECT n FROM unfound) AS printed_not_found,
        CASE WHEN coalesce(in_people($slice, NULL, NULL), FALSE) AND $slice.project IS NULL

@@ -10,18 +10,18 @@ WITH spend AS (
       AND ($slice.model IS NULL OR f.model = $slice.model)
 ),
 turns AS (
-    SELECT s.session_id, s.turn_no, sum(s.cost_usd) AS cost_usd, any_value(s.user_name) AS user_name,
-           sum(s.cost_usd) FILTER (WHERE NOT s.overhead) AS work_cost_usd,
-           sum(s.cost_usd) FILTER (WHERE s.overhead) AS overhead_cost_usd,
+    SELECT s.session_id, s.turn_no, exact_sum(s.cost_usd) AS cost_usd, any_value(s.user_name) AS user_name,
+           exact_sum_if(s.cost_usd, NOT s.overhead) AS work_cost_usd,
+           exact_sum_if(s.cost_usd, s.overhead) AS overhead_cost_usd,
            any_value(t.lines_landed) AS lines_landed, any_value(t.lines_alive_head) AS lines_alive_head
     FROM spend s LEFT JOIN git_turns t ON t.session_id = s.session_id AND t.turn_no = s.turn_no
     GROUP BY s.session_id, s.turn_no
 )
-SELECT usd(sum(cost_usd)) AS cost_usd,
-       usd(coalesce(sum(work_cost_usd) FILTER (WHERE lines_landed > 0), 0)) AS landed_cost_usd,
-       useful_ratio(sum(work_cost_usd) FILTER (WHERE lines_landed > 0), sum(cost_usd), sum(overhead_cost_usd)) AS landed_cost_share,
-       usd(coalesce(sum(work_cost_usd) FILTER (WHERE lines_alive_head > 0), 0)) AS surviving_cost_usd,
-       useful_ratio(sum(work_cost_usd) FILTER (WHERE lines_alive_head > 0), sum(cost_usd), sum(overhead_cost_usd)) AS surviving_cost_share,
+SELECT usd(exact_sum(cost_usd)) AS cost_usd,
+       usd(coalesce(exact_sum_if(work_cost_usd, lines_landed > 0), 0)) AS landed_cost_usd,
+       useful_ratio(exact_sum_if(work_cost_usd, lines_landed > 0), exact_sum(cost_usd), exact_sum(overhead_cost_usd)) AS landed_cost_share,
+       usd(coalesce(exact_sum_if(work_cost_usd, lines_alive_head > 0), 0)) AS surviving_cost_usd,
+       useful_ratio(exact_sum_if(work_cost_usd, lines_alive_head > 0), exact_sum(cost_usd), exact_sum(overhead_cost_usd)) AS surviving_cost_share,
        as_count(coalesce(sum(lines_landed), 0)) AS lines_landed,
        as_count(coalesce(sum(lines_alive_head), 0)) AS lines_alive_head,
        (SELECT count(*) FROM git_repos) AS repositories

@@ -28,21 +28,21 @@ lines AS (
       AND ($slice.model IS NULL OR f.model = $slice.model)
 ),
 landed_by AS (
-    SELECT component, sum(cost_usd) FILTER (WHERE NOT overhead) AS cost_usd,
-           sum(cost_usd) FILTER (WHERE overhead) AS overhead_cost_usd
+    SELECT component, exact_sum_if(cost_usd, NOT overhead) AS cost_usd,
+           exact_sum_if(cost_usd, overhead) AS overhead_cost_usd
     FROM spent GROUP BY component
 ),
-lines_by AS (SELECT component, sum(lines_landed) AS lines_landed FROM lines GROUP BY component),
+lines_by AS (SELECT component, exact_sum(lines_landed) AS lines_landed FROM lines GROUP BY component),
 plugin_landed AS (
-    SELECT plugin, sum(cost_usd) FILTER (WHERE NOT overhead) AS cost_usd,
-           sum(cost_usd) FILTER (WHERE overhead) AS overhead_cost_usd
+    SELECT plugin, exact_sum_if(cost_usd, NOT overhead) AS cost_usd,
+           exact_sum_if(cost_usd, overhead) AS overhead_cost_usd
     FROM spent WHERE plugin IS NOT NULL GROUP BY plugin
 ),
-plugin_lines AS (SELECT plugin, sum(lines_landed) AS lines_landed FROM lines WHERE plugin IS NOT NULL GROUP BY plugin),
+plugin_lines AS (SELECT plugin, exact_sum(lines_landed) AS lines_landed FROM lines WHERE plugin IS NOT NULL GROUP BY plugin),
 by_component AS (
     SELECT 'component' AS level, c.component, any_value(c.component_kind) AS kind,
            CASE WHEN count(c.plugin) = count(*) AND min(c.plugin) = max(c.plugin) THEN min(c.plugin) END AS plugin,
-           sum(c.cost_usd) AS cost_usd, any_value(l.cost_usd) AS landed_cost_usd,
+           exact_sum(c.cost_usd) AS cost_usd, any_value(l.cost_usd) AS landed_cost_usd,
            any_value(l.overhead_cost_usd) AS overhead_cost_usd, any_value(n.lines_landed) AS lines_landed
     FROM costs c
     LEFT JOIN landed_by l ON l.component = c.component
@@ -52,7 +52,7 @@ by_component AS (
 ),
 by_plugin AS (
     SELECT 'plugin' AS level, 'plugin:' || c.plugin AS component, 'plugin' AS kind, c.plugin,
-           sum(c.cost_usd) AS cost_usd, any_value(l.cost_usd) AS landed_cost_usd,
+           exact_sum(c.cost_usd) AS cost_usd, any_value(l.cost_usd) AS landed_cost_usd,
            any_value(l.overhead_cost_usd) AS overhead_cost_usd, any_value(n.lines_landed) AS lines_landed
     FROM costs c
     LEFT JOIN plugin_landed l ON l.plugin = c.plugin

@@ -3,7 +3,7 @@
 -- git_outcome: landed (some line on the default branch), committed (in a commit, none landed),
 -- uncommitted (edits, nothing committed), no edits. Nothing when the viewer's scope does not hold the session.
 WITH requests AS (
-    SELECT turn_no, count(*) AS requests, sum(cost_usd) AS cost_usd, total(total_tokens) AS total_tokens,
+    SELECT turn_no, count(*) AS requests, exact_sum(cost_usd) AS cost_usd, total(total_tokens) AS total_tokens,
            sum(total_tokens) FILTER (WHERE outcome = 'kept') AS kept_tokens,
            sum(total_tokens) FILTER (WHERE outcome = 'overhead') AS overhead_tokens
     FROM request_facts WHERE session_id = $session_id AND session_visible($session_id) GROUP BY turn_no
