@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import stat
 import sys
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from functools import partial
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 from loky import ProcessPoolExecutor
@@ -24,7 +25,7 @@ from tqdm import tqdm
 
 from ingest.batch import RecordBatch
 from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
-from ingest.manifest import FileState, is_unchanged, load_manifest
+from ingest.manifest import FileState, load_known, load_states
 from ingest.records import FileRead
 from ingest.secrets import scrub
 from ingest.settings import IngestSettings, settings as default_settings
@@ -107,37 +108,63 @@ def ledger_key(path: str) -> str:
         return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Iterator[tuple[str, Path, str | None]]:
-    """(file, root, why it is not read) for files under each root that some source's name
-    patterns match, in a stable order. A link leading out of its root is reported, not followed,
-    unless `follow_symlinks`."""
-    patterns = sorted({p for s in SOURCES.values() if wanted in ("auto", s.name) for p in s.patterns})
+@dataclass(frozen=True)
+class Found:
+    """A file discovery found: where, under which PATH, and either its stat or why it is not read."""
+
+    path: str
+    root: Path
+    info: os.stat_result | None
+    problem: str | None = None         # why it is not read: skipped (a link out, a FIFO), or failed
+    failed: bool = False               # it could not even be stat-ed: a failure the next run retries
+
+
+def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Iterator[Found]:
+    """Every file under each root that some source's name patterns match, stat-ed once (by the
+    folder listing that found it: the one system call an unchanged file costs). A link leading out
+    of its root is reported, not followed, unless `follow_symlinks`; a file that is not a regular
+    file, or cannot be stat-ed, is reported too."""
+    matches = _name_matcher(wanted)
     for root in roots:
         if not root.is_dir():
-            yield str(root), root.parent, None
+            yield _found(str(root), root, None)
             continue
         inside = os.path.realpath(root)
-        found = []
-        for path, is_link in _walk(str(root), follow_symlinks):
-            name = os.path.basename(path)
-            if name.endswith(SIDECAR_SUFFIXES) or not any(fnmatchcase(name, p) for p in patterns):
+        for entry in _walk(str(root), follow_symlinks):
+            name = entry.name
+            if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
                 continue
-            problem = None
-            if is_link and not follow_symlinks and not _within(os.path.realpath(path), inside):
-                problem = (f"a link to {ledger_key(os.path.realpath(path))}, outside {ledger_key(str(root))}: "
-                           "not followed (--follow-symlinks reads it)")
-            found.append((path, problem))
-        for path, problem in sorted(found):
-            yield path, root, problem
+            if entry.is_symlink() and not follow_symlinks and not _within(os.path.realpath(entry.path), inside):
+                yield Found(entry.path, root, None,
+                            f"a link to {ledger_key(os.path.realpath(entry.path))}, outside {ledger_key(str(root))}: "
+                            "not followed (--follow-symlinks reads it)")
+                continue
+            yield _found(entry.path, root, entry)
+
+
+def _name_matcher(wanted: str) -> Callable[[str], bool]:
+    """Whether a file name matches any wanted source's patterns (one regex for all of them)."""
+    patterns = sorted({p for s in SOURCES.values() if wanted in ("auto", s.name) for p in s.patterns})
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns)).match
+
+
+def _found(path: str, root: Path, entry: os.DirEntry | None) -> Found:
+    try:
+        info = entry.stat() if entry is not None else os.stat(path)
+    except OSError as error:
+        return Found(path, root, None, f"cannot stat: {error.strerror}", failed=True)
+    if not stat.S_ISREG(info.st_mode):
+        return Found(path, root, None, "not a regular file (a FIFO, socket or device): skipped")
+    return Found(path, root, info)
 
 
 def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def _walk(root: str, follow_symlinks: bool) -> Iterator[tuple[str, bool]]:
-    """(path, is a link) of every non-folder below `root`. Linked folders are entered only with
-    `follow_symlinks`, each real folder once (a link cycle ends)."""
+def _walk(root: str, follow_symlinks: bool) -> Iterator[os.DirEntry]:
+    """Every non-folder below `root`. Linked folders are entered only with `follow_symlinks`, each
+    real folder once (a link cycle ends)."""
     stack, visited = [root], {os.path.realpath(root)}
     while stack:
         folder = stack.pop()
@@ -146,16 +173,15 @@ def _walk(root: str, follow_symlinks: bool) -> Iterator[tuple[str, bool]]:
         except OSError:
             continue  # unreadable or vanished meanwhile: os.walk's choice too
         for entry in entries:
-            is_link = entry.is_symlink()
             if entry.is_dir(follow_symlinks=False):
                 stack.append(entry.path)
-            elif is_link and follow_symlinks and entry.is_dir():
+            elif follow_symlinks and entry.is_symlink() and entry.is_dir():
                 real = os.path.realpath(entry.path)
                 if real not in visited:
                     visited.add(real)
                     stack.append(entry.path)
             else:
-                yield entry.path, is_link
+                yield entry
 
 
 def user_for(path: str, root: Path, options: IngestOptions) -> str:
@@ -189,17 +215,23 @@ def prepare(options: IngestOptions) -> IngestOptions:
     return prepared
 
 
+# In the run's last window, after it is recorded (the pipeline asks there whether to refresh).
+LastWindow = Callable[[duckdb.DuckDBPyConnection], None]
+
+
 class IngestRun:
     """State of one run; it touches the ledger only inside execute()."""
 
-    def __init__(self, ledger: Ledger, options: IngestOptions, command: str) -> None:
+    def __init__(self, ledger: Ledger, options: IngestOptions, command: str,
+                 last_window: LastWindow | None = None) -> None:
         self.ledger = ledger
         self.options = options
         self.command = command
+        self.last_window = last_window
         self.settings = options.settings or default_settings()
         self.batch_bytes = options.batch_bytes or self.settings.batch_bytes
         self.summary = RunSummary()
-        self.manifest: dict[str, FileState] = {}
+        self.manifest: dict[str, FileState] = {}     # the files read this run: their state before, then after
         self.drift_samples: dict[tuple, int] = {}
         self.read_settings = ReadSettings(
             wanted_source=options.source, store_prompts=options.store_prompts,
@@ -207,15 +239,18 @@ class IngestRun:
             block_bytes=self.settings.read_block_bytes,
         )
         self._seen: set[str] = set()                 # every file found, as the ledger names it
+        self._known: dict[str, tuple] = {}           # every file the ledger knew at the start (manifest.load_known)
         self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
         self._roots_with_logs: set[str] = set()
+        self._pending = RecordBatch(store_prompts=options.store_prompts)
 
     def execute(self) -> RunSummary:
         """Load everything new; on any unexpected failure record the run as failed and re-raise."""
+        found = list(discover(self.options.paths, self.options.source, self.options.follow_symlinks))
         with self.ledger.window() as con:
-            self._start(con)
+            jobs = self._start(con, found)
         try:
-            self._load_all()
+            self._load_all(jobs)
         except BaseException as error:
             with self.ledger.window() as con:
                 self._finish(con, "failed", scrub(f"{type(error).__name__}: {error}"))
@@ -223,24 +258,43 @@ class IngestRun:
         with self.ledger.window() as con:
             self._mark_missing(con)
             self._finish(con, "ok", None)
+            if self.last_window:
+                self.last_window(con)
         self.summary.empty_roots = [str(root) for root in self.options.paths if str(root) not in self._roots_with_logs]
         return self.summary
 
-    def _start(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _start(self, con: duckdb.DuckDBPyConnection, found: list[Found]) -> list[FileJob]:
+        """Record the run; decide, against the manifest, which files to read (and load their state)."""
         # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
         run_sql(con, "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'")
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
         run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
                 [run_id, utc_now(), scrub(self.command)])
         self.summary.run_id = run_id
-        self.manifest = load_manifest(con)
+        self._known = load_known(con)
+        to_read = [f for f in found if self._needs_reading(f)]
+        self.manifest = load_states(con, [ledger_key(f.path) for f in to_read])
+        return [self._job_for(f) for f in sorted(to_read, key=lambda f: f.path)]
 
-    def _load_all(self) -> None:
-        jobs, pending = [], RecordBatch(store_prompts=self.options.store_prompts)
-        for path, root, problem in discover(self.options.paths, self.options.source, self.options.follow_symlinks):
-            job = self._job_for(path, root, problem, pending)
-            if job:
-                jobs.append(job)
+    def _needs_reading(self, found: Found) -> bool:
+        """Count a file that is unchanged since the last run (or not to be read at all); True for
+        one that is new or changed. An unchanged file costs this and the stat that found it."""
+        key = ledger_key(found.path)
+        self._seen.add(key)
+        if found.problem:
+            (self._file_failed if found.failed else self._skip)(self._pending, key, found.problem)
+            return False
+        known = self._known.get(key)
+        if known is not None and known[0] == found.info.st_size and known[1] == found.info.st_mtime_ns:
+            self.summary.files_unchanged += 1
+            self.summary.files_seen += 1
+            if known[3]:
+                self._roots_with_logs.add(str(found.root))
+            return False
+        return True
+
+    def _load_all(self, jobs: list[FileJob]) -> None:
+        pending = self._pending
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
         counted: set[str] = set()
         with _Readers(self) as readers:
@@ -269,35 +323,17 @@ class IngestRun:
             return not sys.stderr.isatty()
         return not self.options.progress
 
-    def _job_for(self, path: str, root: Path, problem: str | None, pending: RecordBatch) -> FileJob | None:
-        """A read job for a new or changed regular file; unchanged files cost this one stat."""
-        key = ledger_key(path)
-        self._seen.add(key)
-        if problem:
-            self._skip(pending, key, problem)
-            return None
+    def _job_for(self, found: Found) -> FileJob:
+        """The read job of a new or changed regular file."""
+        key = ledger_key(found.path)
         try:
-            info = os.stat(path)
-        except OSError as error:
-            self._file_failed(pending, key, f"cannot stat: {error.strerror}")
-            return None
-        if not stat.S_ISREG(info.st_mode):
-            self._skip(pending, key, "not a regular file (a FIFO, socket or device): skipped")
-            return None
-        state = self.manifest.get(key)
-        if is_unchanged(state, info):
-            self.summary.files_unchanged += 1
-            self.summary.files_seen += 1
-            if state.source != "unrecognised":
-                self._roots_with_logs.add(str(root))
-            return None
-        try:
-            user, user_problem = user_for(path, root, self.options), None
+            user, user_problem = user_for(found.path, found.root, self.options), None
         except ValueError as error:
             # Decided after sniffing: a stranger at the root (org.csv, a README) is just unrecognised.
             user, user_problem = None, str(error)
-        self._root_of[key] = str(root)
-        return FileJob(Path(path), key, user, info.st_size, info.st_mtime_ns, state, user_problem)
+        self._root_of[key] = str(found.root)
+        return FileJob(Path(found.path), key, user, found.info.st_size, found.info.st_mtime_ns,
+                       self.manifest.get(key), user_problem)
 
     def _count(self, read: FileRead) -> None:
         """Count one file's outcome (its records and cursor travel in the batch)."""
@@ -353,13 +389,19 @@ class IngestRun:
 
     def _mark_missing(self, con: duckdb.DuckDBPyConnection) -> None:
         # A transcript deleted at the source (30-day cleanup) keeps its facts: only the manifest notes it.
+        # A file already marked is not looked for again; one that came back is unmarked.
         roots = [ledger_key(str(p)) for p in self.options.paths if p.is_dir()]
         gone = [
-            path for path in self.manifest
-            if path not in self._seen and any(_within(path, r) for r in roots) and not os.path.exists(path)
+            path for path, known in self._known.items()
+            if not known[2] and path not in self._seen and any(_within(path, r) for r in roots)
+            and not os.path.exists(path)
         ]
+        back = [path for path, known in self._known.items()
+                if known[2] and path in self._seen and path not in self.manifest]
         if gone:
             run_sql(con, "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone])
+        if back:
+            run_sql(con, "UPDATE source_files SET missing = FALSE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [back])
         self.summary.files_missing = len(gone)
 
     def _finish(self, con: duckdb.DuckDBPyConnection, status: str, error: str | None) -> None:
@@ -419,7 +461,9 @@ class _Readers:
         return self.pool
 
 
-def run_ingest(target: Ledger | duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest") -> RunSummary:
-    """Ingest `options.paths` into the ledger (a Ledger, or an open connection); returns the run's counters."""
+def run_ingest(target: Ledger | duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest",
+               last_window: LastWindow | None = None) -> RunSummary:
+    """Ingest `options.paths` into the ledger (a Ledger, or an open connection); returns the run's
+    counters. `last_window(con)` runs in the run's last write window, after the run is recorded."""
     ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
-    return IngestRun(ledger, prepare(options), command).execute()
+    return IngestRun(ledger, prepare(options), command, last_window).execute()

@@ -15,6 +15,7 @@ from agentledger.errors import UserError
 from analytics.export import to_csv, to_json, to_table
 from analytics.filters import Filters, UnknownValue, dimensions, period_flags, resolve
 from analytics.queries import filter_choices
+from analytics.refresh import pending
 from analytics.reports import REPORTS, run_report
 from store.db import reader
 
@@ -84,6 +85,9 @@ def handle(args: argparse.Namespace) -> int:
             except UnknownValue as error:
                 raise UserError(str(error)) from error
         frame = run_report(con, args.kind, filters)
+        note = pending(con).note()
+    if note:
+        print(note, file=sys.stderr)  # stderr: the report's bytes (CSV, JSON) stay exactly the report
     if args.format == "csv":
         payload = to_csv(frame)
     elif args.format == "json":

@@ -18,7 +18,7 @@ c AS (
     LEFT JOIN tool_results r ON r.tool_use_id = c.tool_use_id
     LEFT JOIN _req k ON k.request_key = c.request_key
     LEFT JOIN by_message m ON m.message_id = c.message_id AND k.request_key IS NULL
-    WHERE coalesce(c.session_id, '(none)') IN (SELECT session_id FROM _touched)
+    WHERE in_touched(coalesce(c.session_id, '(none)'))
 )
 SELECT c.*, coalesce(pr.turn_no, 0) AS turn_no, q.model, q.project, c.ts::DATE AS day
 FROM c

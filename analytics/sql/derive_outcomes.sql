@@ -54,7 +54,7 @@ WITH ev AS (
     FROM session_events e
     ASOF LEFT JOIN _prompts pr ON pr.sid = coalesce(e.session_id, '(none)') AND e.ts >= pr.ts
     WHERE e.kind IN ('interrupt', 'rejection')
-      AND coalesce(e.session_id, '(none)') IN (SELECT session_id FROM _touched)
+      AND in_touched(coalesce(e.session_id, '(none)'))
 ),
 checkpoints AS (
     SELECT c.sid, c.turn_no, q.ts FROM _calls c JOIN _req q ON q.request_key = c.request_key

@@ -5,7 +5,7 @@ SELECT coalesce(session_id, '(none)') AS sid, ts,
        row_number() OVER (PARTITION BY coalesce(session_id, '(none)') ORDER BY ts, event_key)::INTEGER AS turn_no
 FROM session_events
 WHERE kind = 'prompt' AND agent_id IS NULL AND NOT is_sidechain
-  AND coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched);
+  AND in_touched(coalesce(session_id, '(none)'));
 
 -- The subagent type of a thread: the transcript's own meta, the agents table, the Task call that
 -- spawned it; warm-up threads have none.
@@ -15,7 +15,7 @@ SELECT a.agent_id,
 FROM agents a
 LEFT JOIN tool_results tr ON tr.spawned_agent_id = a.agent_id
 LEFT JOIN tool_calls c ON c.tool_use_id = tr.tool_use_id
-WHERE coalesce(a.session_id, '(none)') IN (SELECT session_id FROM _touched)
+WHERE in_touched(coalesce(a.session_id, '(none)'))
 GROUP BY a.agent_id, a.subagent_type, a.is_warmup;
 
 CREATE OR REPLACE TEMP TABLE _req AS
@@ -33,7 +33,7 @@ WITH r AS (
            q.file_path, q.line_no
     FROM requests q
     LEFT JOIN _thread_types t ON t.agent_id = q.agent_id
-    WHERE coalesce(q.session_id, '(none)') IN (SELECT session_id FROM _touched)
+    WHERE in_touched(coalesce(q.session_id, '(none)'))
 ),
 ordered AS (
     SELECT *, lag(request_key) OVER w AS prev_key, lag(ts) OVER w AS prev_ts

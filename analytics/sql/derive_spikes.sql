@@ -1,15 +1,22 @@
--- usage_spike, recomputed over all history (a baseline spans sessions of other runs): a day whose
+-- usage_spike, recomputed over the whole history of the people whose days this chunk changed
+-- (derive_spike_scope.sql; a baseline spans sessions of other runs): a day whose
 -- spend (cost in USD; tokens for a person with unpriced requests) exceeds $spike_factor x the person's median over their active days in the previous
 -- $baseline_days days (at least $min_baseline_days of them), with a useful ratio under $max_ratio.
 -- The flag goes on that day's sessions whose own useful ratio is under $max_ratio. Ratios and
 -- evidence numbers use the shared macros (kept_share, number_text), as every report does.
-DELETE FROM flags WHERE flag = 'usage_spike';
+-- The refresh replaces these people's usage_spike flags with the ones inserted here.
+CREATE OR REPLACE TEMP TABLE _spike_days AS
+SELECT * FROM _spike_history
+UNION ALL BY NAME
+SELECT user_name, day, session_id, source, project, first_ts, last_ts, total_tokens, kept_tokens, cost_usd,
+       unpriced_requests
+FROM session_day_facts;
 
 INSERT INTO flags
 WITH user_day AS (
     SELECT user_name, day, sum(total_tokens) AS tokens, sum(kept_tokens) AS kept, sum(cost_usd) AS cost,
            sum(unpriced_requests) AS unpriced
-    FROM session_day_facts GROUP BY user_name, day
+    FROM _spike_days GROUP BY user_name, day
 ),
 spend AS (
     SELECT *, CASE WHEN bool_or(unpriced > 0) OVER (PARTITION BY user_name) THEN tokens ELSE cost END AS spend,
@@ -33,7 +40,7 @@ session_day AS (
     SELECT user_name, day, session_id, any_value(source) AS source, mode(project) AS project,
            min(first_ts) AS started_at, max(last_ts) AS ended_at,
            sum(total_tokens) AS tokens, sum(cost_usd) AS cost, sum(kept_tokens) AS kept
-    FROM session_day_facts GROUP BY user_name, day, session_id
+    FROM _spike_days GROUP BY user_name, day, session_id
 )
 SELECT sd.session_id, 'usage_spike', sd.user_name, sd.project, sd.source, sd.day, sd.started_at, sd.ended_at,
        sd.tokens, sd.cost,
