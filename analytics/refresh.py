@@ -311,8 +311,9 @@ def _plan(con, cfg, price_file, version, full) -> tuple[RefreshSummary, int]:
             reason = "settings"
         else:
             reason = None
-        after = -1 if reason else state[0][0]
-        queries.execute(con, "derive_queue", {"after_run": after, "reason": reason or "new"})
+        last_derived = state[0][0] if state else -1
+        queries.execute(con, "derive_queue", {"after_run": -1 if reason else last_derived,
+                                              "new_after": last_derived, "reason": reason or "new"})
         run_sql(con, "DELETE FROM derived_state")
         run_sql(con, "INSERT INTO derived_state VALUES (1, ?, ?, ?, now()::TIMESTAMP)", [last_run, price_fp, settings_fp])
         queued = run_sql(con, "SELECT coalesce(sum(weight), 0) FROM derive_queue")[0][0]

@@ -1,6 +1,6 @@
 -- Flags of the touched sessions, each with the evidence a manager can check (never prompt text).
 CREATE OR REPLACE TEMP TABLE _sessions AS
-SELECT sid, any_value(user_name) AS user_name, mode(project) AS project, any_value(source) AS source,
+SELECT sid, any_value(user_name) AS user_name, mode(project) AS project, min(source) AS source,
        min(ts) AS started_at, max(ts) AS ended_at, count(*) AS requests, sum(total_tokens) AS tokens,
        sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced
 FROM _req GROUP BY sid;

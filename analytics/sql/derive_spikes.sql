@@ -37,7 +37,7 @@ spikes AS (
       AND kept_share(kept, tokens) < $max_ratio
 ),
 session_day AS (
-    SELECT user_name, day, session_id, any_value(source) AS source, mode(project) AS project,
+    SELECT user_name, day, session_id, min(source) AS source, mode(project) AS project,
            min(first_ts) AS started_at, max(last_ts) AS ended_at,
            sum(total_tokens) AS tokens, sum(cost_usd) AS cost, sum(kept_tokens) AS kept
     FROM _spike_days GROUP BY user_name, day, session_id
