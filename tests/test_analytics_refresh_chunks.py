@@ -175,3 +175,10 @@ def test_refresh_command_shows_progress_and_its_chunks(org, tmp_path, capsys, mo
     assert "refresh" in err and "row" in err
     chunks = int(out.split(" in ")[1].split(" chunk")[0])
     assert chunks > 1 and out.startswith("refreshed ")
+
+
+def test_every_refresh_setting_is_documented_with_its_default():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
+    for name, field in RefreshSettings.model_fields.items():
+        assert f"| `{name}` | {field.default:g} |" in doc, f"docs/architecture.md lacks the row of {name}"
+        assert field.description, name
