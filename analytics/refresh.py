@@ -51,7 +51,7 @@ class RefreshSettings(BaseSettings):
         "price, threshold or upgrade change) once what is new is derived; `agentledger refresh` finishes it."
     )
     refresh_memory_mb: int = Field(
-        1024, ge=64, description="DuckDB's memory_limit while a chunk is derived: it spills to disk beyond "
+        512, ge=64, description="DuckDB's memory_limit while a chunk is derived: it spills to disk beyond "
         "this rather than take the machine's memory."
     )
 

@@ -11,7 +11,7 @@ from analytics.refresh import DERIVED, STEPS, TEMP_TABLES
 
 _WRITES = re.compile(r"\b(?:CREATE\s+OR\s+REPLACE\s+TEMP\s+TABLE|INSERT\s+INTO|DELETE\s+FROM)\s+([A-Za-z_]\w*)", re.I)
 _READS = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)", re.I)
-_CTES = re.compile(r"(?:\bWITH|,)\s*([A-Za-z_]\w*)\s+AS\s*\(", re.I)
+_CTES = re.compile(r"(?:\bWITH|,)\s*([A-Za-z_]\w*)\s+AS\s*(?:NOT\s+)?(?:MATERIALIZED\s*)?\(", re.I)
 
 
 def _tables(name: str) -> tuple[set[str], set[str]]:

@@ -1,7 +1,12 @@
 -- Tool calls of the touched sessions with their results, the request that issued them and their turn.
+-- The chunk's calls are selected first (MATERIALIZED): joined before the filter, every call of the
+-- ledger went through the joins.
 CREATE OR REPLACE TEMP TABLE _calls AS
 WITH by_message AS (
     SELECT message_id, any_value(request_key) AS request_key FROM _req WHERE message_id IS NOT NULL GROUP BY message_id
+),
+touched_calls AS MATERIALIZED (
+    SELECT * FROM tool_calls WHERE in_touched(coalesce(session_id, '(none)'))
 ),
 c AS (
     SELECT coalesce(c.session_id, '(none)') AS sid, coalesce(c.agent_id, '') AS thread,
@@ -14,11 +19,11 @@ c AS (
            (c.tool_name IN ('Edit', 'MultiEdit', 'Write', 'NotebookEdit') AND c.file_path IS NOT NULL
             AND r.tool_use_id IS NOT NULL AND NOT r.is_error AND NOT r.interrupted) AS is_edit,
            (c.command IS NOT NULL AND regexp_matches(c.command, $commit_pattern)) AS is_commit
-    FROM tool_calls c
+    FROM touched_calls c
     LEFT JOIN tool_results r ON r.tool_use_id = c.tool_use_id
     LEFT JOIN _req k ON k.request_key = c.request_key
-    LEFT JOIN by_message m ON m.message_id = c.message_id AND k.request_key IS NULL
-    WHERE in_touched(coalesce(c.session_id, '(none)'))
+    -- by message id only where the key found nothing (coalesce above); one row per message id
+    LEFT JOIN by_message m ON m.message_id = c.message_id
 )
 SELECT c.*, coalesce(pr.turn_no, 0) AS turn_no, q.model, q.project, c.ts::DATE AS day
 FROM c

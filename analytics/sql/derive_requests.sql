@@ -8,18 +8,24 @@ WHERE kind = 'prompt' AND agent_id IS NULL AND NOT is_sidechain
   AND in_touched(coalesce(session_id, '(none)'));
 
 -- The subagent type of a thread: the transcript's own meta, the agents table, the Task call that
--- spawned it; warm-up threads have none.
+-- spawned it; warm-up threads have none. (The chunk's rows are selected before any join, here and
+-- below: joined first, every row of the ledger went through the joins.)
 CREATE OR REPLACE TEMP TABLE _thread_types AS
+WITH touched_agents AS MATERIALIZED (
+    SELECT * FROM agents WHERE in_touched(coalesce(session_id, '(none)'))
+)
 SELECT a.agent_id,
        coalesce(a.subagent_type, any_value(c.subagent_type), CASE WHEN a.is_warmup THEN '(warmup)' END) AS subagent_type
-FROM agents a
+FROM touched_agents a
 LEFT JOIN tool_results tr ON tr.spawned_agent_id = a.agent_id
 LEFT JOIN tool_calls c ON c.tool_use_id = tr.tool_use_id
-WHERE in_touched(coalesce(a.session_id, '(none)'))
 GROUP BY a.agent_id, a.subagent_type, a.is_warmup;
 
 CREATE OR REPLACE TEMP TABLE _req AS
-WITH r AS (
+WITH touched_requests AS MATERIALIZED (
+    SELECT * FROM requests WHERE in_touched(coalesce(session_id, '(none)'))
+),
+r AS (
     SELECT q.request_key, q.message_id, q.source, coalesce(q.session_id, '(none)') AS sid, coalesce(q.agent_id, '') AS thread,
            CASE WHEN q.agent_id IS NOT NULL
                 THEN coalesce(q.subagent_type, t.subagent_type, 'unknown') END AS subagent_type,
@@ -31,9 +37,8 @@ WITH r AS (
            least(coalesce(q.cache_creation_1h_tokens, 0), q.cache_creation_tokens) AS cache_1h,
            coalesce(q.web_search_requests, 0) AS web_searches,
            q.file_path, q.line_no
-    FROM requests q
+    FROM touched_requests q
     LEFT JOIN _thread_types t ON t.agent_id = q.agent_id
-    WHERE in_touched(coalesce(q.session_id, '(none)'))
 ),
 ordered AS (
     SELECT *, lag(request_key) OVER w AS prev_key, lag(ts) OVER w AS prev_ts
