@@ -42,10 +42,9 @@ UPDATE requests SET
     prompt_id = coalesce(requests.prompt_id, o.prompt_id),
     user_name = coalesce(requests.user_name, o.user_name),
     run_id = $run
-FROM otel_requests o
+FROM (SELECT * FROM otel_requests WHERE request_id IN (SELECT request_id FROM _b_ids)) o
 WHERE requests.request_id = o.request_id
   AND requests.source <> 'otel'
-  AND requests.request_id IN (SELECT request_id FROM _b_ids)
   AND (requests.output_tokens IS DISTINCT FROM o.output_tokens OR requests.output_estimated
        OR requests.source_cost_usd IS DISTINCT FROM o.cost_usd)
 """
@@ -131,12 +130,15 @@ def _drop_shadowed_tools(con: duckdb.DuckDBPyConnection, table: str, tools: "pl.
         return
     con.register("_b_tools", tools)
     try:
+        # The batch brought the transcript's row of a stored 'otel:' one, or an 'otel:' row whose
+        # transcript row is stored: both looked up from the batch's ids, never the other way round.
         run_sql(con, f"""
-            DELETE FROM {table} WHERE source = 'otel' AND (
-                tool_use_id IN (SELECT '{OTEL_KEY_PREFIX}' || tool_use_id FROM _b_tools WHERE NOT is_otel)
-                OR (tool_use_id IN (SELECT tool_use_id FROM _b_tools WHERE is_otel)
-                    AND substr(tool_use_id, {len(OTEL_KEY_PREFIX) + 1}) IN (
-                        SELECT tool_use_id FROM {table} WHERE source <> 'otel')))
+            DELETE FROM {table} WHERE source = 'otel' AND tool_use_id IN (
+                SELECT '{OTEL_KEY_PREFIX}' || tool_use_id FROM _b_tools WHERE NOT is_otel
+                UNION ALL
+                SELECT b.tool_use_id FROM _b_tools b
+                WHERE b.is_otel AND EXISTS (SELECT 1 FROM {table} t WHERE t.source <> 'otel'
+                                            AND t.tool_use_id = substr(b.tool_use_id, {len(OTEL_KEY_PREFIX) + 1})))
         """)
     finally:
         con.unregister("_b_tools")
