@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import duckdb
-from loky import ProcessPoolExecutor
-from tqdm import tqdm
 
 from ingest.batch import RecordBatch
 from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
@@ -110,36 +108,76 @@ def ledger_key(path: str) -> str:
 
 @dataclass(frozen=True)
 class Found:
-    """A file discovery found: where, under which PATH, and either its stat or why it is not read."""
+    """A file discovery will not read, with why: skipped (a link out of the PATH, a FIFO), or
+    failed (it could not even be stat-ed: the next run retries)."""
 
     path: str
     root: Path
-    info: os.stat_result | None
-    problem: str | None = None         # why it is not read: skipped (a link out, a FIFO), or failed
-    failed: bool = False               # it could not even be stat-ed: a failure the next run retries
+    problem: str
+    failed: bool = False
 
 
-def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Iterator[Found]:
+@dataclass
+class Discovered:
+    """What discovery found under the PATHs: the regular files to decide about, as plain tuples
+    (tens of thousands at an org's collector: one tuple each, nothing more), and the others."""
+
+    files: list[tuple[str, int, int, int]] = field(default_factory=list)  # (path, PATH index, size, mtime_ns)
+    problems: list[Found] = field(default_factory=list)
+
+
+def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Discovered:
     """Every file under each root that some source's name patterns match, stat-ed once (by the
     folder listing that found it: the one system call an unchanged file costs). A link leading out
     of its root is reported, not followed, unless `follow_symlinks`; a file that is not a regular
-    file, or cannot be stat-ed, is reported too."""
+    file, or cannot be stat-ed, is reported too. Linked folders are entered only with
+    `follow_symlinks`, each real folder once (a link cycle ends)."""
     matches = _name_matcher(wanted)
-    for root in roots:
+    found = Discovered()
+    for index, root in enumerate(roots):
         if not root.is_dir():
-            yield _found(str(root), root, None)
+            _stat_one(found, str(root), index, root, None)
             continue
         inside = os.path.realpath(root)
-        for entry in _walk(str(root), follow_symlinks):
-            name = entry.name
-            if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
-                continue
-            if entry.is_symlink() and not follow_symlinks and not _within(os.path.realpath(entry.path), inside):
-                yield Found(entry.path, root, None,
-                            f"a link to {ledger_key(os.path.realpath(entry.path))}, outside {ledger_key(str(root))}: "
-                            "not followed (--follow-symlinks reads it)")
-                continue
-            yield _found(entry.path, root, entry)
+        stack, visited = [str(root)], {inside}
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except OSError:
+                continue  # unreadable or vanished meanwhile: os.walk's choice too
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                link = entry.is_symlink()
+                if link and follow_symlinks and entry.is_dir():
+                    real = os.path.realpath(entry.path)
+                    if real not in visited:
+                        visited.add(real)
+                        stack.append(entry.path)
+                    continue
+                name = entry.name
+                if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
+                    continue
+                if link and not follow_symlinks and not _within(os.path.realpath(entry.path), inside):
+                    found.problems.append(Found(
+                        entry.path, root, f"a link to {ledger_key(os.path.realpath(entry.path))}, outside "
+                        f"{ledger_key(str(root))}: not followed (--follow-symlinks reads it)"))
+                    continue
+                _stat_one(found, entry.path, index, root, entry)
+    return found
+
+
+def _stat_one(found: Discovered, path: str, index: int, root: Path, entry: os.DirEntry | None) -> None:
+    try:
+        info = entry.stat() if entry is not None else os.stat(path)
+    except OSError as error:
+        found.problems.append(Found(path, root, f"cannot stat: {error.strerror}", failed=True))
+        return
+    if not stat.S_ISREG(info.st_mode):
+        found.problems.append(Found(path, root, "not a regular file (a FIFO, socket or device): skipped"))
+        return
+    found.files.append((path, index, info.st_size, info.st_mtime_ns))
 
 
 def _name_matcher(wanted: str) -> Callable[[str], bool]:
@@ -148,40 +186,8 @@ def _name_matcher(wanted: str) -> Callable[[str], bool]:
     return re.compile("|".join(f"(?:{translate(p)})" for p in patterns)).match
 
 
-def _found(path: str, root: Path, entry: os.DirEntry | None) -> Found:
-    try:
-        info = entry.stat() if entry is not None else os.stat(path)
-    except OSError as error:
-        return Found(path, root, None, f"cannot stat: {error.strerror}", failed=True)
-    if not stat.S_ISREG(info.st_mode):
-        return Found(path, root, None, "not a regular file (a FIFO, socket or device): skipped")
-    return Found(path, root, info)
-
-
 def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def _walk(root: str, follow_symlinks: bool) -> Iterator[os.DirEntry]:
-    """Every non-folder below `root`. Linked folders are entered only with `follow_symlinks`, each
-    real folder once (a link cycle ends)."""
-    stack, visited = [root], {os.path.realpath(root)}
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue  # unreadable or vanished meanwhile: os.walk's choice too
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(entry.path)
-            elif follow_symlinks and entry.is_symlink() and entry.is_dir():
-                real = os.path.realpath(entry.path)
-                if real not in visited:
-                    visited.add(real)
-                    stack.append(entry.path)
-            else:
-                yield entry
 
 
 def user_for(path: str, root: Path, options: IngestOptions) -> str:
@@ -246,7 +252,7 @@ class IngestRun:
 
     def execute(self) -> RunSummary:
         """Load everything new; on any unexpected failure record the run as failed and re-raise."""
-        found = list(discover(self.options.paths, self.options.source, self.options.follow_symlinks))
+        found = discover(self.options.paths, self.options.source, self.options.follow_symlinks)
         with self.ledger.window() as con:
             jobs = self._start(con, found)
         try:
@@ -263,7 +269,7 @@ class IngestRun:
         self.summary.empty_roots = [str(root) for root in self.options.paths if str(root) not in self._roots_with_logs]
         return self.summary
 
-    def _start(self, con: duckdb.DuckDBPyConnection, found: list[Found]) -> list[FileJob]:
+    def _start(self, con: duckdb.DuckDBPyConnection, found: Discovered) -> list[FileJob]:
         """Record the run; decide, against the manifest, which files to read (and load their state)."""
         # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
         run_sql(con, "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'")
@@ -272,28 +278,38 @@ class IngestRun:
                 [run_id, utc_now(), scrub(self.command)])
         self.summary.run_id = run_id
         self._known = load_known(con)
-        to_read = [f for f in found if self._needs_reading(f)]
-        self.manifest = load_states(con, [ledger_key(f.path) for f in to_read])
-        return [self._job_for(f) for f in sorted(to_read, key=lambda f: f.path)]
+        for problem in found.problems:
+            key = ledger_key(problem.path)
+            self._seen.add(key)
+            (self._file_failed if problem.failed else self._skip)(self._pending, key, problem.problem)
+        to_read = self._changed(found.files)
+        self.manifest = load_states(con, [key for key, _ in to_read])
+        return [self._job_for(key, path) for key, path in sorted(to_read, key=lambda kp: kp[1][0])]
 
-    def _needs_reading(self, found: Found) -> bool:
-        """Count a file that is unchanged since the last run (or not to be read at all); True for
-        one that is new or changed. An unchanged file costs this and the stat that found it."""
-        key = ledger_key(found.path)
-        self._seen.add(key)
-        if found.problem:
-            (self._file_failed if found.failed else self._skip)(self._pending, key, found.problem)
-            return False
-        known = self._known.get(key)
-        if known is not None and known[0] == found.info.st_size and known[1] == found.info.st_mtime_ns:
-            self.summary.files_unchanged += 1
-            self.summary.files_seen += 1
-            if known[3]:
-                self._roots_with_logs.add(str(found.root))
-            return False
-        return True
+    def _changed(self, files: list[tuple[str, int, int, int]]) -> list[tuple[str, tuple]]:
+        """(ledger key, file) of the files that are new or changed since the last run; the others
+        are counted as unchanged. An unchanged file costs this loop and the stat that found it."""
+        known, seen, roots = self._known, self._seen, self.options.paths
+        changed, unchanged, roots_with_logs = [], 0, set()
+        for file in files:
+            path, index, size, mtime_ns = file
+            key = path if path.isascii() else ledger_key(path)
+            seen.add(key)
+            state = known.get(key)
+            if state is not None and state[0] == size and state[1] == mtime_ns:
+                unchanged += 1
+                if state[3]:
+                    roots_with_logs.add(index)
+            else:
+                changed.append((key, file))
+        self.summary.files_unchanged += unchanged
+        self.summary.files_seen += unchanged
+        self._roots_with_logs.update(str(roots[i]) for i in roots_with_logs)
+        return changed
 
     def _load_all(self, jobs: list[FileJob]) -> None:
+        from tqdm import tqdm  # imported only by a run that reads something (a no-op's start-up counts)
+
         pending = self._pending
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
         counted: set[str] = set()
@@ -323,17 +339,17 @@ class IngestRun:
             return not sys.stderr.isatty()
         return not self.options.progress
 
-    def _job_for(self, found: Found) -> FileJob:
+    def _job_for(self, key: str, file: tuple[str, int, int, int]) -> FileJob:
         """The read job of a new or changed regular file."""
-        key = ledger_key(found.path)
+        path, index, size, mtime_ns = file
+        root = self.options.paths[index]
         try:
-            user, user_problem = user_for(found.path, found.root, self.options), None
+            user, user_problem = user_for(path, root, self.options), None
         except ValueError as error:
             # Decided after sniffing: a stranger at the root (org.csv, a README) is just unrecognised.
             user, user_problem = None, str(error)
-        self._root_of[key] = str(found.root)
-        return FileJob(Path(found.path), key, user, found.info.st_size, found.info.st_mtime_ns,
-                       self.manifest.get(key), user_problem)
+        self._root_of[key] = str(root)
+        return FileJob(Path(path), key, user, size, mtime_ns, self.manifest.get(key), user_problem)
 
     def _count(self, read: FileRead) -> None:
         """Count one file's outcome (its records and cursor travel in the batch)."""
@@ -456,6 +472,8 @@ class _Readers:
         # child inherits their locks mid-flight (a deadlock seen in practice). Nor multiprocessing's
         # spawn, which re-runs the caller's __main__ in every worker. loky starts clean interpreters
         # that import only what the task needs; each worker ends itself when this process dies.
+        from loky import ProcessPoolExecutor
+
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
         return self.pool
