@@ -17,7 +17,8 @@ from datetime import timedelta
 from fnmatch import translate
 from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import duckdb
 
@@ -26,12 +27,14 @@ from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_
 from ingest.manifest import FileState, load_known, load_states
 from ingest.records import FileRead
 from ingest.secrets import scrub
-from ingest.settings import IngestSettings, settings as default_settings
 from ingest.sources import SOURCES
 from ingest.timestamps import utc_now
 from ingest.workers import die_with_parent
 from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql
+
+if TYPE_CHECKING:
+    from ingest.settings import IngestSettings
 
 # Metadata files read alongside the logs they describe, never as logs of their own.
 SIDECAR_SUFFIXES = (".meta.json",)
@@ -134,6 +137,7 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> D
     `follow_symlinks`, each real folder once (a link cycle ends)."""
     matches = _name_matcher(wanted)
     found = Discovered()
+    files = found.files
     for index, root in enumerate(roots):
         if not root.is_dir():
             _stat_one(found, str(root), index, root, None)
@@ -164,8 +168,19 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> D
                         entry.path, root, f"a link to {ledger_key(os.path.realpath(entry.path))}, outside "
                         f"{ledger_key(str(root))}: not followed (--follow-symlinks reads it)"))
                     continue
-                _stat_one(found, entry.path, index, root, entry)
+                try:
+                    info = entry.stat()
+                except OSError:
+                    _stat_one(found, entry.path, index, root, None)  # says why, in the one place that does
+                    continue
+                if info.st_mode & _FILE_TYPE == _REGULAR:
+                    files.append((entry.path, index, info.st_size, info.st_mtime_ns))
+                else:
+                    _stat_one(found, entry.path, index, root, None)
     return found
+
+
+_FILE_TYPE, _REGULAR = stat.S_IFMT(0o177777), stat.S_IFREG
 
 
 def _stat_one(found: Discovered, path: str, index: int, root: Path, entry: os.DirEntry | None) -> None:
@@ -234,27 +249,42 @@ class IngestRun:
         self.options = options
         self.command = command
         self.last_window = last_window
-        self.settings = options.settings or default_settings()
-        self.batch_bytes = options.batch_bytes or self.settings.batch_bytes
         self.summary = RunSummary()
         self.manifest: dict[str, FileState] = {}     # the files read this run: their state before, then after
         self.drift_samples: dict[tuple, int] = {}
-        self.read_settings = ReadSettings(
-            wanted_source=options.source, store_prompts=options.store_prompts,
-            latest_ts=utc_now() + timedelta(hours=self.settings.future_tolerance_hours),
-            block_bytes=self.settings.read_block_bytes,
-        )
         self._seen: set[str] = set()                 # every file found, as the ledger names it
         self._known: dict[str, tuple] = {}           # every file the ledger knew at the start (manifest.load_known)
         self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
         self._roots_with_logs: set[str] = set()
         self._pending = RecordBatch(store_prompts=options.store_prompts)
 
+    # The settings (pydantic-settings: a seventh of a no-op's time to import) only for a run that reads.
+    @cached_property
+    def settings(self) -> IngestSettings:
+        from ingest.settings import settings
+
+        return self.options.settings or settings()
+
+    @cached_property
+    def batch_bytes(self) -> int:
+        return self.options.batch_bytes or self.settings.batch_bytes
+
+    @cached_property
+    def read_settings(self) -> ReadSettings:
+        return ReadSettings(
+            wanted_source=self.options.source, store_prompts=self.options.store_prompts,
+            latest_ts=utc_now() + timedelta(hours=self.settings.future_tolerance_hours),
+            block_bytes=self.settings.read_block_bytes,
+        )
+
     def execute(self) -> RunSummary:
         """Load everything new; on any unexpected failure record the run as failed and re-raise."""
         found = discover(self.options.paths, self.options.source, self.options.follow_symlinks)
         with self.ledger.window() as con:
             jobs = self._start(con, found)
+            if not jobs and not self._pending.reject_count:
+                self._end(con)  # nothing to read (a scheduled no-op): the run is one window
+                return self._summed_up()
         try:
             self._load_all(jobs)
         except BaseException as error:
@@ -262,10 +292,16 @@ class IngestRun:
                 self._finish(con, "failed", scrub(f"{type(error).__name__}: {error}"))
             raise
         with self.ledger.window() as con:
-            self._mark_missing(con)
-            self._finish(con, "ok", None)
-            if self.last_window:
-                self.last_window(con)
+            self._end(con)
+        return self._summed_up()
+
+    def _end(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._mark_missing(con)
+        self._finish(con, "ok", None)
+        if self.last_window:
+            self.last_window(con)
+
+    def _summed_up(self) -> RunSummary:
         self.summary.empty_roots = [str(root) for root in self.options.paths if str(root) not in self._roots_with_logs]
         return self.summary
 
@@ -289,17 +325,16 @@ class IngestRun:
     def _changed(self, files: list[tuple[str, int, int, int]]) -> list[tuple[str, tuple]]:
         """(ledger key, file) of the files that are new or changed since the last run; the others
         are counted as unchanged. An unchanged file costs this loop and the stat that found it."""
-        known, seen, roots = self._known, self._seen, self.options.paths
+        known, roots = self._known, self.options.paths
+        keys = [path if path.isascii() else ledger_key(path) for path, _, _, _ in files]
+        self._seen.update(keys)
         changed, unchanged, roots_with_logs = [], 0, set()
-        for file in files:
-            path, index, size, mtime_ns = file
-            key = path if path.isascii() else ledger_key(path)
-            seen.add(key)
+        for key, file in zip(keys, files):
             state = known.get(key)
-            if state is not None and state[0] == size and state[1] == mtime_ns:
+            if state is not None and state[0] == file[2] and state[1] == file[3]:
                 unchanged += 1
-                if state[3]:
-                    roots_with_logs.add(index)
+                if state[3] and file[1] not in roots_with_logs:
+                    roots_with_logs.add(file[1])
             else:
                 changed.append((key, file))
         self.summary.files_unchanged += unchanged

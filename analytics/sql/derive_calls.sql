@@ -8,6 +8,10 @@ WITH by_message AS (
 touched_calls AS MATERIALIZED (
     SELECT * FROM tool_calls WHERE in_touched(coalesce(session_id, '(none)'))
 ),
+their_results AS MATERIALIZED (
+    SELECT tool_use_id, is_error, interrupted, result_bytes, result_hash FROM tool_results
+    WHERE tool_use_id IN (SELECT tool_use_id FROM touched_calls)
+),
 c AS (
     SELECT coalesce(c.session_id, '(none)') AS sid, coalesce(c.agent_id, '') AS thread,
            c.tool_use_id, coalesce(k.request_key, m.request_key) AS request_key, c.source, c.user_name, c.ts,
@@ -20,7 +24,7 @@ c AS (
             AND r.tool_use_id IS NOT NULL AND NOT r.is_error AND NOT r.interrupted) AS is_edit,
            (c.command IS NOT NULL AND regexp_matches(c.command, $commit_pattern)) AS is_commit
     FROM touched_calls c
-    LEFT JOIN tool_results r ON r.tool_use_id = c.tool_use_id
+    LEFT JOIN their_results r ON r.tool_use_id = c.tool_use_id
     LEFT JOIN _req k ON k.request_key = c.request_key
     -- by message id only where the key found nothing (coalesce above); one row per message id
     LEFT JOIN by_message m ON m.message_id = c.message_id

@@ -13,12 +13,19 @@ WHERE kind = 'prompt' AND agent_id IS NULL AND NOT is_sidechain
 CREATE OR REPLACE TEMP TABLE _thread_types AS
 WITH touched_agents AS MATERIALIZED (
     SELECT * FROM agents WHERE in_touched(coalesce(session_id, '(none)'))
+),
+spawns AS MATERIALIZED (
+    SELECT spawned_agent_id, tool_use_id FROM tool_results
+    WHERE spawned_agent_id IN (SELECT agent_id FROM touched_agents)
+),
+spawning_calls AS MATERIALIZED (
+    SELECT tool_use_id, subagent_type FROM tool_calls WHERE tool_use_id IN (SELECT tool_use_id FROM spawns)
 )
 SELECT a.agent_id,
        coalesce(a.subagent_type, any_value(c.subagent_type), CASE WHEN a.is_warmup THEN '(warmup)' END) AS subagent_type
 FROM touched_agents a
-LEFT JOIN tool_results tr ON tr.spawned_agent_id = a.agent_id
-LEFT JOIN tool_calls c ON c.tool_use_id = tr.tool_use_id
+LEFT JOIN spawns tr ON tr.spawned_agent_id = a.agent_id
+LEFT JOIN spawning_calls c ON c.tool_use_id = tr.tool_use_id
 GROUP BY a.agent_id, a.subagent_type, a.is_warmup;
 
 CREATE OR REPLACE TEMP TABLE _req AS
