@@ -11,13 +11,14 @@ import os
 import re
 import stat
 import sys
+from collections import deque
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from fnmatch import translate
-from functools import partial
+from functools import cached_property, partial
+from itertools import islice
 from pathlib import Path
-from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterator
 
 import duckdb
@@ -235,6 +236,10 @@ def prepare(options: IngestOptions) -> IngestOptions:
     _validate(prepared)
     return prepared
 
+
+# Chunks per worker submitted ahead of the one being written: enough to keep the workers busy,
+# few enough that memory holds a handful of batches whatever the corpus size.
+AHEAD = 2
 
 # In the run's last window, after it is recorded (the pipeline asks there whether to refresh).
 LastWindow = Callable[[duckdb.DuckDBPyConnection], None]
@@ -492,7 +497,7 @@ class _Readers:
             return
         done = 0
         try:
-            for result in self._pool(workers).map(partial(read_chunk, settings=self.read_settings), chunks):
+            for result in self._parallel(workers, chunks):
                 done += 1
                 yield result
         except BrokenProcessPool as error:
@@ -501,6 +506,21 @@ class _Readers:
             self.broken = True
             for chunk in chunks[done:]:
                 yield read_chunk(chunk, self.read_settings, self.drift_samples)
+
+    def _parallel(self, workers: int, chunks: list[list[FileJob]]) -> Iterator[RecordBatch]:
+        """The chunks' batches, in order, parsed by the pool with at most AHEAD chunks per worker
+        in flight: Executor.map would submit them all, and when writing is slower than parsing
+        the parsed batches of a whole corpus would pile up in this process's memory."""
+        pool, task = self._pool(workers), partial(read_chunk, settings=self.read_settings)
+        queue, upcoming = deque(), iter(chunks)
+        for chunk in islice(upcoming, workers * AHEAD):
+            queue.append(pool.submit(task, chunk))
+        while queue:
+            result = queue.popleft().result()
+            chunk = next(upcoming, None)
+            if chunk is not None:
+                queue.append(pool.submit(task, chunk))  # before yielding: workers parse while the batch is written
+            yield result
 
     def _pool(self, workers: int):
         # Never a bare fork: the parent already runs DuckDB's and Polars' thread pools, and a forked

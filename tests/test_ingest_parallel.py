@@ -78,6 +78,9 @@ class _BrokenPool:
     def map(self, *args, **kwargs):
         raise BrokenProcessPool("a worker died")
 
+    def submit(self, *args, **kwargs):
+        raise BrokenProcessPool("a worker died")
+
     def shutdown(self, wait=True):
         pass
 
