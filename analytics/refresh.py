@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import duckdb
 import polars as pl
@@ -43,7 +44,7 @@ class RefreshSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AGENTLEDGER_", extra="ignore", frozen=True)
 
     derive_chunk_rows: int = Field(
-        200_000, gt=0, description="Rows (requests + tool calls) derived per chunk, each chunk committed in "
+        100_000, gt=0, description="Rows (requests + tool calls) derived per chunk, each chunk committed in "
         "one short write window: memory and the length of a window follow the chunk, not the ledger."
     )
     rederive_seconds_per_run: float = Field(
@@ -51,8 +52,9 @@ class RefreshSettings(BaseSettings):
         "price, threshold or upgrade change) once what is new is derived; `agentledger refresh` finishes it."
     )
     refresh_memory_mb: int = Field(
-        512, ge=64, description="DuckDB's memory_limit while a chunk is derived: it spills to disk beyond "
-        "this rather than take the machine's memory."
+        512, ge=64, description="DuckDB's memory_limit while a chunk is derived and written: it spills to "
+        "disk beyond this rather than take the machine's memory (with the chunk's rows in hand, a "
+        "refresh stays under 1 GB)."
     )
 
 
@@ -128,7 +130,7 @@ def _load_reverts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> Non
 
 STEPS: tuple[Step, ...] = (
     # The chunk's sessions (from derive_queue), and how the steps below select their rows.
-    Step("derive_touched", reads=(), writes=("_touched",)),
+    Step("derive_touched", reads=("chunk_sessions",), writes=("_touched",)),
     Step("touched_filter", reads=("_touched",), writes=(), run=_touched_filter),
     # The people whose spikes the chunk changes, and their other days as stored: read before the
     # derived tables are shadowed.
@@ -266,7 +268,7 @@ def refresh_ledger(ledger: Ledger, *, full: bool = False, cfg: AnalyticsSettings
                 summary.pending = sum(pending(con).sessions.values())
                 break
             rows, spike_users = _compute(con, chunk, params, options)
-        with ledger.window() as con:
+        with ledger.window() as con, _memory_limited(con, options):
             _apply(con, chunk, rows, spike_users)
         summary.sessions += len(chunk.sessions)
         summary.chunks += 1
@@ -384,25 +386,43 @@ def _next_chunk(con: duckdb.DuckDBPyConnection, budget: int, rederive: bool) -> 
     return Chunk([r[0] for r in rows], sum(r[1] for r in rows))
 
 
+@contextmanager
+def _memory_limited(con: duckdb.DuckDBPyConnection, options: RefreshSettings) -> Iterator[None]:
+    """DuckDB's memory_limit at refresh_memory_mb meanwhile (a caller's own connection gets its
+    own limit back)."""
+    limit = run_sql(con, "SELECT current_setting('memory_limit')")[0][0]
+    run_sql(con, "SET memory_limit = ?", [f"{options.refresh_memory_mb}MiB"])
+    try:
+        yield
+    finally:
+        run_sql(con, "SET memory_limit = ?", [limit])
+
+
 def _compute(con: duckdb.DuckDBPyConnection, chunk: Chunk, params: dict[str, Any],
              options: RefreshSettings) -> tuple[dict[str, Any], list[str | None]]:
     """Derive the chunk's sessions (every step, on TEMP copies of the derived tables); returns
     their rows, as Arrow tables, and the people whose spikes were redone."""
     queries.prepare(con)  # the shared macros: evidence and ratios are written as every report reads them
-    limit = run_sql(con, "SELECT current_setting('memory_limit')")[0][0]
-    run_sql(con, "SET memory_limit = ?", [f"{options.refresh_memory_mb}MiB"])
+    with _memory_limited(con, options):
+        return _derive(con, chunk, params)
+
+
+def _derive(con: duckdb.DuckDBPyConnection, chunk: Chunk, params: dict[str, Any]) -> tuple[dict[str, Any], list]:
+    """Every step over the chunk; its derived rows and its people, the TEMP tables dropped after."""
+    # The chunk's sessions as a frame: bound as a list parameter, thousands of them took a second.
+    con.register("chunk_sessions", pl.DataFrame({"session_id": chunk.sessions}, schema={"session_id": pl.String}))
     try:
         for step in STEPS:
             if step.run:
-                step.run(con, {**params, "chunk": chunk.sessions})
+                step.run(con, params)
             else:
-                queries.execute(con, step.name, {**params, "chunk": chunk.sessions})
+                queries.execute(con, step.name, params)
         rows = {table: con.sql(f"SELECT * FROM temp.main.{table}").to_arrow_table() for table in DERIVED}
         spike_users = [row[0] for row in run_sql(con, "SELECT user_name FROM _spike_users")]
     finally:
         _drop(con, TEMP_TABLES)
         _drop(con, DERIVED)
-        run_sql(con, "SET memory_limit = ?", [limit])
+        con.unregister("chunk_sessions")
     return rows, spike_users
 
 

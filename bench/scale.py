@@ -216,10 +216,10 @@ def ingest_command(rung: Rung) -> list[str]:
     return [*AGENTLEDGER, "ingest", str(rung.corpus), "--user-from-dir", "--db", str(rung.db), "--no-progress"]
 
 
-def measure_rung(rung: Rung, repeats: int, with_ccusage: bool) -> None:
+def measure_rung(rung: Rung, repeats: int, cold_repeats: int, with_ccusage: bool) -> None:
     rung.load.append(load_average())
     ingest = ingest_command(rung)
-    for n in range(repeats if with_ccusage else 1):
+    for n in range(cold_repeats):
         # Cold ingest and ccusage side by side, alternating which goes first.
         for path in rung.db.parent.glob(rung.db.name + "*"):
             path.unlink()
@@ -300,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ladder", default=",".join(f"{u}x{d}" for u, d in LADDER),
                         help="rungs as USERSxDAYS, comma-separated, smallest first")
     parser.add_argument("--repeats", type=int, default=3, help="paired runs per row (medians are printed)")
+    parser.add_argument("--cold-repeats", type=int, help="paired cold ingests and ccusage runs (default: --repeats)")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--no-ccusage", action="store_true", help="skip the ccusage comparison")
     parser.add_argument("--keep", action="store_true", help="keep corpora and ledgers under bench/.work/scale")
@@ -313,11 +314,12 @@ def main(argv: list[str] | None = None) -> int:
             corpus = corpus_for(users, days, end, args.seed)
             rung = Rung(users, days, corpus, WORK / f"ledger-{users}x{days}.duckdb")
             rung.size_bytes, rung.files = corpus_size(corpus)
-            measure_rung(rung, args.repeats, not args.no_ccusage)
+            measure_rung(rung, args.repeats, args.cold_repeats or args.repeats, not args.no_ccusage)
             rungs.append(rung)
             print_table(rungs)
         print_targets(rungs)
-        print(f"\ncommand: python -m bench.scale --ladder {args.ladder} --repeats {args.repeats} --seed {args.seed}")
+        print(f"\ncommand: python -m bench.scale --ladder {args.ladder} --repeats {args.repeats}"
+              f" --cold-repeats {args.cold_repeats or args.repeats} --seed {args.seed}")
         return 0
     finally:
         if not args.keep:

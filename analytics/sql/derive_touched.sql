@@ -1,6 +1,6 @@
--- The sessions of this chunk ($chunk, taken from derive_queue by analytics/refresh.py): the only
--- ones whose derived rows this pass computes. The steps select their rows with in_touched(sid),
--- which refresh.py defines per chunk: a list the table scan filters on for a few sessions (so a
--- 15-minute run reads what is new, not the ledger), a join for many.
+-- The sessions of this chunk (chunk_sessions, taken from derive_queue by analytics/refresh.py):
+-- the only ones whose derived rows this pass computes. The steps select their rows with
+-- in_touched(sid), which refresh.py defines per chunk: a list the table scan filters on for a few
+-- sessions (so a 15-minute run reads what is new, not the ledger), a join for many.
 CREATE OR REPLACE TEMP TABLE _touched AS
-SELECT DISTINCT unnest($chunk::VARCHAR[]) AS session_id;
+SELECT DISTINCT session_id FROM chunk_sessions;
