@@ -2,8 +2,9 @@
 
 `read(con, name, filters)` is the one way a report or a view reads the ledger: it creates the shared
 macros on the connection and binds the filters as one STRUCT parameter, $slice (`slice_param`), that
-the table macros (session_days, component_days, filtered_flags) and `in_people` apply. A restriction on
-who a viewer may see belongs in those two places, and every report, view and export obeys it.
+the table macros (session_days, component_days, filtered_flags) and `in_people` apply. The viewer's
+scope is not a parameter: it is bound on the connection (analytics.access.scope.bind) and those same
+macros obey it, so a new report that reads through them inherits it (docs/security.md).
 """
 
 from __future__ import annotations
@@ -123,7 +124,9 @@ VIEWS = {view.__name__: view for view in (summary, daily_outcomes, spend_by_sour
 
 
 def session_span(con: duckdb.DuckDBPyConnection, session_id: str) -> Filters | None:
-    """The slice (its person, its first and last day) holding one session's row in the sessions report."""
+    """The slice (its person, its first and last day) holding one session's row in the sessions report;
+    None when the session is not in the ledger or not in the viewer's scope."""
+    prepare(con)
     user, first, last = frame(con, "session_span", {"session_id": session_id}).row(0)
     return Filters(user=user, date_from=first, date_to=last) if first else None
 

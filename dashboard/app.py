@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import data, sidebar
+from analytics.filters import Filters
+from dashboard import auth, data, sidebar
 
 st.set_page_config(page_title="AgentLedger", page_icon=":material/receipt_long:", layout="wide")
 
+# Before anything else: who is looking, and what they may see (a refused request stops here).
+access = auth.admit()
 st.session_state.pop(data.STALE_STATE, None)
 state = data.db_state()
 health = st.Page("views/health.py", title="Data health", icon=":material/monitor_heart:", url_path="health")
+auth.sidebar_note(access)
 
 if not state.ok:
     # Nothing to analyse yet: explain how to ingest instead of failing on every page.
     pages = [st.Page("views/welcome.py", title="Get started", icon=":material/rocket_launch:", default=True)]
     if state.status == "empty":
         pages.append(health)
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    auth.record_view(page.url_path or "welcome", Filters())
+    page.run()
     st.stop()
 
 busy_note = st.sidebar.empty()
-sidebar.render()
+filters = sidebar.render()
 navigation = st.navigation(
     {
         "Spend & value": [
@@ -42,6 +48,7 @@ navigation = st.navigation(
 )
 sidebar.follow_pending_jump()
 unknown = sidebar.unknown_filter()
+auth.record_view(navigation.url_path or "overview", filters, session=st.query_params.get("session"), refused_filter=unknown)
 if unknown:
     # A link naming a team (person, ...) the ledger does not hold: say so, and show nothing else,
     # never the whole org as if the filter were not there.

@@ -136,6 +136,8 @@ class ToolResult(Record):
     result_bytes: int = 0
     result_hash: str | None = None
     spawned_agent_id: str | None = None
+    # Why an error result failed: cancelled | rejected | denied | error (ingest/claude/signals.py).
+    result_kind: str | None = None
 
 
 class SessionEvent(Record):
@@ -157,6 +159,8 @@ class SessionEvent(Record):
     detail: str | None = None
     prompt_text: str | None = None
     project: str | None = None
+    # A human prompt's parentUuid: a prompt re-using an earlier prompt's parent is a checkpoint rewind.
+    parent_uuid: str | None = None
 
 
 class Agent(Record):

@@ -27,6 +27,7 @@ from ingest.batch import RecordBatch
 from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
 from ingest.manifest import FileState, load_known, load_states
 from ingest.records import FileRead
+from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.sources import SOURCES
 from ingest.timestamps import utc_now
@@ -53,6 +54,7 @@ class IngestOptions:
     source: str = "auto"
     store_prompts: bool = False
     follow_symlinks: bool = False      # read links that lead out of the folder being ingested
+    reread: bool = False               # read known files again from the start (ingest/reread.py)
     batch_bytes: int | None = None     # None: settings().batch_bytes
     progress: bool | None = None       # None: a bar only when stderr is a terminal
     settings: IngestSettings | None = None  # None: from the environment (ingest/settings.py)
@@ -80,6 +82,8 @@ class RunSummary:
     unknown_fields: int = 0
     # The PATHs given under which no file was an agent log (not stored with the run).
     empty_roots: list[str] = field(default_factory=list)
+    # --reread: what it reset (said in the summary line; the run's command records the option).
+    reread: RereadPlan | None = None
 
     def one_line(self) -> str:
         """The line cron mails: enough to see that the job ran and what it found."""
@@ -90,12 +94,15 @@ class RunSummary:
             f"{self.lines} lines, {self.requests_new} new requests ({self.requests_updated} updated), "
             f"{self.tool_calls_new} tool calls, {self.api_errors} API errors, {self.rejects} rejects, "
             f"{self.unknown_types} unknown record types, {self.unknown_fields} unknown fields"
+            + (f"; re-read {self.reread.files} known files: facts of {self.reread.sessions} sessions read afresh, "
+               f"{self.reread.sessions_kept} kept as ingested (a file holding their requests is gone or "
+               f"outside PATH)" if self.reread else "")
         )
 
     def recorded(self) -> dict:
         """The counters stored in ingest_runs."""
         fields = asdict(self)
-        for name in ("run_id", "empty_roots"):
+        for name in ("run_id", "empty_roots", "reread"):
             fields.pop(name)
         return fields
 
@@ -318,6 +325,10 @@ class IngestRun:
         run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
                 [run_id, utc_now(), scrub(self.command)])
         self.summary.run_id = run_id
+        if self.options.reread:
+            # Only files that can be read now: a reset file's facts are gone until it is read again.
+            self.summary.reread = reset_known_files(con, [ledger_key(path) for path, _, _, _ in found.files
+                                                          if os.access(path, os.R_OK)])
         self._known = load_known(con)
         for problem in found.problems:
             key = ledger_key(problem.path)

@@ -76,7 +76,8 @@ def served(args: list[str], log: Path, env: dict[str, str] | None = None,
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
         )
         try:
-            yield process, f"http://localhost:{port}"
+            # 127.0.0.1, the address the dashboard binds (never "localhost", which may resolve to ::1 first).
+            yield process, f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
             try:

@@ -17,6 +17,7 @@ EPILOG = """examples:
   agentledger ingest /srv/logs --user-from-dir          # /srv/logs/<user>/... gives the user
   agentledger ingest ~/.claude/projects --db team.duckdb --source claude
   */15 * * * *  agentledger ingest /srv/logs --user-from-dir --wait 300 --db /srv/ledger.duckdb
+  agentledger ingest /srv/logs --user-from-dir --reread  # once after an upgrade (see --reread)
 
 Re-running is safe: unchanged files cost a stat, grown files are read from where the last run
 stopped, and records already in the ledger are recognised by their keys. Bad lines go to the
@@ -56,6 +57,13 @@ def register(subparsers) -> None:
         help="read links that lead out of PATH (and enter linked folders); by default they are reported, not read",
     )
     parser.add_argument(
+        "--reread", action="store_true",
+        help="read the files under PATH the ledger already holds again from the start, so that what this "
+             "release reads better (tool result kinds, checkpoint rewinds, Claude Code's own messages) replaces "
+             "what an older release stored; run it once after upgrading, with the options of your scheduled "
+             "job. Sessions whose files are gone keep what was ingested; spend never changes",
+    )
+    parser.add_argument(
         "--wait", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
         help=f"how long to wait for another writer to finish before giving up with exit code 75 "
              f"(default: {DEFAULT_WAIT_SECONDS:g})",
@@ -77,7 +85,8 @@ def handle(args: argparse.Namespace) -> int:
         raise UserError("--wait must be 0 or more seconds")
     options = prepare(IngestOptions(
         paths=args.paths, user=args.user, user_from_dir=args.user_from_dir, source=args.source,
-        store_prompts=args.store_prompts, follow_symlinks=args.follow_symlinks, progress=args.progress,
+        store_prompts=args.store_prompts, follow_symlinks=args.follow_symlinks, reread=args.reread,
+        progress=args.progress,
     ))
     with open_ledger(args.db, wait_seconds=args.wait) as ledger:
         summary = ingest_and_refresh(ledger, options, command="agentledger " + shlex.join(sys.argv[1:])).ingest

@@ -60,7 +60,7 @@ per_day AS (
     FROM person
     GROUP BY ALL
 )
-SELECT p.day, p.user_name, team_of(d.team) AS team,
+SELECT p.day, person(p.user_name) AS user_name, team_of(d.team) AS team,
        p.admin_cost_usd, p.otel_cost_usd,
        coalesce(p.admin_cost_usd, p.otel_cost_usd) AS reported_cost_usd,
        p.explained_cost_usd,

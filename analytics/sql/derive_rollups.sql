@@ -13,7 +13,9 @@ SELECT day, session_id, user_name, project, source, model,
        sum(cost_usd) FILTER (WHERE outcome = 'kept'),
        sum(cost_usd) FILTER (WHERE outcome = 'looping'),
        sum(cost_usd) FILTER (WHERE outcome = 'discarded'),
-       sum(cost_usd) FILTER (WHERE outcome = 'idle')
+       sum(cost_usd) FILTER (WHERE outcome = 'idle'),
+       capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'overhead'), 0)),
+       sum(cost_usd) FILTER (WHERE outcome = 'overhead')
 FROM request_facts
 WHERE session_id IN (SELECT session_id FROM _touched)
 GROUP BY day, session_id, user_name, project, source, model;
@@ -24,18 +26,21 @@ WITH attributed AS (
            a.component, a.component_kind, a.plugin,
            0 AS calls, 0 AS errors, 0 AS result_bytes,
            a.share AS requests, a.share * f.total_tokens AS total_tokens, a.share * f.cost_usd AS cost_usd,
-           CASE WHEN f.outcome = 'kept' THEN a.share * f.total_tokens ELSE 0 END AS kept_tokens
+           CASE WHEN f.outcome = 'kept' THEN a.share * f.total_tokens ELSE 0 END AS kept_tokens,
+           CASE WHEN f.outcome = 'overhead' THEN a.share * f.total_tokens ELSE 0 END AS overhead_tokens
     FROM request_facts f JOIN _attr a ON a.request_key = f.request_key
     WHERE f.session_id IN (SELECT session_id FROM _touched)
 ),
 called AS (
     SELECT c.day, c.sid AS session_id, c.user_name, c.project, c.source, c.model,
            c.component, c.component_kind, c.plugin,
-           1 AS calls, CASE WHEN c.is_error THEN 1 ELSE 0 END AS errors, c.result_bytes,
-           0.0 AS requests, 0.0 AS total_tokens, NULL::DOUBLE AS cost_usd, 0.0 AS kept_tokens
+           -- errors are the tool failing: not cancelled siblings, denials or the user's rejections
+           1 AS calls, CASE WHEN c.result_kind = 'error' THEN 1 ELSE 0 END AS errors, c.result_bytes,
+           0.0 AS requests, 0.0 AS total_tokens, NULL::DOUBLE AS cost_usd, 0.0 AS kept_tokens, 0.0 AS overhead_tokens
     FROM _calls c
 )
 SELECT day, session_id, user_name, project, source, model, component, component_kind, any_value(plugin),
-       sum(calls), sum(errors), capped(sum(result_bytes)), sum(requests), sum(total_tokens), sum(cost_usd), sum(kept_tokens)
+       sum(calls), sum(errors), capped(sum(result_bytes)), sum(requests), sum(total_tokens), sum(cost_usd), sum(kept_tokens),
+       sum(overhead_tokens)
 FROM (SELECT * FROM attributed UNION ALL BY NAME SELECT * FROM called)
 GROUP BY day, session_id, user_name, project, source, model, component, component_kind;

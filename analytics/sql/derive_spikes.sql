@@ -4,18 +4,18 @@
 -- $baseline_days days (at least $min_baseline_days of them), with a useful ratio under $max_ratio.
 -- The flag goes on that day's sessions whose own useful ratio is under $max_ratio. Ratios and
 -- evidence numbers use the shared macros (kept_share, number_text), as every report does.
--- The refresh replaces these people's usage_spike flags with the ones inserted here.
+-- The refresh replaces these people's usage_spike flags (and their requests) with the ones inserted here.
 CREATE OR REPLACE TEMP TABLE _spike_days AS
 SELECT * FROM _spike_history
 UNION ALL BY NAME
-SELECT user_name, day, session_id, source, project, first_ts, last_ts, total_tokens, kept_tokens, cost_usd,
-       unpriced_requests
+SELECT user_name, day, session_id, source, project, first_ts, last_ts, total_tokens, kept_tokens, overhead_tokens,
+       cost_usd, unpriced_requests
 FROM session_day_facts;
 
-INSERT INTO flags
+CREATE OR REPLACE TEMP TABLE _spikes AS
 WITH user_day AS (
-    SELECT user_name, day, sum(total_tokens) AS tokens, sum(kept_tokens) AS kept, sum(cost_usd) AS cost,
-           sum(unpriced_requests) AS unpriced
+    SELECT user_name, day, sum(total_tokens) AS tokens, sum(kept_tokens) AS kept, sum(overhead_tokens) AS overhead,
+           sum(cost_usd) AS cost, sum(unpriced_requests) AS unpriced
     FROM _spike_days GROUP BY user_name, day
 ),
 spend AS (
@@ -34,21 +34,33 @@ baseline AS (
 spikes AS (
     SELECT * FROM baseline
     WHERE base_days >= $min_baseline_days AND spend > $spike_factor * base_spend
-      AND kept_share(kept, tokens) < $max_ratio
+      AND kept_share(kept, tokens, overhead) < $max_ratio
 ),
 session_day AS (
     SELECT user_name, day, session_id, min(source) AS source, mode(project) AS project,
            min(first_ts) AS started_at, max(last_ts) AS ended_at,
-           sum(total_tokens) AS tokens, sum(cost_usd) AS cost, sum(kept_tokens) AS kept
+           sum(total_tokens) AS tokens, sum(cost_usd) AS cost, sum(kept_tokens) AS kept,
+           sum(overhead_tokens) AS overhead
     FROM _spike_days GROUP BY user_name, day, session_id
 )
-SELECT sd.session_id, 'usage_spike', sd.user_name, sd.project, sd.source, sd.day, sd.started_at, sd.ended_at,
-       sd.tokens, sd.cost,
+SELECT sd.*, flag_key('usage_spike', sd.session_id, sd.day::VARCHAR) AS flag_id,
        'day spend ' || number_text(sp.spend, 4) || sp.unit || ' = ' || number_text(sp.spend / sp.base_spend, 1)
          || 'x this person''s median of ' || number_text(sp.base_spend, 4) || sp.unit || ' over ' || sp.base_days
-         || ' active day(s); useful ratio that day ' || number_text(kept_share(sp.kept, sp.tokens), 2)
+         || ' active day(s); useful ratio that day ' || number_text(kept_share(sp.kept, sp.tokens, sp.overhead), 2)
          || '; this session ' || number_text(sd.tokens / 1e6, 2) || ' M tokens, useful ratio '
-         || number_text(kept_share(sd.kept, sd.tokens), 2)
+         || number_text(kept_share(sd.kept, sd.tokens, sd.overhead), 2) AS evidence
 FROM spikes sp
 JOIN session_day sd ON sd.user_name IS NOT DISTINCT FROM sp.user_name AND sd.day = sp.day
-WHERE kept_share(sd.kept, sd.tokens) < $max_ratio;
+WHERE kept_share(sd.kept, sd.tokens, sd.overhead) < $max_ratio;
+
+-- Its requests: the session's requests that day (the chunk's as derived now, the others' as stored).
+INSERT INTO flag_requests
+SELECT p.flag_id, 'usage_spike', p.session_id, f.day, f.request_key, 1.0, f.total_tokens, f.cost_usd
+FROM _spikes p
+JOIN (SELECT session_id, day, request_key, total_tokens, cost_usd FROM request_facts
+      UNION ALL SELECT session_id, day, request_key, total_tokens, cost_usd FROM _spike_requests) f
+  ON f.session_id = p.session_id AND f.day = p.day;
+
+INSERT INTO flags
+SELECT session_id, 'usage_spike', user_name, project, source, day, started_at, ended_at, tokens, cost, evidence, flag_id
+FROM _spikes;

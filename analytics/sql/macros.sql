@@ -2,12 +2,15 @@
 -- connections may too). Metric names and meanings: analytics/metrics.py and docs/metrics.md.
 CREATE OR REPLACE TEMP MACRO team_of(t) AS coalesce(t, '(unassigned)');
 
--- The kept share of work (tokens or dollars); NULL when there is nothing to divide.
-CREATE OR REPLACE TEMP MACRO kept_share(kept, total) AS
-    CASE WHEN total > 0 THEN coalesce(kept, 0)::DOUBLE / total END;
+-- The kept share of the agents' work (tokens or dollars): Claude Code's own overhead (prompt
+-- suggestions, compaction, warm-ups) is nobody's work and stays out of the denominator, so that
+-- 1 - share is exactly the share wasted (docs/metrics.md "useful_output_ratio"). NULL when there
+-- is no work to divide.
+CREATE OR REPLACE TEMP MACRO kept_share(kept, total, overhead) AS
+    CASE WHEN total - coalesce(overhead, 0) > 0 THEN coalesce(kept, 0)::DOUBLE / (total - coalesce(overhead, 0)) END;
 
 -- useful_output_ratio / useful_cost_ratio as reports show them.
-CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total) AS round(kept_share(kept, total), 4);
+CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total, overhead) AS round(kept_share(kept, total, overhead), 4);
 
 CREATE OR REPLACE TEMP MACRO usd(x) AS round(x, 6);
 
@@ -19,43 +22,82 @@ CREATE OR REPLACE TEMP MACRO as_count(x) AS TRY_CAST(x AS BIGINT);
 CREATE OR REPLACE TEMP MACRO total(x) AS as_count(sum(x));
 CREATE OR REPLACE TEMP MACRO capped(x) AS least(x, 9223372036854775807)::BIGINT;
 
+-- A flag's id: its kind, its session and what tells it from the session's other flags of that kind
+-- (a loop's thread and start, a revert's call, a turn). Stable across refreshes: the same flag keeps it.
+CREATE OR REPLACE TEMP MACRO flag_key(flag, sid, part) AS flag || ':' || sid || ':' || part;
+
 -- Numbers in evidence text: from an exact decimal, never from a binary double's own rounding (which
 -- differs between library versions: 0.00165 is 0.0016499... as a double). Half away from zero at
 -- `places` decimals, trailing zeros dropped but one kept after the point (10.0, 0.1, 0.0017).
 CREATE OR REPLACE TEMP MACRO number_text(x, places) AS
     regexp_replace(regexp_replace(round(x::DECIMAL(38, 9), places)::VARCHAR, '(\.\d*?)0+$', '\1'), '\.$', '.0');
 
+-- The viewer's scope (analytics/access/scope.py binds it per connection; docs/security.md). Unbound
+-- (NULL) is the ledger file's owner: everything, names shown. in_scope keeps a person's rows when
+-- the viewer sees everyone, their team, or them; person shows a pseudonym (HMAC-SHA256 of the user
+-- name under the configured key, computed from the key's pads) instead of anyone's name but the
+-- viewer's own; private_text masks home folders (/Users/<name>, /home/<name>) in paths and evidence
+-- for a pseudonymous viewer; small_group is true for a group figure over fewer than min_group people
+-- that does not include the viewer (a slice of one person is that person's own figures, not a group).
+CREATE OR REPLACE TEMP MACRO scope() AS getvariable('agentledger_scope');
+
+CREATE OR REPLACE TEMP MACRO in_scope(who, tm) AS
+    scope() IS NULL OR scope()['everyone'] OR list_contains(scope()['teams'], tm)
+    OR coalesce(list_contains(scope()['users'], who), FALSE);
+
+CREATE OR REPLACE TEMP MACRO person(who) AS
+    CASE WHEN scope()['ipad'] IS NULL OR who IS NULL OR who = scope()['viewer'] THEN who
+         ELSE 'p-' || left(sha256(scope()['opad'] || unhex(sha256(scope()['ipad'] || encode(who)))), 12) END;
+
+CREATE OR REPLACE TEMP MACRO private_text(x) AS
+    CASE WHEN scope()['ipad'] IS NULL THEN x
+         ELSE regexp_replace(regexp_replace(x, '/(Users|home)/[^/\s''"`]+', '~', 'g'),
+                             '[A-Za-z]:\\Users\\[^\\\s''"`]+', '~', 'g') END;
+
+CREATE OR REPLACE TEMP MACRO small_group(s, people, with_viewer) AS
+    s['user'] IS NULL AND scope()['min_group'] IS NOT NULL AND people < scope()['min_group']
+    AND NOT coalesce(with_viewer, FALSE);
+
 -- The slice: one STRUCT bound as $slice (analytics.queries.slice_param) carrying every filter;
 -- NULL in a field means "no filter"; dates are inclusive UTC days. Who may be seen is decided in
--- in_people, the one place every report, view and export passes through.
+-- in_people, the one place every report, view and export passes through: the viewer's scope first,
+-- then the filters, which name people as the viewer sees them (a pseudonym cannot be looked up by
+-- the name behind it, and no filter value reaches past the scope).
 CREATE OR REPLACE TEMP MACRO in_period(s, d) AS
     (s['date_from'] IS NULL OR d >= s['date_from']) AND (s['date_to'] IS NULL OR d <= s['date_to']);
 
 CREATE OR REPLACE TEMP MACRO in_people(s, who, tm) AS
-    (s['user'] IS NULL OR who = s['user']) AND (s['team'] IS NULL OR tm = s['team']);
+    in_scope(who, tm) AND (s['user'] IS NULL OR person(who) = s['user']) AND (s['team'] IS NULL OR tm = s['team']);
 
 CREATE OR REPLACE TEMP MACRO in_slice(s, d, who, tm, proj, src) AS
     in_period(s, d) AND in_people(s, who, tm)
-    AND (s['project'] IS NULL OR proj = s['project']) AND (s['source'] IS NULL OR src = s['source']);
+    AND (s['project'] IS NULL OR private_text(proj) = s['project']) AND (s['source'] IS NULL OR src = s['source']);
 
+-- The row sources every report reads: rows in scope and slice, people and paths as the viewer sees them.
 CREATE OR REPLACE TEMP MACRO session_days(s) AS TABLE
-    SELECT f.*, team_of(o.team) AS team
+    SELECT f.* REPLACE (person(f.user_name) AS user_name, private_text(f.project) AS project), team_of(o.team) AS team
     FROM session_day_facts f LEFT JOIN org_users o ON o.user_name = f.user_name
     WHERE in_slice(s, f.day, f.user_name, team_of(o.team), f.project, f.source)
       AND (s['model'] IS NULL OR f.model = s['model']);
 
 CREATE OR REPLACE TEMP MACRO component_days(s) AS TABLE
-    SELECT f.*, team_of(o.team) AS team
+    SELECT f.* REPLACE (person(f.user_name) AS user_name, private_text(f.project) AS project), team_of(o.team) AS team
     FROM component_day_facts f LEFT JOIN org_users o ON o.user_name = f.user_name
     WHERE in_slice(s, f.day, f.user_name, team_of(o.team), f.project, f.source)
       AND (s['model'] IS NULL OR f.model = s['model']);
 
 -- Flags have no model: with a model filter, the flags of sessions that used that model.
 CREATE OR REPLACE TEMP MACRO filtered_flags(s) AS TABLE
-    SELECT f.*, team_of(o.team) AS team
+    SELECT f.* REPLACE (person(f.user_name) AS user_name, private_text(f.project) AS project,
+                        private_text(f.evidence) AS evidence), team_of(o.team) AS team
     FROM flags f LEFT JOIN org_users o ON o.user_name = f.user_name
     WHERE in_slice(s, f.day, f.user_name, team_of(o.team), f.project, f.source)
       AND (s['model'] IS NULL OR f.session_id IN (SELECT session_id FROM session_day_facts WHERE model = s['model']));
+
+-- One session, if the viewer's scope holds it (the session pages take a session id, not a slice).
+CREATE OR REPLACE TEMP MACRO session_visible(sid) AS
+    EXISTS (SELECT 1 FROM session_day_facts f LEFT JOIN org_users o ON o.user_name = f.user_name
+            WHERE f.session_id = sid AND in_scope(f.user_name, team_of(o.team)));
 
 -- Spend and value per group: one row per value of `group_by` ('user', 'team', 'project', 'model' or
 -- 'day'; grp is its text), every measure the per-group reports show, each defined here once. The
@@ -91,13 +133,17 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            total(f.looping_tokens) AS looping_tokens,
            total(f.discarded_tokens) AS discarded_tokens,
            total(f.idle_tokens) AS idle_tokens,
+           total(f.overhead_tokens) AS overhead_tokens,
            as_count(sum(f.looping_tokens) + sum(f.discarded_tokens) + sum(f.idle_tokens)) AS waste_tokens,
            usd(sum(f.kept_cost_usd)) AS kept_cost_usd,
            usd(sum(f.looping_cost_usd)) AS looping_cost_usd,
            usd(sum(f.discarded_cost_usd)) AS discarded_cost_usd,
            usd(sum(f.idle_cost_usd)) AS idle_cost_usd,
-           useful_ratio(sum(f.kept_tokens), sum(f.total_tokens)) AS useful_output_ratio,
-           useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd)) AS useful_cost_ratio,
+           usd(sum(f.overhead_cost_usd)) AS overhead_cost_usd,
+           useful_ratio(sum(f.kept_tokens), sum(f.total_tokens), sum(f.overhead_tokens)) AS useful_output_ratio,
+           useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd), sum(f.overhead_cost_usd)) AS useful_cost_ratio,
            coalesce(any_value(g.flagged_sessions), 0) AS flagged_sessions
     FROM f LEFT JOIN flagged g ON g.grp IS NOT DISTINCT FROM f.grp
-    GROUP BY f.grp;
+    GROUP BY f.grp
+    -- A person's own row is governed by pseudonyms; any other group by small-group protection.
+    HAVING group_by = 'user' OR NOT small_group(s, count(DISTINCT f.user_name), bool_or(f.user_name = scope()['viewer']));

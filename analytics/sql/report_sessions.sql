@@ -4,16 +4,25 @@ WITH s AS (
            any_value(source) AS source, min(first_ts) AS started_at, max(last_ts) AS ended_at,
            total(requests) AS requests, total(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
            total(kept_tokens) AS kept_tokens, total(looping_tokens) AS looping_tokens,
-           total(discarded_tokens) AS discarded_tokens, total(idle_tokens) AS idle_tokens
+           total(discarded_tokens) AS discarded_tokens, total(idle_tokens) AS idle_tokens,
+           total(overhead_tokens) AS overhead_tokens
     FROM session_days($slice) GROUP BY session_id
 ),
 fl AS (
     SELECT session_id, string_agg(DISTINCT flag, ',' ORDER BY flag) AS flags
     FROM filtered_flags($slice) GROUP BY session_id
+),
+-- Spend involved in any flag, each request once (flags overlap: a loop inside a bloated context).
+-- Flags have no model: with a model filter, all of the session's flagged requests.
+flagged AS (
+    SELECT session_id, total(tokens) AS flagged_tokens, sum(cost_usd) AS flagged_cost_usd
+    FROM (SELECT DISTINCT session_id, request_key, tokens, cost_usd FROM flag_requests WHERE in_period($slice, day))
+    GROUP BY session_id
 )
 SELECT s.session_id, s.user_name AS "user", s.team, s.project, s.source, s.started_at, s.ended_at,
        s.requests, s.total_tokens, usd(s.cost_usd) AS cost_usd, s.kept_tokens, s.looping_tokens,
-       s.discarded_tokens, s.idle_tokens, useful_ratio(s.kept_tokens, s.total_tokens) AS useful_output_ratio,
-       coalesce(fl.flags, '') AS flags
-FROM s LEFT JOIN fl USING (session_id)
+       s.discarded_tokens, s.idle_tokens, s.overhead_tokens, useful_ratio(s.kept_tokens, s.total_tokens, s.overhead_tokens) AS useful_output_ratio,
+       coalesce(fl.flags, '') AS flags, coalesce(g.flagged_tokens, 0) AS flagged_tokens,
+       usd(g.flagged_cost_usd) AS flagged_cost_usd
+FROM s LEFT JOIN fl USING (session_id) LEFT JOIN flagged g USING (session_id)
 ORDER BY s.started_at DESC, s.session_id;

@@ -1,4 +1,5 @@
--- One session, request by request: time, thread, tokens, cost, outcome, attribution and tool calls.
+-- One session, request by request: time, thread, tokens, cost, outcome, attribution and tool calls
+-- (nothing when the viewer's scope does not hold the session).
 WITH calls AS (
     SELECT coalesce(request_key, message_id) AS request_key, count(*) AS tool_calls,
            string_agg(tool_name, ', ' ORDER BY ts, tool_use_id) AS tools
@@ -14,5 +15,5 @@ SELECT f.ts, f.request_key, f.turn_no, CASE WHEN f.thread = '' THEN 'main' ELSE 
 FROM request_facts f
 LEFT JOIN calls k ON k.request_key = f.request_key
 LEFT JOIN components c ON c.request_key = f.request_key
-WHERE f.session_id = $session_id
+WHERE f.session_id = $session_id AND session_visible($session_id)
 ORDER BY f.ts, f.request_key;

@@ -9,8 +9,9 @@ SELECT usd(sum(cost_usd)) AS cost_usd,
        count(DISTINCT user_name) AS active_users,
        as_count(coalesce(sum(kept_tokens), 0)) AS kept_tokens,
        as_count(coalesce(sum(looping_tokens) + sum(discarded_tokens) + sum(idle_tokens), 0)) AS waste_tokens,
-       useful_ratio(sum(kept_tokens), sum(total_tokens)) AS useful_output_ratio,
-       useful_ratio(sum(kept_cost_usd), sum(cost_usd)) AS useful_cost_ratio,
+       useful_ratio(sum(kept_tokens), sum(total_tokens), sum(overhead_tokens)) AS useful_output_ratio,
+       useful_ratio(sum(kept_cost_usd), sum(cost_usd), sum(overhead_cost_usd)) AS useful_cost_ratio,
        as_count(coalesce(sum(unpriced_requests), 0)) AS unpriced_requests,
        (SELECT n FROM flagged) AS flagged_sessions
-FROM f;
+FROM f
+HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']));

@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import health
-from dashboard import columns, data, sidebar, ui
+from dashboard import audit_panel, auth, columns, data, sidebar, ui
 
 db = data.db_path()
 filters = sidebar.current()
@@ -152,3 +152,6 @@ if drift.height:
     with st.expander(f"Format drift: {drift.height} unknown record types or fields"):
         st.caption("Counted and ignored; a spike after an agent upgrade means a parser needs attention.")
         st.dataframe(drift, hide_index=True)
+
+if auth.current().is_admin:
+    audit_panel.render()

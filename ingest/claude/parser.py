@@ -7,12 +7,14 @@ bookkeeping record. See ../shared/formats.md §1 for every rule applied here.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
 from ingest import plausible
 from ingest.batch import RecordBatch
+from ingest.claude import signals
 from ingest.claude.schema import (
     KNOWN_FIELDS,
     KNOWN_RECORD_TYPES,
@@ -33,11 +35,12 @@ from ingest.records import Agent, Request, SessionEvent, ToolCall, ToolResult
 SOURCE = "claude"
 SYNTHETIC_MODEL = "<synthetic>"
 INTERRUPT_PREFIX = "[Request interrupted by user"
-REJECTION_PREFIXES = ("The user doesn't want to proceed", "The user doesn't want to take this action")
 WARMUP_PROMPT = "Warmup"
 _COMMAND_NAME = re.compile(r"<command-name>\s*(/?[^<\s]+)\s*</command-name>")
 # Lines per (record type, version) whose top-level keys are checked for unknown fields.
 DRIFT_SAMPLE_PER_SHAPE = 200
+# Unanswered tool calls remembered per file (a parallel batch is tens of calls, not hundreds).
+MAX_PENDING_CALLS = 256
 
 _line_decoder = msgspec.json.Decoder(Line)
 _keys_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -63,6 +66,10 @@ class _FileParser:
         self.line_no = 0  # of the line being parsed: orders requests within a thread
         self.raw_line = b""
         self.tool_names: dict[str, str] = {}  # tool_use id -> tool name, for calls seen in this read
+        # tool_use id -> [tool name, when it was called] for calls not answered yet: how long a result
+        # took tells a person's typed reply from a machine error. Carried between reads, since a
+        # scheduled run often reads a call while its permission prompt is still waiting for the person.
+        self.pending_calls: dict[str, list[str]] = ctx.state.setdefault("pending_calls", {})
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes, line_no: int) -> None:
@@ -117,6 +124,9 @@ class _FileParser:
             self.batch.api_errors += 1
             self.event(line, ts, agent_id, is_sidechain, "api_error", detail=_error_text(line.error))
             return
+        if is_sidechain and line.parentUuid is None and self.line_no == 1 and self.ctx.file_agent_id:
+            # An agent file that opens with the agent talking, no prompt before it: a 2.0.x warm-up.
+            self.agent(agent_id, line.sessionId, self.ctx.agent_type, True)
         request_key = None
         if message.usage is not None:
             request_key = self.request(line, message, ts, agent_id, is_sidechain)
@@ -197,6 +207,10 @@ class _FileParser:
 
     def tool_call(self, line: Line, block: Block, ts, agent_id, is_sidechain, request_key) -> None:
         self.tool_names[block.id] = block.name
+        self.pending_calls[block.id] = [block.name, ts.isoformat()]
+        if len(self.pending_calls) > MAX_PENDING_CALLS:
+            # Calls never answered (a session killed mid-batch) must not grow the state forever.
+            del self.pending_calls[next(iter(self.pending_calls))]
         tool_input = block.input or {}
         component = claude_component(block.name, tool_input, line.attributionPlugin)
         edit = summarize_edit(block.name, tool_input)
@@ -254,8 +268,10 @@ class _FileParser:
         # Look for the markers in the line itself: toolUseResult often repeats a whole file, and
         # copying it out of the line just to search it was a measurable cost.
         # Only Bash results say "interrupted" and only Task/Agent results name a subagent; a result
-        # whose call came in an earlier run (name unknown) is searched for both.
-        tool = self.tool_names.get(block.tool_use_id)
+        # whose call is not known (answered once already, or dropped from the carried state) is
+        # searched for both.
+        called = self.pending_calls.pop(block.tool_use_id, None)
+        tool = self.tool_names.get(block.tool_use_id) or (called[0] if called else None)
         flags = self.raw_line
         if (tool in (None, "Bash") and b'"interrupted":true' in flags) or (
             tool in (None, *SUBAGENT_TOOLS) and b'"agentId"' in flags
@@ -269,8 +285,12 @@ class _FileParser:
                 if spawned.agentId:
                     self.agent(spawned.agentId, line.sessionId, spawned.agentType, False)
         is_error = bool(block.is_error)
-        if is_error and text.startswith(REJECTION_PREFIXES):
-            self.event(line, ts, agent_id, is_sidechain, "rejection", detail=block.tool_use_id)
+        waited = (ts - datetime.fromisoformat(called[1])).total_seconds() if called else None
+        kind = signals.result_kind(tool, line.version, text, is_error, waited)
+        if kind == signals.REJECTED:
+            # The user's reason, when they gave one, is their own words: stored like a prompt.
+            self.event(line, ts, agent_id, is_sidechain, "rejection", detail=block.tool_use_id,
+                       prompt_text=signals.rejection_reason(tool, line.version, text, waited))
         self.batch.add(ToolResult(
             tool_use_id=block.tool_use_id,
             source=SOURCE,
@@ -281,6 +301,7 @@ class _FileParser:
             result_bytes=utf8_length(text),
             result_hash=output_fingerprint(text),
             spawned_agent_id=spawned_agent,
+            result_kind=kind,
         ))
 
     def prompt(self, text: str, line: Line, ts, agent_id, is_sidechain) -> None:
@@ -289,6 +310,9 @@ class _FileParser:
             self.event(line, ts, agent_id, is_sidechain, "interrupt", detail=stripped.split("]", 1)[0] + "]")
             return
         if "<local-command-stdout>" in text or "<local-command-stderr>" in text:
+            return
+        if signals.is_notification(stripped):
+            self.event(line, ts, agent_id, is_sidechain, "notification")
             return
         if is_sidechain:
             # A subagent's opening prompt is written by the parent agent, not a human.
@@ -301,7 +325,7 @@ class _FileParser:
             return
         command = _COMMAND_NAME.search(text)
         self.event(line, ts, agent_id, False, "prompt", prompt_text=text,
-                   slash_command=command.group(1) if command else None)
+                   slash_command=command.group(1) if command else None, parent_uuid=line.parentUuid)
 
     # -- system: compactions and API retries -----------------------------------------------------
     def system(self, line: Line) -> None:
@@ -337,7 +361,8 @@ class _FileParser:
 
     # -- rows shared by several line kinds ------------------------------------------------------
     def event(self, line: Line, ts, agent_id, is_sidechain, kind: str, *, detail: str | None = None,
-              prompt_text: str | None = None, slash_command: str | None = None) -> None:
+              prompt_text: str | None = None, slash_command: str | None = None,
+              parent_uuid: str | None = None) -> None:
         key = f"{line.uuid}:{kind}" if line.uuid else f"{self.path}:{kind}:{ts.isoformat()}"
         if kind == "rejection" and detail:
             key = f"{key}:{detail}"
@@ -356,6 +381,7 @@ class _FileParser:
             detail=detail,
             prompt_text=prompt_text if self.ctx.store_prompts else None,
             project=line.cwd,
+            parent_uuid=parent_uuid,
         ))
 
     def agent(self, agent_id: str, session_id: str | None, agent_type: str | None, warmup: bool) -> None:
