@@ -20,7 +20,7 @@ from sample_data.generator import generate
 from store.db import connect_writer, open_ledger
 from store.ledger import HeldLedger
 
-DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags")
+DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags", "flag_requests")
 
 
 @pytest.fixture(scope="module")
