@@ -9,17 +9,20 @@ the refresh goes on from its queue (analytics/refresh.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 
 from ingest.runner import IngestOptions, RunSummary, run_ingest
 from store.ledger import HeldLedger, Ledger
-from store.sql import run_sql
+from store.sql import run_sql, transaction
 
 if TYPE_CHECKING:
+    from analytics.git_outcomes import GitDerived
     from analytics.refresh import RefreshSummary
+    from ingest.git.scan import RepoScan
 
 # Runs after the last refresh that may have changed the ledger (every run except one that finished
 # and found nothing new: an aborted run may have committed batches before it died), or sessions
@@ -59,3 +62,63 @@ def ingest_and_refresh(target: Ledger | duckdb.DuckDBPyConnection, options: Inge
     from analytics.refresh import refresh_ledger, refresh_settings
 
     return PipelineResult(summary, refresh_ledger(ledger, rederive_seconds=refresh_settings().rederive_seconds_per_run))
+
+
+@dataclass
+class GitScanResult:
+    run_id: int
+    repos: list[RepoScan]
+    not_repositories: list[Path]
+    derived: GitDerived | None = None
+    refresh: RefreshSummary | None = None        # the refresh that linked sessions to what the scan found
+    survival: RefreshSummary | None = None       # the one after blame (survival figures)
+    blamed: dict[str, int] = field(default_factory=dict)
+
+
+def scan_git(target: Ledger | duckdb.DuckDBPyConnection, paths: list[Path], path_map: list[tuple[str, str]] | None = None,
+             command: str = "git scan") -> GitScanResult:
+    """Scan repositories, refresh (which links sessions to their commits), blame the files the
+    links need (each snapshot once, ever), then refresh the survival figures. Git runs between
+    write windows, as ingest parses between them."""
+    # Imported here: a scheduled ingest (a no-op above all) never loads git nor analytics.
+    from analytics.git_outcomes import blame_plan, git_derived
+    from analytics.refresh import refresh_derived
+    from ingest.git.blame import carry_over, copy_blame, forget_snapshots, run_blame, store_blame
+    from ingest.git.cli import discover
+    from ingest.git.scan import finish_run, load_path_map, scan_repo, start_run
+
+    ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+    with ledger.window() as con:
+        lagging = derived_tables_lag(con)   # before this run is recorded (a running run counts as lagging)
+        run_id = start_run(con, command)
+    result = GitScanResult(run_id, [], [])
+    try:
+        git_dirs, result.not_repositories = discover(paths)
+        result.repos = [scan_repo(ledger, git_dir, run_id) for git_dir in git_dirs]
+        with ledger.window() as con:
+            map_changed = load_path_map(con, path_map, run_id) if path_map is not None else False
+            if lagging or map_changed or not all(scan.unchanged for scan in result.repos):
+                result.refresh = refresh_derived(con)
+            plan = blame_plan(con)
+        for repo_id, work in plan.items():
+            carried, todo = carry_over(work.git_dir, work.pairs, work.blamed)
+            blamed = run_blame(work.git_dir, todo)
+            with ledger.window() as con, transaction(con):
+                for status, n in store_blame(con, repo_id, blamed, run_id).items():
+                    result.blamed[status] = result.blamed.get(status, 0) + n
+                if carried:   # after the blame they may copy
+                    result.blamed["carried over"] = result.blamed.get("carried over", 0) + copy_blame(con, repo_id, carried, run_id)
+                forget_snapshots(con, repo_id, work.snapshots)
+        with ledger.window() as con:
+            if plan:
+                result.survival = refresh_derived(con)
+            result.derived = git_derived(con)
+    except BaseException as error:
+        with ledger.window() as con:
+            finish_run(con, run_id, result.repos, "failed", f"{type(error).__name__}: {error}")
+        raise
+    failed = [scan for scan in result.repos if scan.error]
+    with ledger.window() as con:
+        finish_run(con, run_id, result.repos, "ok" if not failed else "failed",
+                   "; ".join(s.line() for s in failed) or None)
+    return result

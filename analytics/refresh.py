@@ -11,6 +11,9 @@ A refresh (docs/architecture.md "Refresh"):
   the derived tables, under DuckDB's memory_limit (it spills beyond it); then one short window
   replaces the chunk's rows and takes it off the queue, so a refresh killed anywhere loses at most
   one chunk and the next run goes on from the queue;
+- then derives the links to git (GIT_PHASE) once, in one window, for the sessions with rows since
+  they were last derived (derived_state.git_run_id; all of them after a change of prices or
+  thresholds) and whatever a `git scan` changed: they read the derived request_facts;
 - within a budget: a scheduled run derives everything new and advances a pending re-derive for at
   most `rederive_seconds_per_run`; `agentledger refresh` finishes it. Meanwhile `pending` says whose
   figures still use the previous prices or thresholds, and `report` prints it.
@@ -128,6 +131,33 @@ def _load_reverts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> Non
             con.unregister(f"{name}_in")
 
 
+GIT_STEPS: tuple[Step, ...] = (
+    # Sessions with new log rows, and those a scan may have changed; their links are deleted and redone.
+    Step("derive_git_touched", reads=("_touched", "git_repos", "git_commits", "edit_outcomes", "commit_evidence",
+                                      "git_path_map", "requests", "edit_lines"),
+         writes=("_git_repos", "_git_dirty", "_git_affected", "session_repos", "git_links", "git_claims")),
+    Step("derive_git_links", reads=("_git_dirty", "edit_lines", "tool_calls", "tool_results", "commit_evidence",
+                                    "requests", "git_commits", "git_added_lines", "git_line_df", "git_paths",
+                                    "git_path_map", "git_repos"),
+         writes=("_edits", "_evidence", "_printed", "_copies", "_resolved", "_edit_paths", "_evidence_roots",
+                 "_session_dirs", "_mapped_roots", "_matched_roots", "session_repos", "_pool", "_overlaps",
+                 "git_links")),
+    Step("derive_git_claims", reads=("_pool", "_git_dirty", "_git_repos", "git_links", "git_commit_files",
+                                     "git_added_lines", "git_commits", "git_repos"),
+         writes=("_pool_paths", "_link_lines", "_matched", "git_claims", "_git_affected", "_git_fate",
+                 "commit_agent_lines", "_git_planned", "git_blame_plan")),
+    Step("derive_git_survival", reads=("_git_repos", "_git_dirty", "git_blame_plan", "git_blamed", "git_blame",
+                                       "_edits", "_pool", "session_repos", "tool_calls", "request_facts"),
+         writes=("_git_fate", "commit_agent_lines", "_alive", "edit_outcomes", "_git_turned", "git_turns")),
+)
+
+# The links to git, derived after the chunks: the sessions with rows since they were last derived, then git's steps.
+GIT_PHASE: tuple[Step, ...] = (
+    Step("derive_git_sessions", reads=("requests", "tool_calls", "tool_results", "session_events", "agents"),
+         writes=("_touched",)),
+    *GIT_STEPS,
+)
+
 STEPS: tuple[Step, ...] = (
     # The chunk's sessions (from derive_queue), and how the steps below select their rows.
     Step("derive_touched", reads=("chunk_sessions",), writes=("_touched",)),
@@ -156,7 +186,13 @@ STEPS: tuple[Step, ...] = (
     # usage_spike compares a day with the person's whole history: redone for the chunk's people.
     Step("derive_spikes", reads=("_spike_history", "_spike_requests", "session_day_facts", "request_facts"),
          writes=("_spike_days", "_spikes", "flag_requests", "flags")),
+    # Outcomes in git (docs/metrics.md): where sessions worked, which commits came out of them, the
+    # agent lines in those commits and what blame (run by `agentledger git scan`) says survived.
+    # Run once at the end of a refresh, over the sessions with rows since they last ran (refresh_ledger).
+    *GIT_PHASE,
 )
+# The steps a chunk runs (GIT_PHASE runs once after the chunks: refresh_ledger).
+CHUNK_STEPS = STEPS[: len(STEPS) - len(GIT_PHASE)]
 TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes if t.startswith("_")))
 # What the plan leaves behind (derive_queue.sql).
 PLAN_TEMP_TABLES = ("_queued", "_requeued")
@@ -176,6 +212,7 @@ class RefreshSummary:
     seconds: float
     chunks: int = 0
     pending: int = 0          # sessions still queued when it stopped (a scheduled run's budget ran out)
+    git_sessions: int = 0     # sessions whose links to git were derived again
 
 
 @dataclass(frozen=True)
@@ -239,6 +276,13 @@ def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
         "baseline_days": cfg.spike_baseline_days,
         "min_baseline_days": cfg.spike_min_baseline_days,
         "max_ratio": cfg.spike_max_useful_ratio,
+        "rebase_window_seconds": cfg.git_rebase_window_seconds,
+        "squash_window_days": cfg.git_squash_window_days,
+        "squash_min_overlap": cfg.git_squash_min_overlap,
+        "overlap_window_hours": cfg.git_overlap_window_hours,
+        "overlap_min_lines": cfg.git_overlap_min_lines,
+        "overlap_min_share": cfg.git_overlap_min_share,
+        "common_line_commits": cfg.git_common_line_commits,
     }
 
 
@@ -262,7 +306,7 @@ def refresh_ledger(ledger: Ledger, *, full: bool = False, cfg: AnalyticsSettings
     options = options or refresh_settings()
     price_file, version = load_price_file(cfg.prices_file)  # a bad file fails before any write
     with ledger.window() as con:
-        summary, queued = _plan(con, cfg, price_file, version, full)
+        summary, queued, last_run = _plan(con, cfg, price_file, version, full)
     params = sql_params(cfg)
     done = 0
     if progress:
@@ -282,8 +326,31 @@ def refresh_ledger(ledger: Ledger, *, full: bool = False, cfg: AnalyticsSettings
         done += chunk.weight
         if progress:
             progress(done, queued)
+    with ledger.window() as con:
+        summary.git_sessions = _derive_git(con, params, last_run)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _derive_git(con: duckdb.DuckDBPyConnection, params: dict[str, Any], last_run: int) -> int:
+    """The links to git (GIT_PHASE) of the sessions with rows of runs since they were last derived
+    and of whatever a scan changed, in one transaction that moves their mark to `last_run`; returns
+    how many sessions' links were redone. They read the derived request_facts: they run after the chunks."""
+    after = run_sql(con, "SELECT coalesce(max(git_run_id), -1) FROM derived_state")[0][0]
+    run_sql(con, "BEGIN TRANSACTION")
+    try:
+        queries.prepare(con)
+        for step in GIT_PHASE:
+            queries.execute(con, step.name, {**params, "after_run": after})
+        dirty = run_sql(con, "SELECT count(*) FROM _git_dirty")[0][0]
+        run_sql(con, "UPDATE derived_state SET git_run_id = ?", [last_run])
+        run_sql(con, "COMMIT")
+    except BaseException:
+        run_sql(con, "ROLLBACK")
+        raise
+    finally:
+        _drop(con, TEMP_TABLES)
+    return dirty
 
 
 # -- plan ---------------------------------------------------------------------------------------
@@ -297,12 +364,13 @@ def _settings_fingerprint(cfg: AnalyticsSettings) -> str:
     return digest.hexdigest()[:16]
 
 
-def _plan(con, cfg, price_file, version, full) -> tuple[RefreshSummary, int]:
-    """Prices, fingerprints and the queue, committed together; returns the summary so far and the
-    rows queued in all."""
+def _plan(con, cfg, price_file, version, full) -> tuple[RefreshSummary, int, int]:
+    """Prices, fingerprints and the queue, committed together; returns the summary so far, the
+    rows queued in all and the last ingest run it covers."""
     run_sql(con, "BEGIN TRANSACTION")
     try:
-        state = run_sql(con, "SELECT last_run_id, price_fingerprint, settings_fingerprint FROM derived_state WHERE id = 1")
+        state = run_sql(con, "SELECT last_run_id, price_fingerprint, settings_fingerprint, git_run_id"
+                             " FROM derived_state WHERE id = 1")
         models = [row[0] for row in run_sql(con, "SELECT DISTINCT model FROM requests WHERE model IS NOT NULL")]
         rows = resolve(models, price_file, version)
         price_fp, prices_changed = _replace_prices(con, rows)
@@ -323,8 +391,12 @@ def _plan(con, cfg, price_file, version, full) -> tuple[RefreshSummary, int]:
         last_derived = state[0][0] if state else -1
         queries.execute(con, "derive_queue", {"after_run": -1 if reason else last_derived,
                                               "new_after": last_derived, "reason": reason or "new"})
+        # Whatever changes every session's figures changes their links to git too.
+        git_run = -1 if reason or state[0][3] is None else state[0][3]
         run_sql(con, "DELETE FROM derived_state")
-        run_sql(con, "INSERT INTO derived_state VALUES (1, ?, ?, ?, now()::TIMESTAMP)", [last_run, price_fp, settings_fp])
+        run_sql(con, "INSERT INTO derived_state (id, last_run_id, price_fingerprint, settings_fingerprint,"
+                     " refreshed_at, git_run_id) VALUES (1, ?, ?, ?, now()::TIMESTAMP, ?)",
+                [last_run, price_fp, settings_fp, git_run])
         queued = run_sql(con, "SELECT coalesce(sum(weight), 0) FROM derive_queue")[0][0]
         run_sql(con, "COMMIT")
     except BaseException:
@@ -334,7 +406,7 @@ def _plan(con, cfg, price_file, version, full) -> tuple[RefreshSummary, int]:
         _drop(con, PLAN_TEMP_TABLES)
     priced = {r.model for r in rows}
     return RefreshSummary(reason is not None and reason != "new" or not state, 0, len(priced),
-                          sorted(set(models) - priced), 0.0), int(queued)
+                          sorted(set(models) - priced), 0.0), int(queued), last_run
 
 
 def _replace_prices(con, rows: list[PriceRow]) -> tuple[str, bool]:
@@ -419,7 +491,7 @@ def _derive(con: duckdb.DuckDBPyConnection, chunk: Chunk, params: dict[str, Any]
     # The chunk's sessions as a frame: bound as a list parameter, thousands of them took a second.
     con.register("chunk_sessions", pl.DataFrame({"session_id": chunk.sessions}, schema={"session_id": pl.String}))
     try:
-        for step in STEPS:
+        for step in CHUNK_STEPS:
             if step.run:
                 step.run(con, params)
             else:

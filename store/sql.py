@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 import duckdb
 
@@ -12,3 +13,15 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] | di
     if params is None:
         return con.execute(sql).fetchall()
     return con.execute(sql, params).fetchall()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One transaction around a block: committed when it ends, rolled back when it raises."""
+    run_sql(con, "BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        run_sql(con, "ROLLBACK")
+        raise
+    run_sql(con, "COMMIT")

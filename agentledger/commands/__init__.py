@@ -31,6 +31,11 @@ def _refresh() -> ModuleType:
     return refresh
 
 
+def _git() -> ModuleType:
+    from agentledger.commands import git
+    return git
+
+
 def _dashboard() -> ModuleType:
     from agentledger.commands import dashboard
     return dashboard
@@ -48,7 +53,7 @@ def _sample() -> ModuleType:
 
 # In the order `--help` lists them.
 COMMANDS: dict[str, Callable[[], ModuleType]] = {
-    "ingest": _ingest, "org": _org, "report": _report, "refresh": _refresh,
+    "ingest": _ingest, "org": _org, "report": _report, "refresh": _refresh, "git": _git,
     "dashboard": _dashboard, "demo": _demo, "sample": _sample,
 }
 COMMAND_NAMES = list(COMMANDS)

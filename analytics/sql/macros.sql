@@ -147,3 +147,34 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
     GROUP BY f.grp
     -- A person's own row is governed by pseudonyms; any other group by small-group protection.
     HAVING group_by = 'user' OR NOT small_group(s, count(DISTINCT f.user_name), bool_or(f.user_name = scope()['viewer']));
+
+-- Outcomes in git (docs/metrics.md): one row per session with what every git report needs about it,
+-- names as stored (reports show them through person and private_text). Its project is where its
+-- work went: the root of the scanned repository holding most of its landed lines (then of its
+-- written lines, then the first root by name: never arbitrary), else the working directory most of
+-- its session-days ran in. linked: a commit came out of it. matured: the newest scanned history is
+-- 30 days past the session's end, so its lines have had the time to reach the 30-day mark.
+CREATE OR REPLACE TEMP MACRO git_sessions() AS TABLE
+    WITH repo_lines AS (
+        SELECT s.session_id, s.root, coalesce(sum(e.lines_landed), 0) AS landed,
+               coalesce(sum(e.lines_written), 0) AS written
+        FROM session_repos s LEFT JOIN edit_outcomes e ON e.session_id = s.session_id AND e.repo_id = s.repo_id
+        GROUP BY s.session_id, s.root
+    ),
+    evidence AS (
+        SELECT session_id, first(root ORDER BY landed DESC, written DESC, root) AS project
+        FROM repo_lines GROUP BY session_id
+    ),
+    days AS (
+        SELECT session_id, any_value(user_name) AS user_name, any_value(source) AS source,
+               mode(project) AS cwd, max(last_ts) AS last_ts
+        FROM session_day_facts GROUP BY session_id
+    )
+    SELECT d.session_id, d.user_name, team_of(o.team) AS team, d.source, coalesce(v.project, d.cwd) AS project,
+           d.session_id IN (SELECT session_id FROM git_links) AS linked,
+           coalesce(d.last_ts + INTERVAL 30 DAY <= (SELECT max(head_at) FROM git_repos), FALSE) AS matured
+    FROM days d LEFT JOIN org_users o ON o.user_name = d.user_name LEFT JOIN evidence v USING (session_id);
+
+-- With a model filter, a session's git figures count when the session used that model.
+CREATE OR REPLACE TEMP MACRO git_used_model(sid, s) AS
+    s['model'] IS NULL OR sid IN (SELECT session_id FROM session_day_facts WHERE model = s['model']);

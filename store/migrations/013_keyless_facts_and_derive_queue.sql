@@ -160,3 +160,8 @@ CREATE TABLE derive_queue (
     weight          BIGINT NOT NULL,             -- its rows (requests + tool calls): what a chunk is sized by
     user_name       VARCHAR                      -- its person: chunks go person by person
 );
+
+-- The last ingest run whose rows the links to git were derived for (analytics/refresh.py derives
+-- them once per refresh, after its chunks): its own mark, so that a refresh stopped between its
+-- chunks and its git links leaves them to the next one. NULL or -1: every session's are redone.
+ALTER TABLE derived_state ADD COLUMN git_run_id BIGINT;
