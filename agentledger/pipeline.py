@@ -5,11 +5,15 @@ the benchmarks all load data through here, so "a run's refresh follows its load"
 A refresh that did not happen (the process was killed during it, or it failed) is not forgotten:
 every run asks, in its last write window, whether the derived tables lag behind the ledger, and
 the refresh goes on from its queue (analytics/refresh.py).
+
+On a store with many concurrent writers (the DuckLake lake) there is no single "after the run":
+each batch derives the sessions it loaded in its own transaction, so every committed snapshot has
+derived tables that agree with its facts, and a worker killed mid-run leaves nothing to redo.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +26,7 @@ from store.sql import run_sql, transaction
 if TYPE_CHECKING:
     from analytics.git_outcomes import GitDerived
     from analytics.refresh import RefreshSummary
+    from ingest.batch import RecordBatch
     from ingest.git.scan import RepoScan
 
 # Runs after the last refresh that may have changed the ledger (every run except one that finished
@@ -53,9 +58,12 @@ def ingest_and_refresh(target: Ledger | duckdb.DuckDBPyConnection, options: Inge
     then refresh whatever the derived tables lack, this run's data or an interrupted run's; a
     pending full re-derive advances by at most `rederive_seconds_per_run` (analytics/refresh.py)."""
     ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+    if not ledger.exclusive:
+        options = replace(options, after_write=(*options.after_write, derive_batch))
+        return PipelineResult(run_ingest(ledger, options, command), None)
     lag: list[bool] = []
     summary = run_ingest(ledger, options, command, last_window=lambda con: lag.append(derived_tables_lag(con)))
-    if not lag[0]:
+    if lag and not lag[0]:
         # A run that found nothing new, after a refresh that completed, stops here: that (and
         # analytics not even being imported) is what keeps a scheduled no-op fast.
         return PipelineResult(summary, None)
@@ -122,3 +130,11 @@ def scan_git(target: Ledger | duckdb.DuckDBPyConnection, paths: list[Path], path
         finish_run(con, run_id, result.repos, "ok" if not failed else "failed",
                    "; ".join(s.line() for s in failed) or None)
     return result
+
+
+def derive_batch(con: duckdb.DuckDBPyConnection, run_id: int, batch: RecordBatch) -> int:
+    """The after-write step of a lake's batches: derive the sessions the batch touched, in its transaction."""
+    from analytics.refresh import derive_sessions
+
+    derive_sessions(con, batch.session_ids())
+    return 0

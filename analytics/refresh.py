@@ -38,7 +38,7 @@ from analytics.commands import COMMIT_PATTERN, REVERT_CANDIDATE_PATTERN, classif
 from analytics.config import AnalyticsSettings, settings
 from analytics.pricing import PriceRow, load_price_file, resolve
 from store.ledger import HeldLedger, Ledger
-from store.sql import run_sql
+from store.sql import begin, commit, rollback, run_sql
 
 
 class RefreshSettings(BaseSettings):
@@ -337,20 +337,81 @@ def _derive_git(con: duckdb.DuckDBPyConnection, params: dict[str, Any], last_run
     and of whatever a scan changed, in one transaction that moves their mark to `last_run`; returns
     how many sessions' links were redone. They read the derived request_facts: they run after the chunks."""
     after = run_sql(con, "SELECT coalesce(max(git_run_id), -1) FROM derived_state")[0][0]
-    run_sql(con, "BEGIN TRANSACTION")
+    begin(con)
+    try:
+        dirty = _git_links(con, params, after, last_run)
+        commit(con)
+    except BaseException:
+        rollback(con)
+        raise
+    return dirty
+
+
+# No run id is this large: with it, only the sessions named are linked to git.
+_NO_RUN = 2**63 - 1
+
+
+def _git_links(con: duckdb.DuckDBPyConnection, params: dict[str, Any], after: int | None, last_run: int | None,
+               sessions: list[str] | None = None) -> int:
+    """GIT_PHASE in the caller's transaction: for the sessions with rows of runs after `after` (and
+    what a scan changed), moving the mark to `last_run`; or, given `sessions`, for those alone (a
+    lake's batch: no mark moves, so concurrent batches do not conflict on it)."""
     try:
         queries.prepare(con)
-        for step in GIT_PHASE:
-            queries.execute(con, step.name, {**params, "after_run": after})
+        if sessions is None:
+            for step in GIT_PHASE:
+                queries.execute(con, step.name, {**params, "after_run": after})
+        else:
+            con.register("chunk_sessions", pl.DataFrame({"session_id": sessions}, schema={"session_id": pl.String}))
+            queries.execute(con, "derive_touched", params)
+            for step in GIT_STEPS:
+                queries.execute(con, step.name, {**params, "after_run": _NO_RUN})
         dirty = run_sql(con, "SELECT count(*) FROM _git_dirty")[0][0]
-        run_sql(con, "UPDATE derived_state SET git_run_id = ?", [last_run])
-        run_sql(con, "COMMIT")
-    except BaseException:
-        run_sql(con, "ROLLBACK")
-        raise
+        if last_run is not None:
+            run_sql(con, "UPDATE derived_state SET git_run_id = ?", [last_run])
     finally:
         _drop(con, TEMP_TABLES)
+        if sessions is not None:
+            con.unregister("chunk_sessions")
     return dirty
+
+
+def derive_sessions(con: duckdb.DuckDBPyConnection, sessions: list[str | None], *,
+                    cfg: AnalyticsSettings | None = None, options: RefreshSettings | None = None) -> RefreshSummary:
+    """Derive these sessions (their rows, their people's usage spikes, their links to git) again,
+    inside the caller's transaction: a lake's ingest worker derives what each batch loaded in that
+    batch's commit. When prices, thresholds or the derivation changed since the tables were built,
+    every session is queued and derived here instead (the tables must never mix two versions)."""
+    started = time.perf_counter()
+    cfg = cfg or settings()
+    options = options or refresh_settings()
+    price_file, version = load_price_file(cfg.prices_file)
+    params = sql_params(cfg)
+    try:
+        summary, _, last_run, stale = _queue(con, cfg, price_file, version, False, only_if_stale=True)
+        if stale:
+            while chunk := _next_chunk(con, options.derive_chunk_rows, True):
+                _derive_and_apply(con, chunk, params, options)
+                summary.sessions += len(chunk.sessions)
+                summary.chunks += 1
+            summary.git_sessions = _git_links(con, params, run_sql(con, "SELECT coalesce(max(git_run_id), -1)"
+                                                                      " FROM derived_state")[0][0], last_run)
+        else:
+            chunk = Chunk(sorted({s if s is not None else "(none)" for s in sessions}), 0)
+            _derive_and_apply(con, chunk, params, options)
+            summary.sessions, summary.chunks = len(chunk.sessions), 1
+            summary.git_sessions = _git_links(con, params, None, None, chunk.sessions)
+    finally:
+        _drop(con, PLAN_TEMP_TABLES)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _derive_and_apply(con: duckdb.DuckDBPyConnection, chunk: "Chunk", params: dict[str, Any],
+                      options: RefreshSettings) -> None:
+    rows, spike_users = _compute(con, chunk, params, options)
+    with _memory_limited(con, options):
+        _apply_rows(con, chunk, rows, spike_users)
 
 
 # -- plan ---------------------------------------------------------------------------------------
@@ -367,46 +428,62 @@ def _settings_fingerprint(cfg: AnalyticsSettings) -> str:
 def _plan(con, cfg, price_file, version, full) -> tuple[RefreshSummary, int, int]:
     """Prices, fingerprints and the queue, committed together; returns the summary so far, the
     rows queued in all and the last ingest run it covers."""
-    run_sql(con, "BEGIN TRANSACTION")
+    begin(con)
     try:
-        state = run_sql(con, "SELECT last_run_id, price_fingerprint, settings_fingerprint, git_run_id"
-                             " FROM derived_state WHERE id = 1")
-        models = [row[0] for row in run_sql(con, "SELECT DISTINCT model FROM requests WHERE model IS NOT NULL")]
-        rows = resolve(models, price_file, version)
-        price_fp, prices_changed = _replace_prices(con, rows)
-        settings_fp = _settings_fingerprint(cfg)
-        last_run = run_sql(con, "SELECT coalesce(max(run_id), 0) FROM ingest_runs")[0][0]
-        # Changed prices, thresholds or derivation SQL (an upgrade) change stored figures everywhere:
-        # every session is queued again, and until it is derived its figures say so (`pending`).
-        if full:
-            reason = "full"
-        elif not state:
-            reason = "new"
-        elif prices_changed:
-            reason = "prices"
-        elif state[0][2] != settings_fp:
-            reason = "settings"
-        else:
-            reason = None
-        last_derived = state[0][0] if state else -1
-        queries.execute(con, "derive_queue", {"after_run": -1 if reason else last_derived,
-                                              "new_after": last_derived, "reason": reason or "new"})
-        # Whatever changes every session's figures changes their links to git too.
-        git_run = -1 if reason or state[0][3] is None else state[0][3]
-        run_sql(con, "DELETE FROM derived_state")
-        run_sql(con, "INSERT INTO derived_state (id, last_run_id, price_fingerprint, settings_fingerprint,"
-                     " refreshed_at, git_run_id) VALUES (1, ?, ?, ?, now()::TIMESTAMP, ?)",
-                [last_run, price_fp, settings_fp, git_run])
-        queued = run_sql(con, "SELECT coalesce(sum(weight), 0) FROM derive_queue")[0][0]
-        run_sql(con, "COMMIT")
+        summary, queued, last_run, _ = _queue(con, cfg, price_file, version, full)
+        commit(con)
     except BaseException:
-        run_sql(con, "ROLLBACK")
+        rollback(con)
         raise
     finally:
         _drop(con, PLAN_TEMP_TABLES)
+    return summary, queued, last_run
+
+
+def _queue(con, cfg, price_file, version, full, only_if_stale: bool = False) -> tuple[RefreshSummary, int, int, bool]:
+    """Write the prices and queue the sessions to derive (in the caller's transaction); returns the
+    summary so far, the rows queued, the last ingest run covered and whether every session was
+    queued again. With `only_if_stale` (a lake's batch, which derives its own sessions) nothing is
+    queued unless the derived tables are stale, and the state row is rewritten only when the
+    prices' fingerprint moved: rewriting it in every batch of many concurrent writers would make
+    their commits conflict."""
+    state = run_sql(con, "SELECT last_run_id, price_fingerprint, settings_fingerprint, git_run_id"
+                         " FROM derived_state WHERE id = 1")
+    models = [row[0] for row in run_sql(con, "SELECT DISTINCT model FROM requests WHERE model IS NOT NULL")]
+    rows = resolve(models, price_file, version)
+    price_fp, prices_changed = _replace_prices(con, rows)
+    settings_fp = _settings_fingerprint(cfg)
+    last_run = run_sql(con, "SELECT coalesce(max(run_id), 0) FROM ingest_runs")[0][0]
+    # Changed prices, thresholds or derivation SQL (an upgrade) change stored figures everywhere:
+    # every session is queued again, and until it is derived its figures say so (`pending`).
+    if full:
+        reason = "full"
+    elif not state:
+        reason = "new"
+    elif prices_changed:
+        reason = "prices"
+    elif state[0][2] != settings_fp:
+        reason = "settings"
+    else:
+        reason = None
     priced = {r.model for r in rows}
-    return RefreshSummary(reason is not None and reason != "new" or not state, 0, len(priced),
-                          sorted(set(models) - priced), 0.0), int(queued), last_run
+    summary = RefreshSummary(reason is not None and reason != "new" or not state, 0, len(priced),
+                             sorted(set(models) - priced), 0.0)
+    if only_if_stale and reason is None:
+        if state[0][1] != price_fp:
+            run_sql(con, "UPDATE derived_state SET price_fingerprint = ? WHERE id = 1", [price_fp])
+        return summary, 0, last_run, False
+    last_derived = state[0][0] if state else -1
+    queries.execute(con, "derive_queue", {"after_run": -1 if reason else last_derived,
+                                          "new_after": last_derived, "reason": reason or "new"})
+    # Whatever changes every session's figures changes their links to git too.
+    git_run = -1 if reason or state[0][3] is None else state[0][3]
+    run_sql(con, "DELETE FROM derived_state")
+    run_sql(con, "INSERT INTO derived_state (id, last_run_id, price_fingerprint, settings_fingerprint,"
+                 " refreshed_at, git_run_id) VALUES (1, ?, ?, ?, now()::TIMESTAMP, ?)",
+            [last_run, price_fp, settings_fp, git_run])
+    queued = run_sql(con, "SELECT coalesce(sum(weight), 0) FROM derive_queue")[0][0]
+    return summary, int(queued), last_run, reason is not None
 
 
 def _replace_prices(con, rows: list[PriceRow]) -> tuple[str, bool]:
@@ -414,6 +491,8 @@ def _replace_prices(con, rows: list[PriceRow]) -> tuple[str, bool]:
     price (a newly seen model alone does not force recomputing every old request)."""
     old = queries.select(con, "SELECT * FROM model_prices")
     new = pl.DataFrame([r.__dict__ for r in rows], schema=old.schema) if rows else old.clear()
+    if _same(old, new):
+        return _digest(new), False  # unchanged: no write (concurrent lake writers would conflict on it)
     run_sql(con, "DELETE FROM model_prices")
     if new.height:
         con.register("_new_prices", new)
@@ -508,12 +587,21 @@ def _derive(con: duckdb.DuckDBPyConnection, chunk: Chunk, params: dict[str, Any]
 def _apply(con: duckdb.DuckDBPyConnection, chunk: Chunk, rows: dict[str, Any], spike_users: list[str | None]) -> None:
     """Replace the chunk's derived rows and its people's spikes, and take it off the queue, in one
     transaction (one short write window)."""
-    sessions = pl.DataFrame({"session_id": chunk.sessions}, schema={"session_id": pl.String})
-    people = pl.DataFrame({"user_name": spike_users}, schema={"user_name": pl.String})
-    run_sql(con, "BEGIN TRANSACTION")
+    begin(con)
     try:
-        con.register("_chunk", sessions)
-        con.register("_chunk_people", people)
+        _apply_rows(con, chunk, rows, spike_users)
+        commit(con)
+    except BaseException:
+        rollback(con)
+        raise
+
+
+def _apply_rows(con: duckdb.DuckDBPyConnection, chunk: Chunk, rows: dict[str, Any],
+                spike_users: list[str | None]) -> None:
+    """_apply's writes, in the caller's transaction."""
+    con.register("_chunk", pl.DataFrame({"session_id": chunk.sessions}, schema={"session_id": pl.String}))
+    con.register("_chunk_people", pl.DataFrame({"user_name": spike_users}, schema={"user_name": pl.String}))
+    try:
         for table in DERIVED:
             run_sql(con, f"DELETE FROM {table} WHERE session_id IN (SELECT session_id FROM _chunk)")
         # The people's spikes, their requests first (found through the flags they belong to).
@@ -527,11 +615,10 @@ def _apply(con: duckdb.DuckDBPyConnection, chunk: Chunk, rows: dict[str, Any], s
                 con.register("_chunk_rows", rows[table])
                 run_sql(con, f"INSERT INTO {table} BY NAME SELECT * FROM _chunk_rows")
                 con.unregister("_chunk_rows")
-        run_sql(con, "DELETE FROM derive_queue WHERE session_id IN (SELECT session_id FROM _chunk)")
-        run_sql(con, "COMMIT")
-    except BaseException:
-        run_sql(con, "ROLLBACK")
-        raise
+        # Only when some are queued: a lake's batches, which derive their own sessions, leave the
+        # queue alone (a write there would make concurrent commits conflict).
+        if run_sql(con, "SELECT count(*) FROM derive_queue WHERE session_id IN (SELECT session_id FROM _chunk)")[0][0]:
+            run_sql(con, "DELETE FROM derive_queue WHERE session_id IN (SELECT session_id FROM _chunk)")
     finally:
         for name in ("_chunk", "_chunk_people", "_chunk_rows"):
             try:

@@ -332,6 +332,7 @@ class ManifestEntry(Record):
     first_run_id: int | None = None
     last_seen_at: dt.datetime | None = None
     missing: bool = False
+    host_id: str | None = None           # a shipped batch: the hashed id of the machine that shipped it
 
 
 class EditLine(Record):

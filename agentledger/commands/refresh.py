@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agentledger.commands.common import add_db_option, formatter
+from agentledger.commands.common import add_db_option, formatter, store_of
 
 DEFAULT_WAIT_SECONDS = 60.0
 
@@ -45,6 +45,7 @@ def handle(args: argparse.Namespace) -> int:
 
     from analytics.refresh import refresh_ledger
     from store.db import open_ledger
+    from store.ledger import HeldLedger
 
     shown = sys.stderr.isatty() if args.progress is None else args.progress
     bar = tqdm(total=0, unit="row", unit_scale=True, desc="refresh", disable=not shown, file=sys.stderr)
@@ -54,8 +55,13 @@ def handle(args: argparse.Namespace) -> int:
         bar.n = done
         bar.refresh()
 
-    with open_ledger(args.db, wait_seconds=args.wait, what="refresh") as ledger:
-        summary = refresh_ledger(ledger, full=args.full, progress=progress)
+    with open_ledger(store_of(args), wait_seconds=args.wait, what="refresh") as ledger:
+        if ledger.exclusive:
+            summary = refresh_ledger(ledger, full=args.full, progress=progress)
+        else:
+            # A lake: redone if an ingest worker's commit conflicted with one of its transactions
+            # (it goes on from the queue, so redoing it repeats nothing already committed).
+            summary = ledger.transact(lambda con: refresh_ledger(HeldLedger(con), full=args.full, progress=progress))
     bar.close()
     unpriced = f", unpriced models: {', '.join(summary.unpriced_models)}" if summary.unpriced_models else ""
     print(f"refreshed {summary.sessions} sessions ({'full' if summary.full else 'incremental'}) in "

@@ -15,7 +15,7 @@ FROM session_day_facts;
 CREATE OR REPLACE TEMP TABLE _spikes AS
 WITH user_day AS (
     SELECT user_name, day, sum(total_tokens) AS tokens, sum(kept_tokens) AS kept, sum(overhead_tokens) AS overhead,
-           sum(cost_usd) AS cost, sum(unpriced_requests) AS unpriced
+           exact_sum(cost_usd) AS cost, sum(unpriced_requests) AS unpriced
     FROM _spike_days GROUP BY user_name, day
 ),
 spend AS (
@@ -37,9 +37,9 @@ spikes AS (
       AND kept_share(kept, tokens, overhead) < $max_ratio
 ),
 session_day AS (
-    SELECT user_name, day, session_id, min(source) AS source, mode(project) AS project,
+    SELECT user_name, day, session_id, min(source) AS source, mode(project ORDER BY project) AS project,
            min(first_ts) AS started_at, max(last_ts) AS ended_at,
-           sum(total_tokens) AS tokens, sum(cost_usd) AS cost, sum(kept_tokens) AS kept,
+           sum(total_tokens) AS tokens, exact_sum(cost_usd) AS cost, sum(kept_tokens) AS kept,
            sum(overhead_tokens) AS overhead
     FROM _spike_days GROUP BY user_name, day, session_id
 )

@@ -14,6 +14,13 @@ CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total, overhead) AS round(kept_s
 
 CREATE OR REPLACE TEMP MACRO usd(x) AS round(x, 6);
 
+-- Sums of money and of attributed shares (DOUBLE) are added exactly, as decimals: a binary sum
+-- depends on the order rows arrive in (threads, the files of a DuckLake lake), and the same rows
+-- must give the same figures, to the last byte of a CSV, whatever the storage. 12 places keep
+-- a millionth of a cent; 38 digits hold sums up to 10^26.
+CREATE OR REPLACE TEMP MACRO exact_sum(x) AS sum(x::DECIMAL(38, 12))::DOUBLE;
+CREATE OR REPLACE TEMP MACRO exact_sum_if(x, keep) AS sum(CASE WHEN keep THEN x::DECIMAL(38, 12) END)::DOUBLE;
+
 -- Counts and token sums. DuckDB sums int64 into 128 bits, so a sum itself never overflows; what may
 -- not fit is int64, the type every export shows. A report shows such a total empty (as_count), never
 -- an error; the derived tables store it capped at int64's maximum (capped), so that a corrupt count
@@ -126,8 +133,8 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            total(f.cache_creation_tokens) AS cache_creation_tokens,
            total(f.cache_read_tokens) AS cache_read_tokens,
            total(f.total_tokens) AS total_tokens,
-           usd(sum(f.cost_usd)) AS cost_usd,
-           usd(sum(f.source_cost_usd)) AS source_cost_usd,
+           usd(exact_sum(f.cost_usd)) AS cost_usd,
+           usd(exact_sum(f.source_cost_usd)) AS source_cost_usd,
            total(f.unpriced_requests) AS unpriced_requests,
            total(f.kept_tokens) AS kept_tokens,
            total(f.looping_tokens) AS looping_tokens,
@@ -135,13 +142,13 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            total(f.idle_tokens) AS idle_tokens,
            total(f.overhead_tokens) AS overhead_tokens,
            as_count(sum(f.looping_tokens) + sum(f.discarded_tokens) + sum(f.idle_tokens)) AS waste_tokens,
-           usd(sum(f.kept_cost_usd)) AS kept_cost_usd,
-           usd(sum(f.looping_cost_usd)) AS looping_cost_usd,
-           usd(sum(f.discarded_cost_usd)) AS discarded_cost_usd,
-           usd(sum(f.idle_cost_usd)) AS idle_cost_usd,
-           usd(sum(f.overhead_cost_usd)) AS overhead_cost_usd,
+           usd(exact_sum(f.kept_cost_usd)) AS kept_cost_usd,
+           usd(exact_sum(f.looping_cost_usd)) AS looping_cost_usd,
+           usd(exact_sum(f.discarded_cost_usd)) AS discarded_cost_usd,
+           usd(exact_sum(f.idle_cost_usd)) AS idle_cost_usd,
+           usd(exact_sum(f.overhead_cost_usd)) AS overhead_cost_usd,
            useful_ratio(sum(f.kept_tokens), sum(f.total_tokens), sum(f.overhead_tokens)) AS useful_output_ratio,
-           useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd), sum(f.overhead_cost_usd)) AS useful_cost_ratio,
+           useful_ratio(exact_sum(f.kept_cost_usd), exact_sum(f.cost_usd), exact_sum(f.overhead_cost_usd)) AS useful_cost_ratio,
            coalesce(any_value(g.flagged_sessions), 0) AS flagged_sessions
     FROM f LEFT JOIN flagged g ON g.grp IS NOT DISTINCT FROM f.grp
     GROUP BY f.grp

@@ -1,8 +1,10 @@
--- One row per session (figures within the period), newest first.
+-- One row per session (figures within the period), newest first. A session's source, person and
+-- project are chosen deterministically (min, ties of mode by name): a session with OTel-only rows
+-- beside its transcript's shows the transcript's agent ('claude' < 'otel'), whatever the row order.
 WITH s AS (
-    SELECT session_id, any_value(user_name) AS user_name, any_value(team) AS team, mode(project) AS project,
-           any_value(source) AS source, min(first_ts) AS started_at, max(last_ts) AS ended_at,
-           total(requests) AS requests, total(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
+    SELECT session_id, min(user_name) AS user_name, min(team) AS team, mode(project ORDER BY project) AS project,
+           min(source) AS source, min(first_ts) AS started_at, max(last_ts) AS ended_at,
+           total(requests) AS requests, total(total_tokens) AS total_tokens, exact_sum(cost_usd) AS cost_usd,
            total(kept_tokens) AS kept_tokens, total(looping_tokens) AS looping_tokens,
            total(discarded_tokens) AS discarded_tokens, total(idle_tokens) AS idle_tokens,
            total(overhead_tokens) AS overhead_tokens
@@ -15,7 +17,7 @@ fl AS (
 -- Spend involved in any flag, each request once (flags overlap: a loop inside a bloated context).
 -- Flags have no model: with a model filter, all of the session's flagged requests.
 flagged AS (
-    SELECT session_id, total(tokens) AS flagged_tokens, sum(cost_usd) AS flagged_cost_usd
+    SELECT session_id, total(tokens) AS flagged_tokens, exact_sum(cost_usd) AS flagged_cost_usd
     FROM (SELECT DISTINCT session_id, request_key, tokens, cost_usd FROM flag_requests WHERE in_period($slice, day))
     GROUP BY session_id
 )

@@ -12,7 +12,7 @@ from dashboard import audit_panel, auth, columns, data, sidebar, ui
 db = data.db_path()
 filters = sidebar.current()
 st.title("Data health")
-st.caption(f"Ledger file: `{db}` · facts from the ingest bookkeeping, refreshed every minute · "
+st.caption(f"Ledger: `{data.db_label(db)}` · facts from the ingest bookkeeping, refreshed every minute · "
            "the sidebar filters apply only to the coverage panel")
 
 facts = data.health_facts(db)
@@ -105,6 +105,26 @@ st.dataframe(
         "files_missing": st.column_config.NumberColumn("Deleted at source", help="Facts are kept when a log file disappears."),
         "bytes_loaded": st.column_config.NumberColumn("Bytes loaded", format="localized"),
         "last_seen_at": st.column_config.DatetimeColumn("Last seen (UTC)", format="YYYY-MM-DD HH:mm"),
+    },
+)
+
+st.subheader("Arrivals per person and machine")
+arrivals = facts["arrivals"]
+silent = facts["silent_people"]
+if silent.height:
+    st.warning(f"{silent.height} people in the org directory have no data at all: "
+               + ", ".join(silent["user_name"].to_list()[:20]) + ("…" if silent.height > 20 else ""),
+               icon=":material/person_off:")
+st.dataframe(
+    arrivals.with_columns(((pl.lit(now) - pl.col("last_arrival")).dt.total_hours() / 24).round(1).alias("silent_days")),
+    hide_index=True,
+    column_config={
+        "user_name": "Person", "machine": st.column_config.TextColumn(
+            "Machine", help="The hashed id of a machine that ships its own logs (agentledger ship); "
+                            "'(collected logs)' for files read centrally."),
+        "files": "Files or batches", "records": st.column_config.NumberColumn("Lines or rows", format="localized"),
+        "last_arrival": st.column_config.DatetimeColumn("Data last arrived (UTC)", format="YYYY-MM-DD HH:mm"),
+        "silent_days": st.column_config.NumberColumn("Silent since (days)", format="%.1f"),
     },
 )
 
