@@ -324,12 +324,12 @@ class IngestRun:
 
         def start(con: duckdb.DuckDBPyConnection) -> list[FileJob]:
             jobs = self._start(con, found)
-            if not jobs and not self._pending.reject_count:
+            if self._nothing_to_read(jobs):
                 self._end(con)  # nothing to read (a scheduled no-op): the run is one window
             return jobs
 
         jobs = self.ledger.transact(lambda con: _in_transaction(con, start))
-        if not jobs and not self._pending.reject_count:
+        if self._nothing_to_read(jobs):
             return self._summed_up()
         try:
             self._load_all(jobs)
@@ -339,6 +339,12 @@ class IngestRun:
             raise
         self.ledger.transact(lambda con: _in_transaction(con, self._end))
         return self._summed_up()
+
+    # A run whose _load_all finds its own work (shipped batches) is never a no-op at its start.
+    finds_its_own_work = False
+
+    def _nothing_to_read(self, jobs: list[FileJob]) -> bool:
+        return not jobs and not self._pending.reject_count and not self.finds_its_own_work
 
     def _abort_dead_runs(self, con: duckdb.DuckDBPyConnection) -> None:
         """With one writer at a time every run still 'running' is dead. With many (a lake), only
