@@ -5,8 +5,6 @@ The CLI and the dashboard's download button both call to_csv, so their bytes are
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from datetime import date, datetime
@@ -37,13 +35,39 @@ def cell(value: Any) -> str:
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:
-    """RFC 4180 CSV (CRLF, minimal quoting) of a report frame, UTF-8 without BOM."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow([cell(name) for name in frame.columns])
-    for row in frame.iter_rows():
-        writer.writerow([cell(value) for value in row])
-    return buffer.getvalue().encode("utf-8")
+    """RFC 4180 CSV (CRLF, minimal quoting) of a report frame, UTF-8 without BOM: every value as
+    `cell` writes it, each column turned into its text at once and written by Polars (a year of
+    sessions is a million cells; one Python call per cell took 16 µs a row)."""
+    texts = pl.DataFrame([_column_text(frame[name]).alias(cell(name)) for name in frame.columns])
+    return texts.write_csv(line_terminator="\r\n", quote_style="necessary", null_value="").encode("utf-8")
+
+
+def _column_text(series: pl.Series) -> pl.Series:
+    """One column as the text `cell` gives each value (NULL stays NULL: written empty)."""
+    dtype = series.dtype
+    if dtype == pl.String:
+        text = series
+    elif dtype == pl.Boolean:
+        text = series.replace_strict({True: "true", False: "false"}, return_dtype=pl.String)
+    elif dtype == pl.Date:
+        text = series.dt.strftime("%Y-%m-%d")
+    elif isinstance(dtype, pl.Datetime):
+        naive = series.dt.replace_time_zone(None) if dtype.time_zone else series
+        text = naive.dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif dtype.is_integer():
+        return series  # digits and a minus sign, never a formula: as str(int)
+    elif dtype.is_float():
+        # Python's repr (shortest round trip, 1e-05 style) is the contract; Polars writes 0.00001.
+        return pl.Series(series.name, [None if v is None or v != v else repr(v) for v in series.to_list()], pl.String)
+    else:
+        return pl.Series(series.name, [cell(v) or None for v in series.to_list()], pl.String)
+    # An empty text is written like NULL (Polars would quote it); a formula is neutralised.
+    value = pl.col(series.name)
+    return text.to_frame().select(
+        pl.when(value == "").then(None)
+        .when(value.str.contains(r"^[=+\-@\t\r]")).then("'" + value)
+        .otherwise(value)
+    ).to_series()
 
 
 def _json_value(value: Any) -> Any:

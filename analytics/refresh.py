@@ -1,26 +1,75 @@
 """Keep the derived tables (prices, per-request cost and outcome, attribution, rollups, flags) in step
-with the ledger. agentledger/pipeline.py calls refresh_derived(con) after every run that loaded something."""
+with the ledger, in bounded chunks. agentledger/pipeline.py refreshes after every run that loaded
+something; `agentledger refresh` does it on demand.
+
+A refresh (docs/architecture.md "Refresh"):
+- plans in one short write window: prices resolved and written, and the sessions to derive queued in
+  `derive_queue`: those with rows of runs since the last refresh ('new'), or every session when the
+  prices, the thresholds or the derivation SQL changed ('prices', 'settings'), or on `--full`;
+- derives the queue chunk by chunk, person by person, each chunk of at most `derive_chunk_rows`
+  rows: on a read connection between write windows (readers go on meanwhile), into TEMP copies of
+  the derived tables, under DuckDB's memory_limit (it spills beyond it); then one short window
+  replaces the chunk's rows and takes it off the queue, so a refresh killed anywhere loses at most
+  one chunk and the next run goes on from the queue;
+- then derives the links to git (GIT_PHASE) once, in one window, for the sessions with rows since
+  they were last derived (derived_state.git_run_id; all of them after a change of prices or
+  thresholds) and whatever a `git scan` changed: they read the derived request_facts;
+- within a budget: a scheduled run derives everything new and advances a pending re-derive for at
+  most `rederive_seconds_per_run`; `agentledger refresh` finishes it. Meanwhile `pending` says whose
+  figures still use the previous prices or thresholds, and `report` prints it.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import dataclass
-from typing import Any, Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Iterator
 
 import duckdb
 import polars as pl
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from analytics import queries
 from analytics.commands import COMMIT_PATTERN, REVERT_CANDIDATE_PATTERN, classify
 from analytics.config import AnalyticsSettings, settings
 from analytics.pricing import PriceRow, load_price_file, resolve
+from store.ledger import HeldLedger, Ledger
 from store.sql import begin, commit, rollback, run_sql
+
+
+class RefreshSettings(BaseSettings):
+    """How much a refresh does at once (operational: changing these never re-derives anything)."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENTLEDGER_", extra="ignore", frozen=True)
+
+    derive_chunk_rows: int = Field(
+        100_000, gt=0, description="Rows (requests + tool calls) derived per chunk, each chunk committed in "
+        "one short write window: memory and the length of a window follow the chunk, not the ledger."
+    )
+    rederive_seconds_per_run: float = Field(
+        30.0, ge=0, description="How long a scheduled ingest spends on a pending full re-derive (after a "
+        "price, threshold or upgrade change) once what is new is derived; `agentledger refresh` finishes it."
+    )
+    refresh_memory_mb: int = Field(
+        512, ge=64, description="DuckDB's memory_limit while a chunk is derived and written: it spills to "
+        "disk beyond this rather than take the machine's memory (with the chunk's rows in hand, a "
+        "refresh stays under 1 GB)."
+    )
+
+
+@lru_cache(maxsize=1)
+def refresh_settings() -> RefreshSettings:
+    """The process-wide refresh settings (read once from the environment)."""
+    return RefreshSettings()
 
 
 @dataclass(frozen=True)
 class Step:
-    """One refresh step, run in order: analytics/sql/<name>.sql, or `run` for the one step done in
+    """One refresh step, run in order: analytics/sql/<name>.sql, or `run` for the steps done in
     Python. It declares the tables it reads and writes (created, filled or emptied); tables named
     with a leading underscore are this refresh's TEMP tables. tests/test_analytics_refresh_steps.py
     checks each declaration against its SQL, and that every TEMP table is written before it is read."""
@@ -33,6 +82,30 @@ class Step:
     @property
     def sql(self) -> bool:
         return self.run is None
+
+
+DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags", "flag_requests")
+
+# A chunk of at most this many sessions is selected by a list the table scans filter on (only the
+# chunk's rows are read whole); a larger one by a join (the list would be searched row by row).
+LIST_FILTER_MAX = 256
+
+
+def _touched_filter(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    """in_touched(sid): whether a row belongs to this chunk, in the form that reads least."""
+    sessions = run_sql(con, "SELECT count(*) FROM _touched")[0][0]
+    run_sql(con, "SET VARIABLE agentledger_touched = (SELECT coalesce(list(session_id), []) FROM _touched)")
+    if sessions <= LIST_FILTER_MAX:
+        run_sql(con, "CREATE OR REPLACE TEMP MACRO in_touched(sid) AS list_contains(getvariable('agentledger_touched'), sid)")
+    else:
+        run_sql(con, "CREATE OR REPLACE TEMP MACRO in_touched(sid) AS sid IN (SELECT session_id FROM _touched)")
+
+
+def _shadow_derived(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
+    """From here on the derived tables are empty TEMP copies (they hide the ledger's): the steps
+    below fill them with the chunk's rows, which the refresh then writes in one short window."""
+    for table in DERIVED:
+        run_sql(con, f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table} LIMIT 0")
 
 
 def _load_reverts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
@@ -78,20 +151,30 @@ GIT_STEPS: tuple[Step, ...] = (
          writes=("_git_fate", "commit_agent_lines", "_alive", "edit_outcomes", "_git_turned", "git_turns")),
 )
 
-DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags", "flag_requests")
+# The links to git, derived after the chunks: the sessions with rows since they were last derived, then git's steps.
+GIT_PHASE: tuple[Step, ...] = (
+    Step("derive_git_sessions", reads=("requests", "tool_calls", "tool_results", "session_events", "agents"),
+         writes=("_touched",)),
+    *GIT_STEPS,
+)
 
 STEPS: tuple[Step, ...] = (
-    # Sessions with rows newer than the last refresh; their derived rows are deleted and redone.
-    Step("derive_touched", reads=("requests", "tool_calls", "tool_results", "session_events", "agents"),
-         writes=("_touched", "_touched_people", *DERIVED)),
-    Step("derive_requests", reads=("_touched", "session_events", "agents", "tool_results", "tool_calls", "requests",
+    # The chunk's sessions (from derive_queue), and how the steps below select their rows.
+    Step("derive_touched", reads=("chunk_sessions",), writes=("_touched",)),
+    Step("touched_filter", reads=("_touched",), writes=(), run=_touched_filter),
+    # The people whose spikes the chunk changes, and their other days as stored: read before the
+    # derived tables are shadowed.
+    Step("derive_spike_scope", reads=("requests", "session_day_facts", "request_facts"),
+         writes=("_spike_users", "_spike_history", "_spike_requests")),
+    Step("shadow_derived", reads=DERIVED, writes=DERIVED, run=_shadow_derived),
+    Step("derive_requests", reads=("session_events", "agents", "tool_results", "tool_calls", "requests",
                                    "model_prices"),
          writes=("_headless", "_prompts", "_thread_types", "_req")),
-    Step("derive_calls", reads=("_touched", "_req", "_prompts", "tool_calls", "tool_results"), writes=("_calls",)),
+    Step("derive_calls", reads=("_req", "_prompts", "tool_calls", "tool_results"), writes=("_calls",)),
     Step("derive_attribution", reads=("_req", "_calls"), writes=("_attr", "request_components")),
     Step("derive_loops", reads=("_calls",), writes=("_loops",)),
     Step("load_reverts", reads=("_calls",), writes=("_reverts", "_revert_paths"), run=_load_reverts),
-    Step("derive_outcomes", reads=("_touched", "_req", "_calls", "_prompts", "_loops", "_reverts", "_revert_paths",
+    Step("derive_outcomes", reads=("_req", "_calls", "_prompts", "_loops", "_reverts", "_revert_paths",
                                    "session_events"),
          writes=("_created", "_rewinds", "_discarded_edits", "_discarded_turns", "_interrupts", "_idle_turns",
                  "_outcomes", "request_facts")),
@@ -100,25 +183,72 @@ STEPS: tuple[Step, ...] = (
     Step("derive_flags", reads=("_req", "_outcomes", "_loops", "_reverts", "_rewinds", "_discarded_turns",
                                 "_discarded_edits", "_calls", "_interrupts", "_idle_turns"),
          writes=("_sessions", "_req_out", "_stops", "_zero", "_bloat", "flag_requests", "flags")),
-    # usage_spike compares a day with the person's whole history: redone over all of it for each
-    # person whose sessions were touched.
-    Step("derive_spikes", reads=("session_day_facts", "request_facts", "_touched", "_touched_people"),
-         writes=("_spike_people", "_spikes", "flag_requests", "flags")),
+    # usage_spike compares a day with the person's whole history: redone for the chunk's people.
+    Step("derive_spikes", reads=("_spike_history", "_spike_requests", "session_day_facts", "request_facts"),
+         writes=("_spike_days", "_spikes", "flag_requests", "flags")),
     # Outcomes in git (docs/metrics.md): where sessions worked, which commits came out of them, the
     # agent lines in those commits and what blame (run by `agentledger git scan`) says survived.
-    *GIT_STEPS,
+    # Run once at the end of a refresh, over the sessions with rows since they last ran (refresh_ledger).
+    *GIT_PHASE,
 )
+# The steps a chunk runs (GIT_PHASE runs once after the chunks: refresh_ledger).
+CHUNK_STEPS = STEPS[: len(STEPS) - len(GIT_PHASE)]
 TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes if t.startswith("_")))
+# What the plan leaves behind (derive_queue.sql).
+PLAN_TEMP_TABLES = ("_queued", "_requeued")
+
+# The derivation's reasons for redoing a session already derived (derive_queue.reason), and what
+# `pending` says of them.
+STALE_BECAUSE = {"prices": "the previous prices", "settings": "the previous thresholds or derivation",
+                 "full": "a derivation being redone (refresh --full)"}
 
 
 @dataclass
 class RefreshSummary:
-    full: bool
-    sessions: int
+    full: bool                # every session was queued again (first refresh, --full, prices/thresholds/SQL changed)
+    sessions: int             # sessions derived by this refresh
     priced_models: int
     unpriced_models: list[str]
     seconds: float
-    git_sessions: int = 0                 # sessions whose links to git were derived again
+    chunks: int = 0
+    pending: int = 0          # sessions still queued when it stopped (a scheduled run's budget ran out)
+    git_sessions: int = 0     # sessions whose links to git were derived again
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What the derived tables do not reflect yet: sessions queued, by reason."""
+
+    sessions: dict[str, int] = field(default_factory=dict)   # reason -> sessions
+    people: dict[str, int] = field(default_factory=dict)     # reason -> people among them
+
+    @property
+    def stale(self) -> int:
+        """Sessions whose figures were computed with previous prices or thresholds."""
+        return sum(n for reason, n in self.sessions.items() if reason != "new")
+
+    def note(self) -> str | None:
+        """One line for a report's reader, or None when every figure is current."""
+        parts = []
+        new = self.sessions.get("new", 0)
+        if new:
+            parts.append(f"{new:,} session(s) with new data are not in the figures yet")
+        for reason, n in sorted(self.sessions.items()):
+            if reason != "new":
+                parts.append(f"{n:,} session(s) of {self.people.get(reason, 0):,} people still show figures "
+                             f"computed with {STALE_BECAUSE.get(reason, reason)}")
+        if not parts:
+            return None
+        return "note: " + "; ".join(parts) + " (`agentledger refresh` brings them up to date)"
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> Pending:
+    """The sessions the derived tables lag behind on (a ledger older than the queue has none)."""
+    exists = run_sql(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'derive_queue' AND NOT temporary")
+    if not exists[0][0]:
+        return Pending()
+    rows = run_sql(con, "SELECT reason, count(*), count(DISTINCT user_name) FROM derive_queue GROUP BY reason")
+    return Pending({r: n for r, n, _ in rows}, {r: p for r, _, p in rows})
 
 
 def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
@@ -156,41 +286,135 @@ def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
     }
 
 
+Progress = Callable[[int, int], None]   # (rows derived so far, rows queued at the start)
+
+
 def refresh_derived(con: duckdb.DuckDBPyConnection, *, full: bool = False,
                     cfg: AnalyticsSettings | None = None) -> RefreshSummary:
-    """Bring every derived table up to date with the ledger, in one transaction; safe to repeat."""
+    """Bring every derived table up to date on one open connection (all chunks); safe to repeat."""
+    return refresh_ledger(HeldLedger(con), full=full, cfg=cfg)
+
+
+def refresh_ledger(ledger: Ledger, *, full: bool = False, cfg: AnalyticsSettings | None = None,
+                   rederive_seconds: float | None = None, progress: Progress | None = None,
+                   options: RefreshSettings | None = None) -> RefreshSummary:
+    """Plan, then derive the queue chunk by chunk (see the module docstring). With
+    `rederive_seconds`, sessions queued for a re-derive are derived only while that much time has
+    not passed (what is new always is); the rest stays queued for the next refresh."""
     started = time.perf_counter()
     cfg = cfg or settings()
+    options = options or refresh_settings()
     price_file, version = load_price_file(cfg.prices_file)  # a bad file fails before any write
+    with ledger.window() as con:
+        summary, queued, last_run = _plan(con, cfg, price_file, version, full)
+    params = sql_params(cfg)
+    done = 0
+    if progress:
+        progress(done, queued)
+    while True:
+        rederive = rederive_seconds is None or time.perf_counter() - started < rederive_seconds
+        with ledger.read() as con:
+            chunk = _next_chunk(con, options.derive_chunk_rows, rederive)
+            if not chunk:
+                summary.pending = sum(pending(con).sessions.values())
+                break
+            rows, spike_users = _compute(con, chunk, params, options)
+        with ledger.window() as con, _memory_limited(con, options):
+            _apply(con, chunk, rows, spike_users)
+        summary.sessions += len(chunk.sessions)
+        summary.chunks += 1
+        done += chunk.weight
+        if progress:
+            progress(done, queued)
+    with ledger.window() as con:
+        summary.git_sessions = _derive_git(con, params, last_run)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _derive_git(con: duckdb.DuckDBPyConnection, params: dict[str, Any], last_run: int) -> int:
+    """The links to git (GIT_PHASE) of the sessions with rows of runs since they were last derived
+    and of whatever a scan changed, in one transaction that moves their mark to `last_run`; returns
+    how many sessions' links were redone. They read the derived request_facts: they run after the chunks."""
+    after = run_sql(con, "SELECT coalesce(max(git_run_id), -1) FROM derived_state")[0][0]
     begin(con)
     try:
-        summary = _refresh(con, cfg, price_file, version, full)
+        dirty = _git_links(con, params, after, last_run)
         commit(con)
     except BaseException:
         rollback(con)
         raise
+    return dirty
+
+
+# No run id is this large: with it, only the sessions named are linked to git.
+_NO_RUN = 2**63 - 1
+
+
+def _git_links(con: duckdb.DuckDBPyConnection, params: dict[str, Any], after: int | None, last_run: int | None,
+               sessions: list[str] | None = None) -> int:
+    """GIT_PHASE in the caller's transaction: for the sessions with rows of runs after `after` (and
+    what a scan changed), moving the mark to `last_run`; or, given `sessions`, for those alone (a
+    lake's batch: no mark moves, so concurrent batches do not conflict on it)."""
+    try:
+        queries.prepare(con)
+        if sessions is None:
+            for step in GIT_PHASE:
+                queries.execute(con, step.name, {**params, "after_run": after})
+        else:
+            con.register("chunk_sessions", pl.DataFrame({"session_id": sessions}, schema={"session_id": pl.String}))
+            queries.execute(con, "derive_touched", params)
+            for step in GIT_STEPS:
+                queries.execute(con, step.name, {**params, "after_run": _NO_RUN})
+        dirty = run_sql(con, "SELECT count(*) FROM _git_dirty")[0][0]
+        if last_run is not None:
+            run_sql(con, "UPDATE derived_state SET git_run_id = ?", [last_run])
     finally:
-        _drop_temp_tables(con)
-    summary.seconds = time.perf_counter() - started
-    return summary
+        _drop(con, TEMP_TABLES)
+        if sessions is not None:
+            con.unregister("chunk_sessions")
+    return dirty
 
 
-def derive_sessions(con: duckdb.DuckDBPyConnection, sessions: list[str], *,
-                    cfg: AnalyticsSettings | None = None) -> RefreshSummary:
-    """Derive these sessions (and their people's usage spikes) again, inside the caller's
-    transaction: a lake's ingest worker derives what each batch loaded in that batch's commit.
-    When prices, thresholds or the derivation changed since the tables were built, everything is
-    derived again instead (the tables must never mix two versions)."""
+def derive_sessions(con: duckdb.DuckDBPyConnection, sessions: list[str | None], *,
+                    cfg: AnalyticsSettings | None = None, options: RefreshSettings | None = None) -> RefreshSummary:
+    """Derive these sessions (their rows, their people's usage spikes, their links to git) again,
+    inside the caller's transaction: a lake's ingest worker derives what each batch loaded in that
+    batch's commit. When prices, thresholds or the derivation changed since the tables were built,
+    every session is queued and derived here instead (the tables must never mix two versions)."""
     started = time.perf_counter()
     cfg = cfg or settings()
+    options = options or refresh_settings()
     price_file, version = load_price_file(cfg.prices_file)
+    params = sql_params(cfg)
     try:
-        summary = _refresh(con, cfg, price_file, version, False, sessions=sessions)
+        summary, _, last_run, stale = _queue(con, cfg, price_file, version, False, only_if_stale=True)
+        if stale:
+            while chunk := _next_chunk(con, options.derive_chunk_rows, True):
+                _derive_and_apply(con, chunk, params, options)
+                summary.sessions += len(chunk.sessions)
+                summary.chunks += 1
+            summary.git_sessions = _git_links(con, params, run_sql(con, "SELECT coalesce(max(git_run_id), -1)"
+                                                                      " FROM derived_state")[0][0], last_run)
+        else:
+            chunk = Chunk(sorted({s if s is not None else "(none)" for s in sessions}), 0)
+            _derive_and_apply(con, chunk, params, options)
+            summary.sessions, summary.chunks = len(chunk.sessions), 1
+            summary.git_sessions = _git_links(con, params, None, None, chunk.sessions)
     finally:
-        _drop_temp_tables(con)
+        _drop(con, PLAN_TEMP_TABLES)
     summary.seconds = time.perf_counter() - started
     return summary
 
+
+def _derive_and_apply(con: duckdb.DuckDBPyConnection, chunk: "Chunk", params: dict[str, Any],
+                      options: RefreshSettings) -> None:
+    rows, spike_users = _compute(con, chunk, params, options)
+    with _memory_limited(con, options):
+        _apply_rows(con, chunk, rows, spike_users)
+
+
+# -- plan ---------------------------------------------------------------------------------------
 
 def _settings_fingerprint(cfg: AnalyticsSettings) -> str:
     """Thresholds plus the text of every derivation step, so a new release re-derives old ledgers."""
@@ -201,42 +425,65 @@ def _settings_fingerprint(cfg: AnalyticsSettings) -> str:
     return digest.hexdigest()[:16]
 
 
-# No run id is this large: with it, only the sessions named are derived.
-_NO_RUN = 2**63 - 1
+def _plan(con, cfg, price_file, version, full) -> tuple[RefreshSummary, int, int]:
+    """Prices, fingerprints and the queue, committed together; returns the summary so far, the
+    rows queued in all and the last ingest run it covers."""
+    begin(con)
+    try:
+        summary, queued, last_run, _ = _queue(con, cfg, price_file, version, full)
+        commit(con)
+    except BaseException:
+        rollback(con)
+        raise
+    finally:
+        _drop(con, PLAN_TEMP_TABLES)
+    return summary, queued, last_run
 
 
-def _refresh(con, cfg, price_file, version, full, sessions: list[str] | None = None) -> RefreshSummary:
-    state = run_sql(con, "SELECT last_run_id, price_fingerprint, settings_fingerprint FROM derived_state WHERE id = 1")
+def _queue(con, cfg, price_file, version, full, only_if_stale: bool = False) -> tuple[RefreshSummary, int, int, bool]:
+    """Write the prices and queue the sessions to derive (in the caller's transaction); returns the
+    summary so far, the rows queued, the last ingest run covered and whether every session was
+    queued again. With `only_if_stale` (a lake's batch, which derives its own sessions) nothing is
+    queued unless the derived tables are stale, and the state row is rewritten only when the
+    prices' fingerprint moved: rewriting it in every batch of many concurrent writers would make
+    their commits conflict."""
+    state = run_sql(con, "SELECT last_run_id, price_fingerprint, settings_fingerprint, git_run_id"
+                         " FROM derived_state WHERE id = 1")
     models = [row[0] for row in run_sql(con, "SELECT DISTINCT model FROM requests WHERE model IS NOT NULL")]
     rows = resolve(models, price_file, version)
     price_fp, prices_changed = _replace_prices(con, rows)
     settings_fp = _settings_fingerprint(cfg)
-    # Changed prices, thresholds or derivation SQL (an upgrade) change stored figures everywhere:
-    # derive everything again.
-    full = full or not state or prices_changed or state[0][2] != settings_fp
     last_run = run_sql(con, "SELECT coalesce(max(run_id), 0) FROM ingest_runs")[0][0]
+    # Changed prices, thresholds or derivation SQL (an upgrade) change stored figures everywhere:
+    # every session is queued again, and until it is derived its figures say so (`pending`).
     if full:
-        after, named = -1, []
-    elif sessions is not None:
-        after, named = _NO_RUN, sorted({s if s is not None else "(none)" for s in sessions})
+        reason = "full"
+    elif not state:
+        reason = "new"
+    elif prices_changed:
+        reason = "prices"
+    elif state[0][2] != settings_fp:
+        reason = "settings"
     else:
-        after, named = state[0][0], []
-    params = {**sql_params(cfg), "after_run": after, "sessions": named}
-    queries.prepare(con)  # the shared macros: evidence and ratios are written as every report reads them
-    for step in STEPS:
-        if step.run:
-            step.run(con, params)
-        else:
-            queries.execute(con, step.name, params)
-    touched = run_sql(con, "SELECT count(*) FROM _touched")[0][0]
-    git_sessions = run_sql(con, "SELECT count(*) FROM _git_dirty")[0][0]
-    # Deriving named sessions moves no watermark: rewriting the state row in every batch of many
-    # concurrent writers would only make their commits conflict.
-    if sessions is None or full or state[0][1] != price_fp:
-        run_sql(con, "DELETE FROM derived_state")
-        run_sql(con, "INSERT INTO derived_state VALUES (1, ?, ?, ?, now()::TIMESTAMP)", [last_run, price_fp, settings_fp])
+        reason = None
     priced = {r.model for r in rows}
-    return RefreshSummary(full, touched, len(priced), sorted(set(models) - priced), 0.0, git_sessions)
+    summary = RefreshSummary(reason is not None and reason != "new" or not state, 0, len(priced),
+                             sorted(set(models) - priced), 0.0)
+    if only_if_stale and reason is None:
+        if state[0][1] != price_fp:
+            run_sql(con, "UPDATE derived_state SET price_fingerprint = ? WHERE id = 1", [price_fp])
+        return summary, 0, last_run, False
+    last_derived = state[0][0] if state else -1
+    queries.execute(con, "derive_queue", {"after_run": -1 if reason else last_derived,
+                                          "new_after": last_derived, "reason": reason or "new"})
+    # Whatever changes every session's figures changes their links to git too.
+    git_run = -1 if reason or state[0][3] is None else state[0][3]
+    run_sql(con, "DELETE FROM derived_state")
+    run_sql(con, "INSERT INTO derived_state (id, last_run_id, price_fingerprint, settings_fingerprint,"
+                 " refreshed_at, git_run_id) VALUES (1, ?, ?, ?, now()::TIMESTAMP, ?)",
+            [last_run, price_fp, settings_fp, git_run])
+    queued = run_sql(con, "SELECT coalesce(sum(weight), 0) FROM derive_queue")[0][0]
+    return summary, int(queued), last_run, reason is not None
 
 
 def _replace_prices(con, rows: list[PriceRow]) -> tuple[str, bool]:
@@ -270,9 +517,119 @@ def _digest(frame: pl.DataFrame) -> str:
     return hashlib.sha256(frame.sort(frame.columns).write_csv().encode()).hexdigest()[:16]
 
 
-def _drop_temp_tables(con) -> None:
-    for name in TEMP_TABLES:
+# -- chunks -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Chunk:
+    sessions: list[str]
+    weight: int
+
+
+_NEXT_CHUNK = """
+SELECT session_id, weight FROM (
+    SELECT session_id, weight,
+           sum(weight) OVER (ORDER BY reason <> 'new', user_name NULLS LAST, session_id ROWS UNBOUNDED PRECEDING) AS upto
+    FROM derive_queue WHERE reason = 'new' OR ?
+)
+WHERE upto - weight < ?
+"""
+
+
+def _next_chunk(con: duckdb.DuckDBPyConnection, budget: int, rederive: bool) -> Chunk | None:
+    """The next sessions to derive: new ones first, then person by person, about `budget` rows
+    (at least one session, however large)."""
+    rows = run_sql(con, _NEXT_CHUNK, [rederive, budget])
+    if not rows:
+        return None
+    return Chunk([r[0] for r in rows], sum(r[1] for r in rows))
+
+
+@contextmanager
+def _memory_limited(con: duckdb.DuckDBPyConnection, options: RefreshSettings) -> Iterator[None]:
+    """DuckDB's memory_limit at refresh_memory_mb meanwhile (a caller's own connection gets its
+    own limit back)."""
+    limit = run_sql(con, "SELECT current_setting('memory_limit')")[0][0]
+    run_sql(con, "SET memory_limit = ?", [f"{options.refresh_memory_mb}MiB"])
+    try:
+        yield
+    finally:
+        run_sql(con, "SET memory_limit = ?", [limit])
+
+
+def _compute(con: duckdb.DuckDBPyConnection, chunk: Chunk, params: dict[str, Any],
+             options: RefreshSettings) -> tuple[dict[str, Any], list[str | None]]:
+    """Derive the chunk's sessions (every step, on TEMP copies of the derived tables); returns
+    their rows, as Arrow tables, and the people whose spikes were redone."""
+    queries.prepare(con)  # the shared macros: evidence and ratios are written as every report reads them
+    with _memory_limited(con, options):
+        return _derive(con, chunk, params)
+
+
+def _derive(con: duckdb.DuckDBPyConnection, chunk: Chunk, params: dict[str, Any]) -> tuple[dict[str, Any], list]:
+    """Every step over the chunk; its derived rows and its people, the TEMP tables dropped after."""
+    # The chunk's sessions as a frame: bound as a list parameter, thousands of them took a second.
+    con.register("chunk_sessions", pl.DataFrame({"session_id": chunk.sessions}, schema={"session_id": pl.String}))
+    try:
+        for step in CHUNK_STEPS:
+            if step.run:
+                step.run(con, params)
+            else:
+                queries.execute(con, step.name, params)
+        rows = {table: con.sql(f"SELECT * FROM temp.main.{table}").to_arrow_table() for table in DERIVED}
+        spike_users = [row[0] for row in run_sql(con, "SELECT user_name FROM _spike_users")]
+    finally:
+        _drop(con, TEMP_TABLES)
+        _drop(con, DERIVED)
+        con.unregister("chunk_sessions")
+    return rows, spike_users
+
+
+def _apply(con: duckdb.DuckDBPyConnection, chunk: Chunk, rows: dict[str, Any], spike_users: list[str | None]) -> None:
+    """Replace the chunk's derived rows and its people's spikes, and take it off the queue, in one
+    transaction (one short write window)."""
+    begin(con)
+    try:
+        _apply_rows(con, chunk, rows, spike_users)
+        commit(con)
+    except BaseException:
+        rollback(con)
+        raise
+
+
+def _apply_rows(con: duckdb.DuckDBPyConnection, chunk: Chunk, rows: dict[str, Any],
+                spike_users: list[str | None]) -> None:
+    """_apply's writes, in the caller's transaction."""
+    con.register("_chunk", pl.DataFrame({"session_id": chunk.sessions}, schema={"session_id": pl.String}))
+    con.register("_chunk_people", pl.DataFrame({"user_name": spike_users}, schema={"user_name": pl.String}))
+    try:
+        for table in DERIVED:
+            run_sql(con, f"DELETE FROM {table} WHERE session_id IN (SELECT session_id FROM _chunk)")
+        # The people's spikes, their requests first (found through the flags they belong to).
+        run_sql(con, "DELETE FROM flag_requests WHERE flag = 'usage_spike' AND flag_id IN ("
+                     "SELECT flag_id FROM flags f JOIN _chunk_people p ON p.user_name IS NOT DISTINCT FROM f.user_name "
+                     "WHERE f.flag = 'usage_spike')")
+        run_sql(con, "DELETE FROM flags WHERE flag = 'usage_spike' AND EXISTS ("
+                     "SELECT 1 FROM _chunk_people p WHERE p.user_name IS NOT DISTINCT FROM flags.user_name)")
+        for table in DERIVED:
+            if rows[table].num_rows:
+                con.register("_chunk_rows", rows[table])
+                run_sql(con, f"INSERT INTO {table} BY NAME SELECT * FROM _chunk_rows")
+                con.unregister("_chunk_rows")
+        # Only when some are queued: a lake's batches, which derive their own sessions, leave the
+        # queue alone (a write there would make concurrent commits conflict).
+        if run_sql(con, "SELECT count(*) FROM derive_queue WHERE session_id IN (SELECT session_id FROM _chunk)")[0][0]:
+            run_sql(con, "DELETE FROM derive_queue WHERE session_id IN (SELECT session_id FROM _chunk)")
+    finally:
+        for name in ("_chunk", "_chunk_people", "_chunk_rows"):
+            try:
+                con.unregister(name)
+            except duckdb.Error:
+                pass  # an aborted transaction refuses even this; the connection is being closed anyway
+
+
+def _drop(con, tables) -> None:
+    for name in tables:
         try:
-            run_sql(con, f"DROP TABLE IF EXISTS temp.{name}")
+            run_sql(con, f"DROP TABLE IF EXISTS temp.main.{name}")
         except duckdb.Error:
             pass  # a failed transaction refuses even this; the connection is being closed anyway

@@ -2,9 +2,12 @@
 
 Run:  .venv/bin/python -m bench.dashboard                      (200 people x 360 days)
       .venv/bin/python -m bench.dashboard --copies 2 --months 1  (a quick look)
+      .venv/bin/python -m bench.dashboard --ledger bench/.work/scale/ledger-80x180.duckdb   (a real ledger)
 
 The year-long ledger is bench.analytics's (a generated org ingested for real, its rollups
-replicated to 200 people x 12 months). Each page runs through Streamlit's AppTest, which executes
+replicated to 200 people x 12 months): its request-level tables, manifest and run history stay at
+the base org's size, so the Session and Data health pages are not measured at size there; --ledger
+reads a real ledger instead (bench.scale --keep leaves an 80 x 180 one, every table at size). Each page runs through Streamlit's AppTest, which executes
 the real router and page script in-process: "cold" is the first render with every st.cache_data
 cache empty (it opens the file and runs every query), "warm" the median of re-renders within the
 cache TTL, which is what a manager clicking around sees. The browser's own drawing is not included.
@@ -25,7 +28,7 @@ import duckdb
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from bench.analytics import build_base, replicate
+from bench.analytics import build_base, replicate, sizes_of
 from store.db import DB_ENV_VAR, reader
 
 TARGET_S = 1.0
@@ -91,14 +94,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=int, default=12, help="days = 30 x months")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ledger", type=Path, help="read this ledger as it is (no generated, replicated year)")
     args = parser.parse_args(argv)
     cores = _pin_to_two_cores()
     out = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
     try:
         started = time.perf_counter()
-        db, _, _ = build_base(out, args.base_users, args.seed)
-        sizes = replicate(db, args.copies, args.months)
-        print(f"ledger built in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
+        if args.ledger:
+            db = args.ledger
+            sizes = sizes_of(db)
+        else:
+            db, _, _ = build_base(out, args.base_users, args.seed)
+            sizes = replicate(db, args.copies, args.months)
+        print(f"ledger ready in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in sizes.items()))
         os.environ[DB_ENV_VAR] = str(db)
         first, last = _span(db)
         session = _session_with_most_requests(db)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
-import polars as pl
 
 from ingest.records import ROW_TABLES, TABLES, FileRead, ManifestEntry, Record, Reject, Request, ToolCallLink, columns
 from ingest.hashing import short_hash
 from ingest.secrets import scrub_frame
+
+if TYPE_CHECKING:
+    import polars as pl
 
 # How much of a rejected line is kept when prompts are opted in (otherwise only its hash and length).
 REJECT_HEAD_BYTES = 200
@@ -117,7 +120,7 @@ class RecordBatch:
 
     requests: RequestMerger = field(default_factory=RequestMerger)
     records: dict[str, list[Record]] = field(default_factory=lambda: {table: [] for table in ROW_TABLES})
-    frames: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    frames: dict[str, list["pl.DataFrame"]] = field(default_factory=dict)
     links: list[ToolCallLink] = field(default_factory=list)
     files: list[FileRead] = field(default_factory=list)
     drift: Drift = field(default_factory=Drift)
@@ -165,8 +168,10 @@ class RecordBatch:
                 self.frames.setdefault(table, []).append(scrub_frame(columns(policy.record, rows), policy.scrubbed))
                 self.records[table] = []
 
-    def frame(self, table: str) -> pl.DataFrame | None:
+    def frame(self, table: str) -> "pl.DataFrame | None":
         """Every row queued for `table` as one frame (None when there is none)."""
+        import polars as pl
+
         if self.records.get(table):
             self.freeze()
         parts = [f for f in self.frames.get(table, ()) if f.height]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import duckdb
@@ -25,11 +24,24 @@ class FileState:
     source: str = ""
 
 
-def load_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, FileState]:
-    """Every known file, by path."""
+_STATE_COLUMNS = "path, size, mtime_ns, head_hash, offset_loaded, lines_loaded, parser_state, first_run_id, source"
+
+
+def load_known(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, bool, bool]]:
+    """path -> (size, mtime_ns, missing, recognised) of every file in the manifest: all a run loads
+    about the files that did not change (tens of thousands of them at an org's collector)."""
     rows = con.execute(
-        "SELECT path, size, mtime_ns, head_hash, offset_loaded, lines_loaded, parser_state, first_run_id, source"
-        " FROM source_files"
+        "SELECT path, size, mtime_ns, coalesce(missing, FALSE), source <> 'unrecognised' FROM source_files"
+    ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def load_states(con: duckdb.DuckDBPyConnection, paths: list[str]) -> dict[str, FileState]:
+    """The stored state of the files about to be read, looked up by path (not the whole manifest)."""
+    if not paths:
+        return {}
+    rows = con.execute(
+        f"SELECT {_STATE_COLUMNS} FROM source_files WHERE path IN (SELECT unnest(?::VARCHAR[]))", [paths]
     ).fetchall()
     return {row[0]: FileState(*row) for row in rows}
 
@@ -37,11 +49,6 @@ def load_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, FileState]:
 def head_hash(data: bytes, offset_loaded: int) -> str:
     """Hash of the first bytes we loaded: if these change, the file was rewritten, not appended."""
     return short_hash(data[: min(offset_loaded, HEAD_BYTES)])
-
-
-def is_unchanged(state: FileState | None, stat: os.stat_result) -> bool:
-    """Same size and mtime as last time: skip without opening the file."""
-    return state is not None and state.size == stat.st_size and state.mtime_ns == stat.st_mtime_ns
 
 
 def resume_offset(state: FileState | None, size: int, head: bytes) -> tuple[int, int]:

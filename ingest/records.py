@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import attrgetter
-from typing import ClassVar, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, ClassVar, Union, get_args, get_origin, get_type_hints
 
 import msgspec
-import polars as pl
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class Record(msgspec.Struct, kw_only=True, gc=False):
@@ -414,30 +417,33 @@ TABLES: dict[str, TablePolicy] = {
 # Tables a parser fills through RecordBatch.add (requests and the manifest have their own paths).
 ROW_TABLES = tuple(t for t in TABLES if t not in ("requests", "source_files"))
 
-_POLARS = {str: pl.String, int: pl.Int64, float: pl.Float64, bool: pl.Boolean,
-           dt.datetime: pl.Datetime("us"), dt.date: pl.Date}
+def _polars_type(hint) -> "pl.DataType":
+    import polars as pl
 
-
-def _polars_type(hint) -> pl.DataType:
     if get_origin(hint) is Union or type(hint).__name__ == "UnionType":
         hint = next(arg for arg in get_args(hint) if arg is not type(None))
-    return _POLARS[hint]
+    return {str: pl.String, int: pl.Int64, float: pl.Float64, bool: pl.Boolean,
+            dt.datetime: pl.Datetime("us"), dt.date: pl.Date}[hint]
 
 
-def frame_schema(record: type[Record]) -> dict[str, pl.DataType]:
-    """The Polars schema of a record type, from its annotations: the column types the frames carry."""
+@lru_cache(maxsize=None)
+def frame_schema(record: type[Record]) -> dict[str, "pl.DataType"]:
+    """The Polars schema of a record type, from its annotations: the column types the frames carry.
+    (Polars is imported on first use: a run that loads nothing never needs it.)"""
     hints = get_type_hints(record)
     return {name: _polars_type(hints[name]) for name in record.__struct_fields__}
 
 
-_SCHEMAS = {policy.record: frame_schema(policy.record) for policy in TABLES.values()}
-_GETTERS = {record: [(name, attrgetter(name)) for name in schema] for record, schema in _SCHEMAS.items()}
+_GETTERS = {policy.record: [(name, attrgetter(name)) for name in policy.record.__struct_fields__]
+            for policy in TABLES.values()}
 
 
-def columns(record: type[Record], records: list) -> pl.DataFrame:
+def columns(record: type[Record], records: list) -> "pl.DataFrame":
     """Records of one type as a frame with one column per field (column by column: as fast as
     Polars building the frame from dicts, without making the dicts)."""
-    schema = _SCHEMAS[record]
+    import polars as pl
+
+    schema = frame_schema(record)
     if not records:
         return pl.DataFrame(schema=schema)
     return pl.DataFrame({name: list(map(get, records)) for name, get in _GETTERS[record]}, schema=schema, strict=False)

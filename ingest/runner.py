@@ -8,34 +8,37 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import socket
 import stat
 import sys
+from collections import deque
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
-from fnmatch import fnmatchcase
-from functools import partial
+from fnmatch import translate
+from functools import cached_property, partial
+from itertools import islice
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import duckdb
-from loky import ProcessPoolExecutor
-from tqdm import tqdm
 
 from ingest.batch import RecordBatch
 from ingest.hashing import short_hash
 from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
-from ingest.manifest import FileState, is_unchanged, load_manifest
+from ingest.manifest import FileState, load_known, load_states
 from ingest.records import FileRead
 from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
-from ingest.settings import IngestSettings, settings as default_settings
 from ingest.sources import SOURCES, AfterWrite
 from ingest.timestamps import utc_now
 from ingest.workers import die_with_parent
 from store.ledger import HeldLedger, Ledger
 from store.sql import begin, commit, rollback, run_sql
+
+if TYPE_CHECKING:
+    from ingest.settings import IngestSettings
 
 # Metadata files read alongside the logs they describe, never as logs of their own.
 SIDECAR_SUFFIXES = (".meta.json",)
@@ -123,55 +126,100 @@ def ledger_key(path: str) -> str:
         return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Iterator[tuple[str, Path, str | None]]:
-    """(file, root, why it is not read) for files under each root that some source's name
-    patterns match, in a stable order. A link leading out of its root is reported, not followed,
-    unless `follow_symlinks`."""
-    patterns = sorted({p for s in SOURCES.values() if wanted in ("auto", s.name) for p in s.patterns})
-    for root in roots:
+@dataclass(frozen=True)
+class Found:
+    """A file discovery will not read, with why: skipped (a link out of the PATH, a FIFO), or
+    failed (it could not even be stat-ed: the next run retries)."""
+
+    path: str
+    root: Path
+    problem: str
+    failed: bool = False
+
+
+@dataclass
+class Discovered:
+    """What discovery found under the PATHs: the regular files to decide about, as plain tuples
+    (tens of thousands at an org's collector: one tuple each, nothing more), and the others."""
+
+    files: list[tuple[str, int, int, int]] = field(default_factory=list)  # (path, PATH index, size, mtime_ns)
+    problems: list[Found] = field(default_factory=list)
+
+
+def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Discovered:
+    """Every file under each root that some source's name patterns match, stat-ed once (by the
+    folder listing that found it: the one system call an unchanged file costs). A link leading out
+    of its root is reported, not followed, unless `follow_symlinks`; a file that is not a regular
+    file, or cannot be stat-ed, is reported too. Linked folders are entered only with
+    `follow_symlinks`, each real folder once (a link cycle ends)."""
+    matches = _name_matcher(wanted)
+    found = Discovered()
+    files = found.files
+    for index, root in enumerate(roots):
         if not root.is_dir():
-            yield str(root), root.parent, None
+            _stat_one(found, str(root), index, root, None)
             continue
         inside = os.path.realpath(root)
-        found = []
-        for path, is_link in _walk(str(root), follow_symlinks):
-            name = os.path.basename(path)
-            if name.endswith(SIDECAR_SUFFIXES) or not any(fnmatchcase(name, p) for p in patterns):
-                continue
-            problem = None
-            if is_link and not follow_symlinks and not _within(os.path.realpath(path), inside):
-                problem = (f"a link to {ledger_key(os.path.realpath(path))}, outside {ledger_key(str(root))}: "
-                           "not followed (--follow-symlinks reads it)")
-            found.append((path, problem))
-        for path, problem in sorted(found):
-            yield path, root, problem
+        stack, visited = [str(root)], {inside}
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except OSError:
+                continue  # unreadable or vanished meanwhile: os.walk's choice too
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                    continue
+                link = entry.is_symlink()
+                if link and follow_symlinks and entry.is_dir():
+                    real = os.path.realpath(entry.path)
+                    if real not in visited:
+                        visited.add(real)
+                        stack.append(entry.path)
+                    continue
+                name = entry.name
+                if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
+                    continue
+                if link and not follow_symlinks and not _within(os.path.realpath(entry.path), inside):
+                    found.problems.append(Found(
+                        entry.path, root, f"a link to {ledger_key(os.path.realpath(entry.path))}, outside "
+                        f"{ledger_key(str(root))}: not followed (--follow-symlinks reads it)"))
+                    continue
+                try:
+                    info = entry.stat()
+                except OSError:
+                    _stat_one(found, entry.path, index, root, None)  # says why, in the one place that does
+                    continue
+                if info.st_mode & _FILE_TYPE == _REGULAR:
+                    files.append((entry.path, index, info.st_size, info.st_mtime_ns))
+                else:
+                    _stat_one(found, entry.path, index, root, None)
+    return found
+
+
+_FILE_TYPE, _REGULAR = stat.S_IFMT(0o177777), stat.S_IFREG
+
+
+def _stat_one(found: Discovered, path: str, index: int, root: Path, entry: os.DirEntry | None) -> None:
+    try:
+        info = entry.stat() if entry is not None else os.stat(path)
+    except OSError as error:
+        found.problems.append(Found(path, root, f"cannot stat: {error.strerror}", failed=True))
+        return
+    if not stat.S_ISREG(info.st_mode):
+        found.problems.append(Found(path, root, "not a regular file (a FIFO, socket or device): skipped"))
+        return
+    found.files.append((path, index, info.st_size, info.st_mtime_ns))
+
+
+def _name_matcher(wanted: str) -> Callable[[str], bool]:
+    """Whether a file name matches any wanted source's patterns (one regex for all of them)."""
+    patterns = sorted({p for s in SOURCES.values() if wanted in ("auto", s.name) for p in s.patterns})
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns)).match
 
 
 def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
-def _walk(root: str, follow_symlinks: bool) -> Iterator[tuple[str, bool]]:
-    """(path, is a link) of every non-folder below `root`. Linked folders are entered only with
-    `follow_symlinks`, each real folder once (a link cycle ends)."""
-    stack, visited = [root], {os.path.realpath(root)}
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = list(os.scandir(folder))
-        except OSError:
-            continue  # unreadable or vanished meanwhile: os.walk's choice too
-        for entry in entries:
-            is_link = entry.is_symlink()
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(entry.path)
-            elif is_link and follow_symlinks and entry.is_dir():
-                real = os.path.realpath(entry.path)
-                if real not in visited:
-                    visited.add(real)
-                    stack.append(entry.path)
-            else:
-                yield entry.path, is_link
 
 
 def user_for(path: str, root: Path, options: IngestOptions) -> str:
@@ -218,50 +266,85 @@ def prepare(options: IngestOptions) -> IngestOptions:
     return prepared
 
 
+# Chunks per worker submitted ahead of the one being written: enough to keep the workers busy,
+# few enough that memory holds a handful of batches whatever the corpus size.
+AHEAD = 2
+
+# In the run's last window, after it is recorded (the pipeline asks there whether to refresh).
+LastWindow = Callable[[duckdb.DuckDBPyConnection], None]
+
+
 class IngestRun:
     """State of one run; it touches the ledger only inside execute()."""
 
-    def __init__(self, ledger: Ledger, options: IngestOptions, command: str) -> None:
+    def __init__(self, ledger: Ledger, options: IngestOptions, command: str,
+                 last_window: LastWindow | None = None) -> None:
         self.ledger = ledger
         self.options = options
         self.command = command
-        self.settings = options.settings or default_settings()
-        self.batch_bytes = options.batch_bytes or self.settings.batch_bytes
+        self.last_window = last_window
         self.summary = RunSummary()
-        self.manifest: dict[str, FileState] = {}
+        self.manifest: dict[str, FileState] = {}     # the files read this run: their state before, then after
         self.drift_samples: dict[tuple, int] = {}
-        self.read_settings = ReadSettings(
-            wanted_source=options.source, store_prompts=options.store_prompts,
+        self._seen: set[str] = set()                 # every file found, as the ledger names it
+        self._known: dict[str, tuple] = {}           # every file the ledger knew at the start (manifest.load_known)
+        self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
+        self._roots_with_logs: set[str] = set()
+        self._pending = RecordBatch(store_prompts=options.store_prompts)
+
+    # The settings (pydantic-settings: a seventh of a no-op's time to import) only for a run that reads.
+    @cached_property
+    def settings(self) -> IngestSettings:
+        from ingest.settings import settings
+
+        return self.options.settings or settings()
+
+    @cached_property
+    def batch_bytes(self) -> int:
+        return self.options.batch_bytes or self.settings.batch_bytes
+
+    @cached_property
+    def read_settings(self) -> ReadSettings:
+        return ReadSettings(
+            wanted_source=self.options.source, store_prompts=self.options.store_prompts,
             latest_ts=utc_now() + timedelta(hours=self.settings.future_tolerance_hours),
             block_bytes=self.settings.read_block_bytes,
         )
-        self._seen: set[str] = set()                 # every file found, as the ledger names it
-        self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
-        self._roots_with_logs: set[str] = set()
 
     def execute(self) -> RunSummary:
         """Load everything new; on any unexpected failure record the run as failed and re-raise."""
-        self.ledger.transact(lambda con: _in_transaction(con, self._start))
+        found = discover(self.options.paths, self.options.source, self.options.follow_symlinks)
+        if self.options.reread:
+            # Only files that can be read now (a reset file's facts are gone until it is read again),
+            # and only this worker's shard: another worker reads the rest, and resetting its files
+            # here would undo what it has read.
+            keys = [ledger_key(path) for path, index, _, _ in found.files if os.access(path, os.R_OK)
+                    and (not self.options.shard or in_shard(path, self.options.paths[index], self.options))]
+            self.summary.reread = self.ledger.transact(lambda con: reset_known_files(con, keys))
+
+        def start(con: duckdb.DuckDBPyConnection) -> list[FileJob]:
+            jobs = self._start(con, found)
+            if self._nothing_to_read(jobs):
+                self._end(con)  # nothing to read (a scheduled no-op): the run is one window
+            return jobs
+
+        jobs = self.ledger.transact(lambda con: _in_transaction(con, start))
+        if self._nothing_to_read(jobs):
+            return self._summed_up()
         try:
-            self._load_all()
+            self._load_all(jobs)
         except BaseException as error:
             message = scrub(f"{type(error).__name__}: {error}")
             self.ledger.transact(lambda con: _in_transaction(con, lambda c: self._finish(c, "failed", message)))
             raise
         self.ledger.transact(lambda con: _in_transaction(con, self._end))
-        self.summary.empty_roots = [str(root) for root in self.options.paths if str(root) not in self._roots_with_logs]
-        return self.summary
+        return self._summed_up()
 
-    def _start(self, con: duckdb.DuckDBPyConnection) -> None:
-        # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
-        self._abort_dead_runs(con)
-        # In one transaction with the insert: on a lake, concurrent starts conflict, so ids stay unique.
-        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
-        run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command, host, pid)"
-                     " VALUES (?, ?, 'running', ?, ?, ?)",
-                [run_id, utc_now(), scrub(self.command), socket.gethostname(), os.getpid()])
-        self.summary.run_id = run_id
-        self.manifest = load_manifest(con)
+    # A run whose _load_all finds its own work (shipped batches) is never a no-op at its start.
+    finds_its_own_work = False
+
+    def _nothing_to_read(self, jobs: list[FileJob]) -> bool:
+        return not jobs and not self._pending.reject_count and not self.finds_its_own_work
 
     def _abort_dead_runs(self, con: duckdb.DuckDBPyConnection) -> None:
         """With one writer at a time every run still 'running' is dead. With many (a lake), only
@@ -279,21 +362,60 @@ class IngestRun:
     def _end(self, con: duckdb.DuckDBPyConnection) -> None:
         self._mark_missing(con)
         self._finish(con, "ok", None)
+        if self.last_window:
+            self.last_window(con)
 
-    def _load_all(self) -> None:
-        jobs, pending = [], RecordBatch(store_prompts=self.options.store_prompts)
-        found = list(discover(self.options.paths, self.options.source, self.options.follow_symlinks))
-        if self.options.reread:
-            # Only files that can be read now (a reset file's facts are gone until it is read again),
-            # and only this worker's shard: another worker reads the rest, and resetting its files
-            # here would undo what it has read.
-            self._reset_for_reread([ledger_key(path) for path, root, problem in found
-                                    if problem is None and os.access(path, os.R_OK)
-                                    and (not self.options.shard or in_shard(path, root, self.options))])
-        for path, root, problem in found:
-            job = self._job_for(path, root, problem, pending)
-            if job:
-                jobs.append(job)
+    def _summed_up(self) -> RunSummary:
+        self.summary.empty_roots = [str(root) for root in self.options.paths if str(root) not in self._roots_with_logs]
+        return self.summary
+
+    def _start(self, con: duckdb.DuckDBPyConnection, found: Discovered) -> list[FileJob]:
+        """Record the run; decide, against the manifest, which files to read (and load their state)."""
+        # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
+        self._abort_dead_runs(con)
+        # In one transaction with the insert: on a lake, concurrent starts conflict, so ids stay unique.
+        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
+        run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command, host, pid)"
+                     " VALUES (?, ?, 'running', ?, ?, ?)",
+                [run_id, utc_now(), scrub(self.command), socket.gethostname(), os.getpid()])
+        self.summary.run_id = run_id
+        self._known = load_known(con)
+        if self.options.shard:
+            # Another worker's files: neither read nor seen (nor, when gone, marked missing).
+            found = Discovered([f for f in found.files if in_shard(f[0], self.options.paths[f[1]], self.options)],
+                               [p for p in found.problems if in_shard(p.path, p.root, self.options)])
+        for problem in found.problems:
+            key = ledger_key(problem.path)
+            self._seen.add(key)
+            (self._file_failed if problem.failed else self._skip)(self._pending, key, problem.problem)
+        to_read = self._changed(found.files)
+        self.manifest = load_states(con, [key for key, _ in to_read])
+        return [self._job_for(key, path) for key, path in sorted(to_read, key=lambda kp: kp[1][0])]
+
+    def _changed(self, files: list[tuple[str, int, int, int]]) -> list[tuple[str, tuple]]:
+        """(ledger key, file) of the files that are new or changed since the last run; the others
+        are counted as unchanged. An unchanged file costs this loop and the stat that found it."""
+        known, roots = self._known, self.options.paths
+        keys = [path if path.isascii() else ledger_key(path) for path, _, _, _ in files]
+        self._seen.update(keys)
+        changed, unchanged, roots_with_logs = [], 0, set()
+        for key, file in zip(keys, files):
+            state = known.get(key)
+            if state is not None and state[0] == file[2] and state[1] == file[3]:
+                unchanged += 1
+                if state[3] and file[1] not in roots_with_logs:
+                    roots_with_logs.add(file[1])
+            else:
+                changed.append((key, file))
+        self.summary.files_unchanged += unchanged
+        self.summary.files_seen += unchanged
+        self._roots_with_logs.update(str(roots[i]) for i in roots_with_logs)
+        return changed
+
+    def _load_all(self, jobs: list[FileJob]) -> None:
+        from tqdm import tqdm  # imported only by a run that reads something (a no-op's start-up counts)
+
+        pending = self._pending
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
         counted: set[str] = set()
         with _Readers(self) as readers:
@@ -317,54 +439,22 @@ class IngestRun:
         bar.close()
         self._flush(pending)
 
-    def _reset_for_reread(self, keys: list[str]) -> None:
-        """Known files among `keys` are read from the start, and the facts they hold are replaced.
-        On a lake the sessions whose facts went keep their derived rows until the batch that reads
-        their files again derives them (in its own commit), as a single file keeps them until the
-        run's refresh."""
-        def reset(con: duckdb.DuckDBPyConnection) -> RereadPlan:
-            plan = reset_known_files(con, keys)
-            self.manifest = load_manifest(con)
-            return plan
-
-        self.summary.reread = self.ledger.transact(reset)
-
     def _bar_disabled(self) -> bool:
         if self.options.progress is None:
             return not sys.stderr.isatty()
         return not self.options.progress
 
-    def _job_for(self, path: str, root: Path, problem: str | None, pending: RecordBatch) -> FileJob | None:
-        """A read job for a new or changed regular file; unchanged files cost this one stat."""
-        key = ledger_key(path)
-        if self.options.shard and not in_shard(path, root, self.options):
-            return None  # another worker's: neither read nor seen (nor, when gone, marked missing)
-        self._seen.add(key)
-        if problem:
-            self._skip(pending, key, problem)
-            return None
-        try:
-            info = os.stat(path)
-        except OSError as error:
-            self._file_failed(pending, key, f"cannot stat: {error.strerror}")
-            return None
-        if not stat.S_ISREG(info.st_mode):
-            self._skip(pending, key, "not a regular file (a FIFO, socket or device): skipped")
-            return None
-        state = self.manifest.get(key)
-        if is_unchanged(state, info):
-            self.summary.files_unchanged += 1
-            self.summary.files_seen += 1
-            if state.source != "unrecognised":
-                self._roots_with_logs.add(str(root))
-            return None
+    def _job_for(self, key: str, file: tuple[str, int, int, int]) -> FileJob:
+        """The read job of a new or changed regular file."""
+        path, index, size, mtime_ns = file
+        root = self.options.paths[index]
         try:
             user, user_problem = user_for(path, root, self.options), None
         except ValueError as error:
             # Decided after sniffing: a stranger at the root (org.csv, a README) is just unrecognised.
             user, user_problem = None, str(error)
         self._root_of[key] = str(root)
-        return FileJob(Path(path), key, user, info.st_size, info.st_mtime_ns, state, user_problem)
+        return FileJob(Path(path), key, user, size, mtime_ns, self.manifest.get(key), user_problem)
 
     def _count(self, read: FileRead) -> None:
         """Count one file's outcome (its records and cursor travel in the batch)."""
@@ -419,13 +509,19 @@ class IngestRun:
 
     def _mark_missing(self, con: duckdb.DuckDBPyConnection) -> None:
         # A transcript deleted at the source (30-day cleanup) keeps its facts: only the manifest notes it.
+        # A file already marked is not looked for again; one that came back is unmarked.
         roots = [ledger_key(str(p)) for p in self.options.paths if p.is_dir()]
         gone = [
-            path for path in self.manifest
-            if path not in self._seen and any(_within(path, r) for r in roots) and not os.path.exists(path)
+            path for path, known in self._known.items()
+            if not known[2] and path not in self._seen and any(_within(path, r) for r in roots)
+            and not os.path.exists(path)
         ]
+        back = [path for path, known in self._known.items()
+                if known[2] and path in self._seen and path not in self.manifest]
         if gone:
             run_sql(con, "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone])
+        if back:
+            run_sql(con, "UPDATE source_files SET missing = FALSE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [back])
         self.summary.files_missing = len(gone)
 
     def _finish(self, con: duckdb.DuckDBPyConnection, status: str, error: str | None) -> None:
@@ -437,14 +533,15 @@ class IngestRun:
         )
 
 
-def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> None:
+def _in_transaction(con: duckdb.DuckDBPyConnection, work):
     begin(con)
     try:
-        work(con)
+        result = work(con)
         commit(con)
     except BaseException:
         rollback(con)
         raise
+    return result
 
 
 def _alive(pid: int | None) -> bool:
@@ -488,7 +585,7 @@ class _Readers:
             return
         done = 0
         try:
-            for result in self._pool(workers).map(partial(read_chunk, settings=self.read_settings), chunks):
+            for result in self._parallel(workers, chunks):
                 done += 1
                 yield result
         except BrokenProcessPool as error:
@@ -498,22 +595,41 @@ class _Readers:
             for chunk in chunks[done:]:
                 yield read_chunk(chunk, self.read_settings, self.drift_samples)
 
+    def _parallel(self, workers: int, chunks: list[list[FileJob]]) -> Iterator[RecordBatch]:
+        """The chunks' batches, in order, parsed by the pool with at most AHEAD chunks per worker
+        in flight: Executor.map would submit them all, and when writing is slower than parsing
+        the parsed batches of a whole corpus would pile up in this process's memory."""
+        pool, task = self._pool(workers), partial(read_chunk, settings=self.read_settings)
+        queue, upcoming = deque(), iter(chunks)
+        for chunk in islice(upcoming, workers * AHEAD):
+            queue.append(pool.submit(task, chunk))
+        while queue:
+            result = queue.popleft().result()
+            chunk = next(upcoming, None)
+            if chunk is not None:
+                queue.append(pool.submit(task, chunk))  # before yielding: workers parse while the batch is written
+            yield result
+
     def _pool(self, workers: int):
         # Never a bare fork: the parent already runs DuckDB's and Polars' thread pools, and a forked
         # child inherits their locks mid-flight (a deadlock seen in practice). Nor multiprocessing's
         # spawn, which re-runs the caller's __main__ in every worker. loky starts clean interpreters
         # that import only what the task needs; each worker ends itself when this process dies.
+        from loky import ProcessPoolExecutor
+
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
         return self.pool
 
 
-def run_ingest(target: Ledger | duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest") -> RunSummary:
+def run_ingest(target: Ledger | duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest",
+               last_window: LastWindow | None = None) -> RunSummary:
     """Ingest `options.paths` (or the batches shipped to `options.shipped_from`) into the ledger (a
-    Ledger, or an open connection); returns the run's counters."""
+    Ledger, or an open connection); returns the run's counters. `last_window(con)` runs in the
+    run's last write window, after the run is recorded (not for shipped batches)."""
     ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
     if options.shipped_from:
         from ingest.shipped import load_shipped  # batches are read with DuckDB, logs are not
 
         return load_shipped(ledger, options.shipped_from, prepare(options), command)
-    return IngestRun(ledger, prepare(options), command).execute()
+    return IngestRun(ledger, prepare(options), command, last_window).execute()

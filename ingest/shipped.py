@@ -27,8 +27,9 @@ import polars as pl
 from ingest import plausible
 from ingest.batch import RecordBatch
 from ingest.hashing import short_hash
+from ingest.manifest import load_states
 from ingest.records import TABLES, FileRead, ManifestEntry, Request, ToolCallLink, frame_schema
-from ingest.runner import IngestRun, IngestOptions, RunSummary, ledger_key
+from ingest.runner import Discovered, IngestRun, IngestOptions, RunSummary, ledger_key
 from ingest.secrets import scrub_frame
 from ingest.shipping import (BATCH_NAME, DAY_FOLDER, FORMAT_VERSION, HOST_ID, RECORD, SHIPPED_COLUMNS, SHIPPED_TABLES,
                              SHIPPED_SOURCE, batch_schema)
@@ -295,7 +296,17 @@ class ShippedRun(IngestRun):
         super().__init__(ledger, options, command)
         self.dest = dest.rstrip("/") if "://" in dest else os.path.abspath(dest)
 
-    def _load_all(self) -> None:
+    # Its work is found by listing the destination, not by discovery: a run with no log files is no no-op.
+    finds_its_own_work = True
+
+    def _start(self, con: duckdb.DuckDBPyConnection, found: Discovered) -> list:
+        super()._start(con, found)
+        # The state of every batch loaded before (a destination holds far fewer batches than a
+        # collector holds log files).
+        self.manifest = load_states(con, list(self._known))
+        return []
+
+    def _load_all(self, jobs: list) -> None:
         from store.lake import scratch  # httpfs only for object storage
 
         con = scratch(self.dest)

@@ -1,6 +1,7 @@
 """Deterministic generator of a realistic org's Claude Code transcripts, with planted behaviours.
 
     generate(Path("out"), users=40, days=40)     # ~450 MB, the bench/ingest corpus
+    generate(Path("out"), users=80, days=180, end=date(2026, 11, 28))   # ~4.5 GB ending on a given day
     python -m sample_data.generator --committed  # rebuild the committed sample in sample_data/
 
 Layout written (what a log collector gathers from each machine):
@@ -23,7 +24,7 @@ import statistics
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from sample_data.codex_gen import SHARE_OF_USERS
@@ -279,11 +280,17 @@ class _OrgGenerator:
 
 def generate(out: Path, users: int, days: int, seed: int = 7, start: date = DEFAULT_START, *, scale: float = 1.0,
              profile: str = "full", org_csv: Path | None = None,
-             other_agents_share: float = SHARE_OF_USERS, git_dir: Path | None = None) -> GenerationSummary:
+             other_agents_share: float = SHARE_OF_USERS, end: date | None = None,
+             git_dir: Path | None = None) -> GenerationSummary:
     """Write `users` x `days` of transcripts, org.csv and ground_truth.json under `out`, and the
-    projects' git repositories (with the mapping file paths.csv) under `git_dir` (default OUT/git)."""
+    projects' git repositories (with the mapping file paths.csv) under `git_dir` (default OUT/git).
+    With `end`, the days are the `days` ending on that day (`start` is then ignored): ingest
+    quarantines records dated after tomorrow, so a long org generated for today's ledger must end in
+    the past."""
     if users < 1 or days < 1:
         raise ValueError("users and days must be at least 1")
+    if end is not None:
+        start = end - timedelta(days=days - 1)
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     out = Path(out)
@@ -338,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--start", type=date.fromisoformat, default=DEFAULT_START)
+    parser.add_argument("--end", type=date.fromisoformat, help="last day (the days end here; overrides --start)")
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
     args = parser.parse_args(argv)
@@ -346,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.out is None:
         parser.error("--out is required unless --committed")
     else:
-        summary = generate(args.out, args.users, args.days, args.seed, args.start, scale=args.scale, profile=args.profile)
+        summary = generate(args.out, args.users, args.days, args.seed, args.start, scale=args.scale,
+                           profile=args.profile, end=args.end)
     print(summary.one_line())
     return 0
 

@@ -13,7 +13,7 @@ import duckdb
 import platformdirs
 
 from store.config import is_lake_spec, lake_target
-from store.ledger import LedgerBusy, gate_closed, owner_only, pass_gate, run_lock
+from store.ledger import LedgerBusy, gate_closed, let_readers_in, owner_only, pass_gate, run_lock, ticket
 from store.migrations import apply_migrations
 
 DB_ENV_VAR = "AGENTLEDGER_DB"
@@ -47,7 +47,15 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
 def _connect_with_retry(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     # DuckDB allows one writing process; a scheduled ingest and a dashboard must take turns,
     # so a lock conflict is waited out instead of failing the run. A reader first waits at the
-    # gate while a writer is in, so that readers, however many, never keep a writer out.
+    # gate while a writer is in, so that readers, however many, never keep a writer out; its
+    # ticket makes the writer let it in before the writer's next window.
+    if read_only:
+        with ticket(path):
+            return _connect(path, read_only, wait_seconds)
+    return _connect(path, read_only, wait_seconds)
+
+
+def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
@@ -106,8 +114,8 @@ def writer(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_
 
 
 class FileLedger:
-    """The single-file ledger for a writer that holds it in short windows (ingest): the run lock
-    for the writer's whole run, the file only while a window is open."""
+    """The single-file ledger for a writer that holds it in short windows (ingest, refresh): the
+    run lock for the writer's whole run, the file only while a window is open."""
 
     exclusive = True   # the run lock keeps every other writer out
 
@@ -118,7 +126,9 @@ class FileLedger:
 
     @contextmanager
     def window(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Close the gate, open the file, and on leaving checkpoint and let go of both."""
+        """Let in the readers waiting since before now, close the gate, open the file, and on
+        leaving checkpoint and let go of both."""
+        let_readers_in(self.path)
         with owner_only(), gate_closed(self.path, self.wait_seconds):
             con = connect_writer(self.path, self.wait_seconds, migrate=not self.migrated)
             self.migrated = True
@@ -126,6 +136,19 @@ class FileLedger:
                 yield con
             finally:
                 con.close()
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The file read-only, between windows, beside any other readers (the run lock keeps
+        other writers out, so what it reads stays as read until this writer's next window)."""
+        if not self.migrated:  # the first connection of a run migrates the file
+            with self.window():
+                pass
+        con = _connect(self.path, True, self.wait_seconds)
+        try:
+            yield con
+        finally:
+            con.close()
 
     def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """Run `work` (one transaction) in a write window."""

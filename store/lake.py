@@ -184,19 +184,25 @@ _TABLE_KEY = re.compile(r",\s*(?:PRIMARY\s+KEY|UNIQUE)\s*\([^)]*\)", re.I)
 _COLUMN_KEY = re.compile(r"(?:\s+NOT\s+NULL)?\s+PRIMARY\s+KEY\b(?!\s*\()", re.I)
 _COLUMN_UNIQUE = re.compile(r"\s+UNIQUE\b(?!\s*\()", re.I)
 _INDEX = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?INDEX\b[^;]*;", re.I | re.M)
+_DROP_INDEX = re.compile(r"^\s*DROP\s+INDEX\b[^;]*;", re.I | re.M)
+# A table copied only to drop its keys (013): a lake never had them, so the copy goes, and with it
+# the constraints it restores (DuckLake refuses them on a table created in the same transaction).
+_REKEY = re.compile(r"^\s*ALTER\s+TABLE\s+(\w+)\s+RENAME\s+TO\s+\1__keyed\s*;.*?^\s*DROP\s+TABLE\s+\1__keyed\s*;"
+                    r"(?:\s*ALTER\s+TABLE\s+\1\s+ALTER\s+COLUMN\s[^;]*;)*", re.I | re.M | re.S)
 _SEQUENCE = re.compile(r"\bCREATE\s+SEQUENCE\b|\bnextval\s*\(", re.I)
 _CHECK = re.compile(r"(?:,\s*|\s+)(?:CONSTRAINT\s+\w+\s+)?CHECK\s*\(", re.I)
 
 
 def translate(sql: str) -> str:
     """A migration as DuckLake takes it: a key column keeps only its NOT NULL; uniqueness, CHECK
-    constraints and indexes are dropped (the writers never rely on them: a value a CHECK would refuse
+    constraints and indexes are dropped, and so is a table's copy made only to drop its keys (the writers never rely on them: a value a CHECK would refuse
     is refused where it enters, e.g. ingest/org.py's roles). A sequence cannot be translated: ids
     must come from the data or from SQL."""
     text = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
     if _SEQUENCE.search(text):
         raise LakeError("a migration uses a sequence, which DuckLake does not have")
-    text = _INDEX.sub("", text)
+    text = _REKEY.sub("", text)
+    text = _INDEX.sub("", _DROP_INDEX.sub("", text))
     text = _TABLE_KEY.sub("", text)
     text = _COLUMN_KEY.sub(" NOT NULL", text)
     return _drop_checks(_COLUMN_UNIQUE.sub("", text))
@@ -292,6 +298,11 @@ class LakeLedger:
 
     @contextmanager
     def window(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        yield self.con
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The run's connection: readers of a lake never wait for it, so nothing to let go of."""
         yield self.con
 
     def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:

@@ -10,9 +10,13 @@ share it between a scheduled ingest and the people looking at the dashboard:
   the refresh, the run's bookkeeping) and lets go between windows, while it parses the next batch.
 - The gate (`<ledger>.gate`): a writer about to open a window closes the gate; readers pass the
   gate before they open the file and wait while it is closed. Readers already inside finish their
-  (short) query and leave, so the writer gets in however many readers keep coming, and a reader
-  waits at most one window, then reads the last committed state. Readers never fail because an
-  ingest runs, unless one window outlasts their wait.
+  (short) query and leave, so the writer gets in however many readers keep coming.
+- Tickets (`<ledger>.readers/`): a reader that has to wait leaves a ticket until it is in. Before
+  its next window the writer lets in every reader holding a ticket from before that moment (newer
+  ones do not hold it up), so a reader waits for at most the one window it arrived in, however
+  closely the writer's windows follow each other, and then reads the last committed state. Every
+  window is bounded (a batch, one derive chunk: analytics/refresh.py), so no reader waits long and
+  none fails because an ingest or a refresh runs.
 
 Every file beside the ledger is created owner-only, like the ledger itself (store/db.py).
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 import time
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -35,6 +40,9 @@ T = TypeVar("T")
 POLL_SECONDS = 0.005
 # Readers hold the gate only while they connect; a writer polls for the moment nobody does.
 MAX_POLL_SECONDS = 0.05
+# The longest a writer holds back its next window for readers that were waiting before it: they
+# need milliseconds to get in; this only bounds the wait for one that hangs.
+YIELD_SECONDS = 10.0
 
 
 class LedgerBusy(RuntimeError):
@@ -42,14 +50,17 @@ class LedgerBusy(RuntimeError):
 
 
 class Ledger(Protocol):
-    """Somewhere ingest can write: `window()` yields a connection for one short write;
-    `transact(work)` runs `work` (which commits one transaction) in a window, again if the backend
-    reports that a concurrent writer's commit conflicted with it. `exclusive`: no other writer
-    commits while this one runs (the single file's run lock); False for the DuckLake lake."""
+    """Somewhere ingest and refresh write: `window()` yields a connection for one short write,
+    `read()` one for reading between windows (the writer's own heavy queries: readers go on
+    meanwhile); `transact(work)` runs `work` (which commits one transaction) in a window, again if
+    the backend reports that a concurrent writer's commit conflicted with it. `exclusive`: no other
+    writer commits while this one runs (the single file's run lock); False for the DuckLake lake."""
 
     exclusive: bool
 
     def window(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
+
+    def read(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
 
     def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T: ...
 
@@ -64,6 +75,10 @@ class HeldLedger:
 
     @contextmanager
     def window(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        yield self.con
+
+    @contextmanager
+    def read(self) -> Iterator[duckdb.DuckDBPyConnection]:
         yield self.con
 
     def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
@@ -140,6 +155,59 @@ def pass_gate(db: Path, wait_seconds: float) -> bool:
             return fd is not None
     except OSError:
         return True  # a read-only folder: no gate can be kept there, so no writer keeps one
+
+
+@contextmanager
+def ticket(db: Path) -> Iterator[None]:
+    """A waiting reader's ticket in `<ledger>.readers/`, from before it passes the gate until it is in."""
+    folder = lock_path(db, "readers")
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f"{os.getpid()}-", dir=folder)
+        os.close(fd)
+    except OSError:
+        yield  # a read-only folder: no writer can keep a gate there either
+        return
+    try:
+        yield
+    finally:
+        try:
+            os.unlink(name)
+        except OSError:
+            pass
+
+
+def let_readers_in(db: Path, max_seconds: float = YIELD_SECONDS) -> None:
+    """Before a writer's window: wait until every reader that holds a ticket now is in (its ticket
+    gone, or its process gone), at most `max_seconds`. Tickets taken later do not hold the writer up."""
+    folder = lock_path(db, "readers")
+    try:
+        waiting = [entry.path for entry in os.scandir(folder)]
+    except OSError:
+        return
+    deadline = time.monotonic() + max_seconds
+    delay = POLL_SECONDS
+    while waiting:
+        waiting = [path for path in waiting if os.path.exists(path) and _ticket_alive(path)]
+        if not waiting or time.monotonic() >= deadline:
+            return
+        time.sleep(delay)
+        delay = min(delay * 1.5, MAX_POLL_SECONDS)
+
+
+def _ticket_alive(path: str) -> bool:
+    """A ticket whose reader was killed is removed, so it never holds a writer up again."""
+    try:
+        os.kill(int(os.path.basename(path).split("-", 1)[0]), 0)
+        return True
+    except ProcessLookupError:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return False
+    except (ValueError, PermissionError):
+        return True
 
 
 @contextmanager

@@ -7,9 +7,9 @@ import subprocess
 import sys
 from concurrent.futures.process import BrokenProcessPool
 
+import loky
 import polars as pl
 
-import ingest.runner as runner
 from ingest.settings import IngestSettings
 from store.db import connect_writer
 from tests.claude_lines import assistant, prompt, tool_result, tool_use, usage, write_jsonl
@@ -78,6 +78,9 @@ class _BrokenPool:
     def map(self, *args, **kwargs):
         raise BrokenProcessPool("a worker died")
 
+    def submit(self, *args, **kwargs):
+        raise BrokenProcessPool("a worker died")
+
     def shutdown(self, wait=True):
         pass
 
@@ -85,7 +88,7 @@ class _BrokenPool:
 def test_broken_worker_pool_falls_back_to_reading_in_process(tmp_path, monkeypatch, capsys):
     _corpus(tmp_path / "logs")
     serial = _serial(tmp_path)
-    monkeypatch.setattr(runner, "ProcessPoolExecutor", _BrokenPool)
+    monkeypatch.setattr(loky, "ProcessPoolExecutor", _BrokenPool)
     fallback = connect_writer(tmp_path / "fallback.duckdb")
     summary = ingest(fallback, tmp_path / "logs", user=None, user_from_dir=True,
                      settings=IngestSettings(parallel_min_bytes=0))

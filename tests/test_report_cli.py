@@ -8,9 +8,11 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentledger.cli import main
-from analytics.export import to_csv, to_json
+from analytics.export import cell, to_csv, to_json
 from analytics.filters import Filters
 from analytics.reports import REPORTS, run_report
 from ingest.org import load_org, OrgMember
@@ -109,3 +111,35 @@ def test_report_help_lists_every_report_with_its_columns_and_every_filter(capsys
     for flag in ("--from DAY", "--to DAY", "--team NAME", "--user NAME", "--project NAME", "--source NAME", "--model NAME"):
         assert flag in text
     assert set(Filters.model_fields) == {"date_from", "date_to", "team", "user", "project", "source", "model"}
+
+
+def _csv_module(frame: pl.DataFrame) -> bytes:
+    """The definition to_csv keeps: Python's csv writer over `cell` of every value, one at a time."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow([cell(name) for name in frame.columns])
+    for row in frame.iter_rows():
+        writer.writerow([cell(value) for value in row])
+    return buffer.getvalue().encode("utf-8")
+
+
+_TEXT = st.text(alphabet=st.sampled_from(list('ab ,"\'\r\n\t=+-@ü€') + ["1", "0"]), max_size=6)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.none() | _TEXT, st.none() | st.floats(allow_nan=True, allow_infinity=True),
+                          st.none() | st.integers(-2**63, 2**63 - 1), st.none() | st.booleans(),
+                          st.none() | st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1)),
+                          st.none() | st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1))),
+                max_size=8))
+def test_csv_columns_at_once_write_what_the_csv_module_writes_cell_by_cell(rows):
+    frame = pl.DataFrame(rows, schema={"text": pl.String, "x": pl.Float64, "n": pl.Int64, "ok": pl.Boolean,
+                                       "at": pl.Datetime("us"), "day": pl.Date}, orient="row")
+    assert to_csv(frame) == _csv_module(frame)
+
+
+def test_report_csv_of_every_kind_is_what_the_csv_module_writes(db):
+    with reader(db) as con:
+        for kind in REPORTS:
+            frame = run_report(con, kind, Filters())
+            assert to_csv(frame) == _csv_module(frame), kind

@@ -6,7 +6,7 @@ import json
 import random
 import statistics
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -519,3 +519,31 @@ def test_cli_default_start_is_the_generators():
     from agentledger.commands import sample
 
     assert sample.DEFAULT_START == DEFAULT_START
+
+
+def test_end_gives_the_days_ending_on_that_day(tmp_path):
+    # 3 days ending 2026-10-03 are the 3 days starting 2026-10-01: the same bytes.
+    ending = generate(tmp_path / "end", users=2, days=3, seed=5, end=date(2026, 10, 3), profile="compact")
+    starting = generate(tmp_path / "start", users=2, days=3, seed=5, start=date(2026, 10, 1), profile="compact")
+    assert ending.one_line() == starting.one_line()
+    assert _tree(tmp_path / "end") == _tree(tmp_path / "start")
+
+
+def test_an_org_ending_today_ingests_with_nothing_quarantined(tmp_path):
+    # ingest quarantines records dated after tomorrow; an org ending today (its sessions run in the
+    # day's working hours, some after this test's "now") still loads whole, its last day included.
+    today = datetime.now(timezone.utc).date()
+    generate(tmp_path / "org", users=2, days=2, seed=3, end=today, profile="compact")
+    assert load(tmp_path / "org" / "ground_truth.json")["generator"]["start"] == (today - timedelta(days=1)).isoformat()
+    con, summary = _ingest(tmp_path / "l.duckdb", tmp_path / "org")
+    days = {r[0] for r in con.execute("SELECT DISTINCT ts::DATE FROM requests").fetchall()}
+    assert _transcript_rejects(con) == []
+    con.close()
+    assert max(days) <= today and summary.requests_new > 0
+
+
+def test_cli_end_and_start_exclude_each_other(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli_main(["sample", "generate", "--users", "1", "--days", "1", "--out", str(tmp_path),
+                  "--start", "2026-10-01", "--end", "2026-10-02"])
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -19,6 +19,7 @@ from analytics.access.settings import AccessConfigError, AccessSettings, load_ac
 from analytics.export import to_csv, to_json, to_table
 from analytics.filters import Filters, UnknownValue, dimensions, period_flags, resolve
 from analytics.queries import filter_choices
+from analytics.refresh import pending
 from analytics.reports import REPORTS, run_report
 from store import audit
 from store.db import reader, store_name
@@ -118,7 +119,10 @@ def handle(args: argparse.Namespace) -> int:
                 _audit(ledger, settings, viewer, "refused", args.kind, asked)
                 raise UserError(str(error)) from error
         frame = run_report(con, args.kind, filters)
+        note = pending(con).note()
     _audit(ledger, settings, viewer, "export", args.kind, filters)
+    if note:
+        print(note, file=sys.stderr)  # stderr: the report's bytes (CSV, JSON) stay exactly the report
     if args.format == "csv":
         payload = to_csv(frame)
     elif args.format == "json":

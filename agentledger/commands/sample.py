@@ -16,6 +16,7 @@ EPILOG = """examples:
   agentledger sample generate --users 12 --days 30 --out /tmp/org
   agentledger sample generate --users 40 --days 40 --out /tmp/bench --seed 3     # ~450 MB
   agentledger sample generate --users 4 --days 7 --out /tmp/small --profile compact --scale 0.5
+  agentledger sample generate --users 80 --days 180 --end 2026-11-28 --out /tmp/year   # ~4.5 GB, ends in the past
   agentledger ingest /tmp/org --user-from-dir && agentledger org load /tmp/org/org.csv
 
 Writes OUT/<user>/.claude/projects/<project>/<session>.jsonl (plus subagent files), OUT/org.csv
@@ -46,8 +47,11 @@ def register(subparsers) -> None:
     gen.add_argument("--days", type=int, required=True, metavar="D", help="days of activity")
     gen.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder to write (created if missing)")
     gen.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default: 7)")
-    gen.add_argument("--start", type=_iso_date, default=DEFAULT_START, metavar="YYYY-MM-DD",
-                     help=f"first day (default: {DEFAULT_START.isoformat()})")
+    when = gen.add_mutually_exclusive_group()
+    when.add_argument("--start", type=_iso_date, default=DEFAULT_START, metavar="YYYY-MM-DD",
+                      help=f"first day (default: {DEFAULT_START.isoformat()})")
+    when.add_argument("--end", type=_iso_date, metavar="YYYY-MM-DD",
+                      help="last day instead: the D days end here (ingest quarantines records dated after tomorrow)")
     gen.add_argument("--scale", type=float, default=1.0, metavar="X",
                      help="multiplier on sessions per day (default: 1.0; 40 users x 40 days is ~450 MB)")
     gen.add_argument("--profile", choices=sorted(PROFILES), default="full",
@@ -73,7 +77,8 @@ def handle_generate(args: argparse.Namespace) -> int:
         raise UserError("--scale must be positive")
     from sample_data.generator import generate
 
-    summary = generate(args.out, args.users, args.days, args.seed, args.start, scale=args.scale, profile=args.profile)
+    summary = generate(args.out, args.users, args.days, args.seed, args.start, scale=args.scale, profile=args.profile,
+                       end=args.end)
     print(f"{summary.one_line()} -> {args.out}")
     return 0
 

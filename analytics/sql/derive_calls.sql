@@ -1,7 +1,16 @@
 -- Tool calls of the touched sessions with their results, the request that issued them and their turn.
+-- The chunk's calls are selected first (MATERIALIZED): joined before the filter, every call of the
+-- ledger went through the joins.
 CREATE OR REPLACE TEMP TABLE _calls AS
 WITH by_message AS (
     SELECT message_id, any_value(request_key) AS request_key FROM _req WHERE message_id IS NOT NULL GROUP BY message_id
+),
+touched_calls AS MATERIALIZED (
+    SELECT * FROM tool_calls WHERE in_touched(coalesce(session_id, '(none)'))
+),
+their_results AS MATERIALIZED (
+    SELECT tool_use_id, is_error, interrupted, result_bytes, result_hash, result_kind FROM tool_results
+    WHERE tool_use_id IN (SELECT tool_use_id FROM touched_calls)
 ),
 c AS (
     SELECT coalesce(c.session_id, '(none)') AS sid, coalesce(c.agent_id, '') AS thread,
@@ -25,11 +34,11 @@ c AS (
                    regexp_split_to_array(regexp_replace(c.command, '"[^"]*"|''[^'']*''', '', 'g'), '&&|\|\||;|\n'),
                    x -> trim(x) <> '')),
                '(^|\s)(-\S*|\d*>&?\S*)', ' ', 'g'), '\s+', ' ', 'g')), '') AS command_core
-    FROM tool_calls c
-    LEFT JOIN tool_results r ON r.tool_use_id = c.tool_use_id
+    FROM touched_calls c
+    LEFT JOIN their_results r ON r.tool_use_id = c.tool_use_id
     LEFT JOIN _req k ON k.request_key = c.request_key
-    LEFT JOIN by_message m ON m.message_id = c.message_id AND k.request_key IS NULL
-    WHERE coalesce(c.session_id, '(none)') IN (SELECT session_id FROM _touched)
+    -- by message id only where the key found nothing (coalesce above); one row per message id
+    LEFT JOIN by_message m ON m.message_id = c.message_id
 )
 SELECT c.*, coalesce(pr.turn_no, 0) AS turn_no, q.model, q.project, c.ts::DATE AS day,
        coalesce(q.is_overhead, FALSE) AS is_overhead,

@@ -5,7 +5,7 @@
 CREATE OR REPLACE TEMP TABLE _headless AS
 SELECT coalesce(session_id, '(none)') AS sid
 FROM requests
-WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched)
+WHERE in_touched(coalesce(session_id, '(none)'))
 GROUP BY 1
 HAVING bool_or(agent_id IS NOT NULL) AND NOT bool_or(agent_id IS NULL AND source <> 'otel');
 
@@ -17,11 +17,12 @@ WITH opening AS (
     SELECT coalesce(session_id, '(none)') AS sid, ts, event_key, parent_uuid, slash_command
     FROM session_events
     WHERE kind = 'prompt' AND agent_id IS NULL AND NOT is_sidechain
-      AND coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched)
+      AND in_touched(coalesce(session_id, '(none)'))
     UNION ALL
     SELECT coalesce(e.session_id, '(none)'), e.ts, e.event_key, NULL, NULL
     FROM session_events e JOIN _headless h ON h.sid = coalesce(e.session_id, '(none)')
     WHERE e.kind = 'subagent_prompt' AND e.detail IS DISTINCT FROM 'warmup'
+      AND in_touched(coalesce(e.session_id, '(none)'))  -- implied by _headless; lets the scan skip other sessions
 )
 SELECT sid, ts, parent_uuid, slash_command,
        row_number() OVER (PARTITION BY sid ORDER BY ts, event_key)::INTEGER AS turn_no
@@ -37,20 +38,26 @@ WITH threads AS (
     SELECT coalesce(session_id, '(none)') AS sid, agent_id, min(ts) AS first_ts,
            any_value(subagent_type) AS file_type
     FROM requests
-    WHERE agent_id IS NOT NULL AND coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched)
+    WHERE agent_id IS NOT NULL AND in_touched(coalesce(session_id, '(none)'))
     GROUP BY ALL
 ),
 spawned AS (
     SELECT tr.spawned_agent_id AS agent_id, any_value(c.subagent_type) AS subagent_type
     FROM tool_results tr JOIN tool_calls c USING (tool_use_id)
-    WHERE tr.spawned_agent_id IS NOT NULL AND coalesce(c.session_id, '(none)') IN (SELECT session_id FROM _touched)
+    WHERE tr.spawned_agent_id IS NOT NULL AND in_touched(coalesce(c.session_id, '(none)'))
     GROUP BY 1
+),
+task_calls AS MATERIALIZED (
+    -- The chunk's Task calls first, then their results: joined first, every result went through the join.
+    SELECT tool_use_id, session_id, ts, subagent_type FROM tool_calls
+    WHERE tool_name IN ('Task', 'Agent') AND in_touched(coalesce(session_id, '(none)'))
 ),
 task_runs AS (
     SELECT coalesce(c.session_id, '(none)') AS sid, c.ts AS started_at, coalesce(r.ts, c.ts) AS ended_at,
            c.subagent_type
-    FROM tool_calls c LEFT JOIN tool_results r USING (tool_use_id)
-    WHERE c.tool_name IN ('Task', 'Agent') AND coalesce(c.session_id, '(none)') IN (SELECT session_id FROM _touched)
+    FROM task_calls c
+    LEFT JOIN (SELECT tool_use_id, ts FROM tool_results WHERE tool_use_id IN (SELECT tool_use_id FROM task_calls)) r
+      USING (tool_use_id)
 ),
 inline AS (
     SELECT t.sid, t.agent_id, count(k.started_at) AS candidates,
@@ -62,7 +69,7 @@ inline AS (
 ),
 warm AS (
     SELECT agent_id, bool_or(is_warmup) AS is_warmup, any_value(subagent_type) AS subagent_type
-    FROM agents GROUP BY agent_id
+    FROM agents WHERE agent_id IN (SELECT agent_id FROM threads) GROUP BY agent_id
 ),
 resolved AS (
     SELECT t.sid, t.agent_id,
@@ -85,7 +92,10 @@ SELECT sid, agent_id, subagent_type,
 FROM resolved;
 
 CREATE OR REPLACE TEMP TABLE _req AS
-WITH r AS (
+WITH touched_requests AS MATERIALIZED (
+    SELECT * FROM requests WHERE in_touched(coalesce(session_id, '(none)'))
+),
+r AS (
     SELECT q.request_key, q.message_id, q.source, coalesce(q.session_id, '(none)') AS sid, coalesce(q.agent_id, '') AS thread,
            t.subagent_type, t.harness, coalesce(t.is_overhead, FALSE) AS is_overhead,
            q.user_name, q.project, q.model, q.ts, q.stop_reason, q.source_cost_usd,
@@ -96,9 +106,8 @@ WITH r AS (
            least(coalesce(q.cache_creation_1h_tokens, 0), q.cache_creation_tokens) AS cache_1h,
            coalesce(q.web_search_requests, 0) AS web_searches,
            q.file_path, q.line_no
-    FROM requests q
+    FROM touched_requests q
     LEFT JOIN _thread_types t ON t.agent_id = q.agent_id AND t.sid = coalesce(q.session_id, '(none)')
-    WHERE coalesce(q.session_id, '(none)') IN (SELECT session_id FROM _touched)
 ),
 ordered AS (
     SELECT *, lag(request_key) OVER w AS prev_key, lag(ts) OVER w AS prev_ts

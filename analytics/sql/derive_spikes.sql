@@ -1,32 +1,22 @@
--- usage_spike, recomputed over all history (a baseline spans sessions of other runs) of each person
--- whose sessions were derived again (before or after, a session can change person): a day whose
+-- usage_spike, recomputed over the whole history of the people whose days this chunk changed
+-- (derive_spike_scope.sql; a baseline spans sessions of other runs): a day whose
 -- spend (cost in USD; tokens for a person with unpriced requests) exceeds $spike_factor x the person's median over their active days in the previous
 -- $baseline_days days (at least $min_baseline_days of them), with a useful ratio under $max_ratio.
 -- The flag goes on that day's sessions whose own useful ratio is under $max_ratio. Ratios and
 -- evidence numbers use the shared macros (kept_share, number_text), as every report does.
-CREATE OR REPLACE TEMP TABLE _spike_people AS
-SELECT user_name FROM _touched_people
-UNION SELECT user_name FROM session_day_facts WHERE session_id IN (SELECT session_id FROM _touched);
-
--- Their requests first: flag_requests names a flag by its id, and the ids are those of the flags
--- about to go.
-DELETE FROM flag_requests WHERE flag = 'usage_spike'
-  AND flag_id IN (SELECT f.flag_id FROM flags f
-                  WHERE f.flag = 'usage_spike'
-                    AND EXISTS (SELECT 1 FROM _spike_people p WHERE p.user_name IS NOT DISTINCT FROM f.user_name));
-
-DELETE FROM flags WHERE flag = 'usage_spike'
-  AND EXISTS (SELECT 1 FROM _spike_people p WHERE p.user_name IS NOT DISTINCT FROM flags.user_name);
+-- The refresh replaces these people's usage_spike flags (and their requests) with the ones inserted here.
+CREATE OR REPLACE TEMP TABLE _spike_days AS
+SELECT * FROM _spike_history
+UNION ALL BY NAME
+SELECT user_name, day, session_id, source, project, first_ts, last_ts, total_tokens, kept_tokens, overhead_tokens,
+       cost_usd, unpriced_requests
+FROM session_day_facts;
 
 CREATE OR REPLACE TEMP TABLE _spikes AS
-WITH facts AS (
-    SELECT * FROM session_day_facts f
-    WHERE EXISTS (SELECT 1 FROM _spike_people p WHERE p.user_name IS NOT DISTINCT FROM f.user_name)
-),
-user_day AS (
+WITH user_day AS (
     SELECT user_name, day, sum(total_tokens) AS tokens, sum(kept_tokens) AS kept, sum(overhead_tokens) AS overhead,
            exact_sum(cost_usd) AS cost, sum(unpriced_requests) AS unpriced
-    FROM facts GROUP BY user_name, day
+    FROM _spike_days GROUP BY user_name, day
 ),
 spend AS (
     SELECT *, CASE WHEN bool_or(unpriced > 0) OVER (PARTITION BY user_name) THEN tokens ELSE cost END AS spend,
@@ -51,7 +41,7 @@ session_day AS (
            min(first_ts) AS started_at, max(last_ts) AS ended_at,
            sum(total_tokens) AS tokens, exact_sum(cost_usd) AS cost, sum(kept_tokens) AS kept,
            sum(overhead_tokens) AS overhead
-    FROM facts GROUP BY user_name, day, session_id
+    FROM _spike_days GROUP BY user_name, day, session_id
 )
 SELECT sd.*, flag_key('usage_spike', sd.session_id, sd.day::VARCHAR) AS flag_id,
        'day spend ' || number_text(sp.spend, 4) || sp.unit || ' = ' || number_text(sp.spend / sp.base_spend, 1)
@@ -63,10 +53,13 @@ FROM spikes sp
 JOIN session_day sd ON sd.user_name IS NOT DISTINCT FROM sp.user_name AND sd.day = sp.day
 WHERE kept_share(sd.kept, sd.tokens, sd.overhead) < $max_ratio;
 
--- Its requests: the session's requests that day.
+-- Its requests: the session's requests that day (the chunk's as derived now, the others' as stored).
 INSERT INTO flag_requests
 SELECT p.flag_id, 'usage_spike', p.session_id, f.day, f.request_key, 1.0, f.total_tokens, f.cost_usd
-FROM _spikes p JOIN request_facts f ON f.session_id = p.session_id AND f.day = p.day;
+FROM _spikes p
+JOIN (SELECT session_id, day, request_key, total_tokens, cost_usd FROM request_facts
+      UNION ALL SELECT session_id, day, request_key, total_tokens, cost_usd FROM _spike_requests) f
+  ON f.session_id = p.session_id AND f.day = p.day;
 
 INSERT INTO flags
 SELECT session_id, 'usage_spike', user_name, project, source, day, started_at, ended_at, tokens, cost, evidence, flag_id

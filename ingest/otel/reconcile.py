@@ -8,17 +8,31 @@ OTel `api_request` events are kept as reported in `otel_requests`; `requests` is
 - an 'otel:' row belongs to the person whose transcript holds its session (OTel names people by
   email, transcripts by --user / folder), else to the directory row with its email, else the email.
 The same rule keys OTel tool rows as 'otel:<tool_use_id>' beside the transcript's.
-Every statement is limited to rows this run touched, so the cost follows the batch, not the ledger.
+Every statement is limited to the keys of the batch just written (its transcript requests' and OTel
+events' request ids, sessions, tool use ids), so the cost follows the batch, not the ledger nor the
+run: a run's first batches are not reconciled again with each later one.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
+
 import duckdb
 
+from ingest.batch import RecordBatch
 from store.sql import run_sql
+
+if TYPE_CHECKING:
+    import polars as pl
 
 OTEL = "otel"
 OTEL_KEY_PREFIX = "otel:"
+
+# The batch's keys, registered for the statements below:
+#   _b_transcript(request_id, session_id, user_name): its requests from transcripts;
+#   _b_ids(request_id): those request ids and its OTel events' ones; _b_events(event_key): its OTel events;
+#   _b_tools(tool_use_id, is_otel): its rows of the tool table at hand.
 
 _OVERLAY = """
 UPDATE requests SET
@@ -28,24 +42,21 @@ UPDATE requests SET
     prompt_id = coalesce(requests.prompt_id, o.prompt_id),
     user_name = coalesce(requests.user_name, o.user_name),
     run_id = $run
-FROM otel_requests o
+FROM (SELECT * FROM otel_requests WHERE request_id IN (SELECT request_id FROM _b_ids)) o
 WHERE requests.request_id = o.request_id
   AND requests.source <> 'otel'
-  AND (requests.run_id = $run OR o.run_id = $run)
   AND (requests.output_tokens IS DISTINCT FROM o.output_tokens OR requests.output_estimated
        OR requests.source_cost_usd IS DISTINCT FROM o.cost_usd)
 """
 
 _DROP_SHADOWED = """
 DELETE FROM requests
-WHERE source = 'otel'
-  AND request_id IN (SELECT request_id FROM requests
-                     WHERE source <> 'otel' AND request_id IS NOT NULL AND run_id = $run)
+WHERE source = 'otel' AND request_id IN (SELECT request_id FROM _b_transcript)
 """
 
 _UNTWINNED = """
 FROM otel_requests o
-WHERE o.run_id = $run
+WHERE o.event_key IN (SELECT event_key FROM _b_events)
   AND NOT EXISTS (SELECT 1 FROM requests r
                   WHERE r.source <> 'otel' AND r.request_id = o.request_id)
 """
@@ -65,7 +76,7 @@ INSERT INTO org_users (user_name, email, team)
 SELECT person, any_value(email), arg_max(team, ts)
 FROM (SELECT {_PERSON} AS person, o.email, o.team, o.ts
       FROM otel_requests o
-      WHERE o.run_id = $run AND o.team IS NOT NULL AND o.user_name IS NOT NULL) o
+      WHERE o.event_key IN (SELECT event_key FROM _b_events) AND o.team IS NOT NULL AND o.user_name IS NOT NULL) o
 WHERE NOT EXISTS (SELECT 1 FROM org_users u
                   WHERE u.user_name = o.person OR (o.email IS NOT NULL AND lower(u.email) = lower(o.email)))
 GROUP BY person
@@ -74,8 +85,8 @@ GROUP BY person
 # Transcripts arriving after their session's OTel-only rows: those rows move to the transcript's user.
 _FOLLOW_SESSION_USER = """
 UPDATE requests SET user_name = t.user_name, run_id = $run
-FROM (SELECT session_id, min(user_name) AS user_name FROM requests
-      WHERE source <> 'otel' AND run_id = $run AND session_id IS NOT NULL GROUP BY session_id) t
+FROM (SELECT session_id, min(user_name) AS user_name FROM _b_transcript
+      WHERE session_id IS NOT NULL GROUP BY session_id) t
 WHERE requests.source = 'otel' AND requests.session_id = t.session_id
   AND requests.user_name IS DISTINCT FROM t.user_name
 """
@@ -113,26 +124,66 @@ SELECT count(*) {_UNTWINNED}
 """
 
 
-def _drop_shadowed_tools(con: duckdb.DuckDBPyConnection, table: str, run_id: int) -> None:
+def _drop_shadowed_tools(con: duckdb.DuckDBPyConnection, table: str, tools: "pl.DataFrame") -> None:
     """'otel:<id>' tool rows give way to the transcript's row for the same tool_use_id."""
-    run_sql(con, f"""
-        DELETE FROM {table} WHERE source = 'otel' AND tool_use_id IN (
-            SELECT '{OTEL_KEY_PREFIX}' || tool_use_id FROM {table} WHERE source <> 'otel' AND run_id = $run)
-           OR (source = 'otel' AND run_id = $run AND substr(tool_use_id, {len(OTEL_KEY_PREFIX) + 1}) IN (
-            SELECT tool_use_id FROM {table} WHERE source <> 'otel'))
-    """, {"run": run_id})
+    if not tools.height:
+        return
+    con.register("_b_tools", tools)
+    try:
+        # The batch brought the transcript's row of a stored 'otel:' one, or an 'otel:' row whose
+        # transcript row is stored: both looked up from the batch's ids, never the other way round.
+        run_sql(con, f"""
+            DELETE FROM {table} WHERE source = 'otel' AND tool_use_id IN (
+                SELECT '{OTEL_KEY_PREFIX}' || tool_use_id FROM _b_tools WHERE NOT is_otel
+                UNION ALL
+                SELECT b.tool_use_id FROM _b_tools b
+                WHERE b.is_otel AND EXISTS (SELECT 1 FROM {table} t WHERE t.source <> 'otel'
+                                            AND t.tool_use_id = substr(b.tool_use_id, {len(OTEL_KEY_PREFIX) + 1})))
+        """)
+    finally:
+        con.unregister("_b_tools")
 
 
-def reconcile(con: duckdb.DuckDBPyConnection, run_id: int) -> int:
-    """Apply the cross-source rule to what this run wrote; returns the OTel-only requests added."""
+def _tools(batch: RecordBatch, table: str) -> "pl.DataFrame":
+    import polars as pl
+
+    frame = batch.frame(table)
+    if frame is None:
+        return pl.DataFrame(schema={"tool_use_id": pl.String, "is_otel": pl.Boolean})
+    return frame.select("tool_use_id", (pl.col("source") == OTEL).alias("is_otel"))
+
+
+def _scope(batch: RecordBatch) -> dict[str, "pl.DataFrame"]:
+    """The batch's keys the statements are limited to (Polars: imported once a batch is written)."""
+    import polars as pl
+
+    rows = [r for r in batch.requests.rows() if r.source != OTEL]
+    transcript = pl.DataFrame(
+        {"request_id": [r.request_id for r in rows], "session_id": [r.session_id for r in rows],
+         "user_name": [r.user_name for r in rows]},
+        schema={"request_id": pl.String, "session_id": pl.String, "user_name": pl.String},
+    )
+    events = batch.frame("otel_requests")
+    event_keys = events.select("event_key") if events is not None else pl.DataFrame(schema={"event_key": pl.String})
+    event_ids = events.select("request_id") if events is not None else pl.DataFrame(schema={"request_id": pl.String})
+    ids = pl.concat([transcript.select("request_id"), event_ids]).drop_nulls().unique()
+    return {"_b_transcript": transcript, "_b_ids": ids, "_b_events": event_keys}
+
+
+def reconcile(con: duckdb.DuckDBPyConnection, run_id: int, batch: RecordBatch) -> int:
+    """Apply the cross-source rule to what this batch wrote; returns the OTel-only requests added."""
     params = {"run": run_id}
-    run_sql(con, _OVERLAY, params)
-    run_sql(con, _DROP_SHADOWED, params)
-    run_sql(con, _FOLLOW_SESSION_USER, params)
-    run_sql(con, _ADOPT_TEAMS, params)
-    new = run_sql(con, _COUNT_NEW, params)[0][0]
-    run_sql(con, _DELETE_REPORTED_AGAIN, params)
-    run_sql(con, _INSERT_OTEL_ONLY, params)
+    with ExitStack() as stack:
+        for name, frame in _scope(batch).items():
+            con.register(name, frame)
+            stack.callback(con.unregister, name)
+        run_sql(con, _OVERLAY, params)
+        run_sql(con, _DROP_SHADOWED)
+        run_sql(con, _FOLLOW_SESSION_USER, params)
+        run_sql(con, _ADOPT_TEAMS)
+        new = run_sql(con, _COUNT_NEW)[0][0]
+        run_sql(con, _DELETE_REPORTED_AGAIN)
+        run_sql(con, _INSERT_OTEL_ONLY, params)
     for table in ("tool_calls", "tool_results"):
-        _drop_shadowed_tools(con, table, run_id)
+        _drop_shadowed_tools(con, table, _tools(batch, table))
     return int(new)

@@ -34,8 +34,9 @@ parse = parse_lines
 
 def after_write(con: duckdb.DuckDBPyConnection, run_id: int, batch: RecordBatch) -> int:
     """Reconcile OTel events with transcripts (ingest/otel/reconcile.py) when this batch can change
-    the outcome; returns the OTel-only requests added. A ledger without OTel data never pays for it."""
-    return reconcile(con, run_id) if _may_change(con, batch) else 0
+    the outcome; returns the OTel-only requests added. A ledger without OTel data never pays for it,
+    and one with it pays for the batch's keys only."""
+    return reconcile(con, run_id, batch) if _may_change(con, batch) else 0
 
 
 def _may_change(con: duckdb.DuckDBPyConnection, batch: RecordBatch) -> bool:

@@ -42,12 +42,14 @@ def _reports(db: Path) -> tuple:
         con.close()
 
 
-# A CLI ingest whose connection dies (kill -9) at the Nth statement of the refresh.
+# A CLI ingest whose process dies (kill -9) at the Nth statement of the refresh (any of its
+# connections: the plan's window, a chunk's read, a chunk's window).
 _KILLED_IN_REFRESH = textwrap.dedent("""
     import os, signal, sys
-    import agentledger.pipeline as pipeline
+    from contextlib import contextmanager
+    import analytics.refresh as refresh
 
-    real = pipeline.refresh_derived
+    real = refresh.refresh_ledger
     left = [int(sys.argv[1])]
 
     class Dying:
@@ -63,7 +65,21 @@ _KILLED_IN_REFRESH = textwrap.dedent("""
         def __getattr__(self, name):
             return getattr(self._con, name)
 
-    pipeline.refresh_derived = lambda con, **kwargs: real(Dying(con), **kwargs)
+    class DyingLedger:
+        def __init__(self, ledger):
+            self._ledger = ledger
+
+        @contextmanager
+        def window(self):
+            with self._ledger.window() as con:
+                yield Dying(con)
+
+        @contextmanager
+        def read(self):
+            with self._ledger.read() as con:
+                yield Dying(con)
+
+    refresh.refresh_ledger = lambda ledger, **kwargs: real(DyingLedger(ledger), **kwargs)
     from agentledger.cli import main
     sys.exit(main(sys.argv[2:]))
 """)

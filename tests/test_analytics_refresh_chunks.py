@@ -1,0 +1,184 @@
+"""The refresh in chunks: whatever the chunk size and however the data arrived, the derived tables
+are those of one refresh over everything; a re-derive after a price change is pending (and said
+so) until it is done, chunk by chunk, and new data goes first."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+import analytics.refresh as refresh
+from agentledger.cli import main
+from analytics.config import AnalyticsSettings
+from analytics.refresh import RefreshSettings, pending, refresh_derived, refresh_ledger
+from ingest.runner import IngestOptions, run_ingest
+from sample_data.generator import generate
+from store.db import connect_writer, open_ledger
+from store.ledger import HeldLedger
+
+DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags", "flag_requests")
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory) -> Path:
+    """Four people over two weeks: every planted behaviour, a usage spike, Codex and OTel too."""
+    out = tmp_path_factory.mktemp("org")
+    generate(out, users=4, days=14, seed=3, scale=0.4)
+    return out
+
+
+def _load(db: Path, *roots: Path):
+    """The ledger facts alone (no refresh yet): the refresh under test does the deriving."""
+    con = connect_writer(db)
+    for root in roots:
+        run_ingest(con, IngestOptions(paths=[root], user_from_dir=True, progress=False))
+    return con
+
+
+def _snapshot(con) -> dict[str, list]:
+    """Every derived row; sums of floats added in another order differ in their last bits, so
+    floats compare with a relative tolerance (Approx)."""
+    def row(values):
+        return tuple(Approx(v) if isinstance(v, float) else v for v in values)
+
+    def order(values):
+        return repr(tuple(None if isinstance(v, float) else v for v in values))
+
+    return {t: sorted((row(r) for r in con.execute(f"SELECT * FROM {t}").fetchall()), key=order) for t in DERIVED}
+
+
+class Approx(float):
+    def __eq__(self, other):
+        return isinstance(other, float) and math.isclose(float(self), float(other), rel_tol=1e-9, abs_tol=1e-12)
+
+    __hash__ = float.__hash__
+
+
+@pytest.fixture(scope="module")
+def reference(org, tmp_path_factory) -> dict[str, list]:
+    """One refresh over everything, in one chunk."""
+    con = _load(tmp_path_factory.mktemp("ref") / "l.duckdb", org)
+    summary = refresh_ledger(HeldLedger(con), options=RefreshSettings(derive_chunk_rows=10**9))
+    assert summary.chunks == 1 and summary.full
+    snapshot = _snapshot(con)
+    con.close()
+    assert {r[1] for r in snapshot["flags"]} >= {"loop", "discarded_work", "idle_burn", "usage_spike", "context_bloat"}
+    return snapshot
+
+
+@pytest.mark.parametrize("rows, list_filter_max", [(1, 256), (60, 256), (300, 0)],
+                         ids=["a session per chunk", "a few sessions per chunk", "chunks selected by a join"])
+def test_any_chunking_derives_what_one_chunk_does(org, reference, tmp_path, monkeypatch, rows, list_filter_max):
+    monkeypatch.setattr(refresh, "LIST_FILTER_MAX", list_filter_max)
+    con = _load(tmp_path / "l.duckdb", org)
+    summary = refresh_ledger(HeldLedger(con), options=RefreshSettings(derive_chunk_rows=rows))
+    assert summary.chunks > 3
+    assert _snapshot(con) == reference
+    assert pending(con).sessions == {}
+    con.close()
+
+
+def _split(org: Path, into: Path) -> tuple[Path, Path]:
+    """The org's transcripts in two deliveries: the last four days' sessions arrive later (their
+    people's history, and so their usage spikes, change)."""
+    truth = json.loads((org / "ground_truth.json").read_text())
+    last_days = sorted({s["date"] for s in truth["sessions"]})[-4:]
+    late = {f for s in truth["sessions"] if s["date"] in last_days for f in s["files"]}
+    first, second = into / "first", into / "second"
+    for path in org.rglob("*"):
+        if path.is_file() and path.name not in ("ground_truth.json", "org.csv"):
+            rel = path.relative_to(org)
+            target = (second if str(rel) in late else first) / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    return first, second
+
+
+def test_incremental_refreshes_as_data_arrives_derive_what_one_does(org, reference, tmp_path):
+    first, second = _split(org, tmp_path / "deliveries")
+    con = connect_writer(tmp_path / "l.duckdb")
+    for part in (first, second):
+        for path in sorted(part.rglob("*")):
+            if path.is_file():  # the same files, in the same folders as the reference's
+                target = tmp_path / "org" / path.relative_to(part)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+        run_ingest(con, IngestOptions(paths=[tmp_path / "org"], user_from_dir=True, progress=False))
+        second_refresh = refresh_ledger(HeldLedger(con), options=RefreshSettings(derive_chunk_rows=40))
+    assert not second_refresh.full and 0 < second_refresh.sessions
+    # The files live under another root than the reference's: compare what does not name them.
+    assert _snapshot(con) == reference
+    con.close()
+
+
+def _half_price(con, tmp_path: Path) -> AnalyticsSettings:
+    """Negotiated prices: every priced model of the ledger at half its list price."""
+    models = [m for (m,) in con.execute("SELECT DISTINCT model FROM model_prices").fetchall()]
+    prices = tmp_path / "prices.toml"
+    prices.write_text("\n".join(f'[[models]]\nmodel = "{m}"\ndiscount_pct = 50\n' for m in models))
+    return AnalyticsSettings(prices_file=prices)
+
+
+def test_a_price_change_is_redone_in_chunks_new_data_first_and_reports_say_what_is_stale(org, tmp_path, capsys):
+    db = tmp_path / "l.duckdb"
+    first, second = _split(org, tmp_path / "deliveries")
+    con = _load(db, first)
+    refresh_derived(con)
+    first_sessions = [s for (s,) in con.execute("SELECT DISTINCT session_id FROM request_facts").fetchall()]
+    cost_of_first = "SELECT sum(cost_usd) FROM request_facts WHERE list_contains(?, session_id)"
+    cost_before = con.execute(cost_of_first, [first_sessions]).fetchone()[0]
+    cheaper = _half_price(con, tmp_path)
+    # A scheduled run after the price change, with no time for re-deriving: what is new is
+    # derived (at the new prices); every other session waits, its figures the old ones.
+    run_ingest(con, IngestOptions(paths=[second], user_from_dir=True, progress=False))
+    scheduled = refresh_ledger(HeldLedger(con), cfg=cheaper, rederive_seconds=0)
+    assert scheduled.full and scheduled.sessions > 0 and scheduled.pending > 0
+    waiting = pending(con)
+    assert set(waiting.sessions) == {"prices"} and waiting.stale == scheduled.pending
+    assert "still show figures computed with the previous prices" in waiting.note()
+    new_sessions = [r[0] for r in con.execute("SELECT DISTINCT coalesce(session_id, '(none)') FROM requests"
+                                              " WHERE run_id = (SELECT max(run_id) FROM ingest_runs)").fetchall()]
+    assert not con.execute("SELECT count(*) FROM derive_queue WHERE list_contains(?, session_id)",
+                           [new_sessions]).fetchone()[0]
+    con.close()
+    assert main(["report", "users", "--db", str(db), "--format", "csv"]) == 0
+    assert "previous prices" in capsys.readouterr().err
+    # `agentledger refresh` finishes it, in chunks, with progress; then nothing is stale.
+    with open_ledger(db) as ledger:
+        seen = []
+        done = refresh_ledger(ledger, cfg=cheaper, options=RefreshSettings(derive_chunk_rows=50),
+                              progress=lambda n, total: seen.append((n, total)))
+    assert done.chunks > 1 and done.pending == 0 and not done.full
+    assert seen[-1][0] >= seen[-1][1] > 0 and [n for n, _ in seen] == sorted(n for n, _ in seen)
+    con = connect_writer(db)
+    assert pending(con).note() is None
+    assert con.execute(cost_of_first, [first_sessions]).fetchone()[0] < cost_before * 0.6
+    finished = _snapshot(con)
+    con.close()
+    # The same as deriving everything at once at the new prices.
+    fresh = _load(tmp_path / "fresh.duckdb", first, second)
+    refresh_derived(fresh, cfg=cheaper)
+    assert _snapshot(fresh) == finished
+    fresh.close()
+
+
+def test_refresh_command_shows_progress_and_its_chunks(org, tmp_path, capsys, monkeypatch):
+    db = tmp_path / "l.duckdb"
+    _load(db, org).close()
+    monkeypatch.setattr(refresh, "refresh_settings", lambda: RefreshSettings(derive_chunk_rows=100))
+    assert main(["refresh", "--db", str(db), "--progress"]) == 0
+    out, err = capsys.readouterr()
+    assert "refresh" in err and "row" in err
+    chunks = int(out.split(" in ")[1].split(" chunk")[0])
+    assert chunks > 1 and out.startswith("refreshed ")
+
+
+def test_every_refresh_setting_is_documented_with_its_default():
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "architecture.md").read_text()
+    for name, field in RefreshSettings.model_fields.items():
+        assert f"| `{name}` | {field.default:g} |" in doc, f"docs/architecture.md lacks the row of {name}"
+        assert field.description, name
