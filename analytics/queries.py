@@ -9,6 +9,7 @@ who a viewer may see belongs in those two places, and every report, view and exp
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping
@@ -17,6 +18,7 @@ import duckdb
 import polars as pl
 
 from analytics.filters import FIRST_PLAUSIBLE_DAY, FilterChoices, Filters, last_plausible_day
+from analytics.periods import previous_period, utc_today
 from store.sql import run_sql
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -113,13 +115,52 @@ def session_timeline(con: duckdb.DuckDBPyConnection, filters: Filters | None = N
     return read(con, "view_session_timeline", filters, session_id=session_id)
 
 
+def session_outcomes(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, session_id: str) -> pl.DataFrame:
+    """One session's requests, tokens and spend per outcome."""
+    return read(con, "view_session_outcomes", filters, session_id=session_id)
+
+
 def session_flags(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, session_id: str) -> pl.DataFrame:
     """One session's flags with evidence."""
     return read(con, "view_session_flags", filters, session_id=session_id)
 
 
+def changes(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, group_by: str = "org") -> pl.DataFrame:
+    """Per team (group_by='team') or for the whole slice ('org'): spend and ratios against the equally
+    long period before, as relative change (percent) and percentage points; NULL without a period."""
+    if group_by not in ("org", "team"):
+        raise ValueError(f"changes are per 'org' or 'team', not {group_by!r}")
+    filters = filters or Filters()
+    previous = previous_period(filters)
+    frame_ = read(con, "view_changes", filters, group_by=group_by, compare=previous is not None,
+                  previous=slice_param(previous or filters))
+    return frame_.rename({"grp": group_by}) if group_by == "team" else frame_.drop("grp")
+
+
+def flag_types(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """Per flag type: flags, sessions, its own spend and tokens, and the spend it shares with other types."""
+    return read(con, "view_flag_types", filters)
+
+
+def flag_overlap(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """Pairs of flag types whose stretches hold the same requests: sessions and shared spend."""
+    return read(con, "view_flag_overlap", filters)
+
+
+def flagged_sessions(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """One row per flagged session: its flags, spend in its flagged stretches (once) and its whole spend."""
+    return read(con, "view_flagged_sessions", filters)
+
+
+def people(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, today: date | None = None) -> pl.DataFrame:
+    """Per person (directory, data or files): newest request, days silent, sessions and spend in the period."""
+    return read(con, "view_people", filters, today=today or utc_today(), first_plausible=FIRST_PLAUSIBLE_DAY,
+                last_plausible=last_plausible_day())
+
+
 # The views over a slice of the data (the session views take one session instead).
-VIEWS = {view.__name__: view for view in (summary, daily_outcomes, spend_by_source, user_daily, team_daily)}
+VIEWS = {view.__name__: view for view in (summary, daily_outcomes, spend_by_source, user_daily, team_daily, changes,
+                                          flag_types, flag_overlap, flagged_sessions, people)}
 
 
 def session_span(con: duckdb.DuckDBPyConnection, session_id: str) -> Filters | None:

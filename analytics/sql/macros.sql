@@ -11,6 +11,12 @@ CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total) AS round(kept_share(kept,
 
 CREATE OR REPLACE TEMP MACRO usd(x) AS round(x, 6);
 
+-- Change against the previous period: relative, in percent (NULL when there was nothing before), and
+-- of a ratio, in percentage points. One decimal: what a reader compares.
+CREATE OR REPLACE TEMP MACRO pct_change(now, before) AS
+    CASE WHEN before > 0 THEN round((coalesce(now, 0) - before) * 100.0 / before, 1) END;
+CREATE OR REPLACE TEMP MACRO points_change(now, before) AS round((now - before) * 100.0, 1);
+
 -- Counts and token sums. DuckDB sums int64 into 128 bits, so a sum itself never overflows; what may
 -- not fit is int64, the type every export shows. A report shows such a total empty (as_count), never
 -- an error; the derived tables store it capped at int64's maximum (capped), so that a corrupt count
@@ -57,12 +63,17 @@ CREATE OR REPLACE TEMP MACRO filtered_flags(s) AS TABLE
     WHERE in_slice(s, f.day, f.user_name, team_of(o.team), f.project, f.source)
       AND (s['model'] IS NULL OR f.session_id IN (SELECT session_id FROM session_day_facts WHERE model = s['model']));
 
--- Spend and value per group: one row per value of `group_by` ('user', 'team', 'project', 'model' or
--- 'day'; grp is its text), every measure the per-group reports show, each defined here once. The
--- daily, users, teams, projects and models reports select their columns from it.
+-- waste_cost_usd: looping + discarded + idle spend; NULL only when nothing in the row is priced.
+CREATE OR REPLACE TEMP MACRO waste_cost(cost, looping, discarded, idle) AS
+    CASE WHEN cost IS NOT NULL THEN usd(coalesce(looping, 0) + coalesce(discarded, 0) + coalesce(idle, 0)) END;
+
+-- Spend and value per group: one row per value of `group_by` ('user', 'team', 'project', 'model',
+-- 'day', or 'org' for one row over the whole slice; grp is its text), every measure the per-group
+-- reports show, each defined here once. The daily, users, teams, projects and models reports and
+-- the period comparison (view_changes) select their columns from it.
 CREATE OR REPLACE TEMP MACRO group_of(group_by, user_name, team, project, model, day) AS
     CASE group_by WHEN 'team' THEN team WHEN 'project' THEN project WHEN 'model' THEN model
-                  WHEN 'day' THEN day::VARCHAR ELSE user_name END;
+                  WHEN 'day' THEN day::VARCHAR WHEN 'org' THEN 'org' ELSE user_name END;
 
 CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
     WITH f AS (
@@ -92,6 +103,8 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            total(f.discarded_tokens) AS discarded_tokens,
            total(f.idle_tokens) AS idle_tokens,
            as_count(sum(f.looping_tokens) + sum(f.discarded_tokens) + sum(f.idle_tokens)) AS waste_tokens,
+           waste_cost(sum(f.cost_usd), sum(f.looping_cost_usd), sum(f.discarded_cost_usd), sum(f.idle_cost_usd))
+               AS waste_cost_usd,
            usd(sum(f.kept_cost_usd)) AS kept_cost_usd,
            usd(sum(f.looping_cost_usd)) AS looping_cost_usd,
            usd(sum(f.discarded_cost_usd)) AS discarded_cost_usd,
@@ -101,3 +114,44 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            coalesce(any_value(g.flagged_sessions), 0) AS flagged_sessions
     FROM f LEFT JOIN flagged g ON g.grp IS NOT DISTINCT FROM f.grp
     GROUP BY f.grp;
+
+-- Flagged spend, each dollar once (docs/metrics.md "Flag overlap"). A flag claims the requests of
+-- its own stretch (started_at..ended_at, same session) that it is about: a loop its looping requests,
+-- discarded_work its discarded ones, idle_burn its idle ones, zero_output and usage_spike all of them.
+-- context_bloat's spend is the attributed share of the requests that consumed the component's
+-- results, not whole requests: it claims that share of each request of its stretch, spread in
+-- proportion to cost (never more than a whole request). A request claimed by several flags counts
+-- once, at the largest claim; adding each flag's own spend counts it once per flag.
+CREATE OR REPLACE TEMP MACRO flag_holds(flag, outcome) AS
+    CASE flag WHEN 'loop' THEN outcome = 'looping' WHEN 'discarded_work' THEN outcome = 'discarded'
+              WHEN 'idle_burn' THEN outcome = 'idle' ELSE TRUE END;
+
+CREATE OR REPLACE TEMP MACRO flag_claims(s) AS TABLE
+    SELECT f.session_id, f.flag, r.request_key, r.cost_usd, r.total_tokens,
+           CASE WHEN f.flag = 'context_bloat'
+                THEN least(1.0, coalesce(f.cost_usd / nullif(sum(r.cost_usd) OVER stretch, 0), 0.0)) ELSE 1.0 END
+               * r.cost_usd AS claimed_cost,
+           CASE WHEN f.flag = 'context_bloat'
+                THEN least(1.0, coalesce(f.tokens / nullif(sum(r.total_tokens) OVER stretch, 0), 0.0)) ELSE 1.0 END
+               * r.total_tokens AS claimed_tokens
+    FROM filtered_flags(s) f
+    JOIN request_facts r ON r.session_id = f.session_id AND r.ts BETWEEN f.started_at AND f.ended_at
+    WHERE flag_holds(f.flag, r.outcome)
+    WINDOW stretch AS (PARTITION BY f.session_id, f.flag, f.started_at, f.ended_at, f.evidence);
+
+CREATE OR REPLACE TEMP MACRO flagged_requests(s) AS TABLE
+    SELECT session_id, request_key, max(claimed_cost) AS cost_usd, max(claimed_tokens) AS total_tokens,
+           list_sort(list_distinct(list(flag))) AS flags
+    FROM flag_claims(s) GROUP BY session_id, request_key;
+
+-- Requests of the slice whose figures are not exact: output tokens that are a placeholder (the
+-- transcript line was written before the answer finished: formats.md 1.6) and Codex requests
+-- priced with a fallback model (the rollout named none). Read from `requests`, which holds both marks.
+CREATE OR REPLACE TEMP MACRO caveat_requests(s) AS TABLE
+    SELECT f.session_id, f.model, f.cost_usd, f.output_tokens, q.output_estimated, q.model_is_fallback
+    FROM requests q
+    JOIN request_facts f ON f.request_key = q.request_key
+    LEFT JOIN org_users o ON o.user_name = f.user_name
+    WHERE (q.output_estimated OR q.model_is_fallback)
+      AND in_slice(s, f.day, f.user_name, team_of(o.team), f.project, f.source)
+      AND (s['model'] IS NULL OR f.model = s['model']);

@@ -1,7 +1,17 @@
--- One row of KPIs for the period (dashboard Overview).
+-- One row of KPIs for the period (dashboard Overview and the sidebar's "what the period holds").
 -- Counts are shown as int64 (as_count: empty beyond it); an empty period gives 0.
 WITH f AS (SELECT * FROM session_days($slice)),
-flagged AS (SELECT count(DISTINCT session_id) AS n FROM filtered_flags($slice))
+flagged AS (
+    SELECT count(DISTINCT session_id) AS n, count(*) AS flags, usd(sum(cost_usd)) AS own FROM filtered_flags($slice)
+),
+flagged_spend AS (SELECT usd(sum(cost_usd)) AS cost FROM flagged_requests($slice)),
+caveats AS (
+    SELECT count(*) FILTER (WHERE output_estimated) AS estimated,
+           usd(sum(cost_usd) FILTER (WHERE output_estimated)) AS estimated_cost,
+           count(*) FILTER (WHERE model_is_fallback) AS fallback,
+           usd(sum(cost_usd) FILTER (WHERE model_is_fallback)) AS fallback_cost
+    FROM caveat_requests($slice)
+)
 SELECT usd(sum(cost_usd)) AS cost_usd,
        as_count(coalesce(sum(total_tokens), 0)) AS total_tokens,
        as_count(coalesce(sum(requests), 0)) AS requests,
@@ -9,8 +19,16 @@ SELECT usd(sum(cost_usd)) AS cost_usd,
        count(DISTINCT user_name) AS active_users,
        as_count(coalesce(sum(kept_tokens), 0)) AS kept_tokens,
        as_count(coalesce(sum(looping_tokens) + sum(discarded_tokens) + sum(idle_tokens), 0)) AS waste_tokens,
+       waste_cost(sum(cost_usd), sum(looping_cost_usd), sum(discarded_cost_usd), sum(idle_cost_usd)) AS waste_cost_usd,
        useful_ratio(sum(kept_tokens), sum(total_tokens)) AS useful_output_ratio,
        useful_ratio(sum(kept_cost_usd), sum(cost_usd)) AS useful_cost_ratio,
        as_count(coalesce(sum(unpriced_requests), 0)) AS unpriced_requests,
-       (SELECT n FROM flagged) AS flagged_sessions
+       (SELECT n FROM flagged) AS flagged_sessions,
+       (SELECT flags FROM flagged) AS flag_count,
+       (SELECT cost FROM flagged_spend) AS flagged_cost_usd,
+       (SELECT own FROM flagged) AS flags_cost_usd,
+       (SELECT estimated FROM caveats) AS estimated_output_requests,
+       (SELECT estimated_cost FROM caveats) AS estimated_output_cost_usd,
+       (SELECT fallback FROM caveats) AS fallback_model_requests,
+       (SELECT fallback_cost FROM caveats) AS fallback_model_cost_usd
 FROM f;

@@ -1,0 +1,4 @@
+-- One session's spend and tokens per outcome (the whole session, every day of it).
+SELECT outcome, count(*) AS requests, total(total_tokens) AS tokens, usd(sum(cost_usd)) AS cost_usd
+FROM request_facts WHERE session_id = $session_id
+GROUP BY outcome ORDER BY outcome;
