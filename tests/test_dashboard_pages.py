@@ -185,7 +185,7 @@ def test_data_health_shows_coverage_against_the_otel_reference(dashboard_db, wit
     assert_clean(at)
     assert "Coverage: reported spend vs ingested detail" in [h.value for h in at.subheader]
     coverage = next(df.value for df in at.dataframe if "cost_coverage" in df.value.columns)
-    people = set(coverage["user_name"])
+    people = set(coverage["user"])
     assert {"jonas.patel", "tomas.dubois"} <= people
     assert not [p for p in people if "@" in p]
     assert "unrecognised" not in " ".join(str(v) for df in at.dataframe for v in df.value.get("source", []))
