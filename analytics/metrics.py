@@ -91,7 +91,7 @@ _ALL = (
            "spend the flags point at, each request counted once however many flags claim it"),
     Metric("flagged_tokens", "Flagged tokens", "tokens",
            "tokens the flags point at, each request counted once however many flags claim it"),
-    Metric("flags_cost_usd", "Flags' own spend added (USD)", "usd",
+    Metric("flags_cost_usd", "Sum over flags (USD)", "usd",
            "each flag's own spend added up: a request under two flags counts twice, so this exceeds the flagged "
            "spend wherever flags overlap"),
     Metric("distinct_cost_usd", "Spend, each request once (USD)", "usd",

@@ -86,11 +86,12 @@ _builtin("models", "one row per model, with the price data version that priced i
 ))
 _builtin("plugins", "per component (level=component, a partition of all tokens) and per plugin (level=plugin, a roll-up)", (
     "level", "component", "kind", "plugin", "calls", "errors", "error_rate", "result_bytes", "requests",
-    "total_tokens", "cost_usd", "kept_tokens", "useful_output_ratio",
+    "total_tokens", "cost_usd", "kept_tokens", "useful_output_ratio", "useful_cost_ratio",
 ), notes={
     "requests": "requests attributed to it (fractional when shared)",
     "total_tokens": "tokens of the requests attributed to it (all four kinds)",
     "kept_tokens": "attributed tokens of kept requests",
+    "useful_cost_ratio": "attributed spend of kept requests / attributed spend",
 })
 _builtin("sessions", "one row per session (figures within the period), newest first", (
     "session_id", "user", "team", "project", "source", "started_at", "ended_at", "requests", "total_tokens",

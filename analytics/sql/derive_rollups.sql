@@ -24,7 +24,8 @@ WITH attributed AS (
            a.component, a.component_kind, a.plugin,
            0 AS calls, 0 AS errors, 0 AS result_bytes,
            a.share AS requests, a.share * f.total_tokens AS total_tokens, a.share * f.cost_usd AS cost_usd,
-           CASE WHEN f.outcome = 'kept' THEN a.share * f.total_tokens ELSE 0 END AS kept_tokens
+           CASE WHEN f.outcome = 'kept' THEN a.share * f.total_tokens ELSE 0 END AS kept_tokens,
+           CASE WHEN f.outcome = 'kept' THEN a.share * f.cost_usd ELSE 0 END AS kept_cost_usd
     FROM request_facts f JOIN _attr a ON a.request_key = f.request_key
     WHERE f.session_id IN (SELECT session_id FROM _touched)
 ),
@@ -32,10 +33,12 @@ called AS (
     SELECT c.day, c.sid AS session_id, c.user_name, c.project, c.source, c.model,
            c.component, c.component_kind, c.plugin,
            1 AS calls, CASE WHEN c.is_error THEN 1 ELSE 0 END AS errors, c.result_bytes,
-           0.0 AS requests, 0.0 AS total_tokens, NULL::DOUBLE AS cost_usd, 0.0 AS kept_tokens
+           0.0 AS requests, 0.0 AS total_tokens, NULL::DOUBLE AS cost_usd, 0.0 AS kept_tokens,
+           NULL::DOUBLE AS kept_cost_usd
     FROM _calls c
 )
 SELECT day, session_id, user_name, project, source, model, component, component_kind, any_value(plugin),
-       sum(calls), sum(errors), capped(sum(result_bytes)), sum(requests), sum(total_tokens), sum(cost_usd), sum(kept_tokens)
+       sum(calls), sum(errors), capped(sum(result_bytes)), sum(requests), sum(total_tokens), sum(cost_usd), sum(kept_tokens),
+       sum(kept_cost_usd)
 FROM (SELECT * FROM attributed UNION ALL BY NAME SELECT * FROM called)
 GROUP BY day, session_id, user_name, project, source, model, component, component_kind;

@@ -7,13 +7,13 @@ by_component AS (
            CASE WHEN count(plugin) = count(*) AND min(plugin) = max(plugin) THEN min(plugin) END AS plugin,
            sum(calls) AS calls, sum(errors) AS errors, sum(result_bytes) AS result_bytes,
            sum(requests) AS requests, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
-           sum(kept_tokens) AS kept_tokens
+           sum(kept_tokens) AS kept_tokens, sum(kept_cost_usd) AS kept_cost_usd
     FROM c GROUP BY component, component_kind
 ),
 by_plugin AS (
     SELECT 'plugin' AS level, 'plugin:' || plugin AS component, 'plugin' AS kind, plugin,
            sum(calls), sum(errors), sum(result_bytes), sum(requests), sum(total_tokens), sum(cost_usd),
-           sum(kept_tokens)
+           sum(kept_tokens), sum(kept_cost_usd)
     FROM c WHERE plugin IS NOT NULL GROUP BY plugin
 )
 SELECT level, component, kind, plugin, as_count(calls) AS calls, as_count(errors) AS errors,
@@ -21,6 +21,7 @@ SELECT level, component, kind, plugin, as_count(calls) AS calls, as_count(errors
        as_count(result_bytes) AS result_bytes,
        round(requests, 2) AS requests, as_count(round(total_tokens)) AS total_tokens, usd(cost_usd) AS cost_usd,
        as_count(round(kept_tokens)) AS kept_tokens,
-       useful_ratio(kept_tokens, total_tokens) AS useful_output_ratio
+       useful_ratio(kept_tokens, total_tokens) AS useful_output_ratio,
+       useful_ratio(kept_cost_usd, cost_usd) AS useful_cost_ratio
 FROM (SELECT * FROM by_component UNION ALL SELECT * FROM by_plugin)
 ORDER BY level, total_tokens DESC, component;

@@ -4,6 +4,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from analytics import queries
 from dashboard import charts, columns, data, palette, sidebar, ui
 
 filters = sidebar.current()
@@ -11,6 +12,7 @@ ui.header("Plugins & tools", filters, "a request's spend belongs to the componen
 
 plugins = ui.report("plugins", filters)
 ui.empty_state(plugins, "tool or plugin activity")
+ui.caveats(ui.view(queries.summary, filters))
 # Component rows partition all tokens; plugin rows roll components up. Never mix them in one chart.
 level = st.segmented_control("Level", ["component", "plugin"], default="component", key="plugin_level",
                              format_func={"component": "Per component", "plugin": "Per plugin (roll-up)"}.get)
@@ -35,6 +37,7 @@ worth = (plugins.sort("cost_usd", descending=True, nulls_last=True).head(TOP)
 TOOLTIP = [
     alt.Tooltip("component:N", title="Component"), alt.Tooltip("kind:N", title="Kind"),
     alt.Tooltip("cost_usd:Q", title="Spend (USD)", format=charts.MONEY_TOOLTIP),
+    alt.Tooltip("useful_cost_ratio:Q", title="Useful share of spend", format=".0%"),
     alt.Tooltip("useful_output_ratio:Q", title="Useful share of tokens", format=".0%"),
     alt.Tooltip("calls:Q", title="Calls", format=","), alt.Tooltip("error_rate:Q", title="Error rate", format=".0%"),
     alt.Tooltip("result_bytes:Q", title="Result bytes injected", format=","),
@@ -44,7 +47,7 @@ TOOLTIP = [
 
 def rows(group: str) -> alt.Chart:
     """One row per component (name on the axis, so no label sits on another): its spend as a bar and,
-    beside it, its useful share as a dot on a fixed 0-100% scale."""
+    beside it, the useful share of that spend as a dot on a fixed 0-100% scale."""
     frame = worth.filter(pl.col("group") == group)
     order = frame["component"].to_list()
     y = alt.Y("component:N", title=None, sort=order, axis=alt.Axis(labelLimit=320, labelOverlap=False))
@@ -54,7 +57,7 @@ def rows(group: str) -> alt.Chart:
         color=palette.kind_color(), tooltip=TOOLTIP,
     ).properties(width=380)
     useful = base.mark_circle(size=90, opacity=0.9).encode(
-        x=alt.X("useful_output_ratio:Q", title="Useful share of its tokens", scale=alt.Scale(domain=[0, 1]),
+        x=alt.X("useful_cost_ratio:Q", title="Useful share of its spend", scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
         y=alt.Y("component:N", sort=order, axis=None), color=palette.kind_color(legend=False), tooltip=TOOLTIP,
     ).properties(width=220)
@@ -63,7 +66,7 @@ def rows(group: str) -> alt.Chart:
 
 st.subheader("Worth it? Spend and useful share per component")
 st.caption(f"The {min(TOP, plugins.height)} costliest components, integrations apart from built-ins. Left: the "
-           "spend attributed to each; right: how much of its tokens went to kept work (dot far left: mostly "
+           "spend attributed to each; right: how much of that spend bought kept work (a dot far left: mostly "
            "wasted). Hover for calls, errors and bytes injected.")
 for group in GROUPS.values():
     if worth.filter(pl.col("group") == group).height:
@@ -74,8 +77,8 @@ st.subheader("All components")
 notes = data.report_info("plugins")[1]
 st.dataframe(
     plugins.sort("cost_usd", descending=True, nulls_last=True), hide_index=True, placeholder=columns.PLACEHOLDER,
-    column_order=["component", "kind", "plugin", "cost_usd", "useful_output_ratio", "calls", "errors", "error_rate",
-                  "result_bytes", "requests", "total_tokens", "kept_tokens"],
+    column_order=["component", "kind", "plugin", "cost_usd", "useful_cost_ratio", "calls", "errors", "error_rate",
+                  "result_bytes", "requests", "useful_output_ratio", "total_tokens", "kept_tokens"],
     column_config=columns.config(
         plugin=st.column_config.TextColumn("Plugin", help="The plugin the component belongs to; — when none does."),
         requests=st.column_config.NumberColumn("Requests attributed", format="%.1f", help=notes["requests"].capitalize()
