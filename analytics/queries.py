@@ -90,6 +90,11 @@ def summary(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> p
     return read(con, "view_summary", filters)
 
 
+def totals(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """One row: sessions and spend of the slice (rollups only: cheap)."""
+    return read(con, "view_totals", filters)
+
+
 def daily_outcomes(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """Per day and outcome (kept, looping, discarded, idle): tokens and cost_usd."""
     return read(con, "view_daily_outcomes", filters)
@@ -159,7 +164,7 @@ def people(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, to
 
 
 # The views over a slice of the data (the session views take one session instead).
-VIEWS = {view.__name__: view for view in (summary, daily_outcomes, spend_by_source, user_daily, team_daily, changes,
+VIEWS = {view.__name__: view for view in (summary, totals, daily_outcomes, spend_by_source, user_daily, team_daily, changes,
                                           flag_types, flag_overlap, flagged_sessions, people)}
 
 

@@ -155,8 +155,8 @@ def _say_what_the_period_holds(filters: Filters, choices: FilterChoices) -> None
     """One line under the period: its sessions and spend against everything the slice holds, and
     where the data begins and ends (a period can hold little while most data lies before it)."""
     try:
-        now = data.view(queries.summary, filters).row(0, named=True)
-        everything = data.view(queries.summary, filters.model_copy(update={"date_from": None, "date_to": None})).row(0, named=True)
+        now = data.view(queries.totals, filters).row(0, named=True)
+        everything = data.view(queries.totals, filters.model_copy(update={"date_from": None, "date_to": None})).row(0, named=True)
     except DatabaseError:
         return  # the page itself says the ledger is busy
     if not (choices.first_day and choices.last_day):
