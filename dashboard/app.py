@@ -1,8 +1,9 @@
 """AgentLedger dashboard: the router. Run with `agentledger dashboard` (or `streamlit run` on this file).
 
-Every page has its own URL (/overview, /teams, ...), and so has the root: it opens Overview at
-/overview with the link's filters. Streamlit serves its default page only at the root, so a typed
-/overview would otherwise answer "Page not found".
+Every page has its own URL (/overview, /teams, ...). Streamlit serves its default page only at the
+root (typed as /overview it answered "Page not found"), so Overview is registered twice: as the
+default at the root and, hidden from the menu, at /overview. No redirect: a link's URL-bound filters
+stay exactly as written.
 """
 
 from __future__ import annotations
@@ -51,11 +52,9 @@ def page(spec: PageSpec, script: str | None = None) -> st.Page:
                    visibility="visible" if spec.visible else "hidden")
 
 
-def open_overview(overview: st.Page):
-    """The root's page: switch to Overview at its own URL, passing the link's filters on."""
-    def start() -> None:
-        st.switch_page(overview, query_params={key: st.query_params.get_all(key) for key in st.query_params})
-    return start
+def root(spec: PageSpec) -> st.Page:
+    """The default page, served at the root; its own URL path is never reachable, hence 'start'."""
+    return st.Page(spec.script, title=spec.title, icon=spec.icon, url_path="start", default=True)
 
 
 st.session_state.pop(data.STALE_STATE, None)
@@ -64,7 +63,7 @@ specs = [spec for section in SECTIONS.values() for spec in section]
 
 if not state.ok:
     # Nothing to analyse yet: every page's URL explains how to ingest instead of failing.
-    welcome = st.Page("views/welcome.py", title="Get started", icon=":material/rocket_launch:", default=True)
+    welcome = root(PageSpec("views/welcome.py", "Get started", ":material/rocket_launch:", "start"))
     shown = [page(s) for s in specs if s.url_path in WITHOUT_DATA and state.status == "empty"]
     hidden = [page(PageSpec(s.script, "Get started", s.icon, s.url_path, visible=False), "views/welcome.py")
               for s in specs if s.url_path not in {p.url_path for p in shown}]
@@ -73,10 +72,11 @@ if not state.ok:
 
 busy_note = st.sidebar.empty()
 sidebar.render()
+overview = SECTIONS["Spend & value"][0]
 pages = {name: [page(spec) for spec in section] for name, section in SECTIONS.items()}
-overview = pages["Spend & value"][0]
-root = st.Page(open_overview(overview), title="AgentLedger", url_path="start", default=True, visibility="hidden")
-navigation = st.navigation({name: ([root] if name == "Spend & value" else []) + listed for name, listed in pages.items()})
+pages["Spend & value"][0] = page(PageSpec(overview.script, overview.title, overview.icon, overview.url_path, visible=False))
+pages["Spend & value"].insert(0, root(overview))
+navigation = st.navigation(pages)
 sidebar.follow_pending_jump()
 unknown = sidebar.unknown_filter()
 if unknown:

@@ -186,7 +186,7 @@ def outcome_split(outcomes: pl.DataFrame) -> alt.Chart:
         alt.Chart(frame.to_pandas())
         .mark_bar(size=22)
         .encode(
-            x=alt.X("cost_usd:Q", title="This session's spend by outcome", stack="zero",
+            x=alt.X("cost_usd:Q", title="This session's spend by outcome (USD)", stack="zero",
                     axis=money_axis(float(outcomes["cost_usd"].sum() or 0))),
             color=alt.Color("outcome:N", title="Outcome", scale=palette.outcome_scale(), sort=list(palette.OUTCOMES),
                             legend=None),

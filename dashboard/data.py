@@ -22,7 +22,7 @@ import streamlit as st
 
 from analytics import health, queries
 from analytics.export import to_csv
-from analytics.filters import FilterChoices, Filters
+from analytics.filters import UNASSIGNED_TEAM, FilterChoices, Filters
 from analytics.reports import REPORTS, Report
 from store.db import DatabaseError, reader, resolve_db_path
 
@@ -191,6 +191,12 @@ def report_csv(kind: str, filters: Filters) -> bytes:
 def filter_choices() -> FilterChoices:
     """What the sidebar offers: teams, people, projects, sources, models, and the plausible days with data."""
     return _get("choices", queries.filter_choices)
+
+
+def has_teams() -> bool:
+    """Whether an org directory with teams is loaded: without one every person is "(unassigned)",
+    and a team column or label says nothing."""
+    return any(team != UNASSIGNED_TEAM for team in filter_choices().values.get("team", []))
 
 
 def session_span(session_id: str) -> Filters | None:

@@ -5,7 +5,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import queries
-from dashboard import charts, columns, palette, sidebar, ui
+from dashboard import charts, columns, data, palette, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Flags", filters, "flags describe work, not people")
@@ -13,6 +13,7 @@ ui.header("Flags", filters, "flags describe work, not people")
 flags = ui.report("flags", filters)
 ui.empty_state(flags, "flags")
 summary = ui.view(queries.summary, filters)
+ui.caveats(summary)
 
 # Money first, and each dollar once: a session under three flags is not three times the waste.
 headline = st.columns(4)
@@ -71,13 +72,14 @@ st.subheader("Evidence, most flagged spend first")
 st.caption("One card per flagged session: what it spent under its flags (each request once) and every flag's "
            "evidence in full. Open the session for its timeline.")
 CARDS = 20
+WHO = ("user", "team", "project") if data.has_teams() else ("user", "project")
 listed = ui.view(queries.flagged_sessions, filters)
 if chosen is not None:
     listed = listed.filter(pl.col("session_id").is_in(flags["session_id"].unique().to_list()))
 evidence = flags.sort("started_at")
 for s in listed.head(CARDS).iter_rows(named=True):
     with st.container(border=True):
-        who = " · ".join(f"**{s[k]}**" if k == "user" else str(s[k]) for k in ("user", "team", "project") if s.get(k))
+        who = " · ".join(f"**{s[k]}**" if k == "user" else str(s[k]) for k in WHO if s.get(k))
         st.markdown(f"{who} · {s['started_at']:%d %b %Y %H:%M} – {s['ended_at']:%H:%M} UTC")
         st.markdown(f"Flagged spend **{ui.usd(s['flagged_cost_usd'])}** of the session's {ui.usd(s['cost_usd'])}"
                     + (f" (its {s['flag_count']} flags' own spend adds up to {ui.usd(s['flags_cost_usd'])})"

@@ -29,7 +29,9 @@ row = listed.filter(pl.col("session_id") == session_id) if listed is not None el
 flagged = ui.view(queries.flagged_sessions, span).filter(pl.col("session_id") == session_id) if span else None
 if row is not None and row.height:
     r = row.row(0, named=True)
-    st.markdown(" · ".join(f"**{label}** {r[key]}" for key, label in (("user", "person"), ("team", "team"), ("project", "project"), ("source", "source")) if r.get(key)))
+    shown = (("user", "person"), ("team", "team"), ("project", "project"), ("source", "source"))
+    st.markdown(" · ".join(f"**{label}** {r[key]}" for key, label in shown
+                           if r.get(key) and (key != "team" or data.has_teams())))
     cols = st.columns(4)
     cols[0].metric(columns.label("cost_usd"), ui.usd(r["cost_usd"]), border=True)
     cols[1].metric(columns.label("useful_cost_ratio"), ui.pct(r["useful_cost_ratio"]), border=True,
@@ -61,6 +63,7 @@ st.subheader("Timeline")
 # ticks step by a unit the session's length needs (a 40-second session is read in seconds).
 start, end = timeline["ts"].min(), timeline["ts"].max()
 TIME_AXIS = charts.time_axis(start, end)
+Y_AXIS_WIDTH = 60  # both charts' y axes take the same width, so their time axes line up
 time_scale = alt.Scale(domain=[start.isoformat(), end.isoformat()])
 base = alt.Chart(timeline.to_pandas())
 layers = []
@@ -84,15 +87,16 @@ tooltip = [alt.Tooltip("ts:T", title="Time (UTC)", format="%Y-%m-%d %H:%M:%S"),
 priced = timeline["cost_usd"].is_not_null().any()
 layers.append(base.mark_circle(size=60, opacity=0.9).encode(
     x=alt.X("ts:T", title="Time (UTC)", axis=TIME_AXIS, scale=time_scale),
-    y=alt.Y("cost_usd:Q", title="Spend per request (USD)", axis=charts.money_axis(charts.largest(timeline, "cost_usd"))) if priced
-    else alt.Y("total_tokens:Q", title="Tokens per request (unpriced model)", axis=charts.count_axis()),
+    y=alt.Y("cost_usd:Q", title="Spend per request (USD)",
+            axis=charts.money_axis(charts.largest(timeline, "cost_usd"), minExtent=Y_AXIS_WIDTH)) if priced
+    else alt.Y("total_tokens:Q", title="Tokens per request (unpriced model)", axis=charts.count_axis(minExtent=Y_AXIS_WIDTH)),
     color=palette.outcome_color(), tooltip=tooltip,
 ))
 chart = alt.layer(*layers).properties(height=300).configure_legend(orient="bottom", direction="horizontal", symbolOpacity=1)
 st.altair_chart(chart, width="stretch")
 calls = base.mark_bar(color=palette.ACCENT).encode(
     x=alt.X("ts:T", title="Time (UTC)", axis=TIME_AXIS, scale=time_scale),
-    y=alt.Y("tool_calls:Q", title="Tool calls", axis=charts.count_axis()),
+    y=alt.Y("tool_calls:Q", title="Tool calls", axis=charts.count_axis(minExtent=Y_AXIS_WIDTH)),
     tooltip=tooltip + [alt.Tooltip("tool_calls:Q", title="Tool calls")],
 ).properties(height=140)
 st.altair_chart(calls, width="stretch")

@@ -42,7 +42,7 @@ sort_choice = st.radio("Sort by", list(SORTS), horizontal=True, key="teams_sort"
 ui.caveats(ui.view(queries.summary, filters))
 
 choices = data.filter_choices()
-directory = [t for t in choices.values.get("team", []) if t != UNASSIGNED_TEAM]
+directory = data.has_teams()
 team = filters.team
 if not directory:
     # Without an org directory every person is "(unassigned)": a one-row team table says nothing.
