@@ -96,7 +96,7 @@ def caveats(summary: pl.DataFrame | None) -> None:
     if estimated:
         st.caption(f":material/info: {estimated:,} of {requests:,} requests ({usd(row.get('estimated_output_cost_usd'))} "
                    "of the spend) have a placeholder output count: the transcript line was written before the answer "
-                   "finished (older Claude Code versions), so their output tokens and spend are a lower bound.")
+                   "finished, so their output tokens and spend are a lower bound.")
     fallback = row.get("fallback_model_requests") or 0
     if fallback:
         st.caption(f":material/info: {fallback:,} Codex requests ({usd(row.get('fallback_model_cost_usd'))}) name no "
