@@ -55,6 +55,9 @@ def flagged(ledger):
                                    ("r8", "10:01:00", "looping", 0.30)):
         _request(ledger, key, "s2", f"2026-03-09 {ts}", outcome, cost)
     _flag(ledger, "s2", "loop", "2026-03-09 10:00:00", "2026-03-09 10:01:00", 0.60, 2000)
+    # Their rollups (what the sessions' whole spend is read from).
+    _day_fact(ledger, "2026-03-09", "s1", "ana", cost=6.00, kept=1.00, looping=1.00, idle=4.00)
+    _day_fact(ledger, "2026-03-09", "s2", "ana", cost=1.30, kept=0.70, looping=0.60)
     return ledger
 
 
@@ -67,6 +70,7 @@ def test_flagged_spend_counts_each_request_once(flagged):
     assert sessions["s1"]["flags_cost_usd"] == pytest.approx(12.10)
     assert sessions["s1"]["cost_usd"] == pytest.approx(6.00) and sessions["s1"]["flag_count"] == 4
     assert sessions["s2"]["flagged_cost_usd"] == pytest.approx(0.60) == sessions["s2"]["flags_cost_usd"]
+    assert sessions["s2"]["cost_usd"] == pytest.approx(1.30)
     summary = queries.summary(flagged).row(0, named=True)
     assert summary["flagged_cost_usd"] == pytest.approx(6.60)
     assert summary["flags_cost_usd"] == pytest.approx(12.70)

@@ -1,6 +1,10 @@
 -- Rollups the reports read (one row per session x day x model [x component]). Token and byte sums
 -- are capped at int64 (macros.sql): only a corrupt count reaches it, and it must not fail the refresh.
-INSERT INTO session_day_facts
+INSERT INTO session_day_facts (day, session_id, user_name, project, source, model, first_ts, last_ts, requests,
+    unpriced_requests, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, total_tokens, cost_usd,
+    source_cost_usd, kept_tokens, looping_tokens, discarded_tokens, idle_tokens, kept_cost_usd, looping_cost_usd,
+    discarded_cost_usd, idle_cost_usd, estimated_output_requests, estimated_output_cost_usd, fallback_model_requests,
+    fallback_model_cost_usd)
 SELECT day, session_id, user_name, project, source, model,
        min(ts), max(ts), count(*), count(*) FILTER (WHERE cost_usd IS NULL),
        capped(sum(input_tokens)), capped(sum(output_tokens)), capped(sum(cache_creation_tokens)),
@@ -13,8 +17,13 @@ SELECT day, session_id, user_name, project, source, model,
        sum(cost_usd) FILTER (WHERE outcome = 'kept'),
        sum(cost_usd) FILTER (WHERE outcome = 'looping'),
        sum(cost_usd) FILTER (WHERE outcome = 'discarded'),
-       sum(cost_usd) FILTER (WHERE outcome = 'idle')
+       sum(cost_usd) FILTER (WHERE outcome = 'idle'),
+       count(*) FILTER (WHERE output_estimated), sum(cost_usd) FILTER (WHERE output_estimated),
+       count(*) FILTER (WHERE model_is_fallback), sum(cost_usd) FILTER (WHERE model_is_fallback)
 FROM request_facts
+-- The requests table holds the marks that make a figure a bound: a placeholder output count, a
+-- fallback model.
+JOIN (SELECT request_key, output_estimated, model_is_fallback FROM requests) USING (request_key)
 WHERE session_id IN (SELECT session_id FROM _touched)
 GROUP BY day, session_id, user_name, project, source, model;
 

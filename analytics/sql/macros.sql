@@ -98,6 +98,10 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            usd(sum(f.cost_usd)) AS cost_usd,
            usd(sum(f.source_cost_usd)) AS source_cost_usd,
            total(f.unpriced_requests) AS unpriced_requests,
+           total(f.estimated_output_requests) AS estimated_output_requests,
+           usd(sum(f.estimated_output_cost_usd)) AS estimated_output_cost_usd,
+           total(f.fallback_model_requests) AS fallback_model_requests,
+           usd(sum(f.fallback_model_cost_usd)) AS fallback_model_cost_usd,
            total(f.kept_tokens) AS kept_tokens,
            total(f.looping_tokens) AS looping_tokens,
            total(f.discarded_tokens) AS discarded_tokens,
@@ -127,31 +131,28 @@ CREATE OR REPLACE TEMP MACRO flag_holds(flag, outcome) AS
               WHEN 'idle_burn' THEN outcome = 'idle' ELSE TRUE END;
 
 CREATE OR REPLACE TEMP MACRO flag_claims(s) AS TABLE
-    SELECT f.session_id, f.flag, r.request_key, r.cost_usd, r.total_tokens,
-           CASE WHEN f.flag = 'context_bloat'
-                THEN least(1.0, coalesce(f.cost_usd / nullif(sum(r.cost_usd) OVER stretch, 0), 0.0)) ELSE 1.0 END
-               * r.cost_usd AS claimed_cost,
-           CASE WHEN f.flag = 'context_bloat'
-                THEN least(1.0, coalesce(f.tokens / nullif(sum(r.total_tokens) OVER stretch, 0), 0.0)) ELSE 1.0 END
-               * r.total_tokens AS claimed_tokens
-    FROM filtered_flags(s) f
-    JOIN request_facts r ON r.session_id = f.session_id AND r.ts BETWEEN f.started_at AND f.ended_at
-    WHERE flag_holds(f.flag, r.outcome)
-    WINDOW stretch AS (PARTITION BY f.session_id, f.flag, f.started_at, f.ended_at, f.evidence);
+    WITH fl AS (
+        SELECT row_number() OVER () AS flag_id, session_id, flag, started_at, ended_at, cost_usd, tokens
+        FROM filtered_flags(s)
+    ),
+    hits AS (
+        SELECT fl.flag_id, fl.session_id, fl.flag, r.request_key, r.cost_usd, r.total_tokens
+        FROM fl
+        JOIN request_facts r ON r.session_id = fl.session_id AND r.ts BETWEEN fl.started_at AND fl.ended_at
+        WHERE flag_holds(fl.flag, r.outcome)
+    ),
+    -- the share of each request of its stretch a context_bloat flag claims (every other flag: all of it)
+    shares AS (
+        SELECT h.flag_id, least(1.0, coalesce(any_value(fl.cost_usd) / nullif(sum(h.cost_usd), 0), 0.0)) AS cost_share,
+               least(1.0, coalesce(any_value(fl.tokens) / nullif(sum(h.total_tokens), 0), 0.0)) AS token_share
+        FROM hits h JOIN fl USING (flag_id) WHERE h.flag = 'context_bloat' GROUP BY h.flag_id
+    )
+    SELECT h.session_id, h.flag, h.request_key, h.cost_usd, h.total_tokens,
+           coalesce(x.cost_share, 1.0) * h.cost_usd AS claimed_cost,
+           coalesce(x.token_share, 1.0) * h.total_tokens AS claimed_tokens
+    FROM hits h LEFT JOIN shares x USING (flag_id);
 
 CREATE OR REPLACE TEMP MACRO flagged_requests(s) AS TABLE
     SELECT session_id, request_key, max(claimed_cost) AS cost_usd, max(claimed_tokens) AS total_tokens,
            list_sort(list_distinct(list(flag))) AS flags
     FROM flag_claims(s) GROUP BY session_id, request_key;
-
--- Requests of the slice whose figures are not exact: output tokens that are a placeholder (the
--- transcript line was written before the answer finished: formats.md 1.6) and Codex requests
--- priced with a fallback model (the rollout named none). Read from `requests`, which holds both marks.
-CREATE OR REPLACE TEMP MACRO caveat_requests(s) AS TABLE
-    SELECT f.session_id, f.model, f.cost_usd, f.output_tokens, q.output_estimated, q.model_is_fallback
-    FROM requests q
-    JOIN request_facts f ON f.request_key = q.request_key
-    LEFT JOIN org_users o ON o.user_name = f.user_name
-    WHERE (q.output_estimated OR q.model_is_fallback)
-      AND in_slice(s, f.day, f.user_name, team_of(o.team), f.project, f.source)
-      AND (s['model'] IS NULL OR f.model = s['model']);

@@ -6,23 +6,19 @@ WITH s AS (
            total(kept_tokens) AS kept_tokens, total(looping_tokens) AS looping_tokens,
            total(discarded_tokens) AS discarded_tokens, total(idle_tokens) AS idle_tokens,
            sum(kept_cost_usd) AS kept_cost_usd,
-           waste_cost(sum(cost_usd), sum(looping_cost_usd), sum(discarded_cost_usd), sum(idle_cost_usd)) AS waste_cost_usd
+           waste_cost(sum(cost_usd), sum(looping_cost_usd), sum(discarded_cost_usd), sum(idle_cost_usd)) AS waste_cost_usd,
+           total(estimated_output_requests) AS estimated_output_requests,
+           total(fallback_model_requests) AS fallback_model_requests
     FROM session_days($slice) GROUP BY session_id
 ),
 fl AS (
     SELECT session_id, string_agg(DISTINCT flag, ',' ORDER BY flag) AS flags
     FROM filtered_flags($slice) GROUP BY session_id
-),
-caveats AS (
-    SELECT session_id, count(*) FILTER (WHERE output_estimated) AS estimated_output_requests,
-           count(*) FILTER (WHERE model_is_fallback) AS fallback_model_requests
-    FROM caveat_requests($slice) GROUP BY session_id
 )
 SELECT s.session_id, s.user_name AS "user", s.team, s.project, s.source, s.started_at, s.ended_at,
        s.requests, s.total_tokens, usd(s.cost_usd) AS cost_usd, s.kept_tokens, s.looping_tokens,
        s.discarded_tokens, s.idle_tokens, useful_ratio(s.kept_tokens, s.total_tokens) AS useful_output_ratio,
        coalesce(fl.flags, '') AS flags, s.waste_cost_usd, useful_ratio(s.kept_cost_usd, s.cost_usd) AS useful_cost_ratio,
-       coalesce(c.estimated_output_requests, 0) AS estimated_output_requests,
-       coalesce(c.fallback_model_requests, 0) AS fallback_model_requests
-FROM s LEFT JOIN fl USING (session_id) LEFT JOIN caveats c USING (session_id)
+       s.estimated_output_requests, s.fallback_model_requests
+FROM s LEFT JOIN fl USING (session_id)
 ORDER BY s.started_at DESC, s.session_id;

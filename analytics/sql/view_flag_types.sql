@@ -6,7 +6,7 @@ WITH own AS (
            total(tokens) AS tokens
     FROM filtered_flags($slice) GROUP BY flag
 ),
-per_type AS (
+per_type AS MATERIALIZED (
     SELECT flag, request_key, max(claimed_cost) AS cost FROM flag_claims($slice) GROUP BY flag, request_key
 ),
 requests AS (

@@ -13,7 +13,7 @@ covered AS (
     FROM flagged_requests($slice) GROUP BY session_id
 ),
 whole AS (
-    SELECT session_id, usd(sum(cost_usd)) AS cost_usd FROM request_facts
+    SELECT session_id, usd(sum(cost_usd)) AS cost_usd FROM session_day_facts
     WHERE session_id IN (SELECT session_id FROM fl) GROUP BY session_id
 )
 SELECT fl.session_id, fl.user_name AS "user", fl.team, fl.project, fl.source, fl.started_at, fl.ended_at,

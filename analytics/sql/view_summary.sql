@@ -4,14 +4,7 @@ WITH f AS (SELECT * FROM session_days($slice)),
 flagged AS (
     SELECT count(DISTINCT session_id) AS n, count(*) AS flags, usd(sum(cost_usd)) AS own FROM filtered_flags($slice)
 ),
-flagged_spend AS (SELECT usd(sum(cost_usd)) AS cost FROM flagged_requests($slice)),
-caveats AS (
-    SELECT count(*) FILTER (WHERE output_estimated) AS estimated,
-           usd(sum(cost_usd) FILTER (WHERE output_estimated)) AS estimated_cost,
-           count(*) FILTER (WHERE model_is_fallback) AS fallback,
-           usd(sum(cost_usd) FILTER (WHERE model_is_fallback)) AS fallback_cost
-    FROM caveat_requests($slice)
-)
+flagged_spend AS (SELECT usd(sum(cost_usd)) AS cost FROM flagged_requests($slice))
 SELECT usd(sum(cost_usd)) AS cost_usd,
        as_count(coalesce(sum(total_tokens), 0)) AS total_tokens,
        as_count(coalesce(sum(requests), 0)) AS requests,
@@ -27,8 +20,8 @@ SELECT usd(sum(cost_usd)) AS cost_usd,
        (SELECT flags FROM flagged) AS flag_count,
        (SELECT cost FROM flagged_spend) AS flagged_cost_usd,
        (SELECT own FROM flagged) AS flags_cost_usd,
-       (SELECT estimated FROM caveats) AS estimated_output_requests,
-       (SELECT estimated_cost FROM caveats) AS estimated_output_cost_usd,
-       (SELECT fallback FROM caveats) AS fallback_model_requests,
-       (SELECT fallback_cost FROM caveats) AS fallback_model_cost_usd
+       as_count(coalesce(sum(estimated_output_requests), 0)) AS estimated_output_requests,
+       usd(sum(estimated_output_cost_usd)) AS estimated_output_cost_usd,
+       as_count(coalesce(sum(fallback_model_requests), 0)) AS fallback_model_requests,
+       usd(sum(fallback_model_cost_usd)) AS fallback_model_cost_usd
 FROM f;
