@@ -127,11 +127,14 @@ elif absent.height:
 else:
     st.success(f"Everyone in the org directory ({directory.height}) has sessions in this period.",
                icon=":material/check_circle:")
+# Without a directory, name, team and "in directory" say nothing about anyone.
+who = ["user", "name", "team"] if directory.height else ["user"]
 st.dataframe(
     people, hide_index=True, placeholder=columns.PLACEHOLDER,
-    column_order=["user", "name", "team", "activity", "last_request_at", "days_silent", "sessions", "cost_usd",
-                  "in_directory"],
-    column_config=columns.config(),
+    column_order=[*who, "activity", "last_request_at", "days_silent", "sessions", "cost_usd",
+                  *(["in_directory"] if directory.height else [])],
+    column_config=columns.config(activity=st.column_config.TextColumn(
+        columns.label("activity"), width="medium", help=columns.definition("activity"))),
 )
 st.caption("Newest request: when the person's data last arrived (any source). Days silent: from then to today. "
            "Per machine once machines report their own collection.")
