@@ -153,6 +153,5 @@ CREATE OR REPLACE TEMP MACRO flag_claims(s) AS TABLE
     FROM hits h LEFT JOIN shares x USING (flag_id);
 
 CREATE OR REPLACE TEMP MACRO flagged_requests(s) AS TABLE
-    SELECT session_id, request_key, max(claimed_cost) AS cost_usd, max(claimed_tokens) AS total_tokens,
-           list_sort(list_distinct(list(flag))) AS flags
+    SELECT session_id, request_key, max(claimed_cost) AS cost_usd, max(claimed_tokens) AS total_tokens
     FROM flag_claims(s) GROUP BY session_id, request_key;

@@ -9,16 +9,22 @@ WITH own AS (
 per_type AS MATERIALIZED (
     SELECT flag, request_key, max(claimed_cost) AS cost FROM flag_claims($slice) GROUP BY flag, request_key
 ),
-requests AS (
-    SELECT request_key, list_sort(list_distinct(list(flag))) AS flags FROM per_type GROUP BY request_key
+shared AS (
+    SELECT request_key FROM per_type GROUP BY request_key HAVING count(*) > 1
 ),
 claimed AS (
     SELECT p.flag, usd(sum(p.cost)) AS distinct_cost_usd,
-           usd(coalesce(sum(p.cost) FILTER (WHERE len(q.flags) > 1), 0)) AS shared_cost_usd,
-           list_sort(list_distinct(flatten(list(q.flags)))) AS together
-    FROM per_type p JOIN requests q USING (request_key) GROUP BY p.flag
+           usd(coalesce(sum(p.cost) FILTER (WHERE x.request_key IS NOT NULL), 0)) AS shared_cost_usd
+    FROM per_type p LEFT JOIN shared x USING (request_key) GROUP BY p.flag
+),
+partners AS (
+    SELECT a.flag, string_agg(DISTINCT b.flag, ', ' ORDER BY b.flag) AS overlaps_with
+    FROM per_type a
+    JOIN shared x USING (request_key)
+    JOIN per_type b ON b.request_key = a.request_key AND b.flag <> a.flag
+    GROUP BY a.flag
 )
 SELECT o.flag, o.flags, o.sessions, o.cost_usd, o.tokens, c.distinct_cost_usd, c.shared_cost_usd,
-       array_to_string(list_filter(coalesce(c.together, []), x -> x <> o.flag), ', ') AS overlaps_with
-FROM own o LEFT JOIN claimed c USING (flag)
+       coalesce(t.overlaps_with, '') AS overlaps_with
+FROM own o LEFT JOIN claimed c USING (flag) LEFT JOIN partners t USING (flag)
 ORDER BY o.cost_usd DESC NULLS LAST, o.flag;
