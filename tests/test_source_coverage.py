@@ -60,3 +60,11 @@ def test_otel_reference_of_someone_outside_the_directory_counts_for_their_transc
     rows = coverage(ledger).to_dicts()
     assert [(r["user"], r["team"], r["status"]) for r in rows] == [("cy", "(unassigned)", "covered")]
     assert rows[0]["reported_tokens"] == rows[0]["explained_tokens"] == 1262
+
+
+def test_coverage_figures_are_rounded_like_every_report(ledger, tmp_path):
+    # Ratios to 4 places (2.0 / 12.40 is 0.16129032258064516 unrounded), money to 6 (the usd macro).
+    _setup(ledger, tmp_path)
+    ana = next(r for r in coverage(ledger).to_dicts() if r["user"] == "ana")
+    assert ana["cost_coverage"] == 0.1613 and ana["token_coverage"] == 0.3383
+    assert repr(ana["missing_cost_usd"]) == "10.4"
