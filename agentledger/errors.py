@@ -6,9 +6,12 @@ import duckdb
 
 from ingest.runner import IngestError
 from store.db import DatabaseError
+from store.ledger import LedgerBusy
 
 USER_ERROR = 2
 RUNTIME_ERROR = 1
+# Another writer held the ledger past --wait: sysexits' EX_TEMPFAIL, "try again later".
+BUSY = 75
 
 
 class UserError(Exception):
@@ -17,6 +20,8 @@ class UserError(Exception):
 
 def describe(error: Exception) -> tuple[str, int]:
     """(one-line message, exit code) for an exception escaping a command."""
+    if isinstance(error, LedgerBusy):
+        return _first_line(error), BUSY
     if isinstance(error, (UserError, IngestError, DatabaseError, FileNotFoundError)):
         return _first_line(error), USER_ERROR
     if isinstance(error, duckdb.Error):

@@ -36,6 +36,23 @@ class AnalyticsSettings(BaseSettings):
         "a loop: re-reading a file or re-globbing after other calls is how an agent refreshes its context "
         "(on the generated org the window rule flagged 10% of normal sessions through these alone)."
     )
+    loop_poll_tools: tuple[str, ...] = Field(
+        ("BashOutput", "TaskOutput", "AgentOutputTool"), description="Tools that wait on a background job: "
+        "calling one again until the job ends is waiting, not looping (a real session polled BashOutput four "
+        "times while an install ran)."
+    )
+    loop_min_variants: int = Field(
+        4, ge=2, description="Variants of one shell command (flags aside) within loop_window_minutes, no edit between, "
+        "that make a loop: a real session reinstalled a CLI four ways without finding out why; three is how "
+        "often a failing test is re-run with more verbose flags to read it."
+    )
+    loop_inspection_commands: tuple[str, ...] = Field(
+        ("ls", "cat", "head", "tail", "grep", "rg", "find", "wc", "echo", "pwd", "which", "tree", "stat", "file",
+         "du", "df", "sleep", "git status", "git diff", "git log", "git show", "git branch", "git remote",
+         "git rev-parse", "git ls-files", "git blame"),
+        description="Shell commands that only look (first word, or first two): variants of them are checks "
+        "of different things, never a command-variations loop."
+    )
     loop_error_window_minutes: float = Field(
         30.0, gt=0, description="The same error (tool + identical output) this many times within this window "
         "is a loop even if the agent edited files between attempts: fixes that do not change the error."
@@ -45,6 +62,12 @@ class AnalyticsSettings(BaseSettings):
     discard_interrupt_min_requests: int = Field(
         3, ge=1, description="An interruption or rejection raises a discarded_work flag only when it threw "
         "away at least this many requests: stopping a short answer is normal steering, not waste worth a look."
+    )
+
+    discard_steer_minutes: float = Field(
+        10.0, gt=0, description="After an interruption or rejection, the agent carrying on within this many "
+        "minutes (a new prompt, a queued message) means the user steered it and nothing is thrown away; real "
+        "corrections followed in 6-93 s, abandoned work was picked up 40+ minutes later or never."
     )
 
     # -- idle -------------------------------------------------------------------------------
@@ -91,6 +114,11 @@ class AnalyticsSettings(BaseSettings):
     bloat_single_result_bytes: int = Field(
         40_000, ge=1, description="One tool result this large (about 10k tokens, the size at which Claude Code "
         "warns about MCP tool output) is bloat."
+    )
+    bloat_project_lookup_tools: tuple[str, ...] = Field(
+        ("Read", "Grep", "Glob", "LS", "NotebookRead"), description="Lookups whose results are the project's own "
+        "files when they stay inside the working directory: reading the code being changed is the work itself "
+        "(a 61 kB Read of the script a session was packaging is not bloat)."
     )
     bloat_session_bytes: int = Field(
         1_000_000, ge=1, description="...or one component's results in one session summing to this much "

@@ -2,8 +2,9 @@
 
 `read(con, name, filters)` is the one way a report or a view reads the ledger: it creates the shared
 macros on the connection and binds the filters as one STRUCT parameter, $slice (`slice_param`), that
-the table macros (session_days, component_days, filtered_flags) and `in_people` apply. A restriction on
-who a viewer may see belongs in those two places, and every report, view and export obeys it.
+the table macros (session_days, component_days, filtered_flags) and `in_people` apply. The viewer's
+scope is not a parameter: it is bound on the connection (analytics.access.scope.bind) and those same
+macros obey it, so a new report that reads through them inherits it (docs/security.md).
 """
 
 from __future__ import annotations
@@ -163,13 +164,23 @@ def people(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, to
                 last_plausible=last_plausible_day())
 
 
+def people_gaps(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, today: date | None = None,
+                listed: int = 12) -> pl.DataFrame:
+    """One row: people the org directory expects in the slice, how many have no sessions in the period,
+    and the first `listed` of those (longest silent first); no row when the slice holds none of them."""
+    return read(con, "view_people_gaps", filters, today=today or utc_today(), first_plausible=FIRST_PLAUSIBLE_DAY,
+                last_plausible=last_plausible_day(), listed=listed)
+
+
 # The views over a slice of the data (the session views take one session instead).
 VIEWS = {view.__name__: view for view in (summary, totals, daily_outcomes, spend_by_source, user_daily, team_daily, changes,
-                                          flag_types, flag_overlap, flagged_sessions, people)}
+                                          flag_types, flag_overlap, flagged_sessions, people, people_gaps)}
 
 
 def session_span(con: duckdb.DuckDBPyConnection, session_id: str) -> Filters | None:
-    """The slice (its person, its first and last day) holding one session's row in the sessions report."""
+    """The slice (its person, its first and last day) holding one session's row in the sessions report;
+    None when the session is not in the ledger or not in the viewer's scope."""
+    prepare(con)
     user, first, last = frame(con, "session_span", {"session_id": session_id}).row(0)
     return Filters(user=user, date_from=first, date_to=last) if first else None
 

@@ -58,7 +58,7 @@ def _load_reverts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> Non
             con.unregister(f"{name}_in")
 
 
-DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags")
+DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags", "flag_requests")
 
 STEPS: tuple[Step, ...] = (
     # Sessions with rows newer than the last refresh; their derived rows are deleted and redone.
@@ -66,22 +66,22 @@ STEPS: tuple[Step, ...] = (
          writes=("_touched", *DERIVED)),
     Step("derive_requests", reads=("_touched", "session_events", "agents", "tool_results", "tool_calls", "requests",
                                    "model_prices"),
-         writes=("_prompts", "_thread_types", "_req")),
+         writes=("_headless", "_prompts", "_thread_types", "_req")),
     Step("derive_calls", reads=("_touched", "_req", "_prompts", "tool_calls", "tool_results"), writes=("_calls",)),
     Step("derive_attribution", reads=("_req", "_calls"), writes=("_attr", "request_components")),
     Step("derive_loops", reads=("_calls",), writes=("_loops",)),
     Step("load_reverts", reads=("_calls",), writes=("_reverts", "_revert_paths"), run=_load_reverts),
     Step("derive_outcomes", reads=("_touched", "_req", "_calls", "_prompts", "_loops", "_reverts", "_revert_paths",
                                    "session_events"),
-         writes=("_created", "_discarded_edits", "_discarded_turns", "_interrupts", "_idle_turns", "_outcomes",
-                 "request_facts")),
+         writes=("_created", "_rewinds", "_discarded_edits", "_discarded_turns", "_interrupts", "_idle_turns",
+                 "_outcomes", "request_facts")),
     Step("derive_rollups", reads=("_touched", "request_facts", "requests", "_attr", "_calls"),
          writes=("session_day_facts", "component_day_facts")),
-    Step("derive_flags", reads=("_req", "_outcomes", "_loops", "_reverts", "_discarded_turns", "_discarded_edits",
-                                "_calls", "_interrupts", "_idle_turns", "_attr"),
-         writes=("_sessions", "_req_out", "flags")),
+    Step("derive_flags", reads=("_req", "_outcomes", "_loops", "_reverts", "_rewinds", "_discarded_turns",
+                                "_discarded_edits", "_calls", "_interrupts", "_idle_turns"),
+         writes=("_sessions", "_req_out", "_stops", "_zero", "_bloat", "flag_requests", "flags")),
     # usage_spike compares a day with the person's whole history, so it is redone over all of it.
-    Step("derive_spikes", reads=("session_day_facts",), writes=("flags",)),
+    Step("derive_spikes", reads=("session_day_facts", "request_facts"), writes=("_spikes", "flag_requests", "flags")),
 )
 TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes if t.startswith("_")))
 
@@ -102,15 +102,20 @@ def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
         "min_repeats": cfg.loop_min_repeats,
         "window_seconds": cfg.loop_window_minutes * 60,
         "window_exempt_tools": list(cfg.loop_window_exempt_tools),
+        "poll_tools": list(cfg.loop_poll_tools),
+        "inspection_commands": list(cfg.loop_inspection_commands),
+        "min_variants": cfg.loop_min_variants,
         "error_window_seconds": cfg.loop_error_window_minutes * 60,
         "idle_min_seconds": cfg.idle_min_minutes * 60,
         "idle_min_requests": cfg.idle_min_requests,
         "idle_max_gap_seconds": cfg.idle_max_gap_minutes * 60,
         "discard_min_requests": cfg.discard_interrupt_min_requests,
+        "steer_seconds": cfg.discard_steer_minutes * 60,
         "zero_min_cost": cfg.zero_output_min_cost_usd,
         "zero_min_tokens": cfg.zero_output_min_tokens,
         "bloat_single_bytes": cfg.bloat_single_result_bytes,
         "bloat_session_bytes": cfg.bloat_session_bytes,
+        "project_lookup_tools": list(cfg.bloat_project_lookup_tools),
         "spike_factor": cfg.spike_factor,
         "baseline_days": cfg.spike_baseline_days,
         "min_baseline_days": cfg.spike_min_baseline_days,

@@ -22,7 +22,9 @@ from analytics.metrics import metric
 Query = Callable[[duckdb.DuckDBPyConnection, Filters], pl.DataFrame]
 
 TOKENS = ("input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens", "total_tokens")
-OUTCOME_TOKENS = ("kept_tokens", "looping_tokens", "discarded_tokens", "idle_tokens")
+OUTCOME_TOKENS = ("kept_tokens", "looping_tokens", "discarded_tokens", "idle_tokens", "overhead_tokens")
+# Claude Code's own agents, priced: what its features cost, per person and team.
+OVERHEAD = ("overhead_tokens", "overhead_cost_usd")
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,11 @@ def _builtin(name: str, description: str, names: tuple[str, ...], notes: dict[st
 
 _builtin("daily", "one row per UTC day: tokens, cost and where the tokens went", (
     "day", "users", "sessions", "requests", *TOKENS, "cost_usd", "unpriced_requests", *OUTCOME_TOKENS,
-    "kept_cost_usd", "looping_cost_usd", "discarded_cost_usd", "idle_cost_usd",
+    "kept_cost_usd", "looping_cost_usd", "discarded_cost_usd", "idle_cost_usd", "overhead_cost_usd",
     "useful_output_ratio", "useful_cost_ratio",
 ))
 _PEOPLE = ("sessions", "requests", *TOKENS, "cost_usd", "kept_tokens", "useful_output_ratio", "flagged_sessions",
-           "waste_tokens", "useful_cost_ratio", "unpriced_requests", "waste_cost_usd")
+           "waste_tokens", "useful_cost_ratio", "unpriced_requests", "waste_cost_usd", *OVERHEAD)
 _builtin("users", "one row per person, lowest useful ratio first (never a spend leaderboard)", ("user", "team", *_PEOPLE))
 _builtin("teams", "one row per team, lowest useful ratio first", ("team", "users", *_PEOPLE))
 _builtin("projects", "one row per project (working directory)", (
@@ -95,8 +97,8 @@ _builtin("plugins", "per component (level=component, a partition of all tokens) 
 })
 _builtin("sessions", "one row per session (figures within the period), newest first", (
     "session_id", "user", "team", "project", "source", "started_at", "ended_at", "requests", "total_tokens",
-    "cost_usd", *OUTCOME_TOKENS, "useful_output_ratio", "flags", "waste_cost_usd", "useful_cost_ratio",
-    "estimated_output_requests", "fallback_model_requests",
+    "cost_usd", *OUTCOME_TOKENS, "useful_output_ratio", "flags", "flagged_tokens", "flagged_cost_usd",
+    "waste_cost_usd", "useful_cost_ratio", "estimated_output_requests", "fallback_model_requests",
 ))
 _builtin("flags", "every flag with the evidence a manager can check, newest first", (
     "session_id", "user", "team", "project", "flag", "started_at", "ended_at", "tokens", "cost_usd", "evidence",

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import data, sidebar
+from analytics.filters import Filters
+from dashboard import auth, data, sidebar
 
 st.set_page_config(page_title="AgentLedger", page_icon=":material/receipt_long:", layout="wide")
 
@@ -57,8 +58,11 @@ def root(spec: PageSpec) -> st.Page:
     return st.Page(spec.script, title=spec.title, icon=spec.icon, url_path="start", default=True)
 
 
+# Before anything else: who is looking, and what they may see (a refused request stops here).
+access = auth.admit()
 st.session_state.pop(data.STALE_STATE, None)
 state = data.db_state()
+auth.sidebar_note(access)
 specs = [spec for section in SECTIONS.values() for spec in section]
 
 if not state.ok:
@@ -67,11 +71,13 @@ if not state.ok:
     shown = [page(s) for s in specs if s.url_path in WITHOUT_DATA and state.status == "empty"]
     hidden = [page(PageSpec(s.script, "Get started", s.icon, s.url_path, visible=False), "views/welcome.py")
               for s in specs if s.url_path not in {p.url_path for p in shown}]
-    st.navigation([welcome, *shown, *hidden]).run()
+    current = st.navigation([welcome, *shown, *hidden])
+    auth.record_view(current.url_path or "welcome", Filters())
+    current.run()
     st.stop()
 
 busy_note = st.sidebar.empty()
-sidebar.render()
+filters = sidebar.render()
 overview = SECTIONS["Spend & value"][0]
 pages = {name: [page(spec) for spec in section] for name, section in SECTIONS.items()}
 pages["Spend & value"][0] = page(PageSpec(overview.script, overview.title, overview.icon, overview.url_path, visible=False))
@@ -79,6 +85,7 @@ pages["Spend & value"].insert(0, root(overview))
 navigation = st.navigation(pages)
 sidebar.follow_pending_jump()
 unknown = sidebar.unknown_filter()
+auth.record_view(navigation.url_path or "overview", filters, session=st.query_params.get("session"), refused_filter=unknown)
 if unknown:
     # A link naming a team (person, ...) the ledger does not hold: say so, and show nothing else,
     # never the whole org as if the filter were not there.

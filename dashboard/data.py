@@ -1,7 +1,8 @@
 """Everything the pages read: analytics functions called by import, behind one cached function.
 
-Every read goes through `_cached`: a short read-only connection, a result cached per ledger and
-key for CACHE_TTL, and the last good result served while an ingest holds the file. Pages call
+Every read goes through `_cached`: a short read-only connection with the viewer's scope bound on it
+(dashboard.auth admitted them; analytics obeys the scope in every query), a result cached per ledger,
+scope and key for CACHE_TTL, and the last good result served while an ingest holds the file. Pages call
 `view(queries.summary, filters)`, `report("users", filters)` and the few helpers below; the metrics
 themselves live in analytics/, so the CLI, the CSV export and the pages agree.
 """
@@ -21,9 +22,12 @@ import polars as pl
 import streamlit as st
 
 from analytics import health, queries
+from analytics.access.scope import Scope, bind
+from analytics.access.settings import access_settings
 from analytics.export import to_csv
 from analytics.filters import UNASSIGNED_TEAM, FilterChoices, Filters
 from analytics.reports import REPORTS, Report
+from dashboard import auth
 from store.db import DatabaseError, reader, resolve_db_path
 
 # Cached results live this long: a scheduled ingest shows up within a minute, and a page
@@ -139,16 +143,20 @@ def _db_state(path: str) -> DbState:
 # --- The one cached read ----------------------------------------------------------------------
 
 @st.cache_data(ttl=CACHE_TTL, show_spinner=False, max_entries=512)
-def _cached(db: str, key: str, _read: Callable[[duckdb.DuckDBPyConnection], Any]) -> Any:
-    # `key` names the call and its arguments (what the cache is keyed on); `_read` does it and is
-    # not hashed (the leading underscore).
+def _cached(db: str, key: str, _read: Callable[[duckdb.DuckDBPyConnection], Any], _scope: Scope) -> Any:
+    # `key` names the viewer's scope, the call and its arguments (what the cache is keyed on: a cache
+    # shared by all sessions must never hand one viewer's rows to another); `_read` does it and
+    # `_scope` is bound on the connection first; neither is hashed (the leading underscore).
     with reader(db, wait_seconds=_wait_for((db, key))) as con:
+        bind(con, _scope)
         return _read(con)
 
 
 def _get(key: str, read: Callable[[duckdb.DuckDBPyConnection], Any], db: str | None = None) -> Any:
     db = db or db_path()
-    return _with_fallback((db, key), lambda: _cached(db, key, read))
+    scope = auth.current().scope
+    key = f"{scope.key}:{key}"
+    return _with_fallback((db, key), lambda: _cached(db, key, read, scope))
 
 
 def _key(name: str, filters: Filters | None, extra: dict[str, Any] | None = None) -> str:
@@ -188,6 +196,19 @@ def report_csv(kind: str, filters: Filters) -> bytes:
     return to_csv(report(kind, filters))
 
 
+def report_download(kind: str, filters: Filters) -> Callable[[], bytes]:
+    """A download button's data: called when the viewer clicks, it audits the export, then returns
+    report_csv's bytes (computed now, in the viewer's scope). Every CSV download goes through here."""
+    payload = report_csv(kind, filters)
+    recorded = auth.export_recorder(auth.current(), access_settings(), f"report:{kind}", filters)
+
+    def download() -> bytes:
+        recorded()  # an export that cannot be audited raises here, and nothing is downloaded
+        return payload
+
+    return download
+
+
 def filter_choices() -> FilterChoices:
     """What the sidebar offers: teams, people, projects, sources, models, and the plausible days with data."""
     return _get("choices", queries.filter_choices)
@@ -204,6 +225,14 @@ def session_span(session_id: str) -> Filters | None:
     return _get(_key("span", None, {"session": session_id}), lambda con: queries.session_span(con, session_id))
 
 
+# Pipeline facts that name files and folders (whose names are people's): admins only.
+_ADMIN_ONLY_COLUMNS = {"runs": ("command", "error"), "rejects": ("example",), "drift": ("first_path",)}
+
+
 def health_facts(db: str) -> dict[str, pl.DataFrame]:
-    """Every data-health table in one short connection: runs, files, rejects, freshness, drift."""
-    return _get("health", health.facts, db)
+    """Every data-health table in one short connection: runs, files, rejects, freshness, drift (paths
+    and commands only for admins)."""
+    facts = _get("health", health.facts, db)
+    if auth.current().is_admin:
+        return facts
+    return {name: frame.drop(_ADMIN_ONLY_COLUMNS.get(name, ()), strict=False) for name, frame in facts.items()}

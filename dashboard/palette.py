@@ -5,14 +5,16 @@ from __future__ import annotations
 import altair as alt
 
 # Order matters: stacked charts and legends read best with the useful part at the bottom.
-OUTCOMES: tuple[str, ...] = ("kept", "looping", "discarded", "idle")
+OUTCOMES: tuple[str, ...] = ("kept", "looping", "discarded", "idle", "overhead")
 
-# Colour-blind-safe (Okabe-Ito): green for work that stayed, warm hues for waste, grey for idle burn.
+# Colour-blind-safe (Okabe-Ito): green for work that stayed, warm hues for waste, grey for idle burn,
+# a pale blue-grey for Claude Code's own overhead (neither work nor anybody's waste).
 OUTCOME_COLORS: dict[str, str] = {
     "kept": "#009E73",
     "looping": "#E69F00",
     "discarded": "#D55E00",
     "idle": "#8C8C8C",
+    "overhead": "#A3B8CC",
 }
 
 # Neutral series (spend by model, by source) use one calm accent.
@@ -26,6 +28,7 @@ KIND_COLORS: dict[str, str] = {
     "skill": "#7B5EA7",
     "subagent": "#332288",
     "prompt": "#A6761D",
+    "harness": "#A3B8CC",
     "other": "#BBBBBB",
 }
 
@@ -34,6 +37,7 @@ OUTCOME_LABELS: dict[str, str] = {
     "looping": "looping",
     "discarded": "discarded",
     "idle": "idle burn",
+    "overhead": "Claude Code overhead",
 }
 
 

@@ -198,9 +198,10 @@ def describe(filters: Filters) -> str:
     return " · ".join(parts) or "all data"
 
 
-def cli_command(kind: str, filters: Filters, db: str | None = None) -> str:
-    """The `agentledger report` command line that gives the same rows as this view (on `db`, when given)."""
-    args = cli_arguments(filters) + (["--db", db] if db else []) + ["--format", "csv"]
+def cli_command(kind: str, filters: Filters, db: str | None = None, viewer: str | None = None) -> str:
+    """The `agentledger report` command line that gives the same rows as this view (on `db`, when given;
+    as `viewer` sees them, when the dashboard has a signed-in viewer)."""
+    args = cli_arguments(filters) + (["--db", db] if db else []) + (["--as", viewer] if viewer else []) + ["--format", "csv"]
     return shlex.join(["agentledger", "report", kind, *args])
 
 

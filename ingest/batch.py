@@ -4,30 +4,35 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
-Row = dict[str, Any]
+import msgspec
+import polars as pl
 
+from ingest.records import ROW_TABLES, TABLES, FileRead, ManifestEntry, Record, Reject, Request, ToolCallLink, columns
+from ingest.hashing import short_hash
+from ingest.secrets import scrub_frame
 
-def request_total(row: Row) -> int:
-    """All four token kinds: the size by which duplicate lines of one response are compared."""
-    return (
-        (row.get("input_tokens") or 0)
-        + (row.get("output_tokens") or 0)
-        + (row.get("cache_creation_tokens") or 0)
-        + (row.get("cache_read_tokens") or 0)
-    )
+# How much of a rejected line is kept when prompts are opted in (otherwise only its hash and length).
+REJECT_HEAD_BYTES = 200
 
 
-def should_replace(candidate: Row, existing: Row) -> bool:
+def should_replace(candidate: Request, existing: Request) -> bool:
     """The duplicate-resolution rule (same as ccusage): a non-sidechain copy beats a sidechain
-    replay; then the larger usage wins (early lines carry placeholder output); then `speed` set."""
-    if bool(candidate.get("is_sidechain")) != bool(existing.get("is_sidechain")):
-        return bool(existing.get("is_sidechain"))
-    cand_total, exist_total = request_total(candidate), request_total(existing)
+    replay; then the larger usage wins (early lines carry placeholder output); then `speed` set.
+    Copies equal on all of that are ordered by where they were read (file, then line), so which
+    one is kept never depends on the order the files were loaded in."""
+    if candidate.is_sidechain != existing.is_sidechain:
+        return existing.is_sidechain
+    cand_total, exist_total = candidate.total(), existing.total()
     if cand_total != exist_total:
         return cand_total > exist_total
-    return candidate.get("speed") is not None and existing.get("speed") is None
+    if (candidate.speed is None) != (existing.speed is None):
+        return candidate.speed is not None
+    return _place(candidate) < _place(existing)
+
+
+def _place(row: Request) -> tuple[str, int]:
+    return row.file_path or "", row.line_no or 0
 
 
 class RequestMerger:
@@ -35,49 +40,50 @@ class RequestMerger:
     sidechain replays a message under a new requestId. Order of arrival does not change the result."""
 
     def __init__(self) -> None:
-        self.by_key: dict[str, Row] = {}
+        self.by_key: dict[str, Request] = {}
         self._keys_by_message: dict[str, set[str]] = {}
 
-    def _find(self, row: Row) -> str | None:
-        key = row["request_key"]
+    def _find(self, row: Request) -> str | None:
+        key = row.request_key
         if key in self.by_key:
             return key
-        message_id = row.get("message_id")
+        message_id = row.message_id
         if not message_id:
             return None
         for other_key in self._keys_by_message.get(message_id, ()):
-            if row.get("is_sidechain") or self.by_key[other_key].get("is_sidechain"):
+            if row.is_sidechain or self.by_key[other_key].is_sidechain:
                 return other_key
         return None
 
-    def add(self, row: Row) -> None:
-        """Offer one request line; keep whichever copy the rule prefers."""
+    def add(self, row: Request) -> Request | None:
+        """Offer one request; keep whichever copy the rule prefers. Returns the copy that lost
+        (None when the row is new), so a caller can tell what changed."""
         found = self._find(row)
         if found is None:
             self._put(row)
-            return
+            return None
         existing = self.by_key[found]
         # Output is an estimate only if every copy we have seen carried a placeholder.
-        estimated = bool(existing.get("output_estimated")) and bool(row.get("output_estimated"))
+        estimated = existing.output_estimated and row.output_estimated
         if should_replace(row, existing):
             self._drop(found)
-            row["output_estimated"] = estimated
+            row.output_estimated = estimated
             self._put(row)
-        elif existing.get("output_estimated") != estimated:
-            existing["output_estimated"] = estimated
-            existing["_dirty"] = True
+            return existing
+        existing.output_estimated = estimated
+        return row
 
-    def _put(self, row: Row) -> None:
-        self.by_key[row["request_key"]] = row
-        if row.get("message_id"):
-            self._keys_by_message.setdefault(row["message_id"], set()).add(row["request_key"])
+    def _put(self, row: Request) -> None:
+        self.by_key[row.request_key] = row
+        if row.message_id:
+            self._keys_by_message.setdefault(row.message_id, set()).add(row.request_key)
 
     def _drop(self, key: str) -> None:
         row = self.by_key.pop(key)
-        if row.get("message_id"):
-            self._keys_by_message[row["message_id"]].discard(key)
+        if row.message_id:
+            self._keys_by_message[row.message_id].discard(key)
 
-    def rows(self) -> list[Row]:
+    def rows(self) -> list[Request]:
         return list(self.by_key.values())
 
 
@@ -94,74 +100,102 @@ class Drift:
         self.first_path.setdefault(key, path)
 
 
-# RecordBatch attribute -> ledger table, for the rows that are only ever inserted (never merged).
-FROZEN_TABLES = {"tool_calls": "tool_calls", "tool_results": "tool_results", "events": "session_events", "rejects": "rejects"}
+_requests_codec = msgspec.msgpack.Decoder(list[Request])
+_links_codec = msgspec.msgpack.Decoder(list[ToolCallLink])
+_files_codec = msgspec.msgpack.Decoder(list[FileRead])
 
 
 @dataclass
 class RecordBatch:
-    """Everything parsed from some files, plus the counters the run summary reports."""
+    """Everything parsed from some files, plus the counters the run summary reports.
+
+    Rows of a table are typed records while files are parsed, and become one Polars frame per table
+    when the batch is frozen (`freeze`, at the end of a chunk, in the worker that parsed it): the
+    form the writer consumes and the cheapest to hand between processes. Requests stay records:
+    they are merged across files and runs before they are written.
+    """
 
     requests: RequestMerger = field(default_factory=RequestMerger)
-    tool_calls: list[Row] = field(default_factory=list)
-    tool_results: list[Row] = field(default_factory=list)
-    events: list[Row] = field(default_factory=list)
-    agents: list[Row] = field(default_factory=list)
-    rejects: list[Row] = field(default_factory=list)
+    records: dict[str, list[Record]] = field(default_factory=lambda: {table: [] for table in ROW_TABLES})
+    frames: dict[str, list[pl.DataFrame]] = field(default_factory=dict)
+    links: list[ToolCallLink] = field(default_factory=list)
+    files: list[FileRead] = field(default_factory=list)
     drift: Drift = field(default_factory=Drift)
     lines: int = 0
     bytes_read: int = 0
     api_errors: int = 0
-    # Rows for tables only some sources fill (migration 003): table -> natural key -> row.
-    extra: dict[str, dict[Any, Row]] = field(default_factory=dict)
-    # Tables whose existing rows win over incoming ones (e.g. the org directory).
-    keep_existing: set[str] = field(default_factory=set)
-    # Rows already turned into Polars frames by a worker process (table -> frames): cheaper to
-    # send between processes than dicts, and built where there is a spare core.
-    frames: dict[str, list[Any]] = field(default_factory=dict)
+    store_prompts: bool = False       # rejected lines keep their first bytes only when prompts are opted in
 
-    def put(self, table: str, key: Any, row: Row, *, replace: bool = True) -> None:
-        """Queue one row for `table`; the last copy of a key in a batch wins."""
-        self.extra.setdefault(table, {})[key] = row
-        if not replace:
-            self.keep_existing.add(table)
+    def add(self, record: Record) -> None:
+        """Queue one record for its table."""
+        self.records[record.TABLE].append(record)
+
+    def reject(self, path: str, byte_offset: int, line_no: int, reason: str, raw: bytes | None) -> None:
+        """Quarantine one line (or, with line 0, a whole file): where, why, and the line's hash and
+        length; its first bytes too when prompts are opted in (they often are prompt text)."""
+        head = None
+        if raw is not None and self.store_prompts:
+            head = raw[:REJECT_HEAD_BYTES].decode("utf-8", "replace")
+        self.add(Reject(
+            path=path, byte_offset=byte_offset, line_no=line_no, reason=reason, head=head,
+            line_hash=short_hash(raw) if raw is not None else None, line_bytes=len(raw) if raw is not None else None,
+        ))
 
     def absorb(self, other: "RecordBatch") -> None:
         """Add another batch's records and counters to this one (dedup rules apply across them)."""
         for row in other.requests.rows():
             self.requests.add(row)
-        self.tool_calls.extend(other.tool_calls)
-        self.tool_results.extend(other.tool_results)
-        self.events.extend(other.events)
-        self.agents.extend(other.agents)
-        self.rejects.extend(other.rejects)
-        for key, n in other.drift.counts.items():
-            self.drift.add(*key, other.drift.first_path[key], n)
-        for table, rows in other.extra.items():
-            self.extra.setdefault(table, {}).update(rows)
-        self.keep_existing |= other.keep_existing
+        for table, rows in other.records.items():
+            self.records[table].extend(rows)
         for table, frames in other.frames.items():
             self.frames.setdefault(table, []).extend(frames)
+        self.links.extend(other.links)
+        self.files.extend(other.files)
+        for key, n in other.drift.counts.items():
+            self.drift.add(*key, other.drift.first_path[key], n)
         self.lines += other.lines
         self.bytes_read += other.bytes_read
         self.api_errors += other.api_errors
 
+    def freeze(self) -> None:
+        """Turn the queued records into one frame per table, secrets scrubbed from free text."""
+        for table, rows in self.records.items():
+            if rows:
+                policy = TABLES[table]
+                self.frames.setdefault(table, []).append(scrub_frame(columns(policy.record, rows), policy.scrubbed))
+                self.records[table] = []
+
+    def frame(self, table: str) -> pl.DataFrame | None:
+        """Every row queued for `table` as one frame (None when there is none)."""
+        if self.records.get(table):
+            self.freeze()
+        parts = [f for f in self.frames.get(table, ()) if f.height]
+        if not parts:
+            return None
+        return pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
+
+    def manifest(self) -> list[ManifestEntry]:
+        """The cursors of the files read, to be committed with their records."""
+        return [read.manifest for read in self.files if read.manifest is not None]
+
     @property
     def reject_count(self) -> int:
-        """Rejected lines and files in this batch, whether still rows or already frames."""
-        return len(self.rejects) + sum(frame.height for frame in self.frames.get("rejects", ()))
+        """Rejected lines and files in this batch, whether still records or already frames."""
+        return len(self.records["rejects"]) + sum(frame.height for frame in self.frames.get("rejects", ()))
 
-    def freeze(self, to_frame: Any, shapes: dict[str, Any]) -> None:
-        """Turn the append-only row lists into frames (requests stay rows: they merge across files)."""
-        for attribute, table in FROZEN_TABLES.items():
-            rows = getattr(self, attribute)
-            if rows and table in shapes:
-                self.frames.setdefault(table, []).append(to_frame(shapes[table], rows, 0))
-                setattr(self, attribute, [])
+    # Handing a batch from a worker process: structs pickle one by one (slow); msgpack packs a list at once.
+    def __getstate__(self) -> dict:
+        self.freeze()
+        state = dict(self.__dict__)
+        state["requests"] = msgspec.msgpack.encode(self.requests.rows())
+        state["links"] = msgspec.msgpack.encode(self.links)
+        state["files"] = msgspec.msgpack.encode(self.files)
+        return state
 
-    def reject(self, path: str, byte_offset: int, line_no: int, reason: str, raw: bytes) -> None:
-        """Quarantine one line: where it is, why, and its first 200 bytes."""
-        head = raw[:200].decode("utf-8", "replace")
-        self.rejects.append(
-            {"path": path, "byte_offset": byte_offset, "line_no": line_no, "reason": reason, "head": head}
-        )
+    def __setstate__(self, state: dict) -> None:
+        merger = RequestMerger()
+        for row in _requests_codec.decode(state["requests"]):
+            merger.add(row)
+        state.update(requests=merger, links=_links_codec.decode(state["links"]),
+                     files=_files_codec.decode(state["files"]))
+        self.__dict__.update(state)

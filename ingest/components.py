@@ -82,3 +82,16 @@ def claude_component(tool_name: str, tool_input: dict[str, Any] | None, attribut
     if attribution_plugin:
         return Component(f"builtin:{tool_name}", "builtin", plugin=attribution_plugin)
     return Component(f"builtin:{tool_name}", "builtin")
+
+
+def shell_or_mcp_component(name: str, shell_tools: frozenset[str]) -> Component:
+    """How Codex and Gemini name tools: builtin:shell for every shell flavour, mcp:<server> for MCP
+    tools (`mcp__<server>__<tool>`, or `<server>__<tool>` in older builds), builtin:<name> otherwise."""
+    found = mcp_component(name)
+    if found:
+        return found
+    if name in shell_tools:
+        return Component("builtin:shell", "builtin")
+    if "__" in name:
+        return Component(f"mcp:{name.split('__', 1)[0]}", "mcp")
+    return Component(f"builtin:{name}", "builtin")

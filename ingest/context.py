@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from ingest import plausible
+from ingest.timestamps import parse_utc
 
 
 @dataclass
 class FileContext:
-    path: str
+    path: str                            # the file as the ledger names it (file_path, rejects.path)
     user_name: str | None
+    latest_ts: datetime                  # a record dated after this is quarantined (clock wrong or forged)
     store_prompts: bool = False
     # Subagent files: the agent id from the file name and its type from agent-<id>.meta.json.
     file_agent_id: str | None = None
@@ -20,3 +25,11 @@ class FileContext:
     drift_samples: dict[tuple, int] = field(default_factory=dict)
     # Set by the line loop: the number of the last line read, so nobody counts newlines again.
     last_line_no: int | None = None
+
+    def timestamp(self, value: str | None, what: str) -> datetime:
+        """An ISO-8601 time as naive UTC; a missing, unparseable or implausible one quarantines the line."""
+        return plausible.timestamp(parse_utc(value), self.latest_ts, what)
+
+    def time(self, value: datetime | None, what: str) -> datetime:
+        """A time already parsed (OTel nanoseconds): quarantines the line when missing or implausible."""
+        return plausible.timestamp(value, self.latest_ts, what)

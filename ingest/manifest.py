@@ -22,12 +22,14 @@ class FileState:
     lines_loaded: int
     parser_state: str | None
     first_run_id: int | None
+    source: str = ""
 
 
 def load_manifest(con: duckdb.DuckDBPyConnection) -> dict[str, FileState]:
     """Every known file, by path."""
     rows = con.execute(
-        "SELECT path, size, mtime_ns, head_hash, offset_loaded, lines_loaded, parser_state, first_run_id FROM source_files"
+        "SELECT path, size, mtime_ns, head_hash, offset_loaded, lines_loaded, parser_state, first_run_id, source"
+        " FROM source_files"
     ).fetchall()
     return {row[0]: FileState(*row) for row in rows}
 

@@ -12,6 +12,8 @@ from store.sql import run_sql
 
 REQUIRED_COLUMNS = ("user",)
 UNASSIGNED_TEAM = "(unassigned)"
+# Who may see what (docs/security.md); blank: manager when someone reports to them, else engineer.
+ROLES = ("admin", "manager", "engineer")
 
 
 class OrgError(ValueError):
@@ -28,6 +30,7 @@ class OrgMember(BaseModel):
     display_name: str | None = None
     team: str | None = None
     manager: str | None = None
+    role: str | None = None
 
     @field_validator("user")
     @classmethod
@@ -41,6 +44,14 @@ class OrgMember(BaseModel):
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
 
+    @field_validator("role")
+    @classmethod
+    def _known_role(cls, value: str | None) -> str | None:
+        role = (value or "").lower() or None
+        if role is not None and role not in ROLES:
+            raise ValueError(f"unknown role {value!r} (one of {', '.join(ROLES)}, or blank)")
+        return role
+
 
 def read_org_csv(path: Path) -> list[OrgMember]:
     """Parse and validate every row; the first bad row stops the load (a directory is all or nothing)."""
@@ -52,7 +63,7 @@ def read_org_csv(path: Path) -> list[OrgMember]:
     columns = [c.strip() for c in reader.fieldnames or []]
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
-        raise OrgError(f"{path}:1: missing column(s) {', '.join(missing)}; expected user,email,display_name,team,manager")
+        raise OrgError(f"{path}:1: missing column(s) {', '.join(missing)}; expected user,email,display_name,team,manager[,role]")
     members: dict[str, OrgMember] = {}
     for line_no, row in enumerate(reader, start=2):
         row = {(k or "").strip(): v for k, v in row.items()}
@@ -72,8 +83,11 @@ def load_org(con: duckdb.DuckDBPyConnection, members: list[OrgMember]) -> int:
     run_sql(con, "BEGIN TRANSACTION")
     try:
         run_sql(con, "DELETE FROM org_users")
+        run_sql(con, "DELETE FROM org_roles")
         for m in members:
             run_sql(con, "INSERT INTO org_users VALUES (?, ?, ?, ?, ?)", [m.user, m.email, m.display_name, m.team, m.manager])
+            if m.role:
+                run_sql(con, "INSERT INTO org_roles VALUES (?, ?)", [m.user, m.role])
         run_sql(con, "COMMIT")
     except BaseException:
         run_sql(con, "ROLLBACK")

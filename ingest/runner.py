@@ -1,14 +1,19 @@
-"""One ingest run: discover files, read what is new in each, write batches, record the run."""
+"""One ingest run: discover files, read what is new in each, write batches, record the run.
+
+The ledger is held only in short write windows (store/ledger.py): the run's start, each batch,
+its end. Parsing happens outside them, so readers get in between.
+"""
 
 from __future__ import annotations
 
-import fnmatch
 import getpass
 import os
+import stat
 import sys
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
+from fnmatch import fnmatchcase
 from functools import partial
 from pathlib import Path
 from typing import Iterator
@@ -17,24 +22,21 @@ import duckdb
 from loky import ProcessPoolExecutor
 from tqdm import tqdm
 
-from ingest.batch import RecordBatch, Row
-from ingest.file_reader import ChunkResult, FileJob, FileResult, chunked, read_chunk
+from ingest.batch import RecordBatch
+from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
 from ingest.manifest import FileState, is_unchanged, load_manifest
+from ingest.records import FileRead
+from ingest.reread import RereadPlan, reset_known_files
+from ingest.secrets import scrub
+from ingest.settings import IngestSettings, settings as default_settings
 from ingest.sources import SOURCES
 from ingest.timestamps import utc_now
+from ingest.workers import die_with_parent
+from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql
 
 # Metadata files read alongside the logs they describe, never as logs of their own.
 SIDECAR_SUFFIXES = (".meta.json",)
-# Below this much to read, worker processes cost more than they save.
-PARALLEL_MIN_BYTES = int(os.environ.get("AGENTLEDGER_PARALLEL_MIN_BYTES", 16 * 1024 * 1024))
-MAX_WORKERS = 4
-# Bytes of logs per unit of work handed to a worker.
-CHUNK_BYTES = 4 * 1024 * 1024
-# WAL size that triggers a checkpoint while a run loads (one checkpoint at the end instead).
-CHECKPOINT_EVERY = "4GB"
-# Bytes of log read per transaction; small values (tests) give many short batches.
-BATCH_BYTES = int(os.environ.get("AGENTLEDGER_BATCH_BYTES", 64 * 1024 * 1024))
 
 
 class IngestError(RuntimeError):
@@ -48,8 +50,11 @@ class IngestOptions:
     user_from_dir: bool = False
     source: str = "auto"
     store_prompts: bool = False
-    batch_bytes: int = BATCH_BYTES
+    follow_symlinks: bool = False      # read links that lead out of the folder being ingested
+    reread: bool = False               # read known files again from the start (ingest/reread.py)
+    batch_bytes: int | None = None     # None: settings().batch_bytes
     progress: bool | None = None       # None: a bar only when stderr is a terminal
+    settings: IngestSettings | None = None  # None: from the environment (ingest/settings.py)
 
 
 @dataclass
@@ -72,6 +77,10 @@ class RunSummary:
     rejects: int = 0
     unknown_types: int = 0
     unknown_fields: int = 0
+    # The PATHs given under which no file was an agent log (not stored with the run).
+    empty_roots: list[str] = field(default_factory=list)
+    # --reread: what it reset (said in the summary line; the run's command records the option).
+    reread: RereadPlan | None = None
 
     def one_line(self) -> str:
         """The line cron mails: enough to see that the job ran and what it found."""
@@ -82,60 +91,88 @@ class RunSummary:
             f"{self.lines} lines, {self.requests_new} new requests ({self.requests_updated} updated), "
             f"{self.tool_calls_new} tool calls, {self.api_errors} API errors, {self.rejects} rejects, "
             f"{self.unknown_types} unknown record types, {self.unknown_fields} unknown fields"
+            + (f"; re-read {self.reread.files} known files: facts of {self.reread.sessions} sessions read afresh, "
+               f"{self.reread.sessions_kept} kept as ingested (a file holding their requests is gone or "
+               f"outside PATH)" if self.reread else "")
         )
 
-
-@dataclass
-class _Candidate:
-    path: Path
-    root: Path
-
-
-@dataclass
-class _Chunk:
-    jobs: list[FileJob]
-    result: ChunkResult
-
-    @property
-    def results(self) -> list[FileResult]:
-        return self.result.results
-
-    @property
-    def batch(self) -> RecordBatch:
-        return self.result.batch
+    def recorded(self) -> dict:
+        """The counters stored in ingest_runs."""
+        fields = asdict(self)
+        for name in ("run_id", "empty_roots", "reread"):
+            fields.pop(name)
+        return fields
 
 
-@dataclass
-class _Pending:
-    batch: RecordBatch = field(default_factory=RecordBatch)
-    manifest: list[Row] = field(default_factory=list)
+def ledger_key(path: str) -> str:
+    """How the ledger names a file: its path, with bytes that are not UTF-8 written as \\xNN (a
+    name like bad\\xff.jsonl is legal on disk but cannot be stored as text)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def discover(paths: list[Path], wanted: str) -> Iterator[_Candidate]:
-    """Files under each path that some source's name patterns match, in a stable order.
-    One walk per root whatever the number of patterns (rglob per pattern walked it once each)."""
+def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Iterator[tuple[str, Path, str | None]]:
+    """(file, root, why it is not read) for files under each root that some source's name
+    patterns match, in a stable order. A link leading out of its root is reported, not followed,
+    unless `follow_symlinks`."""
     patterns = sorted({p for s in SOURCES.values() if wanted in ("auto", s.name) for p in s.patterns})
-    for root in paths:
-        if root.is_file():
-            yield _Candidate(root, root.parent)
+    for root in roots:
+        if not root.is_dir():
+            yield str(root), root.parent, None
             continue
+        inside = os.path.realpath(root)
         found = []
-        for folder, _, names in os.walk(root):
-            for name in names:
-                if not name.endswith(SIDECAR_SUFFIXES) and any(fnmatch.fnmatchcase(name, p) for p in patterns):
-                    found.append(os.path.join(folder, name))
-        for path in sorted(found):
-            yield _Candidate(Path(path), root)
+        for path, is_link in _walk(str(root), follow_symlinks):
+            name = os.path.basename(path)
+            if name.endswith(SIDECAR_SUFFIXES) or not any(fnmatchcase(name, p) for p in patterns):
+                continue
+            problem = None
+            if is_link and not follow_symlinks and not _within(os.path.realpath(path), inside):
+                problem = (f"a link to {ledger_key(os.path.realpath(path))}, outside {ledger_key(str(root))}: "
+                           "not followed (--follow-symlinks reads it)")
+            found.append((path, problem))
+        for path, problem in sorted(found):
+            yield path, root, problem
 
 
-def user_for(candidate: _Candidate, options: IngestOptions) -> str:
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _walk(root: str, follow_symlinks: bool) -> Iterator[tuple[str, bool]]:
+    """(path, is a link) of every non-folder below `root`. Linked folders are entered only with
+    `follow_symlinks`, each real folder once (a link cycle ends)."""
+    stack, visited = [root], {os.path.realpath(root)}
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # unreadable or vanished meanwhile: os.walk's choice too
+        for entry in entries:
+            is_link = entry.is_symlink()
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+            elif is_link and follow_symlinks and entry.is_dir():
+                real = os.path.realpath(entry.path)
+                if real not in visited:
+                    visited.add(real)
+                    stack.append(entry.path)
+            else:
+                yield entry.path, is_link
+
+
+def user_for(path: str, root: Path, options: IngestOptions) -> str:
     """--user, or the first folder below the root (--user-from-dir), or the OS login name."""
     if options.user:
         return options.user
     if options.user_from_dir:
-        parts = candidate.path.relative_to(candidate.root).parts
+        parts = Path(path).relative_to(root).parts
         if len(parts) < 2:
-            raise ValueError(f"--user-from-dir: {candidate.path} is not inside a ROOT/<user>/ folder")
+            raise ValueError(f"--user-from-dir: {ledger_key(path)} is not inside a ROOT/<user>/ folder")
         return parts[0]
     return getpass.getuser()
 
@@ -146,218 +183,261 @@ def _validate(options: IngestOptions) -> None:
     if options.source != "auto" and options.source not in SOURCES:
         raise IngestError(f"unknown source {options.source!r}: choose one of auto, {', '.join(SOURCES)}")
     for path in options.paths:
-        if not path.exists():
+        if not os.path.lexists(path):
             raise IngestError(f"no such file or directory: {path}")
 
 
+def prepare(options: IngestOptions) -> IngestOptions:
+    """Check the options before anything is opened (a mistyped PATH must not create a ledger);
+    returns a copy with absolute paths, leaving the caller's options as they were."""
+    paths = [Path(p).expanduser().absolute() for p in options.paths]
+    prepared = replace(options, paths=paths)
+    _validate(prepared)
+    return prepared
+
+
 class IngestRun:
-    """State of one run against one open writer connection."""
+    """State of one run; it touches the ledger only inside execute()."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, options: IngestOptions, command: str) -> None:
-        _validate(options)
-        self.con = con
+    def __init__(self, ledger: Ledger, options: IngestOptions, command: str) -> None:
+        self.ledger = ledger
         self.options = options
+        self.command = command
+        self.settings = options.settings or default_settings()
+        self.batch_bytes = options.batch_bytes or self.settings.batch_bytes
         self.summary = RunSummary()
-        self._close_abandoned_runs()
-        self.summary.run_id = self._start_run(command)
-        self._writer = None
-        self.manifest = load_manifest(con)
+        self.manifest: dict[str, FileState] = {}
         self.drift_samples: dict[tuple, int] = {}
-
-    def _close_abandoned_runs(self) -> None:
-        # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
-        run_sql(
-            self.con, "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'"
+        self.read_settings = ReadSettings(
+            wanted_source=options.source, store_prompts=options.store_prompts,
+            latest_ts=utc_now() + timedelta(hours=self.settings.future_tolerance_hours),
+            block_bytes=self.settings.read_block_bytes,
         )
-
-    def _start_run(self, command: str) -> int:
-        run_id = self.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
-        run_sql(
-            self.con, "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
-            [run_id, utc_now(), command],
-        )
-        return run_id
+        self._seen: set[str] = set()                 # every file found, as the ledger names it
+        self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
+        self._roots_with_logs: set[str] = set()
 
     def execute(self) -> RunSummary:
         """Load everything new; on any unexpected failure record the run as failed and re-raise."""
+        with self.ledger.window() as con:
+            self._start(con)
         try:
-            with _deferred_checkpoints(self.con):
-                self._load_all()
+            self._load_all()
         except BaseException as error:
-            self._finish("failed", f"{type(error).__name__}: {error}")
+            with self.ledger.window() as con:
+                self._finish(con, "failed", scrub(f"{type(error).__name__}: {error}"))
             raise
-        self._finish("ok", None)
+        with self.ledger.window() as con:
+            self._mark_missing(con)
+            self._finish(con, "ok", None)
+        self.summary.empty_roots = [str(root) for root in self.options.paths if str(root) not in self._roots_with_logs]
         return self.summary
 
+    def _start(self, con: duckdb.DuckDBPyConnection) -> None:
+        # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
+        run_sql(con, "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'")
+        run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
+        run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
+                [run_id, utc_now(), scrub(self.command)])
+        self.summary.run_id = run_id
+        self.manifest = load_manifest(con)
+
     def _load_all(self) -> None:
-        candidates = list(discover(self.options.paths, self.options.source))
-        pending = _Pending()
-        jobs = []
-        for candidate in candidates:
-            job = self._job_for(candidate, pending)
+        jobs, pending = [], RecordBatch(store_prompts=self.options.store_prompts)
+        found = list(discover(self.options.paths, self.options.source, self.options.follow_symlinks))
+        if self.options.reread:
+            # Only files that can be read now: a reset file's facts are gone until it is read again.
+            self._reset_for_reread([ledger_key(path) for path, _, problem in found
+                                    if problem is None and os.access(path, os.R_OK)])
+        for path, root, problem in found:
+            job = self._job_for(path, root, problem, pending)
             if job:
                 jobs.append(job)
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
-        for chunk in self._read_all(jobs):
-            for job, result in zip(chunk.jobs, chunk.results):
-                self._absorb(job, result, pending)
-            pending.batch.absorb(chunk.batch)
-            bar.update(len(chunk.jobs))
-            if pending.batch.bytes_read >= self.options.batch_bytes:
-                self._flush(pending)
-                pending = _Pending()
+        counted: set[str] = set()
+        with _Readers(self) as readers:
+            while jobs:
+                by_key = {job.key: job for job in jobs}
+                follow = []
+                for batch in readers.read(jobs):
+                    for read in batch.files:
+                        if read.path not in counted:
+                            counted.add(read.path)
+                            self._count(read)
+                            bar.update(1)
+                        if read.more:
+                            follow.append(next_block(by_key[read.path], read))
+                    pending.absorb(batch)
+                    if pending.bytes_read >= self.batch_bytes:
+                        self._flush(pending)
+                        pending = RecordBatch(store_prompts=self.options.store_prompts)
+                # Large files go on from where their block ended, one block per file per round.
+                jobs = follow
         bar.close()
         self._flush(pending)
-        self._mark_missing({str(c.path) for c in candidates})
 
-    def _read_all(self, jobs: list[FileJob]) -> Iterator[_Chunk]:
-        """Parse groups of files in worker processes when there is enough to share, in order either way."""
-        if not jobs:
-            return
-        chunks = chunked(jobs, CHUNK_BYTES)
-        to_read = sum(job.size - (job.state.offset_loaded if job.state else 0) for job in jobs)
-        workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        if workers < 2 or to_read < PARALLEL_MIN_BYTES:
-            for chunk in chunks:
-                yield _Chunk(chunk, read_chunk(chunk, drift_samples=self.drift_samples))
-            return
-        # Never a bare fork: the parent already runs DuckDB's and Polars' thread pools, and a forked
-        # child inherits their locks mid-flight (a deadlock seen in practice). Nor multiprocessing's
-        # spawn, which re-runs the caller's __main__ in every worker. loky starts clean interpreters
-        # that import only what the task needs.
-        read = partial(read_chunk, shapes=self.writer().shapes())
-        done = 0
-        try:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                for chunk, result in zip(chunks, pool.map(read, chunks)):
-                    done += 1
-                    yield _Chunk(chunk, result)
-        except BrokenProcessPool as error:
-            # A worker that cannot start (an odd __main__, no memory) must not fail the run.
-            print(f"agentledger ingest: worker processes failed ({error}); reading in-process", file=sys.stderr)
-            for chunk in chunks[done:]:
-                yield _Chunk(chunk, read_chunk(chunk, drift_samples=self.drift_samples))
-
-    def writer(self):
-        """The ledger writer, made on first use: a run with nothing new never loads Polars."""
-        if self._writer is None:
-            from ingest.writer import LedgerWriter
-
-            self._writer = LedgerWriter(self.con, self.summary.run_id)
-        return self._writer
+    def _reset_for_reread(self, keys: list[str]) -> None:
+        """Known files among `keys` are read from the start, and the facts they hold are replaced."""
+        with self.ledger.window() as con:
+            self.summary.reread = reset_known_files(con, keys)
+            self.manifest = load_manifest(con)
 
     def _bar_disabled(self) -> bool:
         if self.options.progress is None:
             return not sys.stderr.isatty()
         return not self.options.progress
 
-    def _job_for(self, candidate: _Candidate, pending: _Pending) -> FileJob | None:
-        """A read job for a new or changed file; unchanged files cost this one stat."""
-        key = str(candidate.path)
+    def _job_for(self, path: str, root: Path, problem: str | None, pending: RecordBatch) -> FileJob | None:
+        """A read job for a new or changed regular file; unchanged files cost this one stat."""
+        key = ledger_key(path)
+        self._seen.add(key)
+        if problem:
+            self._skip(pending, key, problem)
+            return None
         try:
-            stat = candidate.path.stat()
+            info = os.stat(path)
         except OSError as error:
             self._file_failed(pending, key, f"cannot stat: {error.strerror}")
             return None
+        if not stat.S_ISREG(info.st_mode):
+            self._skip(pending, key, "not a regular file (a FIFO, socket or device): skipped")
+            return None
         state = self.manifest.get(key)
-        if is_unchanged(state, stat):
+        if is_unchanged(state, info):
             self.summary.files_unchanged += 1
             self.summary.files_seen += 1
+            if state.source != "unrecognised":
+                self._roots_with_logs.add(str(root))
             return None
         try:
-            user, user_problem = user_for(candidate, self.options), None
+            user, user_problem = user_for(path, root, self.options), None
         except ValueError as error:
             # Decided after sniffing: a stranger at the root (org.csv, a README) is just unrecognised.
             user, user_problem = None, str(error)
-        return FileJob(candidate.path, user, stat.st_size, stat.st_mtime_ns, state,
-                       self.options.source, self.options.store_prompts, user_problem)
+        self._root_of[key] = str(root)
+        return FileJob(Path(path), key, user, info.st_size, info.st_mtime_ns, state, user_problem)
 
-    def _absorb(self, job: FileJob, result: FileResult, pending: _Pending) -> None:
-        """Count one file's outcome and queue its manifest entry (its records come with the chunk)."""
-        if result.status == "failed":
-            self._file_failed(pending, str(job.path), result.reason or result.status)
-        elif result.status == "unrecognised":
+    def _count(self, read: FileRead) -> None:
+        """Count one file's outcome (its records and cursor travel in the batch)."""
+        if read.status == "failed":
+            self.summary.files_seen += 1
+            self.summary.files_failed += 1
+        elif read.status in ("unrecognised", "skipped"):
             self.summary.files_skipped += 1
         else:
             self.summary.files_seen += 1
-            if result.status == "new":
+            self._roots_with_logs.add(self._root_of.get(read.path, ""))
+            if read.status == "new":
                 self.summary.files_new += 1
             else:
                 self.summary.files_changed += 1
-        if result.manifest_row:
-            pending.manifest.append(result.manifest_row)
 
-    def _file_failed(self, pending: _Pending, path: str, reason: str) -> None:
+    def _file_failed(self, pending: RecordBatch, key: str, reason: str) -> None:
         self.summary.files_seen += 1
         self.summary.files_failed += 1
-        pending.batch.rejects.append(
-            {"path": path, "byte_offset": -1, "line_no": 0, "reason": reason, "head": None}
-        )
+        pending.reject(key, -1, 0, reason, None)
 
-    def _flush(self, pending: _Pending) -> None:
-        batch = pending.batch
-        if not pending.manifest and not batch.reject_count:
+    def _skip(self, pending: RecordBatch, key: str, reason: str) -> None:
+        self.summary.files_skipped += 1
+        pending.reject(key, -1, 0, reason, None)
+
+    def _flush(self, pending: RecordBatch) -> None:
+        if not pending.files and not pending.reject_count:
             return
-        counts = self.writer().write(batch, pending.manifest)
+        from ingest.writer import LedgerWriter  # Polars and the writer only when there is something to write
+
+        hooks = [source.after_write for source in SOURCES.values() if source.after_write]
+        with self.ledger.window() as con:
+            counts = LedgerWriter(con, self.summary.run_id, hooks).write(pending)
         s = self.summary
-        s.bytes_read += batch.bytes_read
-        s.lines += batch.lines
+        s.bytes_read += pending.bytes_read
+        s.lines += pending.lines
         s.requests_new += counts.requests_new
         s.requests_updated += counts.requests_updated
         s.tool_calls_new += counts.tool_calls_new
         s.events_new += counts.events_new
-        s.api_errors += batch.api_errors
-        s.rejects += batch.reject_count
-        for (_, kind, _), n in batch.drift.counts.items():
+        s.api_errors += pending.api_errors
+        s.rejects += pending.reject_count
+        for (_, kind, _), n in pending.drift.counts.items():
             if kind == "record_type":
                 s.unknown_types += n
             else:
                 s.unknown_fields += n
-        for row in pending.manifest:
-            self.manifest[row["path"]] = FileState(
-                row["path"], row["size"], row["mtime_ns"], row["head_hash"], row["offset_loaded"],
-                row["lines_loaded"], row.get("parser_state"), row.get("first_run_id") or self.summary.run_id,
+        for entry in pending.manifest():
+            self.manifest[entry.path] = FileState(
+                entry.path, entry.size, entry.mtime_ns, entry.head_hash, entry.offset_loaded, entry.lines_loaded,
+                entry.parser_state, entry.first_run_id or s.run_id, entry.source,
             )
 
-    def _mark_missing(self, seen: set[str]) -> None:
+    def _mark_missing(self, con: duckdb.DuckDBPyConnection) -> None:
         # A transcript deleted at the source (30-day cleanup) keeps its facts: only the manifest notes it.
-        roots = [str(p) if p.is_dir() else None for p in self.options.paths]
+        roots = [ledger_key(str(p)) for p in self.options.paths if p.is_dir()]
         gone = [
             path for path in self.manifest
-            if path not in seen and any(r and path.startswith(r.rstrip("/") + "/") for r in roots)
-            and not os.path.exists(path)
+            if path not in self._seen and any(_within(path, r) for r in roots) and not os.path.exists(path)
         ]
         if gone:
-            run_sql(
-                self.con, "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone]
-            )
+            run_sql(con, "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone])
         self.summary.files_missing = len(gone)
 
-    def _finish(self, status: str, error: str | None) -> None:
-        fields = asdict(self.summary)
-        fields.pop("run_id")
+    def _finish(self, con: duckdb.DuckDBPyConnection, status: str, error: str | None) -> None:
+        fields = self.summary.recorded()
         assignments = ", ".join(f"{name} = ?" for name in fields)
         run_sql(
-            self.con, f"UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, {assignments} WHERE run_id = ?",
+            con, f"UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, {assignments} WHERE run_id = ?",
             [utc_now(), status, error, *fields.values(), self.summary.run_id],
         )
 
 
-@contextmanager
-def _deferred_checkpoints(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One checkpoint per run instead of one per batch: DuckDB rewrites the primary-key indexes at
-    every checkpoint, which made commits the slowest step of a large load. Each batch is still
-    committed (durable in the WAL), so a kill -9 loses nothing that was committed."""
-    before = con.execute("SELECT current_setting('checkpoint_threshold')").fetchall()[0][0]
-    run_sql(con, f"SET checkpoint_threshold = '{CHECKPOINT_EVERY}'")
-    try:
-        yield
-    finally:
-        run_sql(con, f"SET checkpoint_threshold = '{before}'")
-        run_sql(con, "CHECKPOINT")
+class _Readers:
+    """Parses groups of files in worker processes when there is enough to share (one pool for the
+    whole run, started on first need), in-process otherwise; batches come back in job order."""
+
+    def __init__(self, run: IngestRun) -> None:
+        self.settings = run.settings
+        self.read_settings = run.read_settings
+        self.drift_samples = run.drift_samples
+        self.pool = None
+        self.broken = False
+
+    def __enter__(self) -> "_Readers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+
+    def read(self, jobs: list[FileJob]) -> Iterator[RecordBatch]:
+        chunks = chunked(jobs, self.settings.chunk_bytes)
+        to_read = sum(min(job.to_read(), self.settings.read_block_bytes) for job in jobs)
+        workers = min(os.cpu_count() or 1, self.settings.max_workers)
+        if self.broken or workers < 2 or len(jobs) < 2 or to_read < self.settings.parallel_min_bytes:
+            for chunk in chunks:
+                yield read_chunk(chunk, self.read_settings, self.drift_samples)
+            return
+        done = 0
+        try:
+            for result in self._pool(workers).map(partial(read_chunk, settings=self.read_settings), chunks):
+                done += 1
+                yield result
+        except BrokenProcessPool as error:
+            # A worker that cannot start (an odd __main__, no memory) must not fail the run.
+            print(f"agentledger ingest: worker processes failed ({error}); reading in-process", file=sys.stderr)
+            self.broken = True
+            for chunk in chunks[done:]:
+                yield read_chunk(chunk, self.read_settings, self.drift_samples)
+
+    def _pool(self, workers: int):
+        # Never a bare fork: the parent already runs DuckDB's and Polars' thread pools, and a forked
+        # child inherits their locks mid-flight (a deadlock seen in practice). Nor multiprocessing's
+        # spawn, which re-runs the caller's __main__ in every worker. loky starts clean interpreters
+        # that import only what the task needs; each worker ends itself when this process dies.
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
+        return self.pool
 
 
-def run_ingest(con: duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest") -> RunSummary:
-    """Ingest `options.paths` into the ledger behind `con`; returns the run's counters."""
-    options.paths = [Path(p).expanduser().absolute() for p in options.paths]
-    return IngestRun(con, options, command).execute()
+def run_ingest(target: Ledger | duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest") -> RunSummary:
+    """Ingest `options.paths` into the ledger (a Ledger, or an open connection); returns the run's counters."""
+    ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+    return IngestRun(ledger, prepare(options), command).execute()

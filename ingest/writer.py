@@ -1,27 +1,27 @@
-"""Write a parsed batch and its manifest entries to the ledger in one transaction."""
+"""Write a parsed batch and its files' cursors to the ledger in one transaction.
+
+Idempotency by natural keys is expressed by the statements themselves (anti-join inserts, MERGE
+INTO, keyed UPDATE/DELETE), never by a constraint: the single-file ledger keeps its primary keys as
+a safety net, but a DuckLake catalog has none (no PRIMARY KEY, UNIQUE, INSERT OR IGNORE or ON
+CONFLICT), and the same writer must serve both. Each table's merge policy is declared once in
+ingest/records.py and implemented once here.
+"""
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Iterator, Sequence
 
 import duckdb
 import polars as pl
 
+from ingest.batch import RecordBatch, RequestMerger
+from ingest.records import TABLES, Request, TablePolicy, columns
+from ingest.sources import AfterWrite
 from store.sql import run_sql
-from ingest.batch import FROZEN_TABLES, RecordBatch, RequestMerger, Row
-from ingest.otel.reconcile import reconcile
 
-_POLARS_TYPES = {
-    "VARCHAR": pl.String,
-    "BIGINT": pl.Int64,
-    "INTEGER": pl.Int32,
-    "BOOLEAN": pl.Boolean,
-    "DOUBLE": pl.Float64,
-    "TIMESTAMP": pl.Datetime("us"),
-    "DATE": pl.Date,
-}
+_REQUEST_FIELDS = Request.__struct_fields__
 
 
 @dataclass
@@ -33,43 +33,8 @@ class WriteCounts:
     rejects: int = 0
 
 
-@dataclass(frozen=True)
-class TableShape:
-    """A ledger table's columns (as Polars types) and the defaults of its columns that have one."""
-
-    columns: dict[str, Any]
-    defaults: dict[str, Any]
-
-
-def table_shape(con: duckdb.DuckDBPyConnection, table: str) -> TableShape:
-    """Read from the database itself, so the writer and the migrations cannot drift apart."""
-    rows = con.execute(
-        "SELECT column_name, data_type, column_default FROM information_schema.columns"
-        " WHERE table_name = ? ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    columns = {name: _POLARS_TYPES[dtype] for name, dtype, _ in rows}
-    # Defaults are SQL expressions from our own migrations: evaluate each once.
-    defaults = {name: con.execute(f"SELECT {default}").fetchall()[0][0] for name, _, default in rows if default is not None}
-    return TableShape(columns, defaults)
-
-
-def to_frame(shape: TableShape, rows: Iterable[Row], run_id: int) -> pl.DataFrame:
-    """Rows as a frame of all the table's columns; a key a row lacks takes the column's default (or NULL)."""
-    rows = rows if isinstance(rows, list) else list(rows)
-    columns = {name: dtype for name, dtype in shape.columns.items() if name != "run_id"}
-    # Polars builds the columns from the dicts in Rust: several times faster than Python lists.
-    frame = pl.DataFrame(rows, schema=columns, strict=False) if rows else pl.DataFrame(schema=columns)
-    fills = [pl.col(name).fill_null(value) for name, value in shape.defaults.items() if name in columns]
-    if fills:
-        frame = frame.with_columns(fills)
-    if "run_id" in shape.columns:
-        frame = frame.with_columns(pl.lit(run_id, dtype=shape.columns["run_id"]).alias("run_id"))
-    return frame
-
-
 @contextmanager
-def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame):
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
     """Expose a frame to SQL under `name` for the duration of a block."""
     con.register(name, frame)
     try:
@@ -81,150 +46,179 @@ def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame):
             pass  # an aborted transaction refuses even this; the original error matters more
 
 
-class LedgerWriter:
-    """Turns RecordBatch objects into rows, idempotently (natural keys, ON CONFLICT)."""
+def _on(policy: TablePolicy, target: str, incoming: str = "i") -> str:
+    return " AND ".join(f"{target}.{k} = {incoming}.{k}" for k in policy.key)
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+
+class LedgerWriter:
+    """Turns RecordBatch objects into ledger rows, idempotently, one transaction per batch."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int, after_write: Sequence[AfterWrite] = ()) -> None:
         self.con = con
         self.run_id = run_id
-        self._shapes: dict[str, TableShape] = {}
+        self.after_write = tuple(after_write)
 
-    def _schema(self, table: str) -> TableShape:
-        if table not in self._shapes:
-            self._shapes[table] = table_shape(self.con, table)
-        return self._shapes[table]
-
-    def shapes(self) -> dict[str, TableShape]:
-        """Shapes of the tables workers may build frames for (see RecordBatch.freeze)."""
-        return {table: self._schema(table) for table in FROZEN_TABLES.values()}
-
-    def _insert_ignore(self, table: str, rows: list[Row], frames: list[pl.DataFrame] = ()) -> int:
-        parts = list(frames) + ([to_frame(self._schema(table), rows, self.run_id)] if rows else [])
-        if not parts:
-            return 0
-        frame = pl.concat(parts, how="vertical_relaxed") if len(parts) > 1 else parts[0]
-        frame = frame.with_columns(pl.lit(self.run_id, dtype=pl.Int64).alias("run_id"))
-        with registered(self.con, "_incoming", frame):
-            inserted = run_sql(self.con, f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM _incoming")
-        return inserted[0][0]
-
-    def write(self, batch: RecordBatch, manifest_rows: list[Row]) -> WriteCounts:
+    def write(self, batch: RecordBatch) -> WriteCounts:
         """Everything in `batch` plus the files' new cursors, committed together or not at all."""
+        batch.freeze()
         counts = WriteCounts()
         run_sql(self.con, "BEGIN TRANSACTION")
         try:
             counts.requests_new, counts.requests_updated = self._merge_requests(batch.requests)
-            frames = batch.frames
-            counts.tool_calls_new = self._insert_ignore("tool_calls", batch.tool_calls, frames.get("tool_calls", ()))
-            self._insert_ignore("tool_results", batch.tool_results, frames.get("tool_results", ()))
-            counts.events_new = self._insert_ignore("session_events", batch.events, frames.get("session_events", ()))
-            self._merge_agents(batch.agents)
-            counts.rejects = self._insert_ignore("rejects", batch.rejects, frames.get("rejects", ()))
-            self._write_extra(batch)
-            # Order-independent cross-source merge (OTel vs transcripts); see docs/sources.md.
-            counts.requests_new += reconcile(self.con, self.run_id)
+            inserted = {}
+            for table, policy in TABLES.items():
+                if table in ("requests", "source_files"):
+                    continue
+                frame = batch.frame(table)
+                if frame is not None:
+                    inserted[table] = self._apply(policy, frame)
+            counts.tool_calls_new = inserted.get("tool_calls", 0)
+            counts.events_new = inserted.get("session_events", 0)
+            counts.rejects = inserted.get("rejects", 0)
+            self._link_tool_calls(batch)
+            for hook in self.after_write:
+                counts.requests_new += hook(self.con, self.run_id, batch)
             self._merge_drift(batch)
-            self._upsert_manifest(manifest_rows)
+            manifest = batch.manifest()
+            if manifest:
+                self._apply(TABLES["source_files"], columns(TABLES["source_files"].record, manifest))
             run_sql(self.con, "COMMIT")
         except BaseException:
             run_sql(self.con, "ROLLBACK")
             raise
         return counts
 
+    # -- the policies ---------------------------------------------------------------------------
+    def _apply(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
+        """Write `frame` to its table by the table's policy; returns the rows written (for
+        first_wins: the new rows)."""
+        if policy.policy == "first_wins":
+            return self._first_wins(policy, frame)
+        if policy.policy == "last_wins":
+            return self._last_wins(policy, frame)
+        if policy.policy == "combine":
+            return self._combine(policy, frame)
+        raise ValueError(f"{policy.table}: no writer for policy {policy.policy!r}")
+
+    def _stamped(self, policy: TablePolicy, frame: pl.DataFrame) -> pl.DataFrame:
+        """Every row knows the run that wrote it (the manifest: the first and the last run that read the file)."""
+        run = pl.lit(self.run_id, dtype=pl.Int64)
+        if policy.table == "source_files":
+            return frame.with_columns(pl.col("first_run_id").fill_null(run), run.alias("last_run_id"))
+        return frame.with_columns(run.alias("run_id"))
+
+    def _first_wins(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
+        frame = self._stamped(policy, frame.unique(subset=list(policy.key), keep="first", maintain_order=True))
+        with registered(self.con, "_incoming", frame):
+            return run_sql(
+                self.con, f"INSERT INTO {policy.table} BY NAME SELECT * FROM _incoming i"
+                f" WHERE NOT EXISTS (SELECT 1 FROM {policy.table} t WHERE {_on(policy, 't')})"
+            )[0][0]
+
+    def _last_wins(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
+        frame = self._stamped(policy, frame.unique(subset=list(policy.key), keep="last", maintain_order=True))
+        fixed = set(policy.key) | set(policy.keep)
+        updates = ", ".join(f"{name} = i.{name}" for name in frame.columns if name not in fixed)
+        with registered(self.con, "_incoming", frame):
+            # No RETURNING: DuckLake does not implement it.
+            return run_sql(
+                self.con, f"MERGE INTO {policy.table} USING _incoming i ON {_on(policy, policy.table)}"
+                f" WHEN MATCHED THEN UPDATE SET {updates} WHEN NOT MATCHED THEN INSERT BY NAME"
+            )[0][0]
+
+    def _combine(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
+        """agents: a thread's type and session are filled in by whichever copy knows them; a
+        warm-up stays a warm-up."""
+        merged = frame.group_by("agent_id", maintain_order=True).agg(
+            pl.col("source").first(),
+            pl.col("session_id").drop_nulls().first(),
+            pl.col("subagent_type").drop_nulls().first(),
+            pl.col("is_warmup").any(),
+        )
+        with registered(self.con, "_incoming", self._stamped(policy, merged)):
+            return run_sql(
+                self.con, f"MERGE INTO agents USING _incoming i ON {_on(policy, 'agents')} WHEN MATCHED THEN UPDATE SET"
+                " subagent_type = coalesce(agents.subagent_type, i.subagent_type),"
+                " session_id = coalesce(agents.session_id, i.session_id),"
+                " is_warmup = agents.is_warmup OR i.is_warmup"
+                " WHEN NOT MATCHED THEN INSERT BY NAME"
+            )[0][0]
+
     def _merge_requests(self, incoming: RequestMerger) -> tuple[int, int]:
-        """Apply the dedup rule across runs: rows already in the ledger compete with new copies."""
+        """The requests policy: rows already in the ledger compete with new copies by the dedup rule."""
         rows = incoming.rows()
         if not rows:
             return 0, 0
-        keys = pl.DataFrame(
-            {"request_key": [r["request_key"] for r in rows], "message_id": [r.get("message_id") for r in rows]},
-            schema={"request_key": pl.String, "message_id": pl.String},
-        )
-        with registered(self.con, "_keys", keys):
-            cursor = self.con.execute(
-                "SELECT * FROM requests WHERE request_key IN (SELECT request_key FROM _keys)"
-                " OR message_id IN (SELECT message_id FROM _keys WHERE message_id IS NOT NULL)"
-            )
-            names = [d[0] for d in cursor.description]
-            existing = [dict(zip(names, row)) for row in cursor.fetchall()]
+        existing = self._existing_requests(rows)
         if existing:
             merger = RequestMerger()
+            before = {row.request_key: (row, row.output_estimated) for row in existing}
             for row in existing:
-                row["_from_db"] = True
                 merger.add(row)
             for row in rows:
                 merger.add(row)
             final = merger.rows()
+            # A stored row that is still the one kept, unchanged, is left alone.
+            unchanged = {r.request_key for r in final
+                         if r.request_key in before and before[r.request_key][0] is r
+                         and before[r.request_key][1] == r.output_estimated}
+            to_write = [r for r in final if r.request_key not in unchanged]
+            stale = [key for key in before if key not in unchanged]
+            if stale:
+                run_sql(self.con, "DELETE FROM requests WHERE request_key IN (SELECT unnest(?::VARCHAR[]))", [stale])
         else:
-            final = rows  # nothing to compete with (the usual case): the batch is already deduplicated
-        unchanged = {r["request_key"] for r in final if r.get("_from_db") and not r.get("_dirty")}
-        stale = [r["request_key"] for r in existing if r["request_key"] not in unchanged]
-        to_write = [r for r in final if r["request_key"] not in unchanged]
-        if stale:
-            run_sql(self.con, "DELETE FROM requests WHERE request_key IN (SELECT unnest(?::VARCHAR[]))", [stale])
+            to_write = rows  # nothing to compete with (the usual case): the batch is already deduplicated
         if to_write:
-            for row in to_write:
-                # Sources that never fall back omit the flag; a mixed batch must not write NULL.
-                row.setdefault("model_is_fallback", False)
-            frame = to_frame(self._schema("requests"), to_write, self.run_id)
+            frame = self._stamped(TABLES["requests"], columns(Request, to_write))
             with registered(self.con, "_incoming", frame):
                 run_sql(self.con, "INSERT INTO requests BY NAME SELECT * FROM _incoming")
-        existing_keys = {r["request_key"] for r in existing}
-        new = sum(1 for r in to_write if r["request_key"] not in existing_keys)
+        existing_keys = {r.request_key for r in existing}
+        new = sum(1 for r in to_write if r.request_key not in existing_keys)
         return new, len(to_write) - new
 
-    def _write_extra(self, batch: RecordBatch) -> None:
-        """Rows for the source-specific tables: natural keys, a newer copy replaces an older one
-        unless the table keeps what it has (batch.keep_existing)."""
-        for table, rows in batch.extra.items():
-            if not rows:
-                continue
-            verb = "INSERT OR IGNORE" if table in batch.keep_existing else "INSERT OR REPLACE"
-            frame = to_frame(self._schema(table), rows.values(), self.run_id)
-            with registered(self.con, "_incoming", frame):
-                run_sql(self.con, f"{verb} INTO {table} BY NAME SELECT * FROM _incoming")
+    def _existing_requests(self, rows: list[Request]) -> list[Request]:
+        """Stored requests that share a key or a message id with `rows`."""
+        keys = pl.DataFrame(
+            {"request_key": [r.request_key for r in rows], "message_id": [r.message_id for r in rows]},
+            schema={"request_key": pl.String, "message_id": pl.String},
+        )
+        fields = ", ".join(_REQUEST_FIELDS)
+        with registered(self.con, "_keys", keys):
+            found = self.con.execute(
+                f"SELECT {fields} FROM requests WHERE request_key IN (SELECT request_key FROM _keys)"
+                " OR message_id IN (SELECT message_id FROM _keys WHERE message_id IS NOT NULL)"
+            ).fetchall()
+        return [Request(**dict(zip(_REQUEST_FIELDS, values))) for values in found]
 
-    def _merge_agents(self, agents: list[Row]) -> None:
-        if not agents:
+    def _link_tool_calls(self, batch: RecordBatch) -> None:
+        """Tool calls stored without their request learn it (only a NULL request_key is filled)."""
+        if not batch.links:
             return
-        merged: dict[str, Row] = {}
-        for row in agents:
-            seen = merged.setdefault(row["agent_id"], dict(row))
-            seen["subagent_type"] = seen.get("subagent_type") or row.get("subagent_type")
-            seen["is_warmup"] = bool(seen.get("is_warmup")) or bool(row.get("is_warmup"))
-        frame = to_frame(self._schema("agents"), merged.values(), self.run_id)
-        with registered(self.con, "_incoming", frame):
+        links = pl.DataFrame(
+            {"tool_use_id": [l.tool_use_id for l in batch.links], "request_key": [l.request_key for l in batch.links]},
+            schema={"tool_use_id": pl.String, "request_key": pl.String},
+        ).unique(subset=["tool_use_id"], keep="first", maintain_order=True)
+        with registered(self.con, "_links", links):
             run_sql(
-                self.con, "INSERT INTO agents BY NAME SELECT * FROM _incoming ON CONFLICT (agent_id) DO UPDATE SET"
-                " subagent_type = coalesce(agents.subagent_type, excluded.subagent_type),"
-                " session_id = coalesce(agents.session_id, excluded.session_id),"
-                " is_warmup = agents.is_warmup OR excluded.is_warmup"
+                self.con, "UPDATE tool_calls SET request_key = l.request_key, run_id = ? FROM _links l"
+                " WHERE tool_calls.tool_use_id = l.tool_use_id AND tool_calls.request_key IS NULL", [self.run_id],
             )
 
     def _merge_drift(self, batch: RecordBatch) -> None:
-        for (source, kind, name), n in batch.drift.counts.items():
-            run_sql(
-                self.con, "INSERT INTO schema_drift VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, kind, name)"
-                " DO UPDATE SET occurrences = schema_drift.occurrences + excluded.occurrences,"
-                " last_run_id = excluded.last_run_id",
-                [source, kind, name, n, batch.drift.first_path[(source, kind, name)], self.run_id, self.run_id],
-            )
-
-    def _upsert_manifest(self, manifest_rows: list[Row]) -> None:
-        if not manifest_rows:
+        """schema_drift: occurrences add up across runs; the first path and run seen stay."""
+        if not batch.drift.counts:
             return
-        rows = [{"first_run_id": None, "parser_state": None, **row} for row in manifest_rows]
-        frame = to_frame(self._schema("source_files"), rows, self.run_id)
-        frame = frame.with_columns(
-            pl.when(pl.col("first_run_id").is_null()).then(self.run_id).otherwise(pl.col("first_run_id")).alias("first_run_id"),
-            pl.lit(self.run_id, pl.Int64).alias("last_run_id"),
-        )
-        with registered(self.con, "_incoming", frame):
+        drift = pl.DataFrame(
+            [(source, kind, name, n, batch.drift.first_path[(source, kind, name)])
+             for (source, kind, name), n in batch.drift.counts.items()],
+            schema={"source": pl.String, "kind": pl.String, "name": pl.String, "occurrences": pl.Int64,
+                    "first_path": pl.String}, orient="row",
+        ).with_columns(pl.lit(self.run_id, dtype=pl.Int64).alias("first_run_id"),
+                       pl.lit(self.run_id, dtype=pl.Int64).alias("last_run_id"))
+        with registered(self.con, "_drift", drift):
             run_sql(
-                self.con, "INSERT INTO source_files BY NAME SELECT * FROM _incoming ON CONFLICT (path) DO UPDATE SET"
-                " source = excluded.source, user_name = excluded.user_name, size = excluded.size,"
-                " mtime_ns = excluded.mtime_ns, head_hash = excluded.head_hash,"
-                " offset_loaded = excluded.offset_loaded, lines_loaded = excluded.lines_loaded,"
-                " parser_state = excluded.parser_state, last_run_id = excluded.last_run_id,"
-                " last_seen_at = excluded.last_seen_at, missing = FALSE"
+                self.con, "MERGE INTO schema_drift USING _drift i ON schema_drift.source = i.source"
+                " AND schema_drift.kind = i.kind AND schema_drift.name = i.name"
+                " WHEN MATCHED THEN UPDATE SET occurrences = schema_drift.occurrences + i.occurrences,"
+                " last_run_id = i.last_run_id WHEN NOT MATCHED THEN INSERT BY NAME"
             )

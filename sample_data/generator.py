@@ -31,6 +31,7 @@ from sample_data.ids import Ids
 from sample_data.org import build_org, write_org_csv
 from sample_data.other_agents import OtherAgents
 from sample_data.profiles import PROFILES, Profile
+from sample_data.real_work import REAL_SCRIPTS, SESSION_KIND
 from sample_data.scenarios import FEATURES, SCRIPTS, Plan, feasible
 from sample_data.schedule import DayPlan, ordered, plan_days
 from sample_data.session import Session, SessionContext, encode_cwd
@@ -133,7 +134,7 @@ class _OrgGenerator:
         self.pending = list(FEATURES)
 
     # -- one session --------------------------------------------------------------------------
-    def build(self, plan: DayPlan, kind: str, start_ms: int, rng: random.Random, ids: Ids) -> _Built:
+    def build(self, plan: DayPlan, kind: str, start_ms: int, rng: random.Random, ids: Ids, script=None) -> _Built:
         user = plan.user
         project = user.team.projects[0] if rng.random() < 0.7 else rng.choice(user.team.projects)
         ticket = f"{user.team.name[:3].upper()}-{rng.randrange(100, 4000)}"
@@ -144,7 +145,7 @@ class _OrgGenerator:
         session = Session(ctx)
         extras = Plan(self.profile, ticket, commit=rng.random() < 0.8, api_error=rng.random() < 0.04,
                       force=self._forced(kind, user))
-        behaviours = SCRIPTS[kind](session, Toolbox(session, self.profile), extras)
+        behaviours = (script or SCRIPTS[kind])(session, Toolbox(session, self.profile), extras)
         return _Built(session, behaviours, totals, kind, extras.used)
 
     def _forced(self, kind: str, user) -> frozenset[str]:
@@ -178,6 +179,7 @@ class _OrgGenerator:
             built_day = self.spike_day(plan, kinds, statistics.median(history), rng, ids)
         else:
             built_day = self.ordinary_day(plan, kinds, rng, ids)
+        built_day += self.real_work(plan, built_day)
         for built in built_day:
             self.keep(built)
         self.other_agents(plan, built_day)
@@ -208,6 +210,22 @@ class _OrgGenerator:
                 cursor = built.session.end_ms() + rng.randrange(5, 60) * 60_000
             built_day.append(built)
         return built_day
+
+    def real_work(self, plan: DayPlan, built_day: list[_Built]) -> list[_Built]:
+        """The day's real-work sessions (sample_data/real_work.py), after its other sessions, from a
+        generator of their own (the rest of the day stays byte-identical with or without them)."""
+        rng = random.Random(f"{self.seed}:real-work:{plan.user.handle}:{plan.day.isoformat()}")
+        ids = Ids(rng)
+        ends = [b.session.end_ms() for b in built_day if b.kind != "idle_burn"]
+        cursor = max(ends) if ends else _epoch_ms(plan.day, plan.user.shift_start_hour)
+        built = []
+        for name in plan.real:
+            # Late enough to follow the day's work, early enough to end (3 h at most) before midnight.
+            start = min(cursor + rng.randrange(5, 60) * 60_000, _epoch_ms(plan.day, 19.5) - rng.randrange(0, 3_600_000))
+            b = self.build(plan, SESSION_KIND.get(name, name), start, rng, ids, script=REAL_SCRIPTS[name])
+            cursor = b.session.end_ms()
+            built.append(b)
+        return built
 
     def spike_day(self, plan: DayPlan, kinds: list[str], baseline: float, rng: random.Random, ids: Ids) -> list[_Built]:
         """A tokenmaxxing day: idle and looping sessions in parallel until it costs 5-10x the user's median day."""

@@ -6,7 +6,15 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-KINDS = ("normal", "loop", "discarded_work", "idle_burn", "context_bloat", "usage_spike")
+KINDS = ("normal", "loop", "discarded_work", "idle_burn", "context_bloat", "usage_spike",
+         "steering", "benign_errors", "harness_overhead", "subagent_only")
+# The flag each planted kind must raise in its session(s)...
+EXPECTED_FLAG = {"loop": "loop", "discarded_work": "discarded_work", "idle_burn": "idle_burn",
+                 "context_bloat": "context_bloat", "usage_spike": "usage_spike"}
+# ...and the flags real work of the other kinds must not raise (sample_data/real_work.py).
+FORBIDDEN_FLAGS = {"steering": ("discarded_work", "loop"), "benign_errors": ("loop", "discarded_work"),
+                   "harness_overhead": ("loop", "discarded_work", "idle_burn", "context_bloat"),
+                   "subagent_only": ("idle_burn", "discarded_work", "loop")}
 
 
 @dataclass

@@ -331,7 +331,9 @@ def discarded_work(s: Session, tb: Toolbox, plan: Plan) -> list[Behaviour]:
     else:
         ids, detail = _reverted(s, tb, method)
     behaviour = _behaviour(s, "discarded_work", ids, start, s.now_iso(), detail)
-    if s.rng.random() < 0.5:
+    # A refusal the user follows with an instruction is steering (real_work.steering); here they give
+    # up on the attempt and the session ends there.
+    if method not in ("rejected", "interrupted") and s.rng.random() < 0.5:
         s.wait(60, 600)
         s.prompt("Let's try a smaller change instead: just the validation.")
         work_turn(s, tb, plan, first=False)
@@ -378,22 +380,18 @@ def _discard_call(s: Session, tb: Toolbox, method: str) -> list:
 
 
 def _refused(s: Session, tb: Toolbox, method: str) -> tuple[list[str], dict]:
+    """The user refuses the attempt and leaves it there: no instruction follows (abandoned work)."""
     ids: list[str] = []
     if method == "rejected":
         for _ in range(s.rng.randint(1, 2)):
             ids += s.respond([rejected(tb.edit())], "I'll update the handler.")
-            s.interrupt_for_tool()
-            s.wait(10, 90)
-            s.prompt("No, don't touch that file. The handler is fine; the bug is in the caller.")
-        return ids, {"method": method, "rejected_tool_use_ids": list(ids)}
+        s.interrupt_for_tool()
+        return ids, {"method": method, "rejected_tool_use_ids": list(ids), "follow_up": None}
     # The user hits Esc mid-stream: the response never gets its final line and its tool never runs.
     ids = s.respond([tb.edit()], "I'll rewrite the whole module to use the new interface.", complete=False)
     s.wait(1, 5)
     s.main.thread.user_text(INTERRUPT, s.clock, blocks=True)
-    s.wait(10, 60)
-    s.prompt("Wait, no, not the whole module.")
-    s.answer("Understood, I won't rewrite it.")
-    return ids, {"method": method, "interrupted_tool_use_ids": list(ids)}
+    return ids, {"method": method, "interrupted_tool_use_ids": list(ids), "follow_up": None}
 
 
 def idle_burn(s: Session, tb: Toolbox, plan: Plan) -> list[Behaviour]:

@@ -15,12 +15,19 @@ SPIKE_USER_RATES = {"loop": 0.10, "discarded_work": 0.05, "idle_burn": 0.06, "co
 MIN_BASELINE_DAYS = 2
 
 
+# Real-work sessions (sample_data/real_work.py): chance per user-workday, each at least once per run.
+REAL_KINDS = ("steering", "benign_errors", "harness_overhead", "subagent_only", "command_variations", "rewind")
+REAL_RATE = 0.15
+
+
 @dataclass
 class DayPlan:
     user: UserProfile
     day: date
     kinds: list[str] = field(default_factory=list)
     spike: bool = False
+    # Drawn from their own generator so that adding them leaves every other session as it was.
+    real: list[str] = field(default_factory=list)
 
     @property
     def workday(self) -> bool:
@@ -50,7 +57,20 @@ def plan_days(seed: int, profiles: list[UserProfile], days: int, start: date, sc
     _ensure_everyone_works(plans)
     _ensure_coverage(random.Random(f"{seed}:coverage"), plans)
     _mark_spikes(seed, plans)
+    _plan_real_work(random.Random(f"{seed}:real-work"), plans)
     return plans
+
+
+def _plan_real_work(rng: random.Random, plans: list[DayPlan]) -> None:
+    # Never for a spike user: their spike is sized against a baseline these sessions would move.
+    candidates = [p for p in plans if p.workday and not p.user.spike_user]
+    for plan in candidates:
+        if rng.random() < REAL_RATE:
+            plan.real.append(rng.choice(REAL_KINDS))
+    present = {k for p in candidates for k in p.real}
+    missing = [k for k in REAL_KINDS if k not in present]
+    for plan, kind in zip(rng.sample(candidates, min(len(missing), len(candidates))), missing):
+        plan.real.append(kind)
 
 
 def _ensure_everyone_works(plans: list[DayPlan]) -> None:

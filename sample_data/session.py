@@ -20,6 +20,11 @@ from sample_data.usage import Meter, Usage, tokens_of
 
 AUTO_COMPACT_TOKENS = 150_000
 SUMMARY_PREFIX = "This session is being continued from a previous conversation that ran out of context."
+# Claude Code's own agents (2.1.x): the summary a compaction asks for, and the next-prompt guess it
+# makes while the user reads an answer. Worded here; real files carry Claude Code's own wording.
+COMPACTION_REQUEST = ("Summarise this conversation so far for a fresh context: the user's requests, the files touched, "
+                      "the decisions made, what is left to do.")
+SUGGESTION_REQUEST = "[prompt suggestion] Guess in a few words what the user will type next, or reply with nothing."
 
 
 @dataclass
@@ -266,10 +271,15 @@ class Session:
             self.compact("auto")
 
     def compact(self, trigger: str) -> None:
-        """`compact_boundary` plus the summary the conversation continues from."""
+        """`compact_boundary` plus the summary the conversation continues from; 2.1.x writes the
+        summarising request in an agent-acompact-<hex>.jsonl file of its own."""
         thread, meter = self.main.thread, self.main.meter
         summary = SUMMARY_PREFIX + " The conversation is summarized below:\n" + "Analysis: " + " ".join(
             self.rng.choices(("edited", "tests", "handler", "config", "refactor", "retry", "fixture", "schema"), k=300))
+        if not self.legacy:
+            agent = self.harness_actor("acompact")
+            agent.thread.user_text(COMPACTION_REQUEST, self.clock)
+            self.respond([], summary[len(SUMMARY_PREFIX):], actor=agent, think=False)
         self.wait(20, 60)
         pre = meter.compact(tokens_of(len(summary)), self.base_tokens)
         thread.compact_boundary(self.clock, trigger, pre)
@@ -293,6 +303,36 @@ class Session:
             meta = json.dumps({"agentType": agent_type, "description": description}, separators=(",", ":"))
             self.files.append(OutFile(f"{base}.meta.json", data=meta.encode()))
         return actor, agent_id
+
+    def harness_actor(self, prefix: str) -> Actor:
+        """One of Claude Code's own agents (`acompact`, `aprompt_suggestion`): it reads the whole main
+        context again, lives in subagents/agent-<prefix>-<6 hex>.jsonl and has no .meta.json."""
+        agent_id = f"{prefix}-{self.rng.getrandbits(24):06x}"
+        thread = Thread(self.env, self.ids, agent_id)
+        thread.prompt_id = self.main.thread.prompt_id
+        thread.parent = self.main.thread.parent
+        meter = Meter(self.rng, 0, self.main.meter.cache_1h)
+        meter.context, meter.pending, meter.last_ms = self.main.meter.context + self.main.meter.pending, 60, self.clock
+        self.files.append(OutFile(f"{self.ctx.project_dir}/{self.ctx.session_id}/subagents/agent-{agent_id}.jsonl", thread))
+        return Actor(thread, meter, self.main.model)
+
+    def suggest_next_prompt(self, aborted: bool) -> str:
+        """2.1.x: while the user reads an answer, a prompt-suggestion agent guesses their next prompt
+        (a 1-3 token answer over the whole cached context); typing aborts it mid-stream."""
+        agent = self.harness_actor("aprompt_suggestion")
+        agent.thread.user_text(SUGGESTION_REQUEST, self.clock + 50)
+        saved = self.clock
+        u = agent.meter.request(self.clock + 60, self.rng.randrange(1, 4))
+        blocks = [{"type": "text", "text": self.rng.choice(("commit it", "run the tests", "looks good"))}]
+        _, written = agent.thread.response(agent.model.id, blocks, u, "end_turn", self.clock + 900, [300],
+                                           complete=not aborted)
+        self._count(agent, u, written)
+        if not aborted and self.ctx.totals.log is not None:
+            self._log(agent, u, self.clock + 1200)
+        if aborted:
+            agent.thread.user_text("[Request interrupted by user]", self.clock + 1400, blocks=True)
+        self.clock = saved   # it runs beside the conversation, not in it
+        return agent.thread.agent_id
 
     def warmup(self) -> None:
         """2.0.x warm-up agent: a sidechain whose only prompt is "Warmup" (real spend, no intent)."""

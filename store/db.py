@@ -1,4 +1,5 @@
-"""Open the warehouse: writers migrate and wait for the lock, readers stay short and read-only."""
+"""Open the warehouse: writers migrate and wait for the lock, readers stay short and read-only.
+How writers and readers share the one file is in store/ledger.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Iterator
 import duckdb
 import platformdirs
 
+from store.ledger import LedgerBusy, gate_closed, owner_only, pass_gate, run_lock
 from store.migrations import apply_migrations
 
 DB_ENV_VAR = "AGENTLEDGER_DB"
@@ -41,10 +43,13 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
 
 def _connect_with_retry(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
     # DuckDB allows one writing process; a scheduled ingest and a dashboard must take turns,
-    # so a lock conflict is waited out instead of failing the run.
+    # so a lock conflict is waited out instead of failing the run. A reader first waits at the
+    # gate while a writer is in, so that readers, however many, never keep a writer out.
     deadline = time.monotonic() + wait_seconds
     delay = 0.05
     while True:
+        if read_only and not pass_gate(path, max(deadline - time.monotonic(), 0.0)):
+            raise DatabaseError(f"cannot open {path}: a writer kept it for more than {wait_seconds:g} s")
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as error:
@@ -54,26 +59,73 @@ def _connect_with_retry(path: Path, read_only: bool, wait_seconds: float) -> duc
             delay = min(delay * 2, 1.0)
 
 
-def connect_writer(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_SECONDS) -> duckdb.DuckDBPyConnection:
-    """A read-write connection with every migration applied (creates the file if needed)."""
-    path = resolve_db_path(db)
+def _create_folder(path: Path) -> None:
+    """The ledger's folder, owner-only when we create it (an existing folder is left as it is)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as error:
         raise DatabaseError(f"cannot create the folder for {path}: {error.strerror}") from error
+
+
+def connect_writer(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_SECONDS,
+                   migrate: bool = True) -> duckdb.DuckDBPyConnection:
+    """A read-write connection with every migration applied (creates the file, owner-only, if needed).
+    `migrate=False` skips the check, for a writer that migrated the file earlier in the same run."""
+    path = resolve_db_path(db)
+    _create_folder(path)
+    new = not path.exists()
     con = _connect_with_retry(path, read_only=False, wait_seconds=wait_seconds)
-    apply_migrations(con)
+    if new:
+        os.chmod(path, 0o600)
+    if migrate or new:
+        apply_migrations(con)
     return con
 
 
 @contextmanager
-def writer(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Context manager around connect_writer that always closes (releasing the file lock)."""
-    con = connect_writer(db, wait_seconds)
-    try:
-        yield con
-    finally:
-        con.close()
+def writer(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_SECONDS,
+           what: str = "writer") -> Iterator[duckdb.DuckDBPyConnection]:
+    """One writing command's connection, held for its whole run (refresh, org load): the run lock,
+    then one write window. Always closes, releasing the file."""
+    path = resolve_db_path(db)
+    _create_folder(path)
+    with owner_only(), run_lock(path, wait_seconds, what), gate_closed(path, wait_seconds):
+        con = connect_writer(path, wait_seconds)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+class FileLedger:
+    """The single-file ledger for a writer that holds it in short windows (ingest): the run lock
+    for the writer's whole run, the file only while a window is open."""
+
+    def __init__(self, path: Path, wait_seconds: float) -> None:
+        self.path = path
+        self.wait_seconds = wait_seconds
+        self.migrated = False     # the run lock keeps other writers out: one check per run is enough
+
+    @contextmanager
+    def window(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Close the gate, open the file, and on leaving checkpoint and let go of both."""
+        with owner_only(), gate_closed(self.path, self.wait_seconds):
+            con = connect_writer(self.path, self.wait_seconds, migrate=not self.migrated)
+            self.migrated = True
+            try:
+                yield con
+            finally:
+                con.close()
+
+
+@contextmanager
+def open_ledger(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_SECONDS,
+                what: str = "ingest") -> Iterator[FileLedger]:
+    """The ledger for one ingest run: LedgerBusy when another writer keeps it past `wait_seconds`."""
+    path = resolve_db_path(db)
+    _create_folder(path)
+    with owner_only(), run_lock(path, wait_seconds, what):
+        yield FileLedger(path, wait_seconds)
 
 
 @contextmanager
@@ -87,3 +139,6 @@ def reader(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_
         yield con
     finally:
         con.close()
+
+
+__all__ = ["DatabaseError", "FileLedger", "LedgerBusy", "connect_writer", "open_ledger", "reader", "writer"]

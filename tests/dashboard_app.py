@@ -81,7 +81,8 @@ def serving(command: list[str], port: int, log: Path, env: dict[str, str] | None
     with log.open("w") as out:
         process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         try:
-            yield process, f"http://localhost:{port}"
+            # 127.0.0.1, the address the dashboard binds (never "localhost", which may resolve to ::1 first).
+            yield process, f"http://127.0.0.1:{port}"
         finally:
             process.terminate()
             try:

@@ -9,8 +9,13 @@ from datetime import date, datetime
 import pytest
 
 from analytics import periods, queries
+from analytics.access.directory import scope_for_email
+from analytics.access.scope import bind
+from analytics.access.settings import AccessSettings
 from analytics.filters import Filters
 from analytics.reports import run_report
+from store.db import reader
+from tests.access_ledgers import PSEUDONYM_KEY, email, roles_ledger, truth  # noqa: F401
 from tests.claude_lines import assistant, text, usage, write_jsonl
 from tests.helpers import ingest
 from tests.test_source_codex import meta, rollout, tokens, write
@@ -29,59 +34,85 @@ def _request(con, key: str, session: str, ts: str, outcome: str, cost: float, to
     ).fetchall()
 
 
-def _flag(con, session: str, flag: str, start: str, end: str, cost: float | None, tokens_: int = 0,
-          user: str = "ana") -> None:
+def _flag(con, session: str, flag: str, start: str, end: str, covers: dict[str, float], user: str = "ana") -> None:
+    """A flag and the requests it covers ({request_key: share}), as derive_flags writes them: its own
+    tokens and cost are the shares of its requests'."""
+    flag_id = f"{flag}:{session}:{start}"
+    con.execute(
+        "INSERT INTO flag_requests SELECT ?, ?, r.session_id, r.day, r.request_key, c.share, r.total_tokens, r.cost_usd"
+        " FROM request_facts r JOIN (SELECT unnest(?::VARCHAR[]) AS request_key, unnest(?::DOUBLE[]) AS share) c"
+        " USING (request_key)",
+        [flag_id, flag, list(covers), list(covers.values())],
+    ).fetchall()
     con.execute(
         "INSERT INTO flags (session_id, flag, user_name, project, source, day, started_at, ended_at, tokens, cost_usd,"
-        " evidence) VALUES (?, ?, ?, '/work/app', 'claude', ?::TIMESTAMP::DATE, ?, ?, ?, ?, ?)",
-        [session, flag, user, start, start, end, tokens_, cost, f"{flag} evidence"],
+        " evidence, flag_id) SELECT ?, ?, ?, '/work/app', 'claude', ?::TIMESTAMP::DATE, ?, ?,"
+        " round(sum(share * tokens)), sum(share * cost_usd), ?, ? FROM flag_requests WHERE flag_id = ?",
+        [session, flag, user, start, start, end, f"{flag} evidence", flag_id, flag_id],
     ).fetchall()
 
 
 @pytest.fixture
 def flagged(ledger):
-    """Session s1: five requests under four overlapping flags; s2: a loop whose stretch also holds a
-    kept request of another thread."""
+    """Session s1: five requests under four overlapping flags; s2: a loop beside a kept request of
+    another thread; s3: two context_bloat flags, each counting its component's part of a request."""
     for key, ts, outcome, cost in (("r1", "09:00", "kept", 1.00), ("r2", "09:01", "looping", 0.50),
                                    ("r3", "09:02", "looping", 0.50), ("r4", "09:03", "idle", 2.00),
                                    ("r5", "09:04", "idle", 2.00)):
         _request(ledger, key, "s1", f"2026-03-09 {ts}:00", outcome, cost)
-    _flag(ledger, "s1", "loop", "2026-03-09 09:01:00", "2026-03-09 09:02:00", 1.00, 2000)
-    _flag(ledger, "s1", "idle_burn", "2026-03-09 09:03:00", "2026-03-09 09:04:00", 4.00, 2000)
-    _flag(ledger, "s1", "zero_output", "2026-03-09 09:00:00", "2026-03-09 09:04:00", 6.00, 5000)
-    # context_bloat's own spend is an attributed share ($1.10), spread over its stretch r3..r5 ($4.50).
-    _flag(ledger, "s1", "context_bloat", "2026-03-09 09:02:00", "2026-03-09 09:04:00", 1.10, 900)
+    _flag(ledger, "s1", "loop", "2026-03-09 09:01:00", "2026-03-09 09:02:00", {"r2": 1, "r3": 1})
+    _flag(ledger, "s1", "idle_burn", "2026-03-09 09:03:00", "2026-03-09 09:04:00", {"r4": 1, "r5": 1})
+    _flag(ledger, "s1", "zero_output", "2026-03-09 09:00:00", "2026-03-09 09:04:00",
+          {"r1": 1, "r2": 1, "r3": 1, "r4": 1, "r5": 1})
+    # r3..r5 each consumed the results of this component and of another: the flag counts half of each.
+    _flag(ledger, "s1", "context_bloat", "2026-03-09 09:02:00", "2026-03-09 09:04:00", {"r3": .5, "r4": .5, "r5": .5})
     for key, ts, outcome, cost in (("r6", "10:00:00", "looping", 0.30), ("r7", "10:00:30", "kept", 0.70),
                                    ("r8", "10:01:00", "looping", 0.30)):
         _request(ledger, key, "s2", f"2026-03-09 {ts}", outcome, cost)
-    _flag(ledger, "s2", "loop", "2026-03-09 10:00:00", "2026-03-09 10:01:00", 0.60, 2000)
+    _flag(ledger, "s2", "loop", "2026-03-09 10:00:00", "2026-03-09 10:01:00", {"r6": 1, "r8": 1})
+    # r9 consumed the results of mcp:a and mcp:b, r10 those of mcp:a and a third, unflagged component.
+    _request(ledger, "r9", "s3", "2026-03-09 11:00:00", "kept", 0.80)
+    _request(ledger, "r10", "s3", "2026-03-09 11:01:00", "kept", 0.20)
+    _flag(ledger, "s3", "context_bloat", "2026-03-09 11:00:00", "2026-03-09 11:01:00", {"r9": .5, "r10": .5})
+    _flag(ledger, "s3", "context_bloat", "2026-03-09 11:00:01", "2026-03-09 11:00:01", {"r9": .5})
     # Their rollups (what the sessions' whole spend is read from).
     _day_fact(ledger, "2026-03-09", "s1", "ana", cost=6.00, kept=1.00, looping=1.00, idle=4.00)
     _day_fact(ledger, "2026-03-09", "s2", "ana", cost=1.30, kept=0.70, looping=0.60)
+    _day_fact(ledger, "2026-03-09", "s3", "ana", cost=1.00, kept=1.00)
     return ledger
 
 
 def test_flagged_spend_counts_each_request_once(flagged):
-    # s1 per request, the largest claim: r1 1.00 (zero_output), r2 0.50, r3 0.50, r4 2.00, r5 2.00 = 6.00;
-    # the flags' own spend added: 1.00 + 4.00 + 6.00 + 1.10 = 12.10. s2: the loop claims its looping
-    # requests r6 and r8 (0.60), not the kept r7 that runs meanwhile in another thread.
+    # s1 per request, at most the whole of it: r1 1.00 (zero_output), r2 0.50, r3 0.50, r4 2.00, r5 2.00 = 6.00;
+    # the flags' spend added: 1.00 + 4.00 + 6.00 + 2.25 = 13.25. s2: the loop's own requests, 0.60 either way.
+    # s3: the two flags cover different halves of r9 (0.40 + 0.40) and half of r10 (0.10): 0.90 once and
+    # summed; counting whole requests would say 1.00, more than the flags hold.
     sessions = {r["session_id"]: r for r in queries.flagged_sessions(flagged).to_dicts()}
     assert sessions["s1"]["flagged_cost_usd"] == pytest.approx(6.00)
-    assert sessions["s1"]["flags_cost_usd"] == pytest.approx(12.10)
+    assert sessions["s1"]["flags_cost_usd"] == pytest.approx(13.25)
     assert sessions["s1"]["cost_usd"] == pytest.approx(6.00) and sessions["s1"]["flag_count"] == 4
+    assert sessions["s1"]["flagged_tokens"] == 5000
     assert sessions["s2"]["flagged_cost_usd"] == pytest.approx(0.60) == sessions["s2"]["flags_cost_usd"]
     assert sessions["s2"]["cost_usd"] == pytest.approx(1.30)
+    assert sessions["s3"]["flagged_cost_usd"] == pytest.approx(0.90) == sessions["s3"]["flags_cost_usd"]
+    assert sessions["s3"]["flagged_tokens"] == 1500
     summary = queries.summary(flagged).row(0, named=True)
-    assert summary["flagged_cost_usd"] == pytest.approx(6.60)
-    assert summary["flags_cost_usd"] == pytest.approx(12.70)
-    assert (summary["flagged_sessions"], summary["flag_count"]) == (2, 5)
+    assert summary["flagged_cost_usd"] == pytest.approx(7.50)
+    assert summary["flags_cost_usd"] == pytest.approx(14.75)
+    assert (summary["flagged_sessions"], summary["flag_count"]) == (3, 7)
+    # The sessions report reads the same definition.
+    report = {r["session_id"]: r for r in run_report(flagged, "sessions", Filters()).to_dicts()}
+    assert {s: report[s]["flagged_cost_usd"] for s in report} == {
+        s: sessions[s]["flagged_cost_usd"] for s in sessions}
 
 
 def test_each_flag_type_says_what_it_shares_with_others(flagged):
     types = {r["flag"]: r for r in queries.flag_types(flagged).to_dicts()}
-    # context_bloat claims 1.10 / 4.50 of each request of its stretch: 0.1222 + 0.4889 + 0.4889 = 1.10.
-    assert types["context_bloat"]["distinct_cost_usd"] == pytest.approx(1.10)
-    assert types["context_bloat"]["shared_cost_usd"] == pytest.approx(1.10)
+    # context_bloat: s1's half of r3..r5 (0.25 + 1.00 + 1.00) and s3's 0.90; r3..r5 are covered by other types too.
+    assert types["context_bloat"]["cost_usd"] == pytest.approx(3.15) and types["context_bloat"]["flags"] == 3
+    assert types["context_bloat"]["distinct_cost_usd"] == pytest.approx(3.15)
+    assert types["context_bloat"]["shared_cost_usd"] == pytest.approx(2.25)
+    assert types["context_bloat"]["overlaps_with"] == "idle_burn, loop, zero_output"
     assert types["zero_output"]["distinct_cost_usd"] == pytest.approx(6.00)
     assert types["zero_output"]["shared_cost_usd"] == pytest.approx(5.00)  # r2..r5: all but r1
     assert types["loop"]["cost_usd"] == pytest.approx(1.60) and types["loop"]["flags"] == 2
@@ -94,7 +125,7 @@ def test_pairs_of_flags_that_claim_the_same_requests(flagged):
     pairs = {(r["flag"], r["other_flag"]): (r["sessions"], r["shared_cost_usd"])
              for r in queries.flag_overlap(flagged).to_dicts()}
     assert pairs == {
-        ("context_bloat", "zero_output"): (1, pytest.approx(4.50)),   # r3, r4, r5 at their largest claim
+        ("context_bloat", "zero_output"): (1, pytest.approx(4.50)),   # r3, r4, r5, each once and whole
         ("idle_burn", "zero_output"): (1, pytest.approx(4.00)),
         ("context_bloat", "idle_burn"): (1, pytest.approx(4.00)),
         ("loop", "zero_output"): (1, pytest.approx(1.00)),
@@ -172,6 +203,12 @@ def test_who_went_silent(ledger, tmp_path):
     # The team filter applies: only 'pay' people.
     assert set(queries.people(ledger, march.model_copy(update={"team": "pay"}), today=date(2026, 3, 20))["user"]) == {
         "ana", "ben"}
+    # The Data health counts, from SQL: two in the directory, ben without a session in March.
+    gaps = queries.people_gaps(ledger, march, today=date(2026, 3, 20)).row(0, named=True)
+    assert (gaps["directory_people"], gaps["absent_people"], gaps["absent_sample"]) == (2, 1, ["ben"])
+    assert queries.people_gaps(ledger, Filters(date_from=date(2026, 2, 1), date_to=date(2026, 2, 28)),
+                               today=date(2026, 3, 20), listed=1).row(0) == (2, 2, ["ben"])
+    assert queries.people_gaps(ledger, march.model_copy(update={"team": "(unassigned)"})).height == 0
 
 
 def test_placeholder_output_and_fallback_models_are_counted_where_their_figures_appear(ledger, tmp_path):
@@ -222,3 +259,31 @@ def test_default_and_previous_periods():
     previous = periods.previous_period(Filters(date_from=date(2026, 3, 8), date_to=date(2026, 3, 14), team="A"))
     assert (previous.date_from, previous.date_to, previous.team) == (date(2026, 3, 1), date(2026, 3, 7), "A")
     assert periods.previous_period(Filters(date_from=date(2026, 3, 8))) is None
+
+
+def test_people_are_listed_as_the_viewer_may_see_them(roles_ledger):
+    pseudonymous = AccessSettings(pseudonymous_roles={"manager"}, pseudonym_key=PSEUDONYM_KEY)
+    with reader(roles_ledger.db) as con:
+        _, vp = scope_for_email(con, email("vp.eng"), pseudonymous)
+        bind(con, vp)
+        seen = queries.people(con, Filters())
+        _, claire = scope_for_email(con, email("claire.bennett"), AccessSettings())
+        bind(con, claire)
+        named = queries.people(con, Filters())
+    # Pseudonyms, and no display name behind them; Web only (Payments, two people, is withheld).
+    assert seen.height == len(roles_ledger.web) and seen["name"].null_count() == seen.height
+    assert all(u.startswith("p-") for u in seen["user"]) and set(seen["team"]) == {"Web"}
+    # With names: Web's people; the manager herself, who uses no agent, is no gap in the data.
+    assert set(named["user"]) == set(roles_ledger.web) and "claire.bennett" not in set(named["user"])
+
+
+def test_session_outcomes_show_nothing_of_a_session_outside_the_scope(roles_ledger):
+    theirs = sorted(truth(roles_ledger.db, {roles_ledger.payments[0]})["sessions"])[0]
+    mine = sorted(truth(roles_ledger.db, {roles_ledger.web[0]})["sessions"])[0]
+    with reader(roles_ledger.db) as con:
+        everything = queries.session_outcomes(con, session_id=theirs)
+        _, claire = scope_for_email(con, email("claire.bennett"), AccessSettings())
+        bind(con, claire)
+        # Web's manager: her team's session in full, a Payments session not at all.
+        assert queries.session_outcomes(con, session_id=theirs).height == 0 < everything.height
+        assert queries.session_outcomes(con, session_id=mine)["requests"].sum() > 0

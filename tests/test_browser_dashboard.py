@@ -86,6 +86,15 @@ document.querySelectorAll('[data-testid=stMetricLabel], [data-testid=stMetricVal
 return cut;
 """
 
+# Each table's scroll area (Streamlit draws st.dataframe with glide-data-grid): how wide its columns
+# are against how wide it shows. Wider means a sideways scroll bar and figures out of sight.
+TABLE_WIDTHS_JS = """
+return Array.from(document.querySelectorAll('[data-testid=stDataFrame]')).map(frame => {
+  const scroller = frame.querySelector('.dvn-scroller');
+  return scroller ? {columns: scroller.scrollWidth, shown: scroller.clientWidth} : null;
+});
+"""
+
 
 @dataclass(frozen=True)
 class Served:
@@ -394,6 +403,15 @@ def test_no_developer_prompt_even_when_streamlit_runs_the_app_by_hand(tmp_path, 
             assert toast == control, ("the control run must show the toast" if control else problems(browser, text))
             if not control:
                 assert not problems(browser, text), problems(browser, text)
+
+
+def test_the_teams_table_fits_a_laptop_screen(generated, browser, artifacts):
+    """At 1366 px the Teams table shows every column without a sideways scroll bar."""
+    _load(browser, f"{generated.url}/teams")
+    widths = browser.execute_script(TABLE_WIDTHS_JS)
+    browser.save_screenshot(str(artifacts / generated.name / "teams-1366.png"))
+    teams = widths[0]  # the page's first table: Teams, above People
+    assert teams and teams["columns"] <= teams["shown"] + 1, widths
 
 
 def test_filters_travel_in_the_url(generated, browser, artifacts):

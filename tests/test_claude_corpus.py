@@ -45,19 +45,24 @@ def test_corpus_structure_is_captured(ledger):
         "SELECT count(*) FROM requests WHERE agent_id IS NOT NULL AND subagent_type = 'general-purpose'"
     ).fetchone()[0]
     assert typed > 0
-    # v2.0.x flat agent files include warm-ups whose only prompt is "Warmup" (28, counted by a json scan).
+    # v2.0.x flat agent files include warm-ups whose only prompt is "Warmup" (28, counted by a json scan)
+    # and 12 whose file opens with the agent's greeting and no prompt at all (first line an assistant
+    # line with parentUuid null).
     warmups = con.execute("SELECT count(*) FROM agents WHERE is_warmup").fetchone()[0]
-    assert warmups == 28
+    assert warmups == 28 + 12
     # Tool calls are joined to their results.
     joined = con.execute(
         "SELECT count(*) FROM tool_calls c JOIN tool_results r USING (tool_use_id)"
     ).fetchone()[0]
     assert joined > 800
-    # Counted by a json scan: 10 "[Request interrupted by user for tool use]" text blocks and 14
-    # rejected tool uses (12 "doesn't want to proceed", 2 "doesn't want to take this action").
+    # Counted by a json scan: 10 "[Request interrupted by user for tool use]" text blocks and 17
+    # rejected tool uses (12 "doesn't want to proceed", 2 of which give a reason; 2 "doesn't want to
+    # take this action"; 3 replies typed into the IDE extension, 9e953218 00:01:48, 00:27:02, 00:28:53).
     kinds = dict(con.execute("SELECT kind, count(*) FROM session_events GROUP BY kind").fetchall())
     assert kinds["interrupt"] == 10
-    assert kinds["rejection"] == 14
+    assert kinds["rejection"] == 12 + 2 + 3
+    reasons = con.execute("SELECT count(*) FROM session_events WHERE kind = 'rejection' AND prompt_length IS NOT NULL")
+    assert reasons.fetchone()[0] == 2 + 3
     # Privacy by default: no prompt text stored.
     assert con.execute("SELECT count(*) FROM session_events WHERE prompt_text IS NOT NULL").fetchone()[0] == 0
     # Split responses flushed mid-stream are marked as estimated output.

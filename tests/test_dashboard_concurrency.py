@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data
+from dashboard import auth, data
 from analytics.filters import Filters
 from store.db import DB_ENV_VAR
 from tests.dashboard_ledgers import CORPUS, build_ledger
@@ -20,6 +20,7 @@ from tests.helpers import shared_dir
 def _dashboard_reads(db: Path) -> list[str]:
     """What a page render does against the file, with the cache cleared so every read hits the file."""
     st.cache_data.clear()
+    auth.admit()  # what the router does first: the local viewer (reads without one are refused)
     state = data.db_state(str(db))
     assert state.ok, state
     data.health_facts(str(db))

@@ -10,7 +10,7 @@ import pytest
 from agentledger.cli import main
 from agentledger.commands.dashboard import app_path, streamlit_command
 from analytics.filters import Filters
-from dashboard import data, sidebar
+from dashboard import auth, data, sidebar
 from store.db import DB_ENV_VAR, reader
 from tests.dashboard_ledgers import dashboard_db, some_team_and_user  # noqa: F401
 
@@ -34,6 +34,7 @@ def test_every_report_download_is_the_cli_csv(sliced, dashboard_db, tmp_path, mo
         with reader(dashboard_db) as con:
             last = con.execute("SELECT max(ts)::DATE FROM requests").fetchone()[0]
         filters = Filters(date_from=last.replace(day=1), date_to=last, team=team)
+    auth.admit()  # what the router does first: the local viewer (reads without one are refused)
     kinds = data.report_kinds()
     assert {"daily", "users", "teams", "plugins", "sessions", "flags"} <= set(kinds)
     for kind in kinds:

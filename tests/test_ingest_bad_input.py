@@ -38,7 +38,8 @@ def _bad_file(path: Path) -> Path:
 
 def test_bad_lines_are_quarantined_and_good_lines_kept(tmp_path, ledger):
     _bad_file(tmp_path / "s1.jsonl")
-    summary = ingest(ledger, tmp_path)
+    # Opted in to prompt text: a rejected line keeps its first bytes (else only its hash and length).
+    summary = ingest(ledger, tmp_path, store_prompts=True)
     assert totals(ledger) == (1, 20, 300, 4000)
     assert ledger.execute("SELECT count(*) FROM session_events WHERE kind = 'prompt'").fetchone()[0] == 2
     rejects = ledger.execute("SELECT line_no, reason, head FROM rejects ORDER BY line_no").fetchall()
@@ -66,7 +67,7 @@ def test_rejects_are_not_duplicated_by_a_rerun_of_a_rewritten_file(tmp_path, led
 def test_reject_head_is_the_first_200_bytes(tmp_path, ledger):
     line = '{"type":"user","x":"' + "x" * 500
     write_jsonl(tmp_path / "s1.jsonl", [line])
-    ingest(ledger, tmp_path)
+    ingest(ledger, tmp_path, store_prompts=True)
     assert ledger.execute("SELECT head FROM rejects").fetchone()[0] == line[:200]
 
 

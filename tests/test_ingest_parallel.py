@@ -10,6 +10,7 @@ from concurrent.futures.process import BrokenProcessPool
 import polars as pl
 
 import ingest.runner as runner
+from ingest.settings import IngestSettings
 from store.db import connect_writer
 from tests.claude_lines import assistant, prompt, tool_result, tool_use, usage, write_jsonl
 from tests.helpers import ingest
@@ -77,14 +78,17 @@ class _BrokenPool:
     def map(self, *args, **kwargs):
         raise BrokenProcessPool("a worker died")
 
+    def shutdown(self, wait=True):
+        pass
+
 
 def test_broken_worker_pool_falls_back_to_reading_in_process(tmp_path, monkeypatch, capsys):
     _corpus(tmp_path / "logs")
     serial = _serial(tmp_path)
-    monkeypatch.setattr(runner, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(runner, "ProcessPoolExecutor", _BrokenPool)
     fallback = connect_writer(tmp_path / "fallback.duckdb")
-    summary = ingest(fallback, tmp_path / "logs", user=None, user_from_dir=True)
+    summary = ingest(fallback, tmp_path / "logs", user=None, user_from_dir=True,
+                     settings=IngestSettings(parallel_min_bytes=0))
     assert summary.files_new == 12
     assert "reading in-process" in capsys.readouterr().err
     assert _snapshot(fallback) == _snapshot(serial)

@@ -22,8 +22,10 @@ class Transcript:
     """Lines of one Claude Code session, written in order."""
 
     def __init__(self, session: str = "s1", start: str = "2026-03-02T09:00:00", model: str = "claude-sonnet-4-20250514",
-                 cwd: str = "/work/app") -> None:
+                 cwd: str = "/work/app", file_name: str | None = None) -> None:
         self.session, self.model, self.cwd = session, model, cwd
+        # Another file of the same session (a subagent's agent-<id>.jsonl) when named.
+        self.file_name = file_name or f"{session}.jsonl"
         self.now = datetime.fromisoformat(start)
         self.lines: list[dict] = []
 
@@ -34,13 +36,25 @@ class Transcript:
     def _env(self, **extra) -> dict:
         return {"session": self.session, "cwd": self.cwd, **extra}
 
-    def prompt(self, words: str = "please do the thing", gap: float = 5) -> "Transcript":
-        self.lines.append(prompt(self._ts(gap), words, **self._env()))
+    def prompt(self, words: str = "please do the thing", gap: float = 5, parent: str | None = None) -> "Transcript":
+        self.lines.append(prompt(self._ts(gap), words, parent=parent, **self._env()))
         return self
+
+    def user_text(self, words: str, gap: float = 2, agent: str | None = None, inline: bool = False,
+                  parent: str | None = None) -> "Transcript":
+        """A user line of plain text (a subagent's prompt, an interruption marker, a notification)."""
+        extra = {"sidechain": True, "agentId": agent} if agent else ({"sidechain": True} if inline else {})
+        self.lines.append(prompt(self._ts(gap), words, parent=parent, **self._env(**extra)))
+        return self
+
+    @property
+    def last_uuid(self) -> str:
+        """The uuid of the line written last (what the next line's parentUuid would be)."""
+        return self.lines[-1]["uuid"]
 
     def reply(self, tokens: tuple[int, int, int, int] = (10, 90, 0, 900), calls: list[tuple] = (), *, gap: float = 5,
               stop: str | None = None, model: str | None = None, agent: str | None = None, cc_1h: int = 0,
-              results_gap: float = 1) -> list[str]:
+              results_gap: float = 1, inline: bool = False, parent: str | None = None) -> list[str]:
         """One request; calls are (tool, input[, output[, is_error[, toolUseResult]]]); returns the tool_use ids."""
         inp, out, cc, cr = tokens
         ids, blocks = [], []
@@ -48,7 +62,9 @@ class Transcript:
             tool_id = f"toolu_{next(_ids):06d}"
             ids.append(tool_id)
             blocks.append(tool_use(tool_id, call[0], call[1]))
-        extra = {"sidechain": True, "agentId": agent} if agent else {}
+        extra = {"sidechain": True, "agentId": agent} if agent else ({"sidechain": True} if inline else {})
+        if parent:
+            extra["parent"] = parent
         n = next(_ids)
         self.lines.append(assistant(
             self._ts(gap), f"msg_{n:06d}", f"req_{n:06d}", usage(inp, out, cc, cr, cc_1h), blocks or [text("done")],
@@ -73,7 +89,7 @@ class Transcript:
         return self
 
     def write(self, root: Path, user: str = "alice") -> Path:
-        return write_jsonl(root / user / "projects" / "-work-app" / f"{self.session}.jsonl", self.lines)
+        return write_jsonl(root / user / "projects" / "-work-app" / self.file_name, self.lines)
 
 
 def load(con, root: Path, *transcripts: Transcript, user: str = "alice") -> None:

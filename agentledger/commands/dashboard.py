@@ -10,6 +10,8 @@ from pathlib import Path
 
 from agentledger.browser import open_when_ready
 from agentledger.commands.common import add_db_option, formatter
+from agentledger.errors import UserError
+from analytics.access.settings import CONFIG_ENV_VAR, LOOPBACK, AccessConfigError, AccessSettings, config_path, load_access_settings
 from store.db import DB_ENV_VAR, resolve_db_path
 
 DEFAULT_PORT = 8501
@@ -17,9 +19,12 @@ DEFAULT_PORT = 8501
 EPILOG = """examples:
   agentledger dashboard
   agentledger dashboard --db /srv/ledger.duckdb --port 8080 --no-browser
+  agentledger dashboard --access-config /etc/agentledger/access.toml --db /srv/ledger.duckdb
 
 The dashboard only opens short read-only connections, so a scheduled `agentledger ingest`
 can keep writing to the same file while people look at it. Stop it with Ctrl+C.
+Who may see what (local, proxy or oidc mode; roles; pseudonyms; the audit log) is set in the
+access configuration file: see docs/security.md.
 """
 
 
@@ -35,8 +40,11 @@ def register(subparsers) -> None:
 def add_serve_options(parser: argparse.ArgumentParser) -> None:
     """--port, --host and --no-browser, shared with `agentledger demo`."""
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, metavar="N", help=f"port to serve on (default: {DEFAULT_PORT})")
-    parser.add_argument("--host", default="localhost", help="address to listen on (default: localhost only)")
+    parser.add_argument("--host", default=LOOPBACK,
+                        help=f"address to listen on (default: {LOOPBACK}, this machine only; local mode refuses any other)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab (none opens anyway without a display)")
+    parser.add_argument("--access-config", metavar="FILE", type=Path,
+                        help=f"access configuration (default: ${CONFIG_ENV_VAR}, else {config_path()})")
 
 
 def app_path() -> Path:
@@ -46,27 +54,43 @@ def app_path() -> Path:
     return Path(dashboard.__file__).resolve().parent / "app.py"
 
 
-def streamlit_command(port: int, host: str = "localhost") -> list[str]:
-    """The `streamlit run` command line for the packaged app.
+def streamlit_command(port: int, host: str = LOOPBACK, secrets_file: Path | None = None) -> list[str]:
+    """The `streamlit run` command line for the packaged app (oidc: Streamlit reads [auth] from `secrets_file`).
 
     Everything else (headless, no developer prompts, theme) is in dashboard/.streamlit/config.toml,
     which Streamlit reads for this app however it is started.
     """
+    secrets = ["--secrets.files", str(secrets_file)] if secrets_file else []
     return [
         sys.executable, "-m", "streamlit", "run", str(app_path()),
         "--server.port", str(port),
         "--server.address", host,
+        *secrets,
     ]
 
 
-def serve(db: Path, port: int, host: str = "localhost", open_browser: bool = True) -> int:
-    """Run the dashboard on `db` until interrupted; the path travels in $AGENTLEDGER_DB."""
+def access_for_serving(config: Path | None, host: str) -> AccessSettings:
+    """The access settings the server will run under, checked against the address; a user error if unusable."""
+    if config is not None:
+        os.environ[CONFIG_ENV_VAR] = str(config.expanduser().absolute())
+    try:
+        settings = load_access_settings()
+        settings.check_listen_address(host)
+    except AccessConfigError as error:
+        raise UserError(str(error)) from error
+    return settings
+
+
+def serve(db: Path, port: int, host: str = LOOPBACK, open_browser: bool = True, access_config: Path | None = None) -> int:
+    """Run the dashboard on `db` until interrupted; the path travels in $AGENTLEDGER_DB, the access
+    file in $AGENTLEDGER_ACCESS_CONFIG (refused first when its mode may not serve on `host`)."""
+    settings = access_for_serving(access_config, host)
     env = {**os.environ, DB_ENV_VAR: str(db)}
     url = f"http://{host}:{port}"
-    print(f"AgentLedger dashboard on {url} reading {db} (Ctrl+C to stop)", flush=True)
+    print(f"AgentLedger dashboard on {url} reading {db}, access mode {settings.mode} (Ctrl+C to stop)", flush=True)
     if open_browser:
         open_when_ready(url)
-    command = streamlit_command(port, host)
+    command = streamlit_command(port, host, config_path() if settings.mode == "oidc" else None)
     if os.name == "posix":
         # Become the server: a supervisor's SIGTERM (systemd, a test) then reaches Streamlit itself
         # instead of killing a wrapper and orphaning the server on its port.
@@ -81,7 +105,9 @@ def serve(db: Path, port: int, host: str = "localhost", open_browser: bool = Tru
 
 
 def handle(args: argparse.Namespace) -> int:
+    access_for_serving(args.access_config, args.host)   # a forbidden address is the first thing said
     db = resolve_db_path(args.db)
     if not db.exists():
         print(f"note: no ledger at {db} yet; the dashboard will explain how to ingest", file=sys.stderr)
-    return serve(db.resolve() if db.exists() else db.absolute(), args.port, args.host, not args.no_browser)
+    return serve(db.resolve() if db.exists() else db.absolute(), args.port, args.host, not args.no_browser,
+                 args.access_config)

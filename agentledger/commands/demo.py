@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from agentledger.commands.common import formatter
-from agentledger.commands.dashboard import add_serve_options, serve
+from agentledger.commands.dashboard import access_for_serving, add_serve_options, serve
 from agentledger.demo import DemoOptions, build_demo_db, default_demo_db, demo_dir
 
 EPILOG = """examples:
@@ -39,10 +39,12 @@ def register(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    if not args.no_serve:
+        access_for_serving(args.access_config, args.host)   # refuse a forbidden --host before building
     options = DemoOptions(generate=args.generate, users=args.users, days=args.days, seed=args.seed)
     db = Path(args.db).expanduser() if args.db else default_demo_db(options)
     summary = build_demo_db(db, options)
     print(summary)
     if args.no_serve:
         return 0
-    return serve(db.absolute(), args.port, args.host, not args.no_browser)
+    return serve(db.absolute(), args.port, args.host, not args.no_browser, args.access_config)

@@ -10,14 +10,25 @@ from pathlib import Path
 from agentledger.commands.common import add_db_option, formatter
 from ingest.sources import SOURCES, source_choices
 
+DEFAULT_WAIT_SECONDS = 60.0
+
 EPILOG = """examples:
   agentledger ingest ~/.claude/projects --user alice
   agentledger ingest /srv/logs --user-from-dir          # /srv/logs/<user>/... gives the user
   agentledger ingest ~/.claude/projects --db team.duckdb --source claude
+  */15 * * * *  agentledger ingest /srv/logs --user-from-dir --wait 300 --db /srv/ledger.duckdb
+  agentledger ingest /srv/logs --user-from-dir --reread  # once after an upgrade (see --reread)
 
 Re-running is safe: unchanged files cost a stat, grown files are read from where the last run
 stopped, and records already in the ledger are recognised by their keys. Bad lines go to the
-rejects table; the exit code is 0 whenever the run finished.
+rejects table with file, line and reason. Dashboards and reports keep working meanwhile: the
+ledger is held only while a batch is written, and readers see the last committed state.
+
+exit codes:
+  0   done (also when some lines were rejected: see the summary line and the rejects table)
+  1   the run failed (the message says why; the next run redoes what is missing)
+  2   wrong usage: a PATH that does not exist, no agent logs found under the PATHs, bad options
+  75  busy: another ingest, refresh or org load held the ledger for longer than --wait
 
 sources:
 """ + "\n".join(f"  {s.name:8} {s.description}" for s in SOURCES.values())
@@ -38,7 +49,24 @@ def register(subparsers) -> None:
     parser.add_argument("--source", choices=source_choices(), default="auto", help="log format (default: detect per file)")
     parser.add_argument(
         "--store-prompts", action="store_true",
-        help="opt in to storing prompt text (by default only its length and hash are kept)",
+        help="opt in to storing prompt text and the first bytes of rejected lines, secrets scrubbed "
+             "(by default only their length and hash are kept)",
+    )
+    parser.add_argument(
+        "--follow-symlinks", action="store_true",
+        help="read links that lead out of PATH (and enter linked folders); by default they are reported, not read",
+    )
+    parser.add_argument(
+        "--reread", action="store_true",
+        help="read the files under PATH the ledger already holds again from the start, so that what this "
+             "release reads better (tool result kinds, checkpoint rewinds, Claude Code's own messages) replaces "
+             "what an older release stored; run it once after upgrading, with the options of your scheduled "
+             "job. Sessions whose files are gone keep what was ingested; spend never changes",
+    )
+    parser.add_argument(
+        "--wait", type=float, default=DEFAULT_WAIT_SECONDS, metavar="SECONDS",
+        help=f"how long to wait for another writer to finish before giving up with exit code 75 "
+             f"(default: {DEFAULT_WAIT_SECONDS:g})",
     )
     bar = parser.add_mutually_exclusive_group()
     bar.add_argument("--progress", dest="progress", action="store_true", default=None, help="always show a progress bar")
@@ -48,15 +76,23 @@ def register(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     # Imported here so that `agentledger --help` and other commands stay quick to start.
+    from agentledger.errors import USER_ERROR, UserError
     from agentledger.pipeline import ingest_and_refresh
-    from ingest.runner import IngestOptions
-    from store.db import writer
+    from ingest.runner import IngestOptions, prepare
+    from store.db import open_ledger
 
-    options = IngestOptions(
+    if args.wait < 0:
+        raise UserError("--wait must be 0 or more seconds")
+    options = prepare(IngestOptions(
         paths=args.paths, user=args.user, user_from_dir=args.user_from_dir, source=args.source,
-        store_prompts=args.store_prompts, progress=args.progress,
-    )
-    with writer(args.db) as con:
-        summary = ingest_and_refresh(con, options, command="agentledger " + shlex.join(sys.argv[1:])).ingest
+        store_prompts=args.store_prompts, follow_symlinks=args.follow_symlinks, reread=args.reread,
+        progress=args.progress,
+    ))
+    with open_ledger(args.db, wait_seconds=args.wait) as ledger:
+        summary = ingest_and_refresh(ledger, options, command="agentledger " + shlex.join(sys.argv[1:])).ingest
     print(summary.one_line())
+    for root in summary.empty_roots:
+        print(f"agentledger ingest: no agent logs found under {root}", file=sys.stderr)
+    if len(summary.empty_roots) == len(options.paths):
+        return USER_ERROR
     return 0

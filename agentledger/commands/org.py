@@ -12,9 +12,12 @@ EPILOG = """examples:
   agentledger org load org.csv
   agentledger org load org.csv --db team.duckdb
 
-org.csv columns: user,email,display_name,team,manager (only user is required). `user` is the
-name logs were ingested under. Loading replaces the directory; users who are not in it still
-count, under team "(unassigned)".
+org.csv columns: user,email,display_name,team,manager,role (only user is required). `user` is the
+name logs were ingested under; `manager` names the person's manager (their user or e-mail). `role`
+(admin, manager or engineer) decides what a viewer of the dashboard or `report --as` may see; blank
+means manager when someone reports to them, engineer otherwise (docs/security.md). A viewer signs in
+with the e-mail in `email`. Loading replaces the directory; users who are not in it still count,
+under team "(unassigned)".
 """
 
 
@@ -24,7 +27,7 @@ def register(subparsers) -> None:
     org_sub = parser.add_subparsers(dest="org_command", metavar="ACTION")
     org_sub.required = True
     load = org_sub.add_parser("load", help="load org.csv, replacing the directory", epilog=EPILOG, formatter_class=formatter())
-    load.add_argument("csv", type=Path, metavar="CSV", help="org.csv: user,email,display_name,team,manager")
+    load.add_argument("csv", type=Path, metavar="CSV", help="org.csv: user,email,display_name,team,manager[,role]")
     add_db_option(load)
     load.set_defaults(handler=handle_load)
 

@@ -60,7 +60,7 @@ per_day AS (
     FROM person
     GROUP BY ALL
 )
-SELECT p.day, p.user_name AS "user", team_of(d.team) AS team,
+SELECT p.day, person(p.user_name) AS "user", team_of(d.team) AS team,
        usd(p.admin_cost_usd) AS admin_cost_usd, usd(p.otel_cost_usd) AS otel_cost_usd,
        usd(coalesce(p.admin_cost_usd, p.otel_cost_usd)) AS reported_cost_usd,
        usd(p.explained_cost_usd) AS explained_cost_usd,

@@ -1,7 +1,8 @@
 -- Attribution (docs/metrics.md "Attribution"): a request's tokens belong to the components whose
 -- tool results it consumes, i.e. the tool calls of the previous request in its thread, split evenly
 -- among distinct components; after a human prompt to (prompt); in a subagent thread to
--- subagent:<type> (plugin = <plugin> when the type is <plugin>:<agent>); otherwise (other).
+-- subagent:<type> (plugin = <plugin> when the type is <plugin>:<agent>), or harness:<name> for
+-- Claude Code's own agents (compaction, prompt suggestions, warm-ups, side questions); otherwise (other).
 CREATE OR REPLACE TEMP TABLE _attr AS
 WITH consumed AS (
     SELECT r.request_key, r.sid, c.component, any_value(c.component_kind) AS component_kind,
@@ -16,8 +17,11 @@ split AS (
 )
 SELECT request_key, sid AS session_id, component, component_kind, plugin, share FROM split
 UNION ALL
-SELECT request_key, sid, 'subagent:' || subagent_type, 'subagent',
-       CASE WHEN contains(subagent_type, ':') THEN split_part(subagent_type, ':', 1) END, 1.0
+SELECT request_key, sid,
+       CASE WHEN harness IS NOT NULL THEN 'harness:' || harness ELSE 'subagent:' || subagent_type END,
+       CASE WHEN harness IS NOT NULL THEN 'harness' ELSE 'subagent' END,
+       CASE WHEN harness IS NULL AND contains(subagent_type, ':') AND NOT starts_with(subagent_type, '(')
+            THEN split_part(subagent_type, ':', 1) END, 1.0
 FROM _req WHERE thread <> ''
 UNION ALL
 SELECT request_key, sid, '(prompt)', 'prompt', NULL, 1.0 FROM _req WHERE thread = '' AND follows_prompt

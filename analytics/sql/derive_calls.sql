@@ -9,18 +9,34 @@ c AS (
            c.tool_name, c.component, c.component_kind, c.plugin, c.input_hash, c.file_path, c.command,
            c.edit_before_hash, c.edit_after_hash,
            coalesce(r.is_error, FALSE) AS is_error, coalesce(r.result_bytes, 0) AS result_bytes, r.result_hash,
+           -- What an error result is: Claude Code writes cancelled siblings, permission denials and user
+           -- rejections as errors of the call; only 'error' is the tool failing (rows ingested before
+           -- the classification existed count as 'error').
+           CASE WHEN r.is_error THEN coalesce(r.result_kind, 'error') END AS result_kind,
            -- An edit changed a file only if its result came back without error: a failed or rejected
            -- edit changed nothing, and one with no result never ran (interrupted before it did).
            (c.tool_name IN ('Edit', 'MultiEdit', 'Write', 'NotebookEdit') AND c.file_path IS NOT NULL
             AND r.tool_use_id IS NOT NULL AND NOT r.is_error AND NOT r.interrupted) AS is_edit,
-           (c.command IS NOT NULL AND regexp_matches(c.command, $commit_pattern)) AS is_commit
+           (c.command IS NOT NULL AND regexp_matches(c.command, $commit_pattern)) AS is_commit,
+           -- The command a Bash call runs once quoted text, flags and redirections are dropped (the
+           -- last command of a `&&`/`;` chain): the variants of one command share it.
+           nullif(trim(regexp_replace(regexp_replace(
+               list_last(list_filter(
+                   regexp_split_to_array(regexp_replace(c.command, '"[^"]*"|''[^'']*''', '', 'g'), '&&|\|\||;|\n'),
+                   x -> trim(x) <> '')),
+               '(^|\s)(-\S*|\d*>&?\S*)', ' ', 'g'), '\s+', ' ', 'g')), '') AS command_core
     FROM tool_calls c
     LEFT JOIN tool_results r ON r.tool_use_id = c.tool_use_id
     LEFT JOIN _req k ON k.request_key = c.request_key
     LEFT JOIN by_message m ON m.message_id = c.message_id AND k.request_key IS NULL
     WHERE coalesce(c.session_id, '(none)') IN (SELECT session_id FROM _touched)
 )
-SELECT c.*, coalesce(pr.turn_no, 0) AS turn_no, q.model, q.project, c.ts::DATE AS day
+SELECT c.*, coalesce(pr.turn_no, 0) AS turn_no, q.model, q.project, c.ts::DATE AS day,
+       coalesce(q.is_overhead, FALSE) AS is_overhead,
+       -- What a lookup or an edit returns is the project's own code: reading it is the work itself.
+       (c.tool_name IN ('Edit', 'MultiEdit', 'Write', 'NotebookEdit')
+        OR (list_contains($project_lookup_tools, c.tool_name)
+            AND (c.file_path IS NULL OR c.file_path = q.project OR starts_with(c.file_path, q.project || '/')))) AS reads_project
 FROM c
 LEFT JOIN _req q ON q.request_key = c.request_key
 ASOF LEFT JOIN _prompts pr ON pr.sid = c.sid AND c.ts >= pr.ts;

@@ -1,28 +1,93 @@
 -- Requests of the touched sessions, in thread order, with their turn and their cost.
--- Human prompts on the main thread open turns; turn 0 is anything before the first prompt.
-CREATE OR REPLACE TEMP TABLE _prompts AS
-SELECT coalesce(session_id, '(none)') AS sid, ts,
-       row_number() OVER (PARTITION BY coalesce(session_id, '(none)') ORDER BY ts, event_key)::INTEGER AS turn_no
-FROM session_events
-WHERE kind = 'prompt' AND agent_id IS NULL AND NOT is_sidechain
-  AND coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched);
 
--- The subagent type of a thread: the transcript's own meta, the agents table, the Task call that
--- spawned it; warm-up threads have none.
+-- Sessions whose main transcript is missing: subagent threads only, nothing on the main thread (an
+-- OpenTelemetry export may still report main-thread requests of such a session: they are no transcript).
+CREATE OR REPLACE TEMP TABLE _headless AS
+SELECT coalesce(session_id, '(none)') AS sid
+FROM requests
+WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched)
+GROUP BY 1
+HAVING bool_or(agent_id IS NOT NULL) AND NOT bool_or(agent_id IS NULL AND source <> 'otel');
+
+-- Human prompts on the main thread open turns; turn 0 is anything before the first prompt. A session
+-- without its main transcript has no human prompts: each subagent's own opening prompt then opens a
+-- turn, so that unrelated investigations hours apart do not merge into one turn.
+CREATE OR REPLACE TEMP TABLE _prompts AS
+WITH opening AS (
+    SELECT coalesce(session_id, '(none)') AS sid, ts, event_key, parent_uuid, slash_command
+    FROM session_events
+    WHERE kind = 'prompt' AND agent_id IS NULL AND NOT is_sidechain
+      AND coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched)
+    UNION ALL
+    SELECT coalesce(e.session_id, '(none)'), e.ts, e.event_key, NULL, NULL
+    FROM session_events e JOIN _headless h ON h.sid = coalesce(e.session_id, '(none)')
+    WHERE e.kind = 'subagent_prompt' AND e.detail IS DISTINCT FROM 'warmup'
+)
+SELECT sid, ts, parent_uuid, slash_command,
+       row_number() OVER (PARTITION BY sid ORDER BY ts, event_key)::INTEGER AS turn_no
+FROM opening;
+
+-- The subagent type of every thread, from the best evidence the data holds (docs/metrics.md
+-- "Subagent types"): the thread's own file (.meta.json, or Claude Code's agent-acompact-* /
+-- agent-aprompt_suggestion-* names), the Task/Agent call whose result names it, the Task call that
+-- was running when an inline (v1.0) sidechain started, a warm-up; otherwise unknown, with the cause.
+-- `harness` names Claude Code's own agents; the ones that do no work for anyone are overhead.
 CREATE OR REPLACE TEMP TABLE _thread_types AS
-SELECT a.agent_id,
-       coalesce(a.subagent_type, any_value(c.subagent_type), CASE WHEN a.is_warmup THEN '(warmup)' END) AS subagent_type
-FROM agents a
-LEFT JOIN tool_results tr ON tr.spawned_agent_id = a.agent_id
-LEFT JOIN tool_calls c ON c.tool_use_id = tr.tool_use_id
-WHERE coalesce(a.session_id, '(none)') IN (SELECT session_id FROM _touched)
-GROUP BY a.agent_id, a.subagent_type, a.is_warmup;
+WITH threads AS (
+    SELECT coalesce(session_id, '(none)') AS sid, agent_id, min(ts) AS first_ts,
+           any_value(subagent_type) AS file_type
+    FROM requests
+    WHERE agent_id IS NOT NULL AND coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched)
+    GROUP BY ALL
+),
+spawned AS (
+    SELECT tr.spawned_agent_id AS agent_id, any_value(c.subagent_type) AS subagent_type
+    FROM tool_results tr JOIN tool_calls c USING (tool_use_id)
+    WHERE tr.spawned_agent_id IS NOT NULL AND coalesce(c.session_id, '(none)') IN (SELECT session_id FROM _touched)
+    GROUP BY 1
+),
+task_runs AS (
+    SELECT coalesce(c.session_id, '(none)') AS sid, c.ts AS started_at, coalesce(r.ts, c.ts) AS ended_at,
+           c.subagent_type
+    FROM tool_calls c LEFT JOIN tool_results r USING (tool_use_id)
+    WHERE c.tool_name IN ('Task', 'Agent') AND coalesce(c.session_id, '(none)') IN (SELECT session_id FROM _touched)
+),
+inline AS (
+    SELECT t.sid, t.agent_id, count(k.started_at) AS candidates,
+           CASE WHEN count(DISTINCT k.subagent_type) = 1 THEN any_value(k.subagent_type) END AS subagent_type
+    FROM threads t
+    JOIN task_runs k ON k.sid = t.sid AND t.first_ts BETWEEN k.started_at AND k.ended_at
+    WHERE starts_with(t.agent_id, 'sidechain:')
+    GROUP BY t.sid, t.agent_id
+),
+warm AS (
+    SELECT agent_id, bool_or(is_warmup) AS is_warmup, any_value(subagent_type) AS subagent_type
+    FROM agents GROUP BY agent_id
+),
+resolved AS (
+    SELECT t.sid, t.agent_id,
+           coalesce(t.file_type, w.subagent_type, s.subagent_type, i.subagent_type,
+                    nullif(regexp_extract(t.agent_id, '^a(compact|prompt_suggestion|side_question)-[0-9a-zA-Z]+$', 1), ''),
+                    CASE WHEN w.is_warmup THEN '(warmup)' END,
+                    '(unknown: ' || CASE WHEN t.sid IN (SELECT sid FROM _headless) THEN 'main transcript missing'
+                                         WHEN i.candidates > 1 THEN 'parallel Task calls of different types'
+                                         ELSE 'no Task call names it' END || ')') AS subagent_type
+    FROM threads t
+    LEFT JOIN warm w ON w.agent_id = t.agent_id
+    LEFT JOIN spawned s ON s.agent_id = t.agent_id
+    LEFT JOIN inline i ON i.sid = t.sid AND i.agent_id = t.agent_id
+)
+SELECT sid, agent_id, subagent_type,
+       CASE subagent_type WHEN 'compact' THEN 'compaction' WHEN 'prompt_suggestion' THEN 'prompt_suggestion'
+                          WHEN 'side_question' THEN 'side_question' WHEN '(warmup)' THEN 'warmup' END AS harness,
+       -- Claude Code's own agents that answer no one: a price of the tool, not of anybody's work.
+       subagent_type IN ('compact', 'prompt_suggestion', '(warmup)') AS is_overhead
+FROM resolved;
 
 CREATE OR REPLACE TEMP TABLE _req AS
 WITH r AS (
     SELECT q.request_key, q.message_id, q.source, coalesce(q.session_id, '(none)') AS sid, coalesce(q.agent_id, '') AS thread,
-           CASE WHEN q.agent_id IS NOT NULL
-                THEN coalesce(q.subagent_type, t.subagent_type, 'unknown') END AS subagent_type,
+           t.subagent_type, t.harness, coalesce(t.is_overhead, FALSE) AS is_overhead,
            q.user_name, q.project, q.model, q.ts, q.stop_reason, q.source_cost_usd,
            q.input_tokens, q.output_tokens, q.cache_creation_tokens, q.cache_read_tokens,
            -- Added in 128 bits: four corrupt int64 counts may pass int64 (capped: see macros.sql).
@@ -32,7 +97,7 @@ WITH r AS (
            coalesce(q.web_search_requests, 0) AS web_searches,
            q.file_path, q.line_no
     FROM requests q
-    LEFT JOIN _thread_types t ON t.agent_id = q.agent_id
+    LEFT JOIN _thread_types t ON t.agent_id = q.agent_id AND t.sid = coalesce(q.session_id, '(none)')
     WHERE coalesce(q.session_id, '(none)') IN (SELECT session_id FROM _touched)
 ),
 ordered AS (

@@ -3,8 +3,8 @@
 INSERT INTO session_day_facts (day, session_id, user_name, project, source, model, first_ts, last_ts, requests,
     unpriced_requests, input_tokens, output_tokens, cache_creation_tokens, cache_read_tokens, total_tokens, cost_usd,
     source_cost_usd, kept_tokens, looping_tokens, discarded_tokens, idle_tokens, kept_cost_usd, looping_cost_usd,
-    discarded_cost_usd, idle_cost_usd, estimated_output_requests, estimated_output_cost_usd, fallback_model_requests,
-    fallback_model_cost_usd)
+    discarded_cost_usd, idle_cost_usd, overhead_tokens, overhead_cost_usd, estimated_output_requests,
+    estimated_output_cost_usd, fallback_model_requests, fallback_model_cost_usd)
 SELECT day, session_id, user_name, project, source, model,
        min(ts), max(ts), count(*), count(*) FILTER (WHERE cost_usd IS NULL),
        capped(sum(input_tokens)), capped(sum(output_tokens)), capped(sum(cache_creation_tokens)),
@@ -18,6 +18,8 @@ SELECT day, session_id, user_name, project, source, model,
        sum(cost_usd) FILTER (WHERE outcome = 'looping'),
        sum(cost_usd) FILTER (WHERE outcome = 'discarded'),
        sum(cost_usd) FILTER (WHERE outcome = 'idle'),
+       capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'overhead'), 0)),
+       sum(cost_usd) FILTER (WHERE outcome = 'overhead'),
        count(*) FILTER (WHERE output_estimated), sum(cost_usd) FILTER (WHERE output_estimated),
        count(*) FILTER (WHERE model_is_fallback), sum(cost_usd) FILTER (WHERE model_is_fallback)
 FROM request_facts
@@ -27,27 +29,32 @@ JOIN (SELECT request_key, output_estimated, model_is_fallback FROM requests) USI
 WHERE session_id IN (SELECT session_id FROM _touched)
 GROUP BY day, session_id, user_name, project, source, model;
 
-INSERT INTO component_day_facts
+INSERT INTO component_day_facts (day, session_id, user_name, project, source, model, component, component_kind,
+    plugin, calls, errors, result_bytes, requests, total_tokens, cost_usd, kept_tokens, overhead_tokens, kept_cost_usd,
+    overhead_cost_usd)
 WITH attributed AS (
     SELECT f.day, f.session_id, f.user_name, f.project, f.source, f.model,
            a.component, a.component_kind, a.plugin,
            0 AS calls, 0 AS errors, 0 AS result_bytes,
            a.share AS requests, a.share * f.total_tokens AS total_tokens, a.share * f.cost_usd AS cost_usd,
            CASE WHEN f.outcome = 'kept' THEN a.share * f.total_tokens ELSE 0 END AS kept_tokens,
-           CASE WHEN f.outcome = 'kept' THEN a.share * f.cost_usd ELSE 0 END AS kept_cost_usd
+           CASE WHEN f.outcome = 'overhead' THEN a.share * f.total_tokens ELSE 0 END AS overhead_tokens,
+           CASE WHEN f.outcome = 'kept' THEN a.share * f.cost_usd ELSE 0 END AS kept_cost_usd,
+           CASE WHEN f.outcome = 'overhead' THEN a.share * f.cost_usd ELSE 0 END AS overhead_cost_usd
     FROM request_facts f JOIN _attr a ON a.request_key = f.request_key
     WHERE f.session_id IN (SELECT session_id FROM _touched)
 ),
 called AS (
     SELECT c.day, c.sid AS session_id, c.user_name, c.project, c.source, c.model,
            c.component, c.component_kind, c.plugin,
-           1 AS calls, CASE WHEN c.is_error THEN 1 ELSE 0 END AS errors, c.result_bytes,
-           0.0 AS requests, 0.0 AS total_tokens, NULL::DOUBLE AS cost_usd, 0.0 AS kept_tokens,
-           NULL::DOUBLE AS kept_cost_usd
+           -- errors are the tool failing: not cancelled siblings, denials or the user's rejections
+           1 AS calls, CASE WHEN c.result_kind = 'error' THEN 1 ELSE 0 END AS errors, c.result_bytes,
+           0.0 AS requests, 0.0 AS total_tokens, NULL::DOUBLE AS cost_usd, 0.0 AS kept_tokens, 0.0 AS overhead_tokens,
+           NULL::DOUBLE AS kept_cost_usd, NULL::DOUBLE AS overhead_cost_usd
     FROM _calls c
 )
 SELECT day, session_id, user_name, project, source, model, component, component_kind, any_value(plugin),
        sum(calls), sum(errors), capped(sum(result_bytes)), sum(requests), sum(total_tokens), sum(cost_usd), sum(kept_tokens),
-       sum(kept_cost_usd)
+       sum(overhead_tokens), sum(kept_cost_usd), sum(overhead_cost_usd)
 FROM (SELECT * FROM attributed UNION ALL BY NAME SELECT * FROM called)
 GROUP BY day, session_id, user_name, project, source, model, component, component_kind;

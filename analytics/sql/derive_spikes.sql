@@ -4,11 +4,12 @@
 -- The flag goes on that day's sessions whose own useful ratio is under $max_ratio. Ratios and
 -- evidence numbers use the shared macros (kept_share, number_text), as every report does.
 DELETE FROM flags WHERE flag = 'usage_spike';
+DELETE FROM flag_requests WHERE flag = 'usage_spike';
 
-INSERT INTO flags
+CREATE OR REPLACE TEMP TABLE _spikes AS
 WITH user_day AS (
-    SELECT user_name, day, sum(total_tokens) AS tokens, sum(kept_tokens) AS kept, sum(cost_usd) AS cost,
-           sum(unpriced_requests) AS unpriced
+    SELECT user_name, day, sum(total_tokens) AS tokens, sum(kept_tokens) AS kept, sum(overhead_tokens) AS overhead,
+           sum(cost_usd) AS cost, sum(unpriced_requests) AS unpriced
     FROM session_day_facts GROUP BY user_name, day
 ),
 spend AS (
@@ -27,21 +28,30 @@ baseline AS (
 spikes AS (
     SELECT * FROM baseline
     WHERE base_days >= $min_baseline_days AND spend > $spike_factor * base_spend
-      AND kept_share(kept, tokens) < $max_ratio
+      AND kept_share(kept, tokens, overhead) < $max_ratio
 ),
 session_day AS (
     SELECT user_name, day, session_id, any_value(source) AS source, mode(project) AS project,
            min(first_ts) AS started_at, max(last_ts) AS ended_at,
-           sum(total_tokens) AS tokens, sum(cost_usd) AS cost, sum(kept_tokens) AS kept
+           sum(total_tokens) AS tokens, sum(cost_usd) AS cost, sum(kept_tokens) AS kept,
+           sum(overhead_tokens) AS overhead
     FROM session_day_facts GROUP BY user_name, day, session_id
 )
-SELECT sd.session_id, 'usage_spike', sd.user_name, sd.project, sd.source, sd.day, sd.started_at, sd.ended_at,
-       sd.tokens, sd.cost,
+SELECT sd.*, flag_key('usage_spike', sd.session_id, sd.day::VARCHAR) AS flag_id,
        'day spend ' || number_text(sp.spend, 4) || sp.unit || ' = ' || number_text(sp.spend / sp.base_spend, 1)
          || 'x this person''s median of ' || number_text(sp.base_spend, 4) || sp.unit || ' over ' || sp.base_days
-         || ' active day(s); useful ratio that day ' || number_text(kept_share(sp.kept, sp.tokens), 2)
+         || ' active day(s); useful ratio that day ' || number_text(kept_share(sp.kept, sp.tokens, sp.overhead), 2)
          || '; this session ' || number_text(sd.tokens / 1e6, 2) || ' M tokens, useful ratio '
-         || number_text(kept_share(sd.kept, sd.tokens), 2)
+         || number_text(kept_share(sd.kept, sd.tokens, sd.overhead), 2) AS evidence
 FROM spikes sp
 JOIN session_day sd ON sd.user_name IS NOT DISTINCT FROM sp.user_name AND sd.day = sp.day
-WHERE kept_share(sd.kept, sd.tokens) < $max_ratio;
+WHERE kept_share(sd.kept, sd.tokens, sd.overhead) < $max_ratio;
+
+-- Its requests: the session's requests that day.
+INSERT INTO flag_requests
+SELECT p.flag_id, 'usage_spike', p.session_id, f.day, f.request_key, 1.0, f.total_tokens, f.cost_usd
+FROM _spikes p JOIN request_facts f ON f.session_id = p.session_id AND f.day = p.day;
+
+INSERT INTO flags
+SELECT session_id, 'usage_spike', user_name, project, source, day, started_at, ended_at, tokens, cost, evidence, flag_id
+FROM _spikes;

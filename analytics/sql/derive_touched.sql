@@ -14,3 +14,4 @@ DELETE FROM request_components WHERE session_id IN (SELECT session_id FROM _touc
 DELETE FROM session_day_facts WHERE session_id IN (SELECT session_id FROM _touched);
 DELETE FROM component_day_facts WHERE session_id IN (SELECT session_id FROM _touched);
 DELETE FROM flags WHERE session_id IN (SELECT session_id FROM _touched);
+DELETE FROM flag_requests WHERE session_id IN (SELECT session_id FROM _touched);

@@ -2,12 +2,15 @@
 -- connections may too). Metric names and meanings: analytics/metrics.py and docs/metrics.md.
 CREATE OR REPLACE TEMP MACRO team_of(t) AS coalesce(t, '(unassigned)');
 
--- The kept share of work (tokens or dollars); NULL when there is nothing to divide.
-CREATE OR REPLACE TEMP MACRO kept_share(kept, total) AS
-    CASE WHEN total > 0 THEN coalesce(kept, 0)::DOUBLE / total END;
+-- The kept share of the agents' work (tokens or dollars): Claude Code's own overhead (prompt
+-- suggestions, compaction, warm-ups) is nobody's work and stays out of the denominator, so that
+-- 1 - share is exactly the share wasted (docs/metrics.md "useful_output_ratio"). NULL when there
+-- is no work to divide.
+CREATE OR REPLACE TEMP MACRO kept_share(kept, total, overhead) AS
+    CASE WHEN total - coalesce(overhead, 0) > 0 THEN coalesce(kept, 0)::DOUBLE / (total - coalesce(overhead, 0)) END;
 
 -- useful_output_ratio / useful_cost_ratio as reports show them.
-CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total) AS round(kept_share(kept, total), 4);
+CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total, overhead) AS round(kept_share(kept, total, overhead), 4);
 
 CREATE OR REPLACE TEMP MACRO usd(x) AS round(x, 6);
 
@@ -25,43 +28,82 @@ CREATE OR REPLACE TEMP MACRO as_count(x) AS TRY_CAST(x AS BIGINT);
 CREATE OR REPLACE TEMP MACRO total(x) AS as_count(sum(x));
 CREATE OR REPLACE TEMP MACRO capped(x) AS least(x, 9223372036854775807)::BIGINT;
 
+-- A flag's id: its kind, its session and what tells it from the session's other flags of that kind
+-- (a loop's thread and start, a revert's call, a turn). Stable across refreshes: the same flag keeps it.
+CREATE OR REPLACE TEMP MACRO flag_key(flag, sid, part) AS flag || ':' || sid || ':' || part;
+
 -- Numbers in evidence text: from an exact decimal, never from a binary double's own rounding (which
 -- differs between library versions: 0.00165 is 0.0016499... as a double). Half away from zero at
 -- `places` decimals, trailing zeros dropped but one kept after the point (10.0, 0.1, 0.0017).
 CREATE OR REPLACE TEMP MACRO number_text(x, places) AS
     regexp_replace(regexp_replace(round(x::DECIMAL(38, 9), places)::VARCHAR, '(\.\d*?)0+$', '\1'), '\.$', '.0');
 
+-- The viewer's scope (analytics/access/scope.py binds it per connection; docs/security.md). Unbound
+-- (NULL) is the ledger file's owner: everything, names shown. in_scope keeps a person's rows when
+-- the viewer sees everyone, their team, or them; person shows a pseudonym (HMAC-SHA256 of the user
+-- name under the configured key, computed from the key's pads) instead of anyone's name but the
+-- viewer's own; private_text masks home folders (/Users/<name>, /home/<name>) in paths and evidence
+-- for a pseudonymous viewer; small_group is true for a group figure over fewer than min_group people
+-- that does not include the viewer (a slice of one person is that person's own figures, not a group).
+CREATE OR REPLACE TEMP MACRO scope() AS getvariable('agentledger_scope');
+
+CREATE OR REPLACE TEMP MACRO in_scope(who, tm) AS
+    scope() IS NULL OR scope()['everyone'] OR list_contains(scope()['teams'], tm)
+    OR coalesce(list_contains(scope()['users'], who), FALSE);
+
+CREATE OR REPLACE TEMP MACRO person(who) AS
+    CASE WHEN scope()['ipad'] IS NULL OR who IS NULL OR who = scope()['viewer'] THEN who
+         ELSE 'p-' || left(sha256(scope()['opad'] || unhex(sha256(scope()['ipad'] || encode(who)))), 12) END;
+
+CREATE OR REPLACE TEMP MACRO private_text(x) AS
+    CASE WHEN scope()['ipad'] IS NULL THEN x
+         ELSE regexp_replace(regexp_replace(x, '/(Users|home)/[^/\s''"`]+', '~', 'g'),
+                             '[A-Za-z]:\\Users\\[^\\\s''"`]+', '~', 'g') END;
+
+CREATE OR REPLACE TEMP MACRO small_group(s, people, with_viewer) AS
+    s['user'] IS NULL AND scope()['min_group'] IS NOT NULL AND people < scope()['min_group']
+    AND NOT coalesce(with_viewer, FALSE);
+
 -- The slice: one STRUCT bound as $slice (analytics.queries.slice_param) carrying every filter;
 -- NULL in a field means "no filter"; dates are inclusive UTC days. Who may be seen is decided in
--- in_people, the one place every report, view and export passes through.
+-- in_people, the one place every report, view and export passes through: the viewer's scope first,
+-- then the filters, which name people as the viewer sees them (a pseudonym cannot be looked up by
+-- the name behind it, and no filter value reaches past the scope).
 CREATE OR REPLACE TEMP MACRO in_period(s, d) AS
     (s['date_from'] IS NULL OR d >= s['date_from']) AND (s['date_to'] IS NULL OR d <= s['date_to']);
 
 CREATE OR REPLACE TEMP MACRO in_people(s, who, tm) AS
-    (s['user'] IS NULL OR who = s['user']) AND (s['team'] IS NULL OR tm = s['team']);
+    in_scope(who, tm) AND (s['user'] IS NULL OR person(who) = s['user']) AND (s['team'] IS NULL OR tm = s['team']);
 
 CREATE OR REPLACE TEMP MACRO in_slice(s, d, who, tm, proj, src) AS
     in_period(s, d) AND in_people(s, who, tm)
-    AND (s['project'] IS NULL OR proj = s['project']) AND (s['source'] IS NULL OR src = s['source']);
+    AND (s['project'] IS NULL OR private_text(proj) = s['project']) AND (s['source'] IS NULL OR src = s['source']);
 
+-- The row sources every report reads: rows in scope and slice, people and paths as the viewer sees them.
 CREATE OR REPLACE TEMP MACRO session_days(s) AS TABLE
-    SELECT f.*, team_of(o.team) AS team
+    SELECT f.* REPLACE (person(f.user_name) AS user_name, private_text(f.project) AS project), team_of(o.team) AS team
     FROM session_day_facts f LEFT JOIN org_users o ON o.user_name = f.user_name
     WHERE in_slice(s, f.day, f.user_name, team_of(o.team), f.project, f.source)
       AND (s['model'] IS NULL OR f.model = s['model']);
 
 CREATE OR REPLACE TEMP MACRO component_days(s) AS TABLE
-    SELECT f.*, team_of(o.team) AS team
+    SELECT f.* REPLACE (person(f.user_name) AS user_name, private_text(f.project) AS project), team_of(o.team) AS team
     FROM component_day_facts f LEFT JOIN org_users o ON o.user_name = f.user_name
     WHERE in_slice(s, f.day, f.user_name, team_of(o.team), f.project, f.source)
       AND (s['model'] IS NULL OR f.model = s['model']);
 
 -- Flags have no model: with a model filter, the flags of sessions that used that model.
 CREATE OR REPLACE TEMP MACRO filtered_flags(s) AS TABLE
-    SELECT f.*, team_of(o.team) AS team
+    SELECT f.* REPLACE (person(f.user_name) AS user_name, private_text(f.project) AS project,
+                        private_text(f.evidence) AS evidence), team_of(o.team) AS team
     FROM flags f LEFT JOIN org_users o ON o.user_name = f.user_name
     WHERE in_slice(s, f.day, f.user_name, team_of(o.team), f.project, f.source)
       AND (s['model'] IS NULL OR f.session_id IN (SELECT session_id FROM session_day_facts WHERE model = s['model']));
+
+-- One session, if the viewer's scope holds it (the session pages take a session id, not a slice).
+CREATE OR REPLACE TEMP MACRO session_visible(sid) AS
+    EXISTS (SELECT 1 FROM session_day_facts f LEFT JOIN org_users o ON o.user_name = f.user_name
+            WHERE f.session_id = sid AND in_scope(f.user_name, team_of(o.team)));
 
 -- waste_cost_usd: looping + discarded + idle spend; NULL only when nothing in the row is priced.
 CREATE OR REPLACE TEMP MACRO waste_cost(cost, looping, discarded, idle) AS
@@ -106,6 +148,7 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            total(f.looping_tokens) AS looping_tokens,
            total(f.discarded_tokens) AS discarded_tokens,
            total(f.idle_tokens) AS idle_tokens,
+           total(f.overhead_tokens) AS overhead_tokens,
            as_count(sum(f.looping_tokens) + sum(f.discarded_tokens) + sum(f.idle_tokens)) AS waste_tokens,
            waste_cost(sum(f.cost_usd), sum(f.looping_cost_usd), sum(f.discarded_cost_usd), sum(f.idle_cost_usd))
                AS waste_cost_usd,
@@ -113,45 +156,75 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            usd(sum(f.looping_cost_usd)) AS looping_cost_usd,
            usd(sum(f.discarded_cost_usd)) AS discarded_cost_usd,
            usd(sum(f.idle_cost_usd)) AS idle_cost_usd,
-           useful_ratio(sum(f.kept_tokens), sum(f.total_tokens)) AS useful_output_ratio,
-           useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd)) AS useful_cost_ratio,
+           usd(sum(f.overhead_cost_usd)) AS overhead_cost_usd,
+           useful_ratio(sum(f.kept_tokens), sum(f.total_tokens), sum(f.overhead_tokens)) AS useful_output_ratio,
+           useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd), sum(f.overhead_cost_usd)) AS useful_cost_ratio,
            coalesce(any_value(g.flagged_sessions), 0) AS flagged_sessions
     FROM f LEFT JOIN flagged g ON g.grp IS NOT DISTINCT FROM f.grp
-    GROUP BY f.grp;
+    GROUP BY f.grp
+    -- A person's own row is governed by pseudonyms; any other group by small-group protection.
+    HAVING group_by = 'user' OR NOT small_group(s, count(DISTINCT f.user_name), bool_or(f.user_name = scope()['viewer']));
 
--- Flagged spend, each dollar once (docs/metrics.md "Flag overlap"). A flag claims the requests of
--- its own stretch (started_at..ended_at, same session) that it is about: a loop its looping requests,
--- discarded_work its discarded ones, idle_burn its idle ones, zero_output and usage_spike all of them.
--- context_bloat's spend is the attributed share of the requests that consumed the component's
--- results, not whole requests: it claims that share of each request of its stretch, spread in
--- proportion to cost (never more than a whole request). A request claimed by several flags counts
--- once, at the largest claim; adding each flag's own spend counts it once per flag.
-CREATE OR REPLACE TEMP MACRO flag_holds(flag, outcome) AS
-    CASE flag WHEN 'loop' THEN outcome = 'looping' WHEN 'discarded_work' THEN outcome = 'discarded'
-              WHEN 'idle_burn' THEN outcome = 'idle' ELSE TRUE END;
+-- Flagged spend, each request once (docs/metrics.md "Counting flagged spend once"). flag_requests
+-- lists the requests every flag covers, with the share of each it counts (1; a context_bloat request
+-- that consumed n components' results counts 1/n in each component's flag). flag_spend: the requests
+-- of the slice's flags (filtered_flags: scope, people, a flag in the period by its day) that fall on
+-- days in the period, so flagged spend is never more than the flags' own, nor than the period's.
+CREATE OR REPLACE TEMP MACRO flag_spend(s) AS TABLE
+    SELECT m.flag_id, m.flag, m.session_id, m.request_key, m.day, m.share, m.tokens, m.cost_usd, f.user_name
+    FROM flag_requests m JOIN filtered_flags(s) f USING (flag_id)
+    WHERE in_period(s, m.day);
 
-CREATE OR REPLACE TEMP MACRO flag_claims(s) AS TABLE
-    WITH fl AS (
-        SELECT row_number() OVER () AS flag_id, session_id, flag, started_at, ended_at, cost_usd, tokens
-        FROM filtered_flags(s)
-    ),
-    hits AS (
-        SELECT fl.flag_id, fl.session_id, fl.flag, r.request_key, r.cost_usd, r.total_tokens
-        FROM fl
-        JOIN request_facts r ON r.session_id = fl.session_id AND r.ts BETWEEN fl.started_at AND fl.ended_at
-        WHERE flag_holds(fl.flag, r.outcome)
-    ),
-    -- the share of each request of its stretch a context_bloat flag claims (every other flag: all of it)
-    shares AS (
-        SELECT h.flag_id, least(1.0, coalesce(any_value(fl.cost_usd) / nullif(sum(h.cost_usd), 0), 0.0)) AS cost_share,
-               least(1.0, coalesce(any_value(fl.tokens) / nullif(sum(h.total_tokens), 0), 0.0)) AS token_share
-        FROM hits h JOIN fl USING (flag_id) WHERE h.flag = 'context_bloat' GROUP BY h.flag_id
-    )
-    SELECT h.session_id, h.flag, h.request_key, h.cost_usd, h.total_tokens,
-           coalesce(x.cost_share, 1.0) * h.cost_usd AS claimed_cost,
-           coalesce(x.token_share, 1.0) * h.total_tokens AS claimed_tokens
-    FROM hits h LEFT JOIN shares x USING (flag_id);
-
+-- A request several flags cover counts once: the whole request when any flag counts all of it, else
+-- the flags' shares added (different components' parts of it), never more than the request. So the
+-- flagged spend is never more than the flags' own spend added up, and equals it where no two flags
+-- share a request (nor cross the period's edge). claimed_* is what counts; tokens/cost_usd the
+-- request's own.
 CREATE OR REPLACE TEMP MACRO flagged_requests(s) AS TABLE
-    SELECT session_id, request_key, max(claimed_cost) AS cost_usd, max(claimed_tokens) AS total_tokens
-    FROM flag_claims(s) GROUP BY session_id, request_key;
+    SELECT session_id, request_key, any_value(day) AS day, least(1.0, sum(share)) AS share,
+           any_value(tokens) AS tokens, any_value(cost_usd) AS cost_usd,
+           least(1.0, sum(share)) * any_value(tokens) AS claimed_tokens,
+           least(1.0, sum(share)) * any_value(cost_usd) AS claimed_cost
+    FROM flag_spend(s) GROUP BY session_id, request_key;
+
+-- People and their data (queries.people, queries.people_gaps): everyone in the org directory, everyone
+-- with data, everyone whose files were read; when their newest request was made (on a plausible day:
+-- a wrong clock must not make anyone look active), how long ago that is, what the period holds from
+-- them, and their activity. In scope and slice, shown as the viewer may see them.
+CREATE OR REPLACE TEMP MACRO people_rows(s, today, first_plausible, last_plausible) AS TABLE
+    WITH directory AS (
+        SELECT user_name, display_name, team FROM org_users
+    ),
+    seen AS (
+        SELECT user_name, max(last_ts) AS last_request_at FROM session_day_facts
+        WHERE day BETWEEN first_plausible AND last_plausible GROUP BY user_name
+    ),
+    files AS (
+        SELECT DISTINCT user_name FROM source_files WHERE user_name IS NOT NULL AND source <> 'unrecognised'
+    ),
+    people AS (
+        SELECT user_name FROM directory UNION SELECT user_name FROM seen UNION SELECT user_name FROM files
+    ),
+    -- session_days shows people as the viewer sees them (person()): joined on that below
+    period AS (
+        SELECT user_name, count(DISTINCT session_id) AS sessions, usd(sum(cost_usd)) AS cost_usd
+        FROM session_days(s) GROUP BY user_name
+    )
+    -- A pseudonymous viewer sees people as pseudonyms, without their display names.
+    SELECT person(p.user_name) AS "user", CASE WHEN person(p.user_name) = p.user_name THEN d.display_name END AS name,
+           team_of(d.team) AS team, d.user_name IS NOT NULL AS in_directory,
+           sn.last_request_at, date_diff('day', sn.last_request_at::DATE, today) AS days_silent,
+           coalesce(w.sessions, 0) AS sessions, w.cost_usd,
+           CASE WHEN w.sessions IS NOT NULL THEN 'active'
+                WHEN sn.last_request_at IS NOT NULL THEN 'no data in the period'
+                WHEN p.user_name IN (SELECT user_name FROM files) THEN 'files but no requests'
+                ELSE 'no data at all' END AS activity
+    FROM people p
+    LEFT JOIN directory d ON d.user_name = p.user_name
+    LEFT JOIN seen sn ON sn.user_name = p.user_name
+    LEFT JOIN period w ON w.user_name = person(p.user_name)
+    WHERE p.user_name IS NOT NULL AND in_people(s, p.user_name, team_of(d.team))
+      -- The list is about the people a viewer looks after: their own row only when they have data (a
+      -- manager who does not use agents is no gap in the data).
+      AND NOT (p.user_name IS NOT DISTINCT FROM scope()['viewer'] AND sn.last_request_at IS NULL
+               AND p.user_name NOT IN (SELECT user_name FROM files));

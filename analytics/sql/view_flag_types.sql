@@ -1,13 +1,16 @@
 -- Per flag type: flags, sessions, the spend its flags involve added up (cost_usd; flags of one type
 -- can overlap too), the same counting each request once (distinct_cost_usd), and how much of that
--- other flag types claim as well (shared_cost_usd, with whom: overlaps_with).
+-- other flag types cover as well (shared_cost_usd, with whom: overlaps_with). From the requests each
+-- flag covers (macros.sql flag_spend), a request at most once per type.
 WITH own AS (
     SELECT flag, count(*) AS flags, count(DISTINCT session_id) AS sessions, usd(sum(cost_usd)) AS cost_usd,
            total(tokens) AS tokens
     FROM filtered_flags($slice) GROUP BY flag
+    HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']))
 ),
 per_type AS MATERIALIZED (
-    SELECT flag, request_key, max(claimed_cost) AS cost FROM flag_claims($slice) GROUP BY flag, request_key
+    SELECT flag, request_key, least(1.0, sum(share)) * any_value(cost_usd) AS cost
+    FROM flag_spend($slice) GROUP BY flag, request_key
 ),
 shared AS (
     SELECT request_key FROM per_type GROUP BY request_key HAVING count(*) > 1

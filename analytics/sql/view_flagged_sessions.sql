@@ -1,5 +1,5 @@
 -- One row per flagged session, most flagged spend first: its flags, its flagged spend with each
--- request once (flagged_cost_usd, macros.sql flag_claims) beside its flags' own spend added up
+-- request once (flagged_cost_usd, macros.sql flagged_requests) beside its flags' own spend added up
 -- (flags_cost_usd, larger wherever they overlap), and the session's whole spend.
 WITH fl AS (
     SELECT session_id, any_value(user_name) AS user_name, any_value(team) AS team, mode(project) AS project,
@@ -9,7 +9,7 @@ WITH fl AS (
     FROM filtered_flags($slice) GROUP BY session_id
 ),
 covered AS (
-    SELECT session_id, usd(sum(cost_usd)) AS flagged_cost_usd, total(total_tokens) AS flagged_tokens
+    SELECT session_id, usd(sum(claimed_cost)) AS flagged_cost_usd, as_count(round(sum(claimed_tokens))) AS flagged_tokens
     FROM flagged_requests($slice) GROUP BY session_id
 ),
 whole AS (

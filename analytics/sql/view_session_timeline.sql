@@ -1,5 +1,6 @@
 -- One session, request by request: time, thread, tokens, cost, outcome, attribution and tool calls,
--- and whether its output count is a placeholder or its model a fallback (figures not exact).
+-- and whether its output count is a placeholder or its model a fallback (figures not exact);
+-- nothing when the viewer's scope does not hold the session.
 WITH calls AS (
     SELECT coalesce(request_key, message_id) AS request_key, count(*) AS tool_calls,
            string_agg(tool_name, ', ' ORDER BY ts, tool_use_id) AS tools
@@ -17,5 +18,5 @@ FROM request_facts f
 JOIN requests q ON q.request_key = f.request_key
 LEFT JOIN calls k ON k.request_key = f.request_key
 LEFT JOIN components c ON c.request_key = f.request_key
-WHERE f.session_id = $session_id
+WHERE f.session_id = $session_id AND session_visible($session_id)
 ORDER BY f.ts, f.request_key;

@@ -4,7 +4,8 @@ WITH f AS (SELECT * FROM session_days($slice)),
 flagged AS (
     SELECT count(DISTINCT session_id) AS n, count(*) AS flags, usd(sum(cost_usd)) AS own FROM filtered_flags($slice)
 ),
-flagged_spend AS (SELECT usd(sum(cost_usd)) AS cost FROM flagged_requests($slice))
+-- flagged spend, each request once (macros.sql flagged_requests)
+flagged_spend AS (SELECT usd(sum(claimed_cost)) AS cost FROM flagged_requests($slice))
 SELECT usd(sum(cost_usd)) AS cost_usd,
        as_count(coalesce(sum(total_tokens), 0)) AS total_tokens,
        as_count(coalesce(sum(requests), 0)) AS requests,
@@ -13,8 +14,9 @@ SELECT usd(sum(cost_usd)) AS cost_usd,
        as_count(coalesce(sum(kept_tokens), 0)) AS kept_tokens,
        as_count(coalesce(sum(looping_tokens) + sum(discarded_tokens) + sum(idle_tokens), 0)) AS waste_tokens,
        waste_cost(sum(cost_usd), sum(looping_cost_usd), sum(discarded_cost_usd), sum(idle_cost_usd)) AS waste_cost_usd,
-       useful_ratio(sum(kept_tokens), sum(total_tokens)) AS useful_output_ratio,
-       useful_ratio(sum(kept_cost_usd), sum(cost_usd)) AS useful_cost_ratio,
+       usd(sum(overhead_cost_usd)) AS overhead_cost_usd,
+       useful_ratio(sum(kept_tokens), sum(total_tokens), sum(overhead_tokens)) AS useful_output_ratio,
+       useful_ratio(sum(kept_cost_usd), sum(cost_usd), sum(overhead_cost_usd)) AS useful_cost_ratio,
        as_count(coalesce(sum(unpriced_requests), 0)) AS unpriced_requests,
        (SELECT n FROM flagged) AS flagged_sessions,
        (SELECT flags FROM flagged) AS flag_count,
@@ -24,4 +26,5 @@ SELECT usd(sum(cost_usd)) AS cost_usd,
        usd(sum(estimated_output_cost_usd)) AS estimated_output_cost_usd,
        as_count(coalesce(sum(fallback_model_requests), 0)) AS fallback_model_requests,
        usd(sum(fallback_model_cost_usd)) AS fallback_model_cost_usd
-FROM f;
+FROM f
+HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']));

@@ -1,5 +1,7 @@
 -- Per team and day: cost and useful ratio (sparklines).
 SELECT team, day, usd(sum(cost_usd)) AS cost_usd, total(total_tokens) AS total_tokens,
-       useful_ratio(sum(kept_tokens), sum(total_tokens)) AS useful_output_ratio
+       useful_ratio(sum(kept_tokens), sum(total_tokens), sum(overhead_tokens)) AS useful_output_ratio
 FROM session_days($slice)
-GROUP BY team, day ORDER BY team, day;
+GROUP BY team, day
+HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']))
+ORDER BY team, day;

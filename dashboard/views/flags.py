@@ -28,7 +28,7 @@ st.dataframe(
     column_order=["flag", "cost_usd", "distinct_cost_usd", "shared_cost_usd", "overlaps_with", "flags", "sessions",
                   "tokens"],
     column_config=columns.config(cost_usd=st.column_config.NumberColumn(
-        "Its flags' spend (USD)", format="dollar", help="The spend each flag of this type involves, added up.")),
+        "Its flags' spend (USD)", format="dollar", help="The spend each flag of this type covers in the period, added up.")),
 )
 
 overlap = ui.view(queries.flag_overlap, filters)
@@ -38,13 +38,13 @@ if overlap.height:
         f"**How flags overlap.** Flags of different types often point at the same requests: most of all "
         f"**{top['flag']}** and **{top['other_flag']}**, together in {top['sessions']:,} session"
         f"{'s' if top['sessions'] != 1 else ''} ({ui.usd(top['shared_cost_usd'])} of spend under both). That is why "
-        f"the flags' own spend added up ({ui.usd(ui.first(summary, 'flags_cost_usd'))}) is more than the flagged "
+        f"the flags' spend added up ({ui.usd(ui.first(summary, 'flags_cost_usd'))}) is more than the flagged "
         f"spend counted once ({ui.usd(ui.first(summary, 'flagged_cost_usd'))}).")
     st.dataframe(overlap, hide_index=True, placeholder=columns.PLACEHOLDER,
                  column_config=columns.config(shared_cost_usd=st.column_config.NumberColumn(
-                     "Spend under both (USD)", format="dollar", help="Spend of the requests both flag types claim, each once.")))
+                     "Spend under both (USD)", format="dollar", help="Spend of the requests both flag types cover, each once.")))
 else:
-    st.caption("No two flags point at the same request: the flags' own spend adds up to the flagged spend.")
+    st.caption("No two flags point at the same request: the flags' spend adds up to the flagged spend.")
 
 st.subheader("Flags raised per day")
 names = sorted(flags["flag"].unique().to_list())
@@ -82,7 +82,7 @@ for s in listed.head(CARDS).iter_rows(named=True):
         who = " · ".join(f"**{s[k]}**" if k == "user" else str(s[k]) for k in WHO if s.get(k))
         st.markdown(f"{who} · {s['started_at']:%d %b %Y %H:%M} – {s['ended_at']:%H:%M} UTC")
         st.markdown(f"Flagged spend **{ui.usd(s['flagged_cost_usd'])}** of the session's {ui.usd(s['cost_usd'])}"
-                    + (f" (its {s['flag_count']} flags' own spend adds up to {ui.usd(s['flags_cost_usd'])})"
+                    + (f" (its {s['flag_count']} flags' spend adds up to {ui.usd(s['flags_cost_usd'])})"
                        if s["flag_count"] > 1 else ""))
         for f in evidence.filter(pl.col("session_id") == s["session_id"]).iter_rows(named=True):
             st.markdown(f"- **{f['flag']}** ({ui.usd(f['cost_usd'])}): {f['evidence']}")

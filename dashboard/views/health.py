@@ -8,7 +8,7 @@ import streamlit as st
 
 from analytics import health, queries
 from analytics.filters import Filters
-from dashboard import columns, data, sidebar, ui
+from dashboard import audit_panel, auth, columns, data, sidebar, ui
 
 db = data.db_path()
 chosen = sidebar.current()
@@ -114,25 +114,25 @@ st.dataframe(
 
 st.subheader("People: whose data stopped arriving")
 people = ui.view(queries.people, filters)
-directory = people.filter(pl.col("in_directory"))
-absent = directory.filter(pl.col("activity") != "active")
-if directory.height == 0:
+gaps = ui.view(queries.people_gaps, filters)
+expected, absent = ui.first(gaps, "directory_people") or 0, ui.first(gaps, "absent_people") or 0
+if expected == 0:
     st.caption("No org directory is loaded, so nobody is expected: the list shows everyone whose logs were read. "
                "Load one (`agentledger org load org.csv`) to see who in the organisation sends no data at all.")
-elif absent.height:
-    listed = ", ".join(absent["user"].head(12).to_list()) + (", ..." if absent.height > 12 else "")
-    st.warning(f"{absent.height} of {directory.height} people in the org directory have no sessions in this period: "
+elif absent:
+    listed = ", ".join(ui.first(gaps, "absent_sample")) + (", ..." if absent > len(ui.first(gaps, "absent_sample")) else "")
+    st.warning(f"{absent} of {expected} people in the org directory have no sessions in this period: "
                f"{listed}. Their agents may be unused, or their logs may not reach the ledger (check their machine's "
                "collection).", icon=":material/person_off:")
 else:
-    st.success(f"Everyone in the org directory ({directory.height}) has sessions in this period.",
+    st.success(f"Everyone in the org directory ({expected}) has sessions in this period.",
                icon=":material/check_circle:")
 # Without a directory, name, team and "in directory" say nothing about anyone.
-who = ["user", "name", "team"] if directory.height else ["user"]
+who = ["user", "name", "team"] if expected else ["user"]
 st.dataframe(
     people, hide_index=True, placeholder=columns.PLACEHOLDER,
     column_order=[*who, "activity", "last_request_at", "days_silent", "sessions", "cost_usd",
-                  *(["in_directory"] if directory.height else [])],
+                  *(["in_directory"] if expected else [])],
     column_config=columns.config(activity=st.column_config.TextColumn(
         columns.label("activity"), width="medium", help=columns.definition("activity"))),
 )
@@ -183,3 +183,6 @@ if drift.height:
     with st.expander(f"Format drift: {drift.height} unknown record types or fields"):
         st.caption("Counted and ignored; a spike after an agent upgrade means a parser needs attention.")
         st.dataframe(drift, hide_index=True)
+
+if auth.current().is_admin:
+    audit_panel.render()

@@ -45,7 +45,9 @@ measure_label = st.segmented_control("Measure", list(charts.MEASURES), default="
 daily = ui.view(queries.daily_outcomes, filters)
 if daily.height:
     st.altair_chart(charts.daily_by_outcome(daily, charts.MEASURES[measure_label or "Spend (USD)"], sidebar.period(filters)), width="stretch")
-    st.caption("Kept: work that survived. Looping, discarded and idle: spend on work that did not.")
+    st.caption("Kept: work that survived. Looping, discarded and idle: spend on work that did not. Claude Code "
+               f"overhead ({ui.usd(ui.first(summary, 'overhead_cost_usd') or 0)} in the period): its own agents "
+               "(prompt suggestions, compaction, warm-ups), nobody's work, so left out of the useful share.")
 else:
     st.info("No daily figures for these filters.")
 

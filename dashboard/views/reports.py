@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import columns, data, sidebar, ui
+from dashboard import auth, columns, data, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Reports", filters, "the same rows and CSV bytes as the CLI")
@@ -15,9 +15,9 @@ if not kind:
 rows = ui.report(kind, filters)
 description, documented = data.report_info(kind)
 st.caption(f"**{kind}**: {description}. {rows.height:,} rows. The CLI equivalent:")
-st.code(sidebar.cli_command(kind, filters, data.db_path()), language="text")
+st.code(sidebar.cli_command(kind, filters, data.db_path(), auth.current().viewer.email), language="text")
 stamp = f"{filters.date_from or 'start'}_{filters.date_to or 'end'}"
-st.download_button(f"Download {kind}.csv", data.report_csv(kind, filters), file_name=f"agentledger-{kind}-{stamp}.csv",
+st.download_button(f"Download {kind}.csv", data.report_download(kind, filters), file_name=f"agentledger-{kind}-{stamp}.csv",
                    mime="text/csv", icon=":material/download:", key=f"download_{kind}")
 # Column names stay the CLI's (they are the CSV contract); what each means in this report shows on hover.
 config = {

@@ -55,9 +55,9 @@ picked = st.dataframe(
     shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="sessions_table", height=560,
     placeholder=columns.PLACEHOLDER,
     # Money first, what went to waste next; tokens, volume and plumbing (project, source) to the right.
-    column_order=["session_id", "user", *(["team"] if data.has_teams() else []), "useful_cost_ratio", "waste_cost_usd", "cost_usd", "flags",
+    column_order=["session_id", "user", *(["team"] if data.has_teams() else []), "useful_cost_ratio", "waste_cost_usd", "cost_usd", "flagged_cost_usd", "flags",
                   "started_at", "ended_at", "requests", "project", "source", "useful_output_ratio", "looping_tokens",
-                  "discarded_tokens", "idle_tokens", "kept_tokens", "total_tokens", "estimated_output_requests",
+                  "discarded_tokens", "idle_tokens", "overhead_tokens", "kept_tokens", "total_tokens", "estimated_output_requests",
                   "fallback_model_requests"],
     column_config=columns.config(),
 )

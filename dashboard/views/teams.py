@@ -32,11 +32,18 @@ def with_trend(frame: pl.DataFrame, daily: pl.DataFrame, key: str) -> pl.DataFra
 
 
 COLUMNS = columns.config(
-    trend=st.column_config.LineChartColumn("Daily spend (USD)", y_min=0),
+    # Narrow: a sparkline reads at 75 px, and the Teams table must fit a 1366 px screen.
+    trend=st.column_config.LineChartColumn("Daily spend (USD)", y_min=0, width="small"),
 )
+# The Teams table puts the change of the useful share right beside it: "Change (pts)" says enough there,
+# and the registry's longer label would push the table past a 1366 px screen.
+TEAM_CONFIG = {**COLUMNS, "useful_cost_ratio_change": st.column_config.NumberColumn(
+    "Change (pts)", format="%+.1f pts", help=columns.definition("useful_cost_ratio_change"))}
 # Money first; tokens, for those who want them, at the right.
-FIGURES = ["sessions", "useful_cost_ratio", "waste_cost_usd", "cost_usd", "flagged_sessions", "trend",
-           "useful_output_ratio", "waste_tokens", "total_tokens"]
+FIGURES = ["sessions", "useful_cost_ratio", "waste_cost_usd", "cost_usd", "overhead_cost_usd", "flagged_sessions",
+           "trend", "useful_output_ratio", "waste_tokens", "total_tokens"]
+TEAM_COLUMNS = ["team", "useful_cost_ratio", "useful_cost_ratio_change", "waste_cost_usd", "cost_usd",
+                "cost_change", "flagged_sessions", "trend"]
 
 sort_choice = st.radio("Sort by", list(SORTS), horizontal=True, key="teams_sort")
 ui.caveats(ui.view(queries.summary, filters))
@@ -59,9 +66,10 @@ else:
                     sort_choice)
     picked = st.dataframe(
         teams, hide_index=True, placeholder=columns.PLACEHOLDER,
-        column_order=["team", "users", "sessions", "useful_cost_ratio", "useful_cost_ratio_change", "waste_cost_usd",
-                      "cost_usd", "cost_change", "previous_cost_usd", *FIGURES[4:]],
-        column_config=COLUMNS, on_select="rerun", selection_mode="single-row", key="teams_table",
+        # What fits a 1366 px laptop screen beside the sidebar; tokens and the rest are in the people table
+        # below and on the Reports page.
+        column_order=TEAM_COLUMNS,
+        column_config=TEAM_CONFIG, on_select="rerun", selection_mode="single-row", key="teams_table",
     )
     team_rows = picked.selection.rows
     team = teams["team"][team_rows[0]] if team_rows else filters.team

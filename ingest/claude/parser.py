@@ -7,11 +7,14 @@ bookkeeping record. See ../shared/formats.md §1 for every rule applied here.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 import msgspec
 
-from ingest.batch import RecordBatch, request_total
+from ingest import plausible
+from ingest.batch import RecordBatch
+from ingest.claude import signals
 from ingest.claude.schema import (
     KNOWN_FIELDS,
     KNOWN_RECORD_TYPES,
@@ -27,16 +30,17 @@ from ingest.context import FileContext
 from ingest.edits import summarize_edit
 from ingest.lines import LineError, each_line
 from ingest.hashing import normalized_input_hash, output_fingerprint, short_hash, utf8_length
-from ingest.timestamps import parse_utc
+from ingest.records import Agent, Request, SessionEvent, ToolCall, ToolResult
 
 SOURCE = "claude"
 SYNTHETIC_MODEL = "<synthetic>"
 INTERRUPT_PREFIX = "[Request interrupted by user"
-REJECTION_PREFIXES = ("The user doesn't want to proceed", "The user doesn't want to take this action")
 WARMUP_PROMPT = "Warmup"
 _COMMAND_NAME = re.compile(r"<command-name>\s*(/?[^<\s]+)\s*</command-name>")
 # Lines per (record type, version) whose top-level keys are checked for unknown fields.
 DRIFT_SAMPLE_PER_SHAPE = 200
+# Unanswered tool calls remembered per file (a parallel batch is tens of calls, not hundreds).
+MAX_PENDING_CALLS = 256
 
 _line_decoder = msgspec.json.Decoder(Line)
 _keys_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
@@ -55,12 +59,17 @@ class _FileParser:
         self.ctx = ctx
         self.batch = batch
         self.path = ctx.path
-        # Inline (v1.0.x) sidechains carry no agentId: a thread is named after its root line.
-        self.sidechain_threads: dict[str, str] = {}
+        # Inline (v1.0.x) sidechains carry no agentId: a thread is named after its root line. Kept in
+        # the file's parser state, so a sidechain split across two runs stays one thread.
+        self.sidechain_threads: dict[str, str] = ctx.state.setdefault("sidechains", {})
         self.drift_samples = ctx.drift_samples
         self.line_no = 0  # of the line being parsed: orders requests within a thread
         self.raw_line = b""
         self.tool_names: dict[str, str] = {}  # tool_use id -> tool name, for calls seen in this read
+        # tool_use id -> [tool name, when it was called] for calls not answered yet: how long a result
+        # took tells a person's typed reply from a machine error. Carried between reads, since a
+        # scheduled run often reads a call while its permission prompt is still waiting for the person.
+        self.pending_calls: dict[str, list[str]] = ctx.state.setdefault("pending_calls", {})
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes, line_no: int) -> None:
@@ -109,14 +118,15 @@ class _FileParser:
         message = line.message
         if message is None:
             raise LineError("assistant line without message")
-        ts = parse_utc(line.timestamp)
-        if ts is None:
-            raise LineError("assistant line without a valid timestamp")
+        ts = self.ctx.timestamp(line.timestamp, "assistant line")
         agent_id, is_sidechain = self.thread(line)
         if line.isApiErrorMessage or message.model == SYNTHETIC_MODEL:
             self.batch.api_errors += 1
             self.event(line, ts, agent_id, is_sidechain, "api_error", detail=_error_text(line.error))
             return
+        if is_sidechain and line.parentUuid is None and self.line_no == 1 and self.ctx.file_agent_id:
+            # An agent file that opens with the agent talking, no prompt before it: a 2.0.x warm-up.
+            self.agent(agent_id, line.sessionId, self.ctx.agent_type, True)
         request_key = None
         if message.usage is not None:
             request_key = self.request(line, message, ts, agent_id, is_sidechain)
@@ -127,9 +137,8 @@ class _FileParser:
 
     def request(self, line: Line, message: Message, ts, agent_id, is_sidechain) -> str:
         usage = message.usage
-        for value in (usage.input_tokens, usage.output_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens):
-            if value is not None and value < 0:
-                raise LineError("negative token count")
+        plausible.tokens(usage.input_tokens, usage.output_tokens, usage.cache_creation_input_tokens,
+                         usage.cache_read_input_tokens)
         if message.id:
             key = f"{message.id}:{line.requestId}" if line.requestId else message.id
         else:
@@ -139,105 +148,105 @@ class _FileParser:
         cache = usage.cache_creation
         server = usage.server_tool_use
         details = usage.output_tokens_details
-        self.batch.requests.add(
-            {
-                "request_key": key,
-                "source": SOURCE,
-                "message_id": message.id,
-                "request_id": line.requestId,
-                "user_name": self.ctx.user_name,
-                "session_id": line.sessionId,
-                "agent_id": agent_id,
-                "is_sidechain": is_sidechain,
-                "subagent_type": self.ctx.agent_type,
-                "project": line.cwd,
-                "git_branch": line.gitBranch,
-                "agent_version": line.version,
-                "model": message.model,
-                "ts": ts,
-                "input_tokens": usage.input_tokens or 0,
-                "output_tokens": usage.output_tokens or 0,
-                "cache_creation_tokens": usage.cache_creation_input_tokens or 0,
-                "cache_creation_5m_tokens": cache.ephemeral_5m_input_tokens if cache else None,
-                "cache_creation_1h_tokens": cache.ephemeral_1h_input_tokens if cache else None,
-                "cache_read_tokens": usage.cache_read_input_tokens or 0,
-                "reasoning_tokens": details.thinking_tokens if details else None,
-                # A line flushed mid-stream has stop_reason null and a placeholder output count.
-                "output_estimated": message.stop_reason is None,
-                "stop_reason": message.stop_reason,
-                "speed": usage.speed,
-                "service_tier": usage.service_tier,
-                "web_search_requests": server.web_search_requests if server else None,
-                "web_fetch_requests": server.web_fetch_requests if server else None,
-                "attribution_plugin": line.attributionPlugin,
-                "attribution_skill": line.attributionSkill,
-                "attribution_agent": line.attributionAgent,
-                "uuid": line.uuid,
-                "parent_uuid": line.parentUuid,
-                "prompt_id": line.promptId,
-                "file_path": self.path,
-                "line_no": self.line_no,
-            }
-        )
+        self.batch.requests.add(Request(
+            request_key=key,
+            source=SOURCE,
+            message_id=message.id,
+            request_id=line.requestId,
+            user_name=self.ctx.user_name,
+            session_id=line.sessionId,
+            agent_id=agent_id,
+            is_sidechain=is_sidechain,
+            subagent_type=self.ctx.agent_type,
+            project=line.cwd,
+            git_branch=line.gitBranch,
+            agent_version=line.version,
+            model=message.model,
+            ts=ts,
+            input_tokens=usage.input_tokens or 0,
+            output_tokens=usage.output_tokens or 0,
+            cache_creation_tokens=usage.cache_creation_input_tokens or 0,
+            cache_creation_5m_tokens=plausible.count(cache.ephemeral_5m_input_tokens, "token count") if cache else None,
+            cache_creation_1h_tokens=plausible.count(cache.ephemeral_1h_input_tokens, "token count") if cache else None,
+            cache_read_tokens=usage.cache_read_input_tokens or 0,
+            reasoning_tokens=plausible.count(details.thinking_tokens, "token count") if details else None,
+            # A line flushed mid-stream has stop_reason null and a placeholder output count.
+            output_estimated=message.stop_reason is None,
+            stop_reason=message.stop_reason,
+            speed=usage.speed,
+            service_tier=usage.service_tier,
+            web_search_requests=plausible.count(server.web_search_requests, "web_search_requests",
+                                                plausible.MAX_TOOL_USES) if server else None,
+            web_fetch_requests=plausible.count(server.web_fetch_requests, "web_fetch_requests",
+                                               plausible.MAX_TOOL_USES) if server else None,
+            attribution_plugin=line.attributionPlugin,
+            attribution_skill=line.attributionSkill,
+            attribution_agent=line.attributionAgent,
+            uuid=line.uuid,
+            parent_uuid=line.parentUuid,
+            prompt_id=line.promptId,
+            file_path=self.path,
+            line_no=self.line_no,
+        ))
         return key
 
     def _absorbed_by_earlier_copy(self, key: str, usage, is_sidechain: bool, stop_reason: str | None) -> bool:
         # Most lines of a split response lose to a copy already in the batch: settle that before
-        # building a 40-field row (same rule as RequestMerger, for the common same-key case).
+        # building a 40-field record (same rule as RequestMerger, for the common same-key case: an
+        # earlier line of the same file wins a tie).
         existing = self.batch.requests.by_key.get(key)
-        if existing is None or existing["is_sidechain"] != is_sidechain or usage.speed is not None:
+        if existing is None or existing.is_sidechain != is_sidechain or usage.speed is not None:
             return False
         total = (usage.input_tokens or 0) + (usage.output_tokens or 0) + (usage.cache_creation_input_tokens or 0) \
             + (usage.cache_read_input_tokens or 0)
-        if total > request_total(existing):
+        if total > existing.total():
             return False
         if stop_reason is not None:
-            existing["output_estimated"] = False
+            existing.output_estimated = False
         return True
 
     def tool_call(self, line: Line, block: Block, ts, agent_id, is_sidechain, request_key) -> None:
         self.tool_names[block.id] = block.name
+        self.pending_calls[block.id] = [block.name, ts.isoformat()]
+        if len(self.pending_calls) > MAX_PENDING_CALLS:
+            # Calls never answered (a session killed mid-batch) must not grow the state forever.
+            del self.pending_calls[next(iter(self.pending_calls))]
         tool_input = block.input or {}
         component = claude_component(block.name, tool_input, line.attributionPlugin)
         edit = summarize_edit(block.name, tool_input)
         command = tool_input.get("command") if block.name == "Bash" else None
         file_path = edit.file_path if edit else tool_input.get("file_path")
-        self.batch.tool_calls.append(
-            {
-                "tool_use_id": block.id,
-                "source": SOURCE,
-                "request_key": request_key,
-                "message_id": line.message.id if line.message else None,
-                "user_name": self.ctx.user_name,
-                "session_id": line.sessionId,
-                "agent_id": agent_id,
-                "is_sidechain": is_sidechain,
-                "ts": ts,
-                "tool_name": block.name,
-                "component": component.component,
-                "component_kind": component.kind,
-                "plugin": component.plugin,
-                "input_hash": normalized_input_hash(tool_input),
-                "input_bytes": None,
-                "file_path": file_path if isinstance(file_path, str) else None,
-                "command": command if isinstance(command, str) else None,
-                "lines_added": edit.lines_added if edit else None,
-                "lines_removed": edit.lines_removed if edit else None,
-                "edit_before_hash": edit.before_hash if edit else None,
-                "edit_after_hash": edit.after_hash if edit else None,
-                "subagent_type": component.subagent_type,
-                "skill_name": component.skill_name,
-            }
-        )
+        self.batch.add(ToolCall(
+            tool_use_id=block.id,
+            source=SOURCE,
+            request_key=request_key,
+            message_id=line.message.id if line.message else None,
+            user_name=self.ctx.user_name,
+            session_id=line.sessionId,
+            agent_id=agent_id,
+            is_sidechain=is_sidechain,
+            ts=ts,
+            tool_name=block.name,
+            component=component.component,
+            component_kind=component.kind,
+            plugin=component.plugin,
+            input_hash=normalized_input_hash(tool_input),
+            file_path=file_path if isinstance(file_path, str) else None,
+            command=command if isinstance(command, str) else None,
+            lines_added=edit.lines_added if edit else None,
+            lines_removed=edit.lines_removed if edit else None,
+            edit_before_hash=edit.before_hash if edit else None,
+            edit_after_hash=edit.after_hash if edit else None,
+            subagent_type=component.subagent_type,
+            skill_name=component.skill_name,
+        ))
 
     # -- user: prompts, tool results, interruptions ---------------------------------------------
     def user(self, line: Line) -> None:
         message = line.message
         if message is None or line.isCompactSummary:
             return
-        ts = parse_utc(line.timestamp)
-        if ts is None:
-            raise LineError("user line without a valid timestamp")
+        ts = self.ctx.timestamp(line.timestamp, "user line")
         agent_id, is_sidechain = self.thread(line)
         content = message.content
         texts: list[str] = []
@@ -259,8 +268,10 @@ class _FileParser:
         # Look for the markers in the line itself: toolUseResult often repeats a whole file, and
         # copying it out of the line just to search it was a measurable cost.
         # Only Bash results say "interrupted" and only Task/Agent results name a subagent; a result
-        # whose call came in an earlier run (name unknown) is searched for both.
-        tool = self.tool_names.get(block.tool_use_id)
+        # whose call is not known (answered once already, or dropped from the carried state) is
+        # searched for both.
+        called = self.pending_calls.pop(block.tool_use_id, None)
+        tool = self.tool_names.get(block.tool_use_id) or (called[0] if called else None)
         flags = self.raw_line
         if (tool in (None, "Bash") and b'"interrupted":true' in flags) or (
             tool in (None, *SUBAGENT_TOOLS) and b'"agentId"' in flags
@@ -274,21 +285,24 @@ class _FileParser:
                 if spawned.agentId:
                     self.agent(spawned.agentId, line.sessionId, spawned.agentType, False)
         is_error = bool(block.is_error)
-        if is_error and text.startswith(REJECTION_PREFIXES):
-            self.event(line, ts, agent_id, is_sidechain, "rejection", detail=block.tool_use_id)
-        self.batch.tool_results.append(
-            {
-                "tool_use_id": block.tool_use_id,
-                "source": SOURCE,
-                "session_id": line.sessionId,
-                "ts": ts,
-                "is_error": is_error,
-                "interrupted": interrupted,
-                "result_bytes": utf8_length(text),
-                "result_hash": output_fingerprint(text),
-                "spawned_agent_id": spawned_agent,
-            }
-        )
+        waited = (ts - datetime.fromisoformat(called[1])).total_seconds() if called else None
+        kind = signals.result_kind(tool, line.version, text, is_error, waited)
+        if kind == signals.REJECTED:
+            # The user's reason, when they gave one, is their own words: stored like a prompt.
+            self.event(line, ts, agent_id, is_sidechain, "rejection", detail=block.tool_use_id,
+                       prompt_text=signals.rejection_reason(tool, line.version, text, waited))
+        self.batch.add(ToolResult(
+            tool_use_id=block.tool_use_id,
+            source=SOURCE,
+            session_id=line.sessionId,
+            ts=ts,
+            is_error=is_error,
+            interrupted=interrupted,
+            result_bytes=utf8_length(text),
+            result_hash=output_fingerprint(text),
+            spawned_agent_id=spawned_agent,
+            result_kind=kind,
+        ))
 
     def prompt(self, text: str, line: Line, ts, agent_id, is_sidechain) -> None:
         stripped = text.lstrip()
@@ -296,6 +310,9 @@ class _FileParser:
             self.event(line, ts, agent_id, is_sidechain, "interrupt", detail=stripped.split("]", 1)[0] + "]")
             return
         if "<local-command-stdout>" in text or "<local-command-stderr>" in text:
+            return
+        if signals.is_notification(stripped):
+            self.event(line, ts, agent_id, is_sidechain, "notification")
             return
         if is_sidechain:
             # A subagent's opening prompt is written by the parent agent, not a human.
@@ -308,15 +325,13 @@ class _FileParser:
             return
         command = _COMMAND_NAME.search(text)
         self.event(line, ts, agent_id, False, "prompt", prompt_text=text,
-                   slash_command=command.group(1) if command else None)
+                   slash_command=command.group(1) if command else None, parent_uuid=line.parentUuid)
 
     # -- system: compactions and API retries -----------------------------------------------------
     def system(self, line: Line) -> None:
         if line.subtype not in ("compact_boundary", "api_error"):
             return
-        ts = parse_utc(line.timestamp)
-        if ts is None:
-            raise LineError("system line without a valid timestamp")
+        ts = self.ctx.timestamp(line.timestamp, "system line")
         agent_id, is_sidechain = self.thread(line)
         if line.subtype == "compact_boundary":
             meta = line.compactMetadata
@@ -334,9 +349,7 @@ class _FileParser:
         message = embedded.message
         if message is None or message.usage is None or message.model == SYNTHETIC_MODEL:
             return
-        ts = parse_utc(embedded.timestamp)
-        if ts is None:
-            raise LineError("agent_progress embed without a valid timestamp")
+        ts = self.ctx.timestamp(embedded.timestamp, "agent_progress embed")
         agent_id = embedded.agentId or data.agentId
         is_sidechain = embedded.isSidechain if embedded.isSidechain is not None else True
         proxy = Line(
@@ -348,34 +361,32 @@ class _FileParser:
 
     # -- rows shared by several line kinds ------------------------------------------------------
     def event(self, line: Line, ts, agent_id, is_sidechain, kind: str, *, detail: str | None = None,
-              prompt_text: str | None = None, slash_command: str | None = None) -> None:
+              prompt_text: str | None = None, slash_command: str | None = None,
+              parent_uuid: str | None = None) -> None:
         key = f"{line.uuid}:{kind}" if line.uuid else f"{self.path}:{kind}:{ts.isoformat()}"
         if kind == "rejection" and detail:
             key = f"{key}:{detail}"
-        self.batch.events.append(
-            {
-                "event_key": key,
-                "source": SOURCE,
-                "user_name": self.ctx.user_name,
-                "session_id": line.sessionId,
-                "agent_id": agent_id,
-                "is_sidechain": is_sidechain,
-                "ts": ts,
-                "kind": kind,
-                "prompt_length": len(prompt_text) if prompt_text is not None else None,
-                "prompt_hash": short_hash(prompt_text) if prompt_text is not None else None,
-                "slash_command": slash_command,
-                "detail": detail,
-                "prompt_text": prompt_text if self.ctx.store_prompts else None,
-                "project": line.cwd,
-            }
-        )
+        self.batch.add(SessionEvent(
+            event_key=key,
+            source=SOURCE,
+            user_name=self.ctx.user_name,
+            session_id=line.sessionId,
+            agent_id=agent_id,
+            is_sidechain=is_sidechain,
+            ts=ts,
+            kind=kind,
+            prompt_length=len(prompt_text) if prompt_text is not None else None,
+            prompt_hash=short_hash(prompt_text) if prompt_text is not None else None,
+            slash_command=slash_command,
+            detail=detail,
+            prompt_text=prompt_text if self.ctx.store_prompts else None,
+            project=line.cwd,
+            parent_uuid=parent_uuid,
+        ))
 
     def agent(self, agent_id: str, session_id: str | None, agent_type: str | None, warmup: bool) -> None:
-        self.batch.agents.append(
-            {"agent_id": agent_id, "source": SOURCE, "session_id": session_id,
-             "subagent_type": agent_type, "is_warmup": warmup}
-        )
+        self.batch.add(Agent(agent_id=agent_id, source=SOURCE, session_id=session_id,
+                             subagent_type=agent_type, is_warmup=warmup))
 
 
 def _result_text(content: Any) -> str:

@@ -8,11 +8,14 @@ from pathlib import Path
 import msgspec
 
 from ingest.claude.parser import parse_lines
+from ingest.claude.signals import harness_agent_type
 from ingest.claude.schema import KNOWN_RECORD_TYPES, AgentMeta
 from ingest.context import FileContext
 
 NAME = "claude"
-_AGENT_FILE = re.compile(r"^agent-([0-9a-zA-Z]+)\.jsonl$")
+# agent-<hex>.jsonl, and Claude Code's own agents: agent-acompact-<hex>, agent-aprompt_suggestion-<hex>.
+_AGENT_FILE = re.compile(r"^agent-([0-9a-zA-Z][0-9a-zA-Z_-]*)\.jsonl$")
+_SESSION_FILE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.jsonl$")
 _meta_decoder = msgspec.json.Decoder(AgentMeta)
 _MARKERS = (b'"sessionId"', b'"parentUuid"', b'"leafUuid"', b'"isSidechain"') + tuple(
     b'"type":"' + name.encode() + b'"' for name in KNOWN_RECORD_TYPES
@@ -31,8 +34,16 @@ def sniff(path: Path, head: bytes) -> bool:
     return any(marker in first for marker in _MARKERS)
 
 
+def layout(path: Path) -> bool:
+    """projects/<project>/<session uuid>.jsonl, or a subagent's agent-<id>.jsonl below a project."""
+    if not (_SESSION_FILE.match(path.name) or _AGENT_FILE.match(path.name)):
+        return False
+    return "projects" in path.parts[-5:-2]
+
+
 def file_context(path: Path, ctx: FileContext) -> FileContext:
-    """Fill in what the path tells: a subagent's id, and its type from the .meta.json beside it."""
+    """Fill in what the path tells: a subagent's id, and its type from the .meta.json beside it
+    (or, for Claude Code's own agents, from the id itself)."""
     match = _AGENT_FILE.match(path.name)
     if match:
         ctx.file_agent_id = match.group(1)
@@ -42,6 +53,7 @@ def file_context(path: Path, ctx: FileContext) -> FileContext:
                 ctx.agent_type = _meta_decoder.decode(meta_path.read_bytes()).agentType
             except (OSError, msgspec.DecodeError, msgspec.ValidationError):
                 ctx.agent_type = None
+        ctx.agent_type = ctx.agent_type or harness_agent_type(ctx.file_agent_id)
     return ctx
 
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import msgspec
 
-from ingest.batch import RecordBatch, Row
+from ingest import plausible
+from ingest.batch import RecordBatch
 from ingest.lines import LineError, each_line
 from ingest.codex.patch import summarize_patch
 from ingest.codex.schema import (
@@ -27,10 +28,11 @@ from ingest.codex.schema import (
     TurnContext,
     UserMessage,
 )
-from ingest.components import Component, mcp_component
+from ingest.components import shell_or_mcp_component
 from ingest.context import FileContext
 from ingest.hashing import normalized_input_hash, short_hash
-from ingest.timestamps import parse_utc
+from ingest.records import Agent, Request, SessionEvent, ToolCallLink, ToolResult
+from ingest.records import ToolCall as ToolCallRecord
 
 SOURCE = "codex"
 FALLBACK_MODEL = "gpt-5"      # what ccusage assumes for rollouts without turn_context (P14)
@@ -80,24 +82,16 @@ def usage_tuple(usage: TokenUsage | None) -> list[int]:
     values = [usage.input_tokens, usage.cached_input_tokens, usage.output_tokens,
               usage.reasoning_output_tokens, usage.total_tokens]
     values = [v or 0 for v in values]
-    if any(v < 0 for v in values):
-        raise LineError("negative token count")
+    for value in values:
+        plausible.count(value, "token count", plausible.MAX_CUMULATIVE_TOKENS)
     if not usage.total_tokens:
         values[4] = values[0] + values[2]
     return values
 
 
-def codex_component(name: str) -> Component:
+def codex_component(name: str):
     """builtin:shell for every shell flavour, builtin:apply_patch, mcp:<server> for MCP tools."""
-    found = mcp_component(name)
-    if found:
-        return found
-    if name in SHELL_TOOLS:
-        return Component("builtin:shell", "builtin")
-    if "__" in name:
-        # Older builds name MCP tools `<server>__<tool>` (MCP_TOOL_NAME_DELIMITER).
-        return Component(f"mcp:{name.split('__', 1)[0]}", "mcp")
-    return Component(f"builtin:{name}", "builtin")
+    return shell_or_mcp_component(name, SHELL_TOOLS)
 
 
 class _RolloutParser:
@@ -105,8 +99,11 @@ class _RolloutParser:
         self.ctx = ctx
         self.batch = batch
         self.state = ctx.state
-        # Tool calls wait for the next counted token_count: the request that issued them.
-        self.pending_calls: list[Row] = []
+        # Tool calls wait for the next counted token_count: the request that issued them. Calls read
+        # in this read are still records; those of earlier reads (ids kept in the file's parser
+        # state) are linked to their request by a ToolCallLink.
+        self.pending_calls: list[ToolCallRecord] = []
+        self.earlier_calls: list[str] = self.state.pop("pending_calls", [])
         self.line_no = 0
 
     # -- dispatch ---------------------------------------------------------------------------
@@ -133,10 +130,7 @@ class _RolloutParser:
             self.response_item(line, payload)
 
     def _ts(self, line: RolloutLine):
-        ts = parse_utc(line.timestamp)
-        if ts is None:
-            raise LineError(f"{line.type} line without a valid timestamp")
-        return ts
+        return self.ctx.timestamp(line.timestamp, f"{line.type} line")
 
     # -- who and where ------------------------------------------------------------------------
     def session_meta(self, meta: SessionMeta) -> None:
@@ -149,8 +143,8 @@ class _RolloutParser:
             # what follows belongs to that thread.
             self.state.update(thread=meta.id, subagent=subagent)
             if meta.id:
-                self.batch.agents.append({"agent_id": meta.id, "source": SOURCE, "session_id": self._parent(meta),
-                                          "subagent_type": subagent, "is_warmup": False})
+                self.batch.add(Agent(agent_id=meta.id, source=SOURCE, session_id=self._parent(meta),
+                                     subagent_type=subagent))
         elif meta.id == self.state.get("session"):
             self.state.pop("thread", None)
             self.state.pop("subagent", None)
@@ -181,7 +175,8 @@ class _RolloutParser:
             self.user_message(line, _user_message.decode(payload))
         elif kind == "turn_aborted":
             reason = _turn_aborted.decode(payload).reason
-            self.event(line, "interrupt", detail=reason, key_extra=reason or "")
+            # The key names the reason by its hash: it is free text, and keys are never scrubbed.
+            self.event(line, "interrupt", detail=reason, key_extra=short_hash(reason or ""))
         elif kind not in KNOWN_EVENTS:
             self.batch.drift.add(SOURCE, "record_type", f"event_msg.{kind}", self.ctx.path)
 
@@ -204,34 +199,37 @@ class _RolloutParser:
     def request(self, line: RolloutLine, total: list[int], last: list[int]) -> None:
         ts = self._ts(line)
         inp, cached, out, reasoning, _ = last
+        plausible.tokens(inp, cached, out, reasoning)
         # File- and session-independent key: a fork replaying its parent's token_count history and
         # the same rollout under archived_sessions/ produce the same keys, so each counts once.
         key = "codex:" + short_hash(",".join(map(str, total + last)))
         model = self.state.get("model")
-        row = {
+        self.batch.requests.add(Request(
             **self.identity(),
-            "request_key": key,
-            "subagent_type": self.state.get("subagent"),
-            "project": self.state.get("cwd"),
-            "git_branch": self.state.get("branch"),
-            "agent_version": self.state.get("version"),
-            "model": model or FALLBACK_MODEL,
-            "model_is_fallback": model is None,
-            "ts": ts,
+            request_key=key,
+            subagent_type=self.state.get("subagent"),
+            project=self.state.get("cwd"),
+            git_branch=self.state.get("branch"),
+            agent_version=self.state.get("version"),
+            model=model or FALLBACK_MODEL,
+            model_is_fallback=model is None,
+            ts=ts,
             # cached_input_tokens is part of input_tokens (P13): uncached input = input - cached.
-            "input_tokens": max(inp - cached, 0),
-            "cache_read_tokens": cached,
-            "cache_creation_tokens": 0,
-            "output_tokens": out,
-            "reasoning_tokens": reasoning,
-            "output_estimated": False,
-            "file_path": self.ctx.path,
-            "line_no": self.line_no,
-        }
-        self.batch.requests.add(row)
+            input_tokens=max(inp - cached, 0),
+            cache_read_tokens=cached,
+            cache_creation_tokens=0,
+            output_tokens=out,
+            reasoning_tokens=reasoning,
+            output_estimated=False,
+            file_path=self.ctx.path,
+            line_no=self.line_no,
+        ))
         for call in self.pending_calls:
-            call["request_key"] = key
+            call.request_key = key
+        for call_id in self.earlier_calls:
+            self.batch.links.append(ToolCallLink(tool_use_id=call_id, request_key=key))
         self.pending_calls.clear()
+        self.earlier_calls.clear()
 
     def user_message(self, line: RolloutLine, message: UserMessage) -> None:
         text = message.message or ""
@@ -244,17 +242,17 @@ class _RolloutParser:
         ts = self._ts(line)
         identity = self.identity()
         thread = identity["agent_id"] or identity["session_id"] or self.ctx.path
-        self.batch.events.append({
+        self.batch.add(SessionEvent(
             **identity,
-            "event_key": f"codex:{thread}:{line.timestamp}:{kind}:{key_extra}",
-            "ts": ts,
-            "kind": kind,
-            "prompt_length": len(prompt_text) if prompt_text is not None else None,
-            "prompt_hash": short_hash(prompt_text) if prompt_text is not None else None,
-            "detail": detail,
-            "prompt_text": prompt_text if self.ctx.store_prompts else None,
-            "project": self.state.get("cwd"),
-        })
+            event_key=f"codex:{thread}:{line.timestamp}:{kind}:{key_extra}",
+            ts=ts,
+            kind=kind,
+            prompt_length=len(prompt_text) if prompt_text is not None else None,
+            prompt_hash=short_hash(prompt_text) if prompt_text is not None else None,
+            detail=detail,
+            prompt_text=prompt_text if self.ctx.store_prompts else None,
+            project=self.state.get("cwd"),
+        ))
 
     # -- response_item: tool calls and their outputs ----------------------------------------------
     def response_item(self, line: RolloutLine, payload: bytes) -> None:
@@ -275,47 +273,47 @@ class _RolloutParser:
             raise LineError(f"{call.type} without a tool name")
         tool_input, patch_text = _tool_input(call)
         component = codex_component(name)
-        row = {
+        summary = summarize_patch(patch_text) if patch_text is not None else None
+        row = ToolCallRecord(
             **self.identity(),
-            "tool_use_id": call_id,
-            "request_key": None,
-            "ts": self._ts(line),
-            "tool_name": name,
-            "component": component.component,
-            "component_kind": component.kind,
-            "plugin": component.plugin,
-            "input_hash": normalized_input_hash(tool_input),
-            "input_bytes": len(call.arguments or call.input or ""),
-            "command": _command(tool_input) if component.component == "builtin:shell" else None,
-            "file_path": None,
-        }
-        if patch_text is not None:
-            summary = summarize_patch(patch_text)
-            row.update(file_path=summary.file_path, lines_added=summary.lines_added,
-                       lines_removed=summary.lines_removed, edit_before_hash=summary.before_hash,
-                       edit_after_hash=summary.after_hash)
-        self.batch.tool_calls.append(row)
+            tool_use_id=call_id,
+            ts=self._ts(line),
+            tool_name=name,
+            component=component.component,
+            component_kind=component.kind,
+            plugin=component.plugin,
+            input_hash=normalized_input_hash(tool_input),
+            input_bytes=len(call.arguments or call.input or ""),
+            command=_command(tool_input) if component.component == "builtin:shell" else None,
+            file_path=summary.file_path if summary else None,
+            lines_added=summary.lines_added if summary else None,
+            lines_removed=summary.lines_removed if summary else None,
+            edit_before_hash=summary.before_hash if summary else None,
+            edit_after_hash=summary.after_hash if summary else None,
+        )
+        self.batch.add(row)
         self.pending_calls.append(row)
 
     def tool_output(self, line: RolloutLine, output: ToolOutput) -> None:
         if not output.call_id:
             raise LineError("tool output without call_id")
         text, is_error = output_outcome(output.output)
-        self.batch.tool_results.append({
-            "tool_use_id": output.call_id,
-            "source": SOURCE,
-            "session_id": self.state.get("session"),
-            "ts": self._ts(line),
-            "is_error": is_error,
-            "interrupted": False,
-            "result_bytes": len(text.encode("utf-8", "surrogatepass")),
+        self.batch.add(ToolResult(
+            tool_use_id=output.call_id,
+            source=SOURCE,
+            session_id=self.state.get("session"),
+            ts=self._ts(line),
+            is_error=is_error,
+            result_bytes=len(text.encode("utf-8", "surrogatepass")),
             # Wall time differs on every run; without it "the same output again" is detectable.
-            "result_hash": short_hash(_WALL_TIME.sub("", text)),
-        })
+            result_hash=short_hash(_WALL_TIME.sub("", text)),
+        ))
 
     def finish(self) -> None:
-        """Tool calls after the last counted token_count keep request_key NULL."""
-        self.pending_calls.clear()
+        """Tool calls after the last counted token_count wait, in the file's state, for the next one."""
+        waiting = self.earlier_calls + [call.tool_use_id for call in self.pending_calls]
+        if waiting:
+            self.state["pending_calls"] = waiting
 
 
 def output_outcome(output: Any) -> tuple[str, bool]:

@@ -20,6 +20,11 @@ def sniff(path: Path, head: bytes) -> bool:
     return b'"payload"' in first and any(marker in first for marker in _LINE_TYPES)
 
 
+def layout(path: Path) -> bool:
+    """sessions/YYYY/MM/DD/rollout-<time>-<id>.jsonl, or the same name under archived_sessions/."""
+    return path.name.startswith("rollout-") and path.suffix == ".jsonl"
+
+
 def file_context(path: Path, ctx: FileContext) -> FileContext:
     """Nothing to learn from the path: the session id and sub-agent kind are in session_meta."""
     return ctx

@@ -14,13 +14,16 @@ from typing import Any
 
 import msgspec
 
+from ingest import plausible
 from ingest.batch import RecordBatch
-from ingest.lines import LineError, decode_reason as _decode_reason
-from ingest.codex.parser import codex_component
+from ingest.components import shell_or_mcp_component
 from ingest.context import FileContext
 from ingest.edits import summarize_edit
 from ingest.gemini.schema import Message, Session, ToolCall
 from ingest.hashing import normalized_input_hash, short_hash
+from ingest.lines import LineError, decode_reason as _decode_reason
+from ingest.records import Request, SessionEvent, ToolResult
+from ingest.records import ToolCall as ToolCallRecord
 from ingest.timestamps import parse_utc
 
 SOURCE = "gemini"
@@ -61,30 +64,29 @@ def parse_file(data: bytes, start_offset: int, start_line: int, ctx: FileContext
 
 
 def _message_records(message: Message, session: Session, ctx: FileContext, batch: RecordBatch) -> None:
-    ts = parse_utc(message.timestamp)
-    if ts is None or not message.id:
+    parsed = parse_utc(message.timestamp)
+    if parsed is None or not message.id:
         raise LineError("message without id or valid timestamp")
+    ts = ctx.time(parsed, "message")
     base = {"source": SOURCE, "user_name": ctx.user_name, "session_id": session.sessionId, "is_sidechain": False}
     if message.type == "user":
         text = _content_text(message.content)
-        batch.events.append({
-            **base, "event_key": f"gemini:{session.sessionId}:{message.id}:prompt", "ts": ts, "kind": "prompt",
-            "prompt_length": len(text), "prompt_hash": short_hash(text),
-            "prompt_text": text if ctx.store_prompts else None,
-        })
+        batch.add(SessionEvent(
+            **base, event_key=f"gemini:{session.sessionId}:{message.id}:prompt", ts=ts, kind="prompt",
+            prompt_length=len(text), prompt_hash=short_hash(text), prompt_text=text if ctx.store_prompts else None,
+        ))
         return
     key = f"gemini:{session.sessionId}:{message.id}"
     if message.tokens is not None:
-        batch.requests.add({**base, **_request(message), "request_key": key, "ts": ts, "file_path": ctx.path})
+        batch.requests.add(Request(**base, **_request(message), request_key=key, ts=ts, file_path=ctx.path))
     for call in message.toolCalls or []:
-        _tool(call, key, ts, base, batch)
+        _tool(call, key, ts, base, ctx, batch)
 
 
 def _request(message: Message) -> dict[str, Any]:
     t = message.tokens
     values = [t.input or 0, t.output or 0, t.cached or 0, t.thoughts or 0, t.tool or 0]
-    if any(v < 0 for v in values):
-        raise LineError("negative token count")
+    plausible.tokens(*values)
     inp, out, cached, thoughts, tool = values
     return {
         "message_id": message.id, "model": message.model, "input_tokens": max(inp - cached, 0) + tool,
@@ -93,35 +95,35 @@ def _request(message: Message) -> dict[str, Any]:
     }
 
 
-def _tool(call: ToolCall, request_key: str, ts, base: dict, batch: RecordBatch) -> None:
+def _tool(call: ToolCall, request_key: str, ts, base: dict, ctx: FileContext, batch: RecordBatch) -> None:
     if not call.id or not call.name:
         raise LineError("tool call without id or name")
     args = call.args or {}
-    component = codex_component(call.name)
-    if call.name in SHELL_TOOLS:
-        component = type(component)("builtin:shell", "builtin")
+    component = shell_or_mcp_component(call.name, SHELL_TOOLS)
     edit = summarize_edit(EDIT_TOOLS[call.name], args) if call.name in EDIT_TOOLS else None
     command = args.get("command") if call.name in SHELL_TOOLS else None
-    batch.tool_calls.append({
-        **base, "tool_use_id": call.id, "request_key": request_key, "ts": parse_utc(call.timestamp) or ts,
-        "tool_name": call.name, "component": component.component, "component_kind": component.kind,
-        "plugin": component.plugin, "input_hash": normalized_input_hash(args),
-        "file_path": edit.file_path if edit else args.get("file_path") if isinstance(args.get("file_path"), str) else None,
-        "command": command if isinstance(command, str) else None,
-        "lines_added": edit.lines_added if edit else None, "lines_removed": edit.lines_removed if edit else None,
-        "edit_before_hash": edit.before_hash if edit else None, "edit_after_hash": edit.after_hash if edit else None,
-    })
+    file_path = args.get("file_path")
+    parsed = parse_utc(call.timestamp)
+    call_ts = ctx.time(parsed, "tool call") if parsed else ts
+    batch.add(ToolCallRecord(
+        **base, tool_use_id=call.id, request_key=request_key, ts=call_ts,
+        tool_name=call.name, component=component.component, component_kind=component.kind,
+        plugin=component.plugin, input_hash=normalized_input_hash(args),
+        file_path=edit.file_path if edit else file_path if isinstance(file_path, str) else None,
+        command=command if isinstance(command, str) else None,
+        lines_added=edit.lines_added if edit else None, lines_removed=edit.lines_removed if edit else None,
+        edit_before_hash=edit.before_hash if edit else None, edit_after_hash=edit.after_hash if edit else None,
+    ))
     if call.status is None and call.result is None:
         return  # still running when the file was written
     text = _result_text(call.result)
     exit_code = _EXIT_CODE.search(text)
     is_error = call.status not in (None, "success") or bool(exit_code and int(exit_code.group(1)) != 0)
-    batch.tool_results.append({
-        "tool_use_id": call.id, "source": SOURCE, "session_id": base["session_id"],
-        "ts": parse_utc(call.timestamp) or ts, "is_error": is_error,
-        "interrupted": call.status == "cancelled",
-        "result_bytes": len(text.encode("utf-8", "surrogatepass")), "result_hash": short_hash(text),
-    })
+    batch.add(ToolResult(
+        tool_use_id=call.id, source=SOURCE, session_id=base["session_id"], ts=call_ts, is_error=is_error,
+        interrupted=call.status == "cancelled",
+        result_bytes=len(text.encode("utf-8", "surrogatepass")), result_hash=short_hash(text),
+    ))
 
 
 def _content_text(content: Any) -> str:

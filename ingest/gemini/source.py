@@ -17,6 +17,11 @@ def sniff(path: Path, head: bytes) -> bool:
     return b'"sessionId"' in head and b'"projectHash"' in head and b'"messages"' in head
 
 
+def layout(path: Path) -> bool:
+    """~/.gemini/tmp/<project hash>/chats/session-*.json."""
+    return path.parent.name == "chats" and path.name.startswith("session-") and path.suffix == ".json"
+
+
 def file_context(path: Path, ctx: FileContext) -> FileContext:
     """Nothing in the path beyond the project hash, which the file also carries."""
     return ctx

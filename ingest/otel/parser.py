@@ -11,13 +11,15 @@ from typing import Any
 
 import msgspec
 
+from ingest import plausible
 from ingest.batch import RecordBatch
-from ingest.lines import LineError, each_line
 from ingest.components import claude_component
 from ingest.context import FileContext
 from ingest.hashing import short_hash
+from ingest.lines import LineError, each_line
 from ingest.otel.reconcile import OTEL_KEY_PREFIX
 from ingest.otel.schema import KNOWN_EVENTS, AnyValue, DataPoint, KeyValue, LogRecord, Metric, OtlpLine
+from ingest.records import OtelMetricPoint, OtelRequest, ToolCall, ToolDecision, ToolResult
 from ingest.timestamps import parse_utc
 
 SOURCE = "otel"
@@ -27,6 +29,8 @@ TEAM_KEYS = ("team", "team.name", "department")
 COST_CENTER_KEYS = ("cost_center", "cost_centre", "cost.center", "costcenter")
 TEMPORALITY = {1: "delta", 2: "cumulative", "1": "delta", "2": "cumulative",
                "AGGREGATION_TEMPORALITY_DELTA": "delta", "AGGREGATION_TEMPORALITY_CUMULATIVE": "cumulative"}
+# A metric point beyond this is corrupt: no counter of tokens, lines or dollars gets near it.
+MAX_METRIC_VALUE = 1e15
 # Point attributes promoted to columns of otel_metric_points; the rest is kept as JSON.
 METRIC_COLUMNS = {"session.id": "session_id", "model": "model", "type": "type", "tool_name": "tool_name",
                   "decision": "decision", "language": "language"}
@@ -81,7 +85,9 @@ def to_float(value: Any) -> float | None:
 def to_int(value: Any) -> int | None:
     """int, float or numeric string ("12", "12.0") -> int; anything else -> None."""
     number = to_float(value)
-    return int(number) if number is not None else None
+    if number is None or number != number or number in (float("inf"), float("-inf")):
+        return None
+    return int(number)
 
 
 def to_bool(value: Any) -> bool | None:
@@ -95,10 +101,13 @@ def to_bool(value: Any) -> bool | None:
 
 def nanos_to_utc(value: Any) -> datetime | None:
     """OTLP unix nanoseconds (usually a decimal string) to naive UTC."""
-    nanos = to_int(value)
-    if not nanos:
-        return None
-    return datetime.fromtimestamp(nanos / 1e9, tz=timezone.utc).replace(tzinfo=None)
+    try:
+        nanos = to_int(value)
+        if not nanos:
+            return None
+        return datetime.fromtimestamp(nanos / 1e9, tz=timezone.utc).replace(tzinfo=None)
+    except (OverflowError, ValueError, OSError):
+        return None  # beyond any representable time: the caller quarantines the record
 
 
 def user_of(attrs: dict[str, Any]) -> str | None:
@@ -173,7 +182,7 @@ class _LineParser:
         ts = parse_utc(_text(attrs.get("event.timestamp"))) or nanos_to_utc(record.timeUnixNano)
         if ts is None:
             raise LineError(f"{name} event without a timestamp")
-        handler(attrs, ts, resource)
+        handler(attrs, self.ctx.time(ts, f"{name} event"), resource)
 
     def event_key(self, attrs: dict[str, Any], name: str, ts: datetime) -> str:
         sequence = attrs.get("event.sequence")
@@ -186,40 +195,41 @@ class _LineParser:
         tokens = {k: to_int(attrs.get(k)) for k in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens")}
         if any(v is not None and v < 0 for v in tokens.values()):
             raise LineError("api_request with a negative token count")
+        plausible.tokens(*tokens.values())
         cost = to_float(attrs.get("cost_usd"))
         if cost is None and attrs.get("cost_usd_micros") is not None:
             cost = (to_float(attrs.get("cost_usd_micros")) or 0) / 1e6
         request_id = _text(attrs.get("request_id"))
         key = request_id or self.event_key(attrs, "api_request", ts)
-        self.batch.put("otel_requests", key, {
-            "event_key": key,
-            "request_id": request_id,
-            "user_name": user_of(attrs),
-            "email": _text(attrs.get("user.email")),
-            "account_uuid": _text(attrs.get("user.account_uuid")),
-            "organization_id": _text(attrs.get("organization.id")),
-            "session_id": _text(attrs.get("session.id")),
-            "prompt_id": _text(attrs.get("prompt.id")),
-            "ts": ts,
-            "model": _text(attrs.get("model")),
+        self.batch.add(OtelRequest(
+            event_key=key,
+            request_id=request_id,
+            user_name=user_of(attrs),
+            email=_text(attrs.get("user.email")),
+            account_uuid=_text(attrs.get("user.account_uuid")),
+            organization_id=_text(attrs.get("organization.id")),
+            session_id=_text(attrs.get("session.id")),
+            prompt_id=_text(attrs.get("prompt.id")),
+            ts=ts,
+            model=_text(attrs.get("model")),
             **{k: v or 0 for k, v in tokens.items()},
-            "cost_usd": cost,
-            "duration_ms": to_int(attrs.get("duration_ms")),
-            "query_source": _text(attrs.get("query_source")),
-            "speed": _text(attrs.get("speed")),
-            "effort": _text(attrs.get("effort")),
-            "agent_name": _text(attrs.get("agent.name")),
-            "skill_name": _text(attrs.get("skill.name")),
-            "plugin_name": _text(attrs.get("plugin.name")),
-            "mcp_server_name": _text(attrs.get("mcp_server.name")),
-            "agent_version": _text(attrs.get("app.version") or attrs.get("service.version")),
-            "terminal_type": _text(attrs.get("terminal.type")),
+            cost_usd=plausible.money(cost),
+            duration_ms=plausible.count(to_int(attrs.get("duration_ms")), "duration_ms", plausible.MAX_INT32),
+            query_source=_text(attrs.get("query_source")),
+            speed=_text(attrs.get("speed")),
+            effort=_text(attrs.get("effort")),
+            agent_name=_text(attrs.get("agent.name")),
+            skill_name=_text(attrs.get("skill.name")),
+            plugin_name=_text(attrs.get("plugin.name")),
+            mcp_server_name=_text(attrs.get("mcp_server.name")),
+            agent_version=_text(attrs.get("app.version") or attrs.get("service.version")),
+            terminal_type=_text(attrs.get("terminal.type")),
             # Only resource attributes (OTEL_RESOURCE_ATTRIBUTES) name the org unit.
-            "team": _first(resource, TEAM_KEYS),
-            "cost_center": _first(resource, COST_CENTER_KEYS),
-            "file_path": self.ctx.path,
-            "line_no": self.line_no,
-        })
+            team=_first(resource, TEAM_KEYS),
+            cost_center=_first(resource, COST_CENTER_KEYS),
+            file_path=self.ctx.path,
+            line_no=self.line_no,
+        ))
 
     def tool_result(self, attrs: dict[str, Any], ts: datetime, resource: dict[str, Any]) -> None:
         tool_use_id = _text(attrs.get("tool_use_id"))
@@ -229,30 +239,33 @@ class _LineParser:
         params = _params(attrs.get("tool_parameters"))
         component = _component(tool_name, params)
         key = OTEL_KEY_PREFIX + tool_use_id
-        common = {"source": SOURCE, "session_id": _text(attrs.get("session.id")), "ts": ts}
-        self.batch.tool_calls.append({
-            **common, "tool_use_id": key, "user_name": user_of(attrs), "is_sidechain": False,
-            "tool_name": tool_name, "component": component.component, "component_kind": component.kind,
-            "plugin": component.plugin, "subagent_type": component.subagent_type,
-            "skill_name": component.skill_name, "input_bytes": to_int(attrs.get("tool_input_size_bytes")),
-            "command": params.get("bash_command") if isinstance(params.get("bash_command"), str) else None,
-        })
+        session_id = _text(attrs.get("session.id"))
+        command = params.get("bash_command")
+        self.batch.add(ToolCall(
+            source=SOURCE, session_id=session_id, ts=ts, tool_use_id=key, user_name=user_of(attrs),
+            tool_name=tool_name, component=component.component, component_kind=component.kind,
+            plugin=component.plugin, subagent_type=component.subagent_type, skill_name=component.skill_name,
+            input_bytes=plausible.count(to_int(attrs.get("tool_input_size_bytes")), "tool_input_size_bytes",
+                                        plausible.MAX_INT32),
+            command=command if isinstance(command, str) else None,
+        ))
         success = to_bool(attrs.get("success"))
-        self.batch.tool_results.append({
-            **common, "tool_use_id": key, "is_error": success is False,
-            "interrupted": attrs.get("error_type") == "interrupted",
-            "result_bytes": to_int(attrs.get("tool_result_size_bytes")) or 0,
-        })
+        self.batch.add(ToolResult(
+            source=SOURCE, session_id=session_id, ts=ts, tool_use_id=key, is_error=success is False,
+            interrupted=attrs.get("error_type") == "interrupted",
+            result_bytes=plausible.count(to_int(attrs.get("tool_result_size_bytes")), "tool_result_size_bytes",
+                                         plausible.MAX_CUMULATIVE_TOKENS) or 0,
+        ))
 
     def tool_decision(self, attrs: dict[str, Any], ts: datetime, resource: dict[str, Any]) -> None:
         tool_use_id = _text(attrs.get("tool_use_id"))
         key = f"otel:{tool_use_id}" if tool_use_id else self.event_key(attrs, "tool_decision", ts)
-        self.batch.put("tool_decisions", key, {
-            "decision_key": key, "source": SOURCE, "user_name": user_of(attrs),
-            "session_id": _text(attrs.get("session.id")), "ts": ts, "tool_use_id": tool_use_id,
-            "tool_name": _text(attrs.get("tool_name")), "decision": _text(attrs.get("decision")),
-            "decision_source": _text(attrs.get("source")), "tool_source": _text(attrs.get("tool_source")),
-        })
+        self.batch.add(ToolDecision(
+            decision_key=key, source=SOURCE, user_name=user_of(attrs),
+            session_id=_text(attrs.get("session.id")), ts=ts, tool_use_id=tool_use_id,
+            tool_name=_text(attrs.get("tool_name")), decision=_text(attrs.get("decision")),
+            decision_source=_text(attrs.get("source")), tool_source=_text(attrs.get("tool_source")),
+        ))
 
     # -- metrics -----------------------------------------------------------------------------------
     def metric(self, metric: Metric, resource: dict[str, Any]) -> None:
@@ -274,6 +287,9 @@ class _LineParser:
         ts = nanos_to_utc(point.timeUnixNano)
         if value is None or ts is None:
             raise LineError(f"{name}: data point without a numeric value or time")
+        if not -MAX_METRIC_VALUE <= value <= MAX_METRIC_VALUE:  # NaN and infinities fail too
+            raise LineError(f"{name}: implausible data point value {value}")
+        ts = self.ctx.time(ts, f"{name} data point")
         own = attributes(point.attributes)
         attrs = {**resource, **own}
         series = short_hash(name.encode() + b"\0" + _encoder.encode(attrs))
@@ -281,11 +297,11 @@ class _LineParser:
         key = f"{series}:{to_int(point.startTimeUnixNano) or 0}:{to_int(point.timeUnixNano)}"
         columns = {column: _text(attrs.get(attr)) for attr, column in METRIC_COLUMNS.items()}
         rest = {k: v for k, v in own.items() if k not in METRIC_COLUMNS and k not in USER_KEYS}
-        self.batch.put("otel_metric_points", key, {
-            "point_key": key, "metric": name, "temporality": temporality, "series_key": series,
-            "start_ts": start, "ts": ts, "value": value, "user_name": user_of(attrs), **columns,
-            "attributes": _encoder.encode(rest).decode() if rest else None, "file_path": self.ctx.path,
-        })
+        self.batch.add(OtelMetricPoint(
+            point_key=key, metric=name, temporality=temporality, series_key=series,
+            start_ts=start, ts=ts, value=value, user_name=user_of(attrs), **columns,
+            attributes=_encoder.encode(rest).decode() if rest else None, file_path=self.ctx.path,
+        ))
 
 
 def _params(value: Any) -> dict[str, Any]:

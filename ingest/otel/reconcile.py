@@ -80,8 +80,15 @@ WHERE requests.source = 'otel' AND requests.session_id = t.session_id
   AND requests.user_name IS DISTINCT FROM t.user_name
 """
 
+# An 'otel:' row already stored for the same event is replaced (deleted first: no upsert syntax,
+# which a DuckLake catalog lacks).
+_DELETE_REPORTED_AGAIN = f"""
+DELETE FROM requests
+WHERE source = 'otel' AND request_key IN (SELECT '{OTEL_KEY_PREFIX}' || o.event_key {_UNTWINNED})
+"""
+
 _INSERT_OTEL_ONLY = f"""
-INSERT OR REPLACE INTO requests BY NAME
+INSERT INTO requests BY NAME
 SELECT
     '{OTEL_KEY_PREFIX}' || o.event_key AS request_key,
     'otel' AS source,
@@ -124,6 +131,7 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: int) -> int:
     run_sql(con, _FOLLOW_SESSION_USER, params)
     run_sql(con, _ADOPT_TEAMS, params)
     new = run_sql(con, _COUNT_NEW, params)[0][0]
+    run_sql(con, _DELETE_REPORTED_AGAIN, params)
     run_sql(con, _INSERT_OTEL_ONLY, params)
     for table in ("tool_calls", "tool_results"):
         _drop_shadowed_tools(con, table, run_id)

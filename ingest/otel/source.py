@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
+from ingest.batch import RecordBatch
 from ingest.context import FileContext
 from ingest.otel.parser import parse_lines
+from ingest.otel.reconcile import reconcile
 
 NAME = "otel"
 _SIGNALS = (b'"resourceLogs"', b'"resourceMetrics"', b'"resourceSpans"')
@@ -26,3 +30,21 @@ def file_context(path: Path, ctx: FileContext) -> FileContext:
 
 
 parse = parse_lines
+
+
+def after_write(con: duckdb.DuckDBPyConnection, run_id: int, batch: RecordBatch) -> int:
+    """Reconcile OTel events with transcripts (ingest/otel/reconcile.py) when this batch can change
+    the outcome; returns the OTel-only requests added. A ledger without OTel data never pays for it."""
+    return reconcile(con, run_id) if _may_change(con, batch) else 0
+
+
+def _may_change(con: duckdb.DuckDBPyConnection, batch: RecordBatch) -> bool:
+    """The batch holds OTel rows, or it holds transcript rows and the ledger already holds OTel rows."""
+    frames = batch.frames
+    if frames.get("otel_requests") or any(f["source"].eq(NAME).any() for f in frames.get("tool_calls", ())):
+        return True
+    if not (batch.requests.by_key or frames.get("tool_calls") or frames.get("tool_results")):
+        return False
+    return con.execute(
+        "SELECT EXISTS (SELECT 1 FROM otel_requests) OR EXISTS (SELECT 1 FROM tool_calls WHERE source = 'otel')"
+    ).fetchall()[0][0]

@@ -1,0 +1,137 @@
+"""Who may use the single-file ledger when: one writer at a time, in short write windows, and
+readers that never make the writer wait for long nor fail.
+
+DuckDB lets one process write a file, or any number read it, never both at once. Three rules
+share it between a scheduled ingest and the people looking at the dashboard:
+
+- The run lock (`<ledger>.lock`): one writing command (ingest, refresh, org load) at a time. A
+  second one waits up to its `--wait`, then gives up with `LedgerBusy` (exit code 75: try later).
+- Write windows: a writer holds the file only while it writes (one batch of about 64 MB of log,
+  the refresh, the run's bookkeeping) and lets go between windows, while it parses the next batch.
+- The gate (`<ledger>.gate`): a writer about to open a window closes the gate; readers pass the
+  gate before they open the file and wait while it is closed. Readers already inside finish their
+  (short) query and leave, so the writer gets in however many readers keep coming, and a reader
+  waits at most one window, then reads the last committed state. Readers never fail because an
+  ingest runs, unless one window outlasts their wait.
+
+Every file beside the ledger is created owner-only, like the ledger itself (store/db.py).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator, Protocol
+
+import duckdb
+
+# How often a waiting writer or reader tries the lock again.
+POLL_SECONDS = 0.005
+# Readers hold the gate only while they connect; a writer polls for the moment nobody does.
+MAX_POLL_SECONDS = 0.05
+
+
+class LedgerBusy(RuntimeError):
+    """Another writer kept the ledger for longer than this one would wait; one line for the user."""
+
+
+class Ledger(Protocol):
+    """Somewhere ingest can write: `window()` yields a connection for one short write."""
+
+    def window(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
+
+
+class HeldLedger:
+    """A connection the caller already holds (tests, library callers): every window is that connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    @contextmanager
+    def window(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        yield self.con
+
+
+def lock_path(db: Path, kind: str) -> Path:
+    """`<ledger>.lock` (the run lock) or `<ledger>.gate` (the readers' gate), beside the ledger."""
+    return db.with_name(f"{db.name}.{kind}")
+
+
+@contextmanager
+def _flock(path: Path, mode: int, wait_seconds: float) -> Iterator[int | None]:
+    """Hold an flock on `path`; yields its descriptor, or None when `wait_seconds` passed first."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        delay = POLL_SECONDS
+        while True:
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield None
+                    return
+                time.sleep(delay)
+                delay = min(delay * 1.5, MAX_POLL_SECONDS)
+        try:
+            yield fd
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def run_lock(db: Path, wait_seconds: float, what: str = "ingest") -> Iterator[None]:
+    """The one writing command on `db`; LedgerBusy when another keeps it past `wait_seconds`."""
+    path = lock_path(db, "lock")
+    with _flock(path, fcntl.LOCK_EX, wait_seconds) as fd:
+        if fd is None:
+            raise LedgerBusy(f"{db} is busy: {_holder(path)} still running after {wait_seconds:g} s; try again later")
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{what} (pid {os.getpid()}, since {datetime.now().strftime('%Y-%m-%d %H:%M:%S')})".encode())
+        yield
+
+
+def _holder(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace").strip() or "another writer"
+    except OSError:
+        return "another writer"
+
+
+@contextmanager
+def gate_closed(db: Path, wait_seconds: float) -> Iterator[None]:
+    """Keep new readers out while a writer opens the file (readers inside finish first)."""
+    with _flock(lock_path(db, "gate"), fcntl.LOCK_EX, wait_seconds) as fd:
+        if fd is None:
+            raise LedgerBusy(f"{db}: readers kept the gate for {wait_seconds:g} s")
+        yield
+
+
+def pass_gate(db: Path, wait_seconds: float) -> bool:
+    """Wait while a writer holds the gate; False when it held it for all of `wait_seconds`.
+    A ledger nobody has written with the gate yet has no gate file: nothing to wait for."""
+    path = lock_path(db, "gate")
+    if not path.exists():
+        return True
+    try:
+        with _flock(path, fcntl.LOCK_SH, wait_seconds) as fd:
+            return fd is not None
+    except OSError:
+        return True  # a read-only folder: no gate can be kept there, so no writer keeps one
+
+
+@contextmanager
+def owner_only() -> Iterator[None]:
+    """Files created meanwhile (the ledger, its WAL, the lock files) are readable by their owner only."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
