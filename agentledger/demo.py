@@ -1,18 +1,23 @@
-"""The demo ledger: the shipped sample (or a generated org) ingested and its org directory loaded.
+"""The demo ledger: the shipped sample (or a generated org) ingested, its org directory loaded, and
+its git repositories scanned, so that the demo shows what the spend bought.
 
-It loads through agentledger.pipeline like `agentledger ingest` does; `agentledger demo` and the
-dashboard tests build their ledgers with it.
+It loads through agentledger.pipeline like `agentledger ingest` and `agentledger git scan` do;
+`agentledger demo` and the dashboard tests build their ledgers with it. The shipped sample carries
+no repositories (binary objects in the source tree, a repository inside the repository): the
+generator that wrote its transcripts builds them again, the same shas they print, beside the ledger.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
 import platformdirs
 
-from agentledger.pipeline import ingest_and_refresh
+from agentledger.pipeline import ingest_and_refresh, scan_git
+from ingest.git.scan import read_path_map
 from ingest.org import load_org, read_org_csv
 from ingest.runner import IngestOptions
 from store.db import writer
@@ -51,11 +56,22 @@ def shipped_sample() -> tuple[Path, Path]:
     return transcripts, org
 
 
+def sample_repositories(target: Path) -> Path:
+    """The shipped sample's git repositories (and their mapping file), built once into `target`."""
+    if not (target / "paths.csv").exists():
+        # Imported here: the generator is only needed to build the repositories, once.
+        from sample_data.generator import regenerate_committed
+
+        with tempfile.TemporaryDirectory() as scratch:
+            regenerate_committed(Path(scratch), git_dir=target)
+    return target
+
+
 def generated_sample(options: DemoOptions, out: Path | None = None) -> tuple[Path, Path]:
     """Generate (once per seed and size) a synthetic org; returns (transcripts root, org.csv)."""
     out = out or demo_dir() / f"org-{options.users}u-{options.days}d-s{options.seed}"
     org = out / "org.csv"
-    if not org.exists():
+    if not org.exists() or not (out / "git" / "paths.csv").exists():    # (orgs generated before repositories were)
         # Imported here: the generator's profiles and content tables are only needed for --generate.
         from sample_data.generator import generate
 
@@ -64,11 +80,21 @@ def generated_sample(options: DemoOptions, out: Path | None = None) -> tuple[Pat
 
 
 def build_demo_db(db: Path, options: DemoOptions = DemoOptions(), source_dir: Path | None = None) -> str:
-    """Ingest the sample into `db` (idempotent) and load its org; returns a one-line summary."""
-    transcripts, org = generated_sample(options, source_dir) if options.generate else shipped_sample()
+    """Ingest the sample into `db` (idempotent), load its org and scan its repositories; returns a
+    one-line summary."""
+    if options.generate:
+        transcripts, org = generated_sample(options, source_dir)
+        git_dir = transcripts / "git"
+    else:
+        transcripts, org = shipped_sample()
+        git_dir = sample_repositories(db.parent / f"{db.stem}-git")
     with writer(db) as con:
         summary = ingest_and_refresh(
             con, IngestOptions(paths=[transcripts], user_from_dir=True, progress=None), command="agentledger demo"
         ).ingest
         people = load_org(con, read_org_csv(org)) if org.exists() else 0
-    return f"demo ledger {db}: {summary.requests_new} new requests from {summary.files_seen} files, {people} people in the org"
+        scanned = scan_git(con, sorted(git_dir.glob("*.git")), read_path_map(git_dir / "paths.csv"),
+                           command="agentledger demo (git scan)")
+    links = scanned.derived.links if scanned.derived else 0
+    return (f"demo ledger {db}: {summary.requests_new} new requests from {summary.files_seen} files, {people} people "
+            f"in the org, {len(scanned.repos)} repositories, {links} commits linked to sessions")

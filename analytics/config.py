@@ -125,6 +125,34 @@ class AnalyticsSettings(BaseSettings):
         "(about 250k tokens: more than a whole context window)."
     )
 
+    # -- outcomes in git --------------------------------------------------------------------
+    git_rebase_window_seconds: int = Field(
+        120, ge=0, description="A printed commit that is not on the default branch (rebased, amended) has its "
+        "landed copy in the default branch's commit with the same subject whose author date is within this many "
+        "seconds of the tool result (real rebased copies: 0.5-4.5 s before it; author dates survive rebases)."
+    )
+    git_squash_window_days: float = Field(
+        14.0, gt=0, description="A squash merge (new subject) of a printed commit is looked for among the "
+        "default branch's commits made up to this many days after it."
+    )
+    git_squash_min_overlap: float = Field(
+        0.5, gt=0, le=1, description="...and must carry at least this share of the printed commit's added lines."
+    )
+    git_overlap_window_hours: float = Field(
+        24.0, gt=0, description="A session that never printed a commit is linked to a commit of its repository "
+        "authored between its first edit and this many hours after its last (a person committing the agent's work)."
+    )
+    git_overlap_min_lines: int = Field(
+        3, ge=1, description="...when at least this many of the commit's added lines are lines the session wrote..."
+    )
+    git_overlap_min_share: float = Field(
+        0.3, gt=0, le=1, description="...and they are at least this share of the commit's distinctive added lines."
+    )
+    git_common_line_commits: int = Field(
+        5, ge=1, description="A line added by more commits of its repository than this is boilerplate (a brace, an "
+        "import, `return nil`): no evidence that a commit carries a session's work (line overlap, squash), though it "
+        "counts as the agent's once a commit is linked. The overlap thresholds count distinctive lines only."
+    )
 
 
 @lru_cache(maxsize=1)

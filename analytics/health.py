@@ -38,13 +38,34 @@ FACTS: dict[str, str] = {
                  " seen AS (SELECT source, max(last_seen_at) AS last_file_seen FROM source_files GROUP BY source)"
                  " SELECT coalesce(l.source, s.source) AS source, l.requests, l.newest_request, s.last_file_seen"
                  " FROM latest l FULL OUTER JOIN seen s ON s.source = l.source ORDER BY 1",
+    # Per person and machine, when their data last arrived (a file read, or a shipped batch loaded),
+    # quietest first. Shipped batches name the machine (a hashed id); collected logs do not. Only the
+    # people in the viewer's scope, as the viewer sees them (macros.sql: in_scope, person).
+    "arrivals": "SELECT coalesce(person(f.user_name), '(from the records)') AS user_name,"
+                " CASE WHEN f.source = 'shipped' THEN coalesce(f.host_id, '(unknown machine)') ELSE '(collected logs)' END"
+                " AS machine, count(*) AS files, sum(f.lines_loaded) AS records, max(f.last_seen_at) AS last_arrival"
+                " FROM source_files f LEFT JOIN org_users o ON o.user_name = f.user_name"
+                " WHERE f.source NOT IN ('unrecognised') AND f.last_seen_at IS NOT NULL"
+                " AND in_scope(f.user_name, team_of(o.team))"
+                " GROUP BY ALL ORDER BY last_arrival, user_name, machine",
+    # People in the org directory with no data at all: no file or batch in their name, no request.
+    # In the viewer's scope; display name and e-mail only for a viewer who sees names.
+    "silent_people": "SELECT person(o.user_name) AS user_name,"
+                     " CASE WHEN scope()['ipad'] IS NULL THEN o.display_name END AS display_name, o.team,"
+                     " CASE WHEN scope()['ipad'] IS NULL THEN o.email END AS email FROM org_users o"
+                     " WHERE in_scope(o.user_name, team_of(o.team))"
+                     " AND NOT EXISTS (SELECT 1 FROM source_files f WHERE f.user_name = o.user_name)"
+                     " AND NOT EXISTS (SELECT 1 FROM requests r WHERE r.user_name = o.user_name)"
+                     " ORDER BY o.team NULLS LAST, person(o.user_name)",
     # Record types and fields the parsers did not know, counted (format drift).
     "drift": "SELECT source, kind, name, occurrences, first_path FROM schema_drift ORDER BY occurrences DESC LIMIT 50",
 }
 
 
 def facts(con: duckdb.DuckDBPyConnection) -> dict[str, pl.DataFrame]:
-    """Every data-health table: runs, files, rejects, freshness, drift."""
+    """Every data-health table: runs, files, rejects, freshness, arrivals, silent people, drift
+    (people in the scope bound on `con`, if any)."""
+    queries.prepare(con)
     return {name: queries.select(con, sql) for name, sql in FACTS.items()}
 
 

@@ -172,9 +172,51 @@ def people_gaps(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, 
                 last_plausible=last_plausible_day(), listed=listed)
 
 
+# -- Outcomes in git (docs/metrics.md "Outcomes in git"): one view per thing a page draws -------------
+
+def git_headline(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """One row (Overview): spend, and its shares in turns that landed a line and that keep one alive at
+    the head; lines landed and alive; repositories scanned (0: show how to scan instead)."""
+    return read(con, "view_git_headline", filters)
+
+
+def team_outcomes(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """Per team (Teams): the outcomes report's team rows, cost per landed line and per line alive at 30 days."""
+    rows = read(con, "report_outcomes", filters)
+    return rows.filter(pl.col("level") == "team").drop("level").rename({"name": "team"})
+
+
+def plugin_outcomes(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """Per component and plugin (Plugins, "Worth it?"): spend, its share in turns that landed, landed
+    lines, and whether it is built in or an integration."""
+    return read(con, "view_plugin_outcomes", filters)
+
+
+def survival_curve(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """Per team and age (0, 7, 30 days): landed agent lines due at that age, alive, and their share."""
+    return read(con, "view_survival_curve", filters)
+
+
+def git_coverage(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """One row (Data health): repositories scanned, sessions with edits mapped to none and their share of
+    spend, printed commits found nowhere, agent commits without logs."""
+    return read(con, "view_git_coverage", filters)
+
+
+def session_commits(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, session_id: str) -> pl.DataFrame:
+    """One session's commits (Session page): link signal, landed, its agent lines and how many are alive."""
+    return read(con, "view_session_commits", filters, session_id=session_id)
+
+
+def session_git_turns(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, session_id: str) -> pl.DataFrame:
+    """One session's turns: cost, useful ratio, and lines written, committed, landed and alive at the head."""
+    return read(con, "view_session_git_turns", filters, session_id=session_id)
+
+
 # The views over a slice of the data (the session views take one session instead).
 VIEWS = {view.__name__: view for view in (summary, totals, daily_outcomes, spend_by_source, user_daily, team_daily, changes,
-                                          flag_types, flag_overlap, flagged_sessions, people, people_gaps)}
+                                          flag_types, flag_overlap, flagged_sessions, people, people_gaps,
+                                          git_headline, team_outcomes, plugin_outcomes, survival_curve, git_coverage)}
 
 
 def session_span(con: duckdb.DuckDBPyConnection, session_id: str) -> Filters | None:

@@ -15,7 +15,7 @@ from analytics import queries
 from analytics.commands import COMMIT_PATTERN, REVERT_CANDIDATE_PATTERN, classify
 from analytics.config import AnalyticsSettings, settings
 from analytics.pricing import PriceRow, load_price_file, resolve
-from store.sql import run_sql
+from store.sql import begin, commit, rollback, run_sql
 
 
 @dataclass(frozen=True)
@@ -58,12 +58,32 @@ def _load_reverts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> Non
             con.unregister(f"{name}_in")
 
 
+GIT_STEPS: tuple[Step, ...] = (
+    # Sessions with new log rows, and those a scan may have changed; their links are deleted and redone.
+    Step("derive_git_touched", reads=("_touched", "git_repos", "git_commits", "edit_outcomes", "commit_evidence",
+                                      "git_path_map", "requests", "edit_lines"),
+         writes=("_git_repos", "_git_dirty", "_git_affected", "session_repos", "git_links", "git_claims")),
+    Step("derive_git_links", reads=("_git_dirty", "edit_lines", "tool_calls", "tool_results", "commit_evidence",
+                                    "requests", "git_commits", "git_added_lines", "git_line_df", "git_paths",
+                                    "git_path_map", "git_repos"),
+         writes=("_edits", "_evidence", "_printed", "_copies", "_resolved", "_edit_paths", "_evidence_roots",
+                 "_session_dirs", "_mapped_roots", "_matched_roots", "session_repos", "_pool", "_overlaps",
+                 "git_links")),
+    Step("derive_git_claims", reads=("_pool", "_git_dirty", "_git_repos", "git_links", "git_commit_files",
+                                     "git_added_lines", "git_commits", "git_repos"),
+         writes=("_pool_paths", "_link_lines", "_matched", "git_claims", "_git_affected", "_git_fate",
+                 "commit_agent_lines", "_git_planned", "git_blame_plan")),
+    Step("derive_git_survival", reads=("_git_repos", "_git_dirty", "git_blame_plan", "git_blamed", "git_blame",
+                                       "_edits", "_pool", "session_repos", "tool_calls", "request_facts"),
+         writes=("_git_fate", "commit_agent_lines", "_alive", "edit_outcomes", "_git_turned", "git_turns")),
+)
+
 DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags", "flag_requests")
 
 STEPS: tuple[Step, ...] = (
     # Sessions with rows newer than the last refresh; their derived rows are deleted and redone.
     Step("derive_touched", reads=("requests", "tool_calls", "tool_results", "session_events", "agents"),
-         writes=("_touched", *DERIVED)),
+         writes=("_touched", "_touched_people", *DERIVED)),
     Step("derive_requests", reads=("_touched", "session_events", "agents", "tool_results", "tool_calls", "requests",
                                    "model_prices"),
          writes=("_headless", "_prompts", "_thread_types", "_req")),
@@ -80,8 +100,13 @@ STEPS: tuple[Step, ...] = (
     Step("derive_flags", reads=("_req", "_outcomes", "_loops", "_reverts", "_rewinds", "_discarded_turns",
                                 "_discarded_edits", "_calls", "_interrupts", "_idle_turns"),
          writes=("_sessions", "_req_out", "_stops", "_zero", "_bloat", "flag_requests", "flags")),
-    # usage_spike compares a day with the person's whole history, so it is redone over all of it.
-    Step("derive_spikes", reads=("session_day_facts", "request_facts"), writes=("_spikes", "flag_requests", "flags")),
+    # usage_spike compares a day with the person's whole history: redone over all of it for each
+    # person whose sessions were touched.
+    Step("derive_spikes", reads=("session_day_facts", "request_facts", "_touched", "_touched_people"),
+         writes=("_spike_people", "_spikes", "flag_requests", "flags")),
+    # Outcomes in git (docs/metrics.md): where sessions worked, which commits came out of them, the
+    # agent lines in those commits and what blame (run by `agentledger git scan`) says survived.
+    *GIT_STEPS,
 )
 TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes if t.startswith("_")))
 
@@ -93,6 +118,7 @@ class RefreshSummary:
     priced_models: int
     unpriced_models: list[str]
     seconds: float
+    git_sessions: int = 0                 # sessions whose links to git were derived again
 
 
 def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
@@ -120,6 +146,13 @@ def sql_params(cfg: AnalyticsSettings) -> dict[str, object]:
         "baseline_days": cfg.spike_baseline_days,
         "min_baseline_days": cfg.spike_min_baseline_days,
         "max_ratio": cfg.spike_max_useful_ratio,
+        "rebase_window_seconds": cfg.git_rebase_window_seconds,
+        "squash_window_days": cfg.git_squash_window_days,
+        "squash_min_overlap": cfg.git_squash_min_overlap,
+        "overlap_window_hours": cfg.git_overlap_window_hours,
+        "overlap_min_lines": cfg.git_overlap_min_lines,
+        "overlap_min_share": cfg.git_overlap_min_share,
+        "common_line_commits": cfg.git_common_line_commits,
     }
 
 
@@ -129,13 +162,30 @@ def refresh_derived(con: duckdb.DuckDBPyConnection, *, full: bool = False,
     started = time.perf_counter()
     cfg = cfg or settings()
     price_file, version = load_price_file(cfg.prices_file)  # a bad file fails before any write
-    run_sql(con, "BEGIN TRANSACTION")
+    begin(con)
     try:
         summary = _refresh(con, cfg, price_file, version, full)
-        run_sql(con, "COMMIT")
+        commit(con)
     except BaseException:
-        run_sql(con, "ROLLBACK")
+        rollback(con)
         raise
+    finally:
+        _drop_temp_tables(con)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def derive_sessions(con: duckdb.DuckDBPyConnection, sessions: list[str], *,
+                    cfg: AnalyticsSettings | None = None) -> RefreshSummary:
+    """Derive these sessions (and their people's usage spikes) again, inside the caller's
+    transaction: a lake's ingest worker derives what each batch loaded in that batch's commit.
+    When prices, thresholds or the derivation changed since the tables were built, everything is
+    derived again instead (the tables must never mix two versions)."""
+    started = time.perf_counter()
+    cfg = cfg or settings()
+    price_file, version = load_price_file(cfg.prices_file)
+    try:
+        summary = _refresh(con, cfg, price_file, version, False, sessions=sessions)
     finally:
         _drop_temp_tables(con)
     summary.seconds = time.perf_counter() - started
@@ -151,7 +201,11 @@ def _settings_fingerprint(cfg: AnalyticsSettings) -> str:
     return digest.hexdigest()[:16]
 
 
-def _refresh(con, cfg, price_file, version, full) -> RefreshSummary:
+# No run id is this large: with it, only the sessions named are derived.
+_NO_RUN = 2**63 - 1
+
+
+def _refresh(con, cfg, price_file, version, full, sessions: list[str] | None = None) -> RefreshSummary:
     state = run_sql(con, "SELECT last_run_id, price_fingerprint, settings_fingerprint FROM derived_state WHERE id = 1")
     models = [row[0] for row in run_sql(con, "SELECT DISTINCT model FROM requests WHERE model IS NOT NULL")]
     rows = resolve(models, price_file, version)
@@ -161,19 +215,28 @@ def _refresh(con, cfg, price_file, version, full) -> RefreshSummary:
     # derive everything again.
     full = full or not state or prices_changed or state[0][2] != settings_fp
     last_run = run_sql(con, "SELECT coalesce(max(run_id), 0) FROM ingest_runs")[0][0]
-    after = -1 if full else state[0][0]
-    params = {**sql_params(cfg), "after_run": after}
+    if full:
+        after, named = -1, []
+    elif sessions is not None:
+        after, named = _NO_RUN, sorted({s if s is not None else "(none)" for s in sessions})
+    else:
+        after, named = state[0][0], []
+    params = {**sql_params(cfg), "after_run": after, "sessions": named}
     queries.prepare(con)  # the shared macros: evidence and ratios are written as every report reads them
     for step in STEPS:
         if step.run:
             step.run(con, params)
         else:
             queries.execute(con, step.name, params)
-    sessions = run_sql(con, "SELECT count(*) FROM _touched")[0][0]
-    run_sql(con, "DELETE FROM derived_state")
-    run_sql(con, "INSERT INTO derived_state VALUES (1, ?, ?, ?, now()::TIMESTAMP)", [last_run, price_fp, settings_fp])
+    touched = run_sql(con, "SELECT count(*) FROM _touched")[0][0]
+    git_sessions = run_sql(con, "SELECT count(*) FROM _git_dirty")[0][0]
+    # Deriving named sessions moves no watermark: rewriting the state row in every batch of many
+    # concurrent writers would only make their commits conflict.
+    if sessions is None or full or state[0][1] != price_fp:
+        run_sql(con, "DELETE FROM derived_state")
+        run_sql(con, "INSERT INTO derived_state VALUES (1, ?, ?, ?, now()::TIMESTAMP)", [last_run, price_fp, settings_fp])
     priced = {r.model for r in rows}
-    return RefreshSummary(full, sessions, len(priced), sorted(set(models) - priced), 0.0)
+    return RefreshSummary(full, touched, len(priced), sorted(set(models) - priced), 0.0, git_sessions)
 
 
 def _replace_prices(con, rows: list[PriceRow]) -> tuple[str, bool]:
@@ -181,6 +244,8 @@ def _replace_prices(con, rows: list[PriceRow]) -> tuple[str, bool]:
     price (a newly seen model alone does not force recomputing every old request)."""
     old = queries.select(con, "SELECT * FROM model_prices")
     new = pl.DataFrame([r.__dict__ for r in rows], schema=old.schema) if rows else old.clear()
+    if _same(old, new):
+        return _digest(new), False  # unchanged: no write (concurrent lake writers would conflict on it)
     run_sql(con, "DELETE FROM model_prices")
     if new.height:
         con.register("_new_prices", new)

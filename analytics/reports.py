@@ -105,11 +105,27 @@ _builtin("flags", "every flag with the evidence a manager can check, newest firs
 ))
 
 
+
 register(Report("coverage", "per user and day: Claude Code spend the Admin API or OTel reports vs what transcripts explain", (
     "day", "user", "team", "admin_cost_usd", "otel_cost_usd", "reported_cost_usd", "explained_cost_usd",
     "missing_cost_usd", "cost_coverage", "admin_tokens", "otel_tokens", "reported_tokens", "explained_tokens",
     "token_coverage", "transcript_requests", "status",
 ), coverage))
+
+
+GIT_LINES = ("lines_written", "lines_committed", "lines_landed", "lines_due_30d", "lines_alive_30d")
+_builtin("outcomes", "what the spend bought in git, per team, person, project and plugin (never a ranking)", (
+    "level", "name", "sessions", "cost_usd", *GIT_LINES, "landed_commits", "cost_per_landed_line",
+    "cost_per_alive_30d_line", "cost_per_landed_commit", "unlinked_cost_usd",
+), notes={
+    "level": "team, person, project (where the session's commits landed) or plugin",
+    "name": "the team, person, project or plugin the row is about",
+    "sessions": "sessions in the period (with spend or edits), those that produced nothing included",
+})
+_builtin("commits", "commits linked to sessions, and agent commits without logs, newest first", (
+    "repository", "sha", "committed_at", "subject", "agent", "landed", "session_ids", "printed_sha", "signal",
+    "confidence", "lines_added", "lines_removed", "agent_lines", "alive_7d", "alive_30d", "alive_head",
+))
 
 
 def run_report(con: duckdb.DuckDBPyConnection, name: str, filters: Filters | None = None) -> pl.DataFrame:

@@ -23,7 +23,7 @@ from analytics.access.scope import Scope
 from analytics.access.settings import AccessConfigError, AccessSettings, access_settings
 from analytics.filters import Filters
 from store import audit
-from store.db import DatabaseError, reader, resolve_db_path
+from store.db import DatabaseError, reader, store_name
 
 _ACCESS_STATE = "_agentledger_access"
 _LAST_VIEW_STATE = "_agentledger_last_view"
@@ -48,7 +48,7 @@ class Access:
 
 
 def _ledger() -> str:
-    return str(resolve_db_path(None))
+    return store_name(None)
 
 
 def audit_file(settings: AccessSettings) -> str:

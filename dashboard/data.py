@@ -14,7 +14,6 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable
 
 import duckdb
@@ -28,7 +27,8 @@ from analytics.export import to_csv
 from analytics.filters import UNASSIGNED_TEAM, FilterChoices, Filters
 from analytics.reports import REPORTS, Report
 from dashboard import auth
-from store.db import DatabaseError, reader, resolve_db_path
+from store.config import LAKE_PREFIX, LakeTarget, is_lake_spec
+from store.db import DatabaseError, reader, store_exists, store_name
 
 # Cached results live this long: a scheduled ingest shows up within a minute, and a page
 # revisited within the TTL never touches the database file at all.
@@ -44,9 +44,16 @@ BUSY_WAIT_SECONDS = 3.0
 STALE_STATE = "_agentledger_served_stale_since"
 
 
+def db_label(db: str | None = None) -> str:
+    """The ledger as a page names it: a lake's spec with its password masked."""
+    db = db or db_path()
+    return LakeTarget(db[len(LAKE_PREFIX):]).display() if is_lake_spec(db) else db
+
+
 def db_path() -> str:
-    """The database this dashboard reads: $AGENTLEDGER_DB (set by `agentledger dashboard`), else the default."""
-    return str(resolve_db_path(None))
+    """The ledger this dashboard reads: $AGENTLEDGER_DB (set by `agentledger dashboard`; a file, or a
+    lake's `ducklake:` spec), else the default."""
+    return store_name(None)
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,7 @@ def served_stale_since() -> datetime | None:
 def db_state(path: str | None = None) -> DbState:
     """Check the file exists, opens read-only, is migrated and holds at least one request."""
     path = path or db_path()
-    if not Path(path).exists():
+    if not store_exists(path):
         return DbState("missing", path)
     key = ("state", path)
     state = _db_state(path)

@@ -16,6 +16,7 @@ import streamlit as st
 from analytics import periods, queries
 from analytics.filters import FilterChoices, Filters, UnknownValue, cli_arguments, dimensions, resolve
 from dashboard import data
+from store.config import LAKE_PREFIX, LakeTarget, is_lake_spec
 from store.db import DatabaseError
 
 # Query-parameter names double as widget keys (Streamlit binds them: ?team=payments&user=alice).
@@ -199,9 +200,10 @@ def describe(filters: Filters) -> str:
 
 
 def cli_command(kind: str, filters: Filters, db: str | None = None, viewer: str | None = None) -> str:
-    """The `agentledger report` command line that gives the same rows as this view (on `db`, when given;
-    as `viewer` sees them, when the dashboard has a signed-in viewer)."""
-    args = cli_arguments(filters) + (["--db", db] if db else []) + (["--as", viewer] if viewer else []) + ["--format", "csv"]
+    """The `agentledger report` command line that gives the same rows as this view (on `db`, a file or a
+    lake, when given; as `viewer` sees them, when the dashboard has a signed-in viewer)."""
+    where = (["--store", LakeTarget(db[len(LAKE_PREFIX):]).display()] if is_lake_spec(db) else ["--db", db]) if db else []
+    args = cli_arguments(filters) + where + (["--as", viewer] if viewer else []) + ["--format", "csv"]
     return shlex.join(["agentledger", "report", kind, *args])
 
 

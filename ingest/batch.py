@@ -178,6 +178,16 @@ class RecordBatch:
         """The cursors of the files read, to be committed with their records."""
         return [read.manifest for read in self.files if read.manifest is not None]
 
+    def session_ids(self) -> list[str | None]:
+        """Every session this batch holds a row of (the sessions whose derived rows it changes; a
+        link to an earlier tool call comes with the request of the same session that counts it)."""
+        found = {row.session_id for row in self.requests.rows()}
+        for table in ("tool_calls", "tool_results", "session_events", "agents", "otel_requests"):
+            frame = self.frame(table)
+            if frame is not None:
+                found.update(frame["session_id"].unique().to_list())
+        return sorted(found, key=lambda s: (s is None, s or ""))
+
     @property
     def reject_count(self) -> int:
         """Rejected lines and files in this batch, whether still records or already frames."""

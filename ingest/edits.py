@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -54,3 +55,68 @@ def summarize_edit(tool_name: str, tool_input: dict[str, Any]) -> EditSummary | 
         source = _text(tool_input.get("new_source")) or ""
         return EditSummary(path, len(source.splitlines()), 0, None, short_hash(source))
     return None
+
+
+# -- Added lines (the agent-written lines that outcomes in git are matched against) ---------------
+
+# Above this many lines a full ndiff (quadratic in its intraline pass) gives way to plain matching.
+NDIFF_MAX_LINES = 2000
+
+
+def normalise_line(line: str) -> str:
+    """Whitespace runs collapsed, ends stripped: the form a line is hashed in, here and in git."""
+    return " ".join(line.split())
+
+
+def line_hash(line: str) -> str | None:
+    """Hash of a normalised line; None for a line that is blank once normalised."""
+    normalised = normalise_line(line)
+    return short_hash(normalised) if normalised else None
+
+
+def patch_added_lines(structured_patch: Any) -> list[str]:
+    """`+` lines of a Claude Code `toolUseResult.structuredPatch` (a list of hunks)."""
+    added = []
+    for hunk in structured_patch if isinstance(structured_patch, list) else ():
+        lines = hunk.get("lines") if isinstance(hunk, dict) else getattr(hunk, "lines", None)
+        for line in lines or ():
+            if isinstance(line, str) and line.startswith("+"):
+                added.append(line[1:])
+    return added
+
+
+def diff_added_lines(before: str, after: str) -> list[str]:
+    """Lines a replacement adds: the `+` lines of difflib.ndiff (what a reviewer reads as added)."""
+    old, new = before.splitlines(), after.splitlines()
+    if len(old) + len(new) > NDIFF_MAX_LINES:
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        return [line for tag, _, _, j1, j2 in matcher.get_opcodes() if tag in ("replace", "insert") for line in new[j1:j2]]
+    return [line[2:] for line in difflib.ndiff(old, new) if line.startswith("+ ")]
+
+
+def input_added_lines(tool_name: str, tool_input: dict[str, Any]) -> list[str] | None:
+    """What an Edit/MultiEdit/Write/NotebookEdit call adds, read from its input alone (used when the
+    result carries no patch): a Write counts every line it wrote. None for other tools."""
+    if tool_name == "Edit":
+        return diff_added_lines(_text(tool_input.get("old_string")) or "", _text(tool_input.get("new_string")) or "")
+    if tool_name == "MultiEdit":
+        added: list[str] = []
+        for edit in tool_input.get("edits") or []:
+            if isinstance(edit, dict):
+                added += diff_added_lines(_text(edit.get("old_string")) or "", _text(edit.get("new_string")) or "")
+        return added
+    if tool_name == "Write":
+        return (_text(tool_input.get("content")) or "").splitlines()
+    if tool_name == "NotebookEdit":
+        return (_text(tool_input.get("new_source")) or "").splitlines()
+    return None
+
+
+def hashed_lines(lines: list[str]) -> Counter:
+    """Multiset of the hashes of the non-blank lines."""
+    counts: Counter = Counter()
+    for line in lines:
+        digest = line_hash(line)
+        if digest:
+            counts[digest] += 1
+    return counts

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from store.sql import run_sql
+from store.sql import begin, commit, rollback, run_sql
 
 REQUIRED_COLUMNS = ("user",)
 UNASSIGNED_TEAM = "(unassigned)"
@@ -80,7 +80,7 @@ def read_org_csv(path: Path) -> list[OrgMember]:
 
 def load_org(con: duckdb.DuckDBPyConnection, members: list[OrgMember]) -> int:
     """Replace the directory with `members` in one transaction; returns how many were loaded."""
-    run_sql(con, "BEGIN TRANSACTION")
+    begin(con)
     try:
         run_sql(con, "DELETE FROM org_users")
         run_sql(con, "DELETE FROM org_roles")
@@ -88,8 +88,8 @@ def load_org(con: duckdb.DuckDBPyConnection, members: list[OrgMember]) -> int:
             run_sql(con, "INSERT INTO org_users VALUES (?, ?, ?, ?, ?)", [m.user, m.email, m.display_name, m.team, m.manager])
             if m.role:
                 run_sql(con, "INSERT INTO org_roles VALUES (?, ?)", [m.user, m.role])
-        run_sql(con, "COMMIT")
+        commit(con)
     except BaseException:
-        run_sql(con, "ROLLBACK")
+        rollback(con)
         raise
     return len(members)

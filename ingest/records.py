@@ -329,6 +329,40 @@ class ManifestEntry(Record):
     first_run_id: int | None = None
     last_seen_at: dt.datetime | None = None
     missing: bool = False
+    host_id: str | None = None           # a shipped batch: the hashed id of the machine that shipped it
+
+
+class EditLine(Record):
+    """A line a successful file edit added, as the hash of its normalised text (table edit_lines):
+    what git outcomes match commits against. Never the line itself."""
+
+    TABLE: ClassVar[str] = "edit_lines"
+
+    tool_use_id: str
+    source: str
+    file_path: str
+    line_hash: str
+    lines: int = 1                       # times the edit added this line to this file
+    session_id: str | None = None
+
+
+class CommitEvidence(Record):
+    """What a shell command printed about a commit, a push or a pull request, or the HEAD a Codex
+    session started on (table commit_evidence): the evidence sessions are linked to git by."""
+
+    TABLE: ClassVar[str] = "commit_evidence"
+
+    evidence_key: str
+    source: str
+    kind: str                            # commit | push | pr | session_head | ghost_snapshot
+    tool_use_id: str | None = None
+    session_id: str | None = None
+    ts: dt.datetime | None = None
+    sha: str | None = None
+    branch: str | None = None
+    subject: str | None = None
+    detail: str | None = None
+    dir: str | None = None
 
 
 class FileRead(msgspec.Struct, kw_only=True, gc=False):
@@ -370,6 +404,10 @@ TABLES: dict[str, TablePolicy] = {
         TablePolicy("admin_usage_daily", AdminUsageDay, ("day", "actor", "is_remote", "terminal_type"), "last_wins"),
         TablePolicy("admin_usage_models", AdminUsageModel, ("day", "actor", "is_remote", "terminal_type", "model"),
                     "last_wins"),
+        TablePolicy("edit_lines", EditLine, ("tool_use_id", "file_path", "line_hash"), "first_wins"),
+        # A subject and a push/PR/repository URL are free text: `git commit -m "token=..."` happens.
+        # git_commits.subject is scrubbed the same way (ingest/git/scan.py), so the two still match.
+        TablePolicy("commit_evidence", CommitEvidence, ("evidence_key",), "first_wins", scrubbed=("subject", "detail")),
         TablePolicy("source_files", ManifestEntry, ("path",), "last_wins", keep=("first_run_id",)),
     )
 }

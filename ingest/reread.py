@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from store.sql import run_sql
+from store.sql import begin, commit, rollback, run_sql
 
 # The per-session facts a transcript parser writes (requests excepted: see above).
 FACT_TABLES = ("tool_calls", "tool_results", "session_events", "agents")
@@ -89,8 +89,9 @@ WHERE path IN (SELECT path FROM _reread_files)
 
 def reset_known_files(con: duckdb.DuckDBPyConnection, paths: list[str]) -> RereadPlan:
     """Make the known files among `paths` (as the ledger names them) be read again from the start,
-    and remove the facts they will write afresh; one transaction."""
-    run_sql(con, "BEGIN TRANSACTION")
+    and remove the facts they will write afresh; one write transaction (on a lake it claims the lake
+    like every writer, store.sql.begin, so a concurrent writer's commit makes it redo, not interleave)."""
+    begin(con)
     try:
         run_sql(con, _SESSIONS, [paths, UNRECOGNISED])
         run_sql(con, _FILES, [paths, UNRECOGNISED])
@@ -100,9 +101,9 @@ def reset_known_files(con: duckdb.DuckDBPyConnection, paths: list[str]) -> Rerea
         files = run_sql(con, "SELECT count(*) FROM _reread_files")[0][0]
         sessions, kept = run_sql(con, "SELECT count(*) FILTER (WHERE complete), count(*) FILTER (WHERE NOT complete)"
                                       " FROM _reread_sessions")[0]
-        run_sql(con, "COMMIT")
+        commit(con)
     except BaseException:
-        run_sql(con, "ROLLBACK")
+        rollback(con)
         raise
     finally:
         for name in ("_reread_sessions", "_reread_files"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import socket
 import stat
 import sys
 from concurrent.futures.process import BrokenProcessPool
@@ -23,17 +24,18 @@ from loky import ProcessPoolExecutor
 from tqdm import tqdm
 
 from ingest.batch import RecordBatch
+from ingest.hashing import short_hash
 from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
 from ingest.manifest import FileState, is_unchanged, load_manifest
 from ingest.records import FileRead
 from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.settings import IngestSettings, settings as default_settings
-from ingest.sources import SOURCES
+from ingest.sources import SOURCES, AfterWrite
 from ingest.timestamps import utc_now
 from ingest.workers import die_with_parent
 from store.ledger import HeldLedger, Ledger
-from store.sql import run_sql
+from store.sql import begin, commit, rollback, run_sql
 
 # Metadata files read alongside the logs they describe, never as logs of their own.
 SIDECAR_SUFFIXES = (".meta.json",)
@@ -55,6 +57,13 @@ class IngestOptions:
     batch_bytes: int | None = None     # None: settings().batch_bytes
     progress: bool | None = None       # None: a bar only when stderr is a terminal
     settings: IngestSettings | None = None  # None: from the environment (ingest/settings.py)
+    # More steps in each batch's transaction, after the sources' own (a lake derives what it loaded).
+    after_write: tuple[AfterWrite, ...] = ()
+    # (k, n): this worker reads shard k of n, the users (with user_from_dir; else the files) whose
+    # hash is k modulo n. Workers on other shards, or on none, may write the same ledger at once.
+    shard: tuple[int, int] | None = None
+    # A ship destination (a folder or s3://…) to load batches from instead of `paths` (ingest/shipped.py).
+    shipped_from: str | None = None
 
 
 @dataclass
@@ -177,9 +186,22 @@ def user_for(path: str, root: Path, options: IngestOptions) -> str:
     return getpass.getuser()
 
 
+def in_shard(path: str, root: Path, options: IngestOptions) -> bool:
+    """Whether `path` belongs to this worker's shard: by the user folder below the root with
+    --user-from-dir (all of a person's files go to one worker), else by the file itself."""
+    k, n = options.shard
+    key = path
+    if options.user_from_dir:
+        parts = Path(path).relative_to(root).parts
+        key = parts[0] if len(parts) > 1 else path
+    return int(short_hash(key), 16) % n == k
+
+
 def _validate(options: IngestOptions) -> None:
     if options.user and options.user_from_dir:
         raise IngestError("use either --user NAME or --user-from-dir, not both")
+    if options.shard and not 0 <= options.shard[0] < options.shard[1]:
+        raise IngestError(f"--shard K/N needs 0 <= K < N; got {options.shard[0]}/{options.shard[1]}")
     if options.source != "auto" and options.source not in SOURCES:
         raise IngestError(f"unknown source {options.source!r}: choose one of auto, {', '.join(SOURCES)}")
     for path in options.paths:
@@ -219,36 +241,55 @@ class IngestRun:
 
     def execute(self) -> RunSummary:
         """Load everything new; on any unexpected failure record the run as failed and re-raise."""
-        with self.ledger.window() as con:
-            self._start(con)
+        self.ledger.transact(lambda con: _in_transaction(con, self._start))
         try:
             self._load_all()
         except BaseException as error:
-            with self.ledger.window() as con:
-                self._finish(con, "failed", scrub(f"{type(error).__name__}: {error}"))
+            message = scrub(f"{type(error).__name__}: {error}")
+            self.ledger.transact(lambda con: _in_transaction(con, lambda c: self._finish(c, "failed", message)))
             raise
-        with self.ledger.window() as con:
-            self._mark_missing(con)
-            self._finish(con, "ok", None)
+        self.ledger.transact(lambda con: _in_transaction(con, self._end))
         self.summary.empty_roots = [str(root) for root in self.options.paths if str(root) not in self._roots_with_logs]
         return self.summary
 
     def _start(self, con: duckdb.DuckDBPyConnection) -> None:
         # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
-        run_sql(con, "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'")
+        self._abort_dead_runs(con)
+        # In one transaction with the insert: on a lake, concurrent starts conflict, so ids stay unique.
         run_id = con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM ingest_runs").fetchall()[0][0]
-        run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command) VALUES (?, ?, 'running', ?)",
-                [run_id, utc_now(), scrub(self.command)])
+        run_sql(con, "INSERT INTO ingest_runs (run_id, started_at, status, command, host, pid)"
+                     " VALUES (?, ?, 'running', ?, ?, ?)",
+                [run_id, utc_now(), scrub(self.command), socket.gethostname(), os.getpid()])
         self.summary.run_id = run_id
         self.manifest = load_manifest(con)
+
+    def _abort_dead_runs(self, con: duckdb.DuckDBPyConnection) -> None:
+        """With one writer at a time every run still 'running' is dead. With many (a lake), only
+        this host's runs whose process is gone are: other workers may be mid-run."""
+        if self.ledger.exclusive:
+            run_sql(con, "UPDATE ingest_runs SET status = 'aborted' WHERE status = 'running'")
+            return
+        running = run_sql(con, "SELECT run_id, pid FROM ingest_runs WHERE status = 'running' AND host = ?",
+                          [socket.gethostname()])
+        dead = [run_id for run_id, pid in running if not _alive(pid)]
+        if dead:
+            run_sql(con, "UPDATE ingest_runs SET status = 'aborted' WHERE run_id IN (SELECT unnest(?::BIGINT[]))",
+                    [dead])
+
+    def _end(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._mark_missing(con)
+        self._finish(con, "ok", None)
 
     def _load_all(self) -> None:
         jobs, pending = [], RecordBatch(store_prompts=self.options.store_prompts)
         found = list(discover(self.options.paths, self.options.source, self.options.follow_symlinks))
         if self.options.reread:
-            # Only files that can be read now: a reset file's facts are gone until it is read again.
-            self._reset_for_reread([ledger_key(path) for path, _, problem in found
-                                    if problem is None and os.access(path, os.R_OK)])
+            # Only files that can be read now (a reset file's facts are gone until it is read again),
+            # and only this worker's shard: another worker reads the rest, and resetting its files
+            # here would undo what it has read.
+            self._reset_for_reread([ledger_key(path) for path, root, problem in found
+                                    if problem is None and os.access(path, os.R_OK)
+                                    and (not self.options.shard or in_shard(path, root, self.options))])
         for path, root, problem in found:
             job = self._job_for(path, root, problem, pending)
             if job:
@@ -277,10 +318,16 @@ class IngestRun:
         self._flush(pending)
 
     def _reset_for_reread(self, keys: list[str]) -> None:
-        """Known files among `keys` are read from the start, and the facts they hold are replaced."""
-        with self.ledger.window() as con:
-            self.summary.reread = reset_known_files(con, keys)
+        """Known files among `keys` are read from the start, and the facts they hold are replaced.
+        On a lake the sessions whose facts went keep their derived rows until the batch that reads
+        their files again derives them (in its own commit), as a single file keeps them until the
+        run's refresh."""
+        def reset(con: duckdb.DuckDBPyConnection) -> RereadPlan:
+            plan = reset_known_files(con, keys)
             self.manifest = load_manifest(con)
+            return plan
+
+        self.summary.reread = self.ledger.transact(reset)
 
     def _bar_disabled(self) -> bool:
         if self.options.progress is None:
@@ -290,6 +337,8 @@ class IngestRun:
     def _job_for(self, path: str, root: Path, problem: str | None, pending: RecordBatch) -> FileJob | None:
         """A read job for a new or changed regular file; unchanged files cost this one stat."""
         key = ledger_key(path)
+        if self.options.shard and not in_shard(path, root, self.options):
+            return None  # another worker's: neither read nor seen (nor, when gone, marked missing)
         self._seen.add(key)
         if problem:
             self._skip(pending, key, problem)
@@ -346,9 +395,8 @@ class IngestRun:
             return
         from ingest.writer import LedgerWriter  # Polars and the writer only when there is something to write
 
-        hooks = [source.after_write for source in SOURCES.values() if source.after_write]
-        with self.ledger.window() as con:
-            counts = LedgerWriter(con, self.summary.run_id, hooks).write(pending)
+        hooks = [*(source.after_write for source in SOURCES.values() if source.after_write), *self.options.after_write]
+        counts = self.ledger.transact(lambda con: LedgerWriter(con, self.summary.run_id, hooks).write(pending))
         s = self.summary
         s.bytes_read += pending.bytes_read
         s.lines += pending.lines
@@ -387,6 +435,29 @@ class IngestRun:
             con, f"UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, {assignments} WHERE run_id = ?",
             [utc_now(), status, error, *fields.values(), self.summary.run_id],
         )
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection, work) -> None:
+    begin(con)
+    try:
+        work(con)
+        commit(con)
+    except BaseException:
+        rollback(con)
+        raise
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether process `pid` still runs on this host (this process's own pid is a predecessor's)."""
+    if not pid or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _Readers:
@@ -438,6 +509,11 @@ class _Readers:
 
 
 def run_ingest(target: Ledger | duckdb.DuckDBPyConnection, options: IngestOptions, command: str = "ingest") -> RunSummary:
-    """Ingest `options.paths` into the ledger (a Ledger, or an open connection); returns the run's counters."""
+    """Ingest `options.paths` (or the batches shipped to `options.shipped_from`) into the ledger (a
+    Ledger, or an open connection); returns the run's counters."""
     ledger = HeldLedger(target) if isinstance(target, duckdb.DuckDBPyConnection) else target
+    if options.shipped_from:
+        from ingest.shipped import load_shipped  # batches are read with DuckDB, logs are not
+
+        return load_shipped(ledger, options.shipped_from, prepare(options), command)
     return IngestRun(ledger, prepare(options), command).execute()

@@ -19,7 +19,7 @@ import polars as pl
 from ingest.batch import RecordBatch, RequestMerger
 from ingest.records import TABLES, Request, TablePolicy, columns
 from ingest.sources import AfterWrite
-from store.sql import run_sql
+from store.sql import begin, commit, rollback, run_sql
 
 _REQUEST_FIELDS = Request.__struct_fields__
 
@@ -62,7 +62,7 @@ class LedgerWriter:
         """Everything in `batch` plus the files' new cursors, committed together or not at all."""
         batch.freeze()
         counts = WriteCounts()
-        run_sql(self.con, "BEGIN TRANSACTION")
+        begin(self.con)
         try:
             counts.requests_new, counts.requests_updated = self._merge_requests(batch.requests)
             inserted = {}
@@ -82,9 +82,9 @@ class LedgerWriter:
             manifest = batch.manifest()
             if manifest:
                 self._apply(TABLES["source_files"], columns(TABLES["source_files"].record, manifest))
-            run_sql(self.con, "COMMIT")
+            commit(self.con)
         except BaseException:
-            run_sql(self.con, "ROLLBACK")
+            rollback(self.con)
             raise
         return counts
 

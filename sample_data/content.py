@@ -90,6 +90,21 @@ def code_pool(language: str) -> tuple[str, ...]:
     return tuple(_fill(rng.choice(templates), rng) for _ in range(_POOL_LINES))
 
 
+# Words a pool line may carry that an agent's new code renames (longest first: `created_at` before `at`).
+_RENAMEABLE = tuple(sorted({w for key in ("name", "field", "arg", "item") for w in _WORDS[key]}, key=lambda w: (-len(w), w)))
+
+
+def freshen(line: str, rng: random.Random) -> str:
+    """A pool line as an agent writes it anew: its first name, field or variable numbered
+    (`amount` -> `amount_417`), as in real new code, where most lines occur nowhere else in the
+    repository; constant lines (a brace, a blank, `return nil`) stay the boilerplate they are."""
+    for word in _RENAMEABLE:
+        at = line.find(word)
+        if at >= 0:
+            return f"{line[:at + len(word)]}_{rng.randrange(1, 10_000)}{line[at + len(word):]}"
+    return line
+
+
 def file_lines(language: str, path: str, n_lines: int) -> list[str]:
     """The content of `path`: `n_lines` pool lines starting at an offset fixed by the path."""
     pool = code_pool(language)

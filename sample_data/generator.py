@@ -21,11 +21,13 @@ import random
 import shutil
 import statistics
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sample_data.codex_gen import SHARE_OF_USERS
+from sample_data.git_repos import GitPlan, work_of
 from sample_data.ground_truth import Behaviour, GroundTruth, SessionRecord
 from sample_data.ids import Ids
 from sample_data.org import build_org, write_org_csv
@@ -64,6 +66,7 @@ class GenerationSummary:
     spikes: int = 0
     codex_sessions: int = 0
     otel_events: int = 0           # api_request events mirroring transcript requests (auxiliary ones not counted)
+    repositories: int = 0          # git repositories written (one per project)
 
     def add(self, totals: Totals) -> None:
         self.requests += totals.requests
@@ -78,7 +81,8 @@ class GenerationSummary:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.sessions.items()))
         return (f"{self.users} users x {self.days} days: {sum(self.sessions.values())} sessions ({kinds}), "
                 f"{self.spikes} usage spikes, {self.codex_sessions} Codex sessions, {self.otel_events} OTel events, "
-                f"{self.files} files, {self.bytes / 1e6:.1f} MB, {self.requests} API requests")
+                f"{self.files} files, {self.bytes / 1e6:.1f} MB, {self.requests} API requests, "
+                f"{self.repositories} git repositories")
 
 
 @dataclass
@@ -123,7 +127,9 @@ class _Writer:
 
 class _OrgGenerator:
     def __init__(self, out: Path, seed: int, profile: Profile, summary: GenerationSummary, truth: GroundTruth,
-                 agents: OtherAgents) -> None:
+                 agents: OtherAgents, git: GitPlan) -> None:
+        self.out = out
+        self.git = git
         self.seed = seed
         self.agents = agents
         self.profile = profile
@@ -160,6 +166,7 @@ class _OrgGenerator:
         s = built.session
         self.pending = [f for f in self.pending if f not in built.used]
         files = self.writer.write(built)
+        self.git.add(work_of(s, built.kind, self.out))
         self.summary.add(built.totals)
         self.summary.sessions[built.kind] = self.summary.sessions.get(built.kind, 0) + 1
         self.truth.behaviours.extend(built.behaviours)
@@ -272,8 +279,9 @@ class _OrgGenerator:
 
 def generate(out: Path, users: int, days: int, seed: int = 7, start: date = DEFAULT_START, *, scale: float = 1.0,
              profile: str = "full", org_csv: Path | None = None,
-             other_agents_share: float = SHARE_OF_USERS) -> GenerationSummary:
-    """Write `users` x `days` of transcripts, org.csv and ground_truth.json under `out`."""
+             other_agents_share: float = SHARE_OF_USERS, git_dir: Path | None = None) -> GenerationSummary:
+    """Write `users` x `days` of transcripts, org.csv and ground_truth.json under `out`, and the
+    projects' git repositories (with the mapping file paths.csv) under `git_dir` (default OUT/git)."""
     if users < 1 or days < 1:
         raise ValueError("users and days must be at least 1")
     if profile not in PROFILES:
@@ -288,10 +296,14 @@ def generate(out: Path, users: int, days: int, seed: int = 7, start: date = DEFA
                          "org_csv_missing_users": [u.handle for u in org if not u.in_org_csv],
                          "spike_users": [u.handle for u in org if u.spike_user]})
     agents = OtherAgents(out, seed, org, other_agents_share)
-    generator = _OrgGenerator(out, seed, PROFILES[profile], summary, truth, agents)
+    git = GitPlan(seed)
+    git.team(org)
+    generator = _OrgGenerator(out, seed, PROFILES[profile], summary, truth, agents, git)
     for plan in ordered(plan_days(seed, org, days, start, scale)):
         generator.day(plan)
     truth.other_agents = agents.finish()
+    truth.git = git.build(git_dir or out / "git", start)
+    summary.repositories = len(truth.git["repos"])
     for path in agents.files():
         summary.files += 1
         summary.bytes += path.stat().st_size
@@ -300,15 +312,21 @@ def generate(out: Path, users: int, days: int, seed: int = 7, start: date = DEFA
 
 
 # -- the committed sample ----------------------------------------------------------------------
-def regenerate_committed(package_dir: Path | None = None) -> GenerationSummary:
-    """Rebuild sample_data/transcripts and sample_data/org.csv from the fixed COMMITTED settings."""
+def regenerate_committed(package_dir: Path | None = None, git_dir: Path | None = None) -> GenerationSummary:
+    """Rebuild sample_data/transcripts and sample_data/org.csv from the fixed COMMITTED settings.
+
+    The sample's git repositories are not committed (binary objects nobody can review, a repository
+    inside the repository): the same settings build the same repositories, with the shas the
+    transcripts print, wherever `git_dir` says (`agentledger demo` does this); without it they are
+    built in a temporary folder and dropped."""
     package_dir = package_dir or Path(__file__).resolve().parent
     transcripts = package_dir / "transcripts"
     if transcripts.exists():
         shutil.rmtree(transcripts)
-    return generate(transcripts, COMMITTED["users"], COMMITTED["days"], COMMITTED["seed"], DEFAULT_START,
-                    scale=COMMITTED["scale"], profile=COMMITTED["profile"], org_csv=package_dir / "org.csv",
-                    other_agents_share=COMMITTED["other_agents_share"])
+    with tempfile.TemporaryDirectory() as scratch:
+        return generate(transcripts, COMMITTED["users"], COMMITTED["days"], COMMITTED["seed"], DEFAULT_START,
+                        scale=COMMITTED["scale"], profile=COMMITTED["profile"], org_csv=package_dir / "org.csv",
+                        other_agents_share=COMMITTED["other_agents_share"], git_dir=git_dir or Path(scratch) / "git")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,6 +54,7 @@ class GroundTruth:
     behaviours: list[Behaviour] = field(default_factory=list)
     sessions: list[SessionRecord] = field(default_factory=list)
     other_agents: dict = field(default_factory=dict)      # Codex and OTel users (other_agents.OtherAgents.finish)
+    git: dict = field(default_factory=dict)               # repositories and each session's outcome (git_repos.GitPlan.build)
 
     def write(self, path: Path) -> None:
         """Stable JSON (sorted by user, date, start) so regenerating gives the same bytes."""
@@ -65,6 +66,7 @@ class GroundTruth:
             "behaviours": [asdict(b) for b in behaviours],
             "sessions": [asdict(s) for s in sessions],
             "other_agents": self.other_agents,
+            "git": {k: v for k, v in self.git.items() if k != "git_dir"},
         }
         path.write_text(json.dumps(doc, indent=1, sort_keys=False) + "\n", encoding="utf-8")
 

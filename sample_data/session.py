@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Callable
@@ -19,6 +20,8 @@ from sample_data.transcript import INTERRUPT_FOR_TOOL, Envelope, Thread, Totals,
 from sample_data.usage import Meter, Usage, tokens_of
 
 AUTO_COMPACT_TOKENS = 150_000
+# `git commit` output: `[branch sha7] subject` (what sample_data/git_repos.py makes real).
+PRINTED_COMMIT = re.compile(r"^\[(\S+) ([0-9a-f]{7})\] (.*)$", re.M)
 SUMMARY_PREFIX = "This session is being continued from a previous conversation that ran out of context."
 # Claude Code's own agents (2.1.x): the summary a compaction asks for, and the next-prompt guess it
 # makes while the user reads an answer. Worded here; real files carry Claude Code's own wording.
@@ -113,6 +116,10 @@ class Session:
         self.turn_start = ctx.start_ms
         self.turn_lines = 0
         self.last_prompt = ""
+        # What git can see of this session (sample_data/git_repos.py builds repositories from it): the
+        # main thread's successful edits and the commits its shell output printed, at their result times.
+        self.edits: list[tuple[int, ToolCall]] = []
+        self.printed: list[tuple[int, str, str, str]] = []        # (ms, branch, sha7, subject)
         # 2.1.2xx tags the main thread's responses while a plugin skill runs (attributionSkill/Plugin).
         self.attribution: dict | None = None
         if not self.legacy:
@@ -241,10 +248,18 @@ class Session:
                 call.run()
             self.clock += call.duration_ms
             actor.thread.tool_result(call.id, call.content, call.is_error, call.result, self.clock, source_uuid)
+            if actor is self.main and not call.is_error:
+                self._note_for_git(call)
             actor.meter.add(tokens_of(call.result_bytes()) + 8)
             if call.after:
                 call.after(call.id)
             self.clock += self.rng.randrange(5, 120)
+
+    def _note_for_git(self, call: ToolCall) -> None:
+        if call.name in ("Write", "Edit"):
+            self.edits.append((self.clock, call))
+        elif call.name == "Bash" and isinstance(call.content, str):
+            self.printed += [(self.clock, m[1], m[2], m[3]) for m in PRINTED_COMMIT.finditer(call.content)]
 
     def answer(self, text: str, *, actor: Actor | None = None) -> None:
         """The agent's closing reply of a turn (stop_reason end_turn)."""

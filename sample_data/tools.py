@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import msgspec
 
 from sample_data import content
@@ -23,6 +25,9 @@ class Toolbox:
         self.project = project
         self.files = content.source_files(project.language, project.src_dirs, session.cwd)
         self.created: list[str] = []
+        # The numbers in new code's names come from a generator of their own: the session's draws (and
+        # so every other byte it writes) are what they were before new code was numbered.
+        self.code_rng = random.Random(f"code:{session.ctx.session_id}")
 
     # -- reading ----------------------------------------------------------------------------------
     def read(self, path: str | None = None, n_lines: int | None = None) -> ToolCall:
@@ -89,9 +94,9 @@ class Toolbox:
         old = lines[at : at + self.rng.randrange(2, 8)]
         pool = content.code_pool(self.language)
         new = list(old)
-        new[self.rng.randrange(len(new))] = self.rng.choice(pool)
+        new[self.rng.randrange(len(new))] = content.freshen(self.rng.choice(pool), self.code_rng)
         for _ in range(self.rng.randrange(0, 12)):
-            new.insert(self.rng.randrange(len(new) + 1), self.rng.choice(pool))
+            new.insert(self.rng.randrange(len(new) + 1), content.freshen(self.rng.choice(pool), self.code_rng))
         return "\n".join(old), "\n".join(new)
 
     def edit(self, path: str | None = None, pair: tuple[str, str] | None = None) -> ToolCall:
@@ -115,7 +120,8 @@ class Toolbox:
         if path is None:
             directory = self.rng.choice(self.project.src_dirs)
             path = f"{self.s.cwd}/{directory}/{self.rng.choice(('new', 'extra', 'v2', 'draft'))}_{len(self.created)}{self.files[0][-3:]}"
-        body = "\n".join(self.rng.choices(content.code_pool(self.language), k=n_lines or self.rng.randrange(20, 140)))
+        lines = self.rng.choices(content.code_pool(self.language), k=n_lines or self.rng.randrange(20, 140))
+        body = "\n".join(content.freshen(line, self.code_rng) for line in lines)
         self.created.append(path)
         result = {"type": "create", "filePath": path, "content": body, "structuredPatch": []}
         return ToolCall("Write", {"file_path": path, "content": body}, f"File created successfully at: {path}", result,

@@ -1,4 +1,5 @@
-"""The audit log: every page view, export and refusal, appended to a SQLite file beside the ledger.
+"""The audit log: every page view, export and refusal, appended to a SQLite file beside the ledger
+(for a DuckLake lake: in the data folder of the account that serves it, see audit_path_for).
 
 Why a file of its own and why SQLite: the dashboard opens the DuckDB ledger read-only, and DuckDB
 lets one process write at a time, so audit rows written into the ledger would make every page view
@@ -23,7 +24,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import polars as pl
+
+from store.config import LakeTarget, is_lake_spec, lake_target
 
 SUFFIX = ".audit.sqlite3"
 GENESIS = "0" * 64
@@ -80,9 +84,18 @@ class AuditEvent:
                 json.dumps(self.filters, sort_keys=True, default=str), self.client)
 
 
-def audit_path_for(ledger: str | os.PathLike, configured: str | os.PathLike | None = None) -> Path:
-    """Where the audit of a ledger goes: the configured file, else <ledger>.audit.sqlite3 beside it."""
-    return Path(configured).expanduser() if configured else Path(str(ledger) + SUFFIX)
+def audit_path_for(ledger: str | os.PathLike | LakeTarget, configured: str | os.PathLike | None = None) -> Path:
+    """Where the audit of a ledger goes: the configured file, else <ledger>.audit.sqlite3 beside it.
+    A lake has no file to sit beside (its catalog is in PostgreSQL, its data maybe in object storage,
+    where SQLite cannot append): its log goes to this account's data folder, named by a digest of the
+    lake's catalog and schema (never the connection string, which may hold a password)."""
+    if configured:
+        return Path(configured).expanduser()
+    lake = lake_target(ledger) if is_lake_spec(ledger) else None
+    if lake is not None:
+        digest = hashlib.blake2b(lake.key.encode(), digest_size=8).hexdigest()
+        return Path(platformdirs.user_data_dir("agentledger")) / f"lake-{digest}{SUFFIX}"
+    return Path(os.fspath(ledger) + SUFFIX)
 
 
 def chain_hash(prev_hash: str, values: tuple) -> str:

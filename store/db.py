@@ -7,16 +7,19 @@ import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import duckdb
 import platformdirs
 
+from store.config import is_lake_spec, lake_target
 from store.ledger import LedgerBusy, gate_closed, owner_only, pass_gate, run_lock
 from store.migrations import apply_migrations
 
 DB_ENV_VAR = "AGENTLEDGER_DB"
 LOCK_WAIT_SECONDS = 60.0
+
+T = TypeVar("T")
 
 
 class DatabaseError(RuntimeError):
@@ -87,6 +90,11 @@ def writer(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_
            what: str = "writer") -> Iterator[duckdb.DuckDBPyConnection]:
     """One writing command's connection, held for its whole run (refresh, org load): the run lock,
     then one write window. Always closes, releasing the file."""
+    lake = lake_target(db)
+    if lake:
+        with _open_lake(lake) as ledger:
+            yield ledger.con
+        return
     path = resolve_db_path(db)
     _create_folder(path)
     with owner_only(), run_lock(path, wait_seconds, what), gate_closed(path, wait_seconds):
@@ -100,6 +108,8 @@ def writer(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_
 class FileLedger:
     """The single-file ledger for a writer that holds it in short windows (ingest): the run lock
     for the writer's whole run, the file only while a window is open."""
+
+    exclusive = True   # the run lock keeps every other writer out
 
     def __init__(self, path: Path, wait_seconds: float) -> None:
         self.path = path
@@ -117,11 +127,22 @@ class FileLedger:
             finally:
                 con.close()
 
+    def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run `work` (one transaction) in a write window."""
+        with self.window() as con:
+            return work(con)
+
 
 @contextmanager
 def open_ledger(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_SECONDS,
                 what: str = "ingest") -> Iterator[FileLedger]:
-    """The ledger for one ingest run: LedgerBusy when another writer keeps it past `wait_seconds`."""
+    """The ledger for one ingest run: LedgerBusy when another writer keeps it past `wait_seconds`.
+    A lake (`ducklake:…`) needs no lock: its writers commit concurrently (store/lake.py)."""
+    lake = lake_target(db)
+    if lake:
+        with _open_lake(lake) as ledger:
+            yield ledger
+        return
     path = resolve_db_path(db)
     _create_folder(path)
     with owner_only(), run_lock(path, wait_seconds, what):
@@ -130,7 +151,15 @@ def open_ledger(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_
 
 @contextmanager
 def reader(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived read-only connection; the file must exist and be migrated."""
+    """A short-lived read-only connection; the file must exist and be migrated. On a lake: the last
+    committed snapshot, read without waiting for anyone."""
+    lake = lake_target(db)
+    if lake:
+        from store import lake as lake_store
+
+        with lake_store.reader(lake) as con:
+            yield con
+        return
     path = resolve_db_path(db)
     if not path.exists():
         raise DatabaseError(f"no database at {path}: run `agentledger ingest PATH --db {path}` first")
@@ -139,6 +168,24 @@ def reader(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_
         yield con
     finally:
         con.close()
+
+
+def _open_lake(target):
+    # Imported on demand: the single-file ledger never loads the lake's extensions.
+    from store.lake import open_lake
+
+    return open_lake(target)
+
+
+def store_name(db: str | os.PathLike | None = None) -> str:
+    """How a command names the store it uses: the file's path, or the lake's spec."""
+    lake = lake_target(db)
+    return lake.spec if lake else str(resolve_db_path(db))
+
+
+def store_exists(db: str | os.PathLike | None = None) -> bool:
+    """Whether there is a ledger to read: the file exists (a lake is asked when it is opened)."""
+    return is_lake_spec(db) or lake_target(db) is not None or resolve_db_path(db).exists()
 
 
 __all__ = ["DatabaseError", "FileLedger", "LedgerBusy", "connect_writer", "open_ledger", "reader", "writer"]

@@ -25,9 +25,11 @@ import time
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol, TypeVar
 
 import duckdb
+
+T = TypeVar("T")
 
 # How often a waiting writer or reader tries the lock again.
 POLL_SECONDS = 0.005
@@ -40,13 +42,22 @@ class LedgerBusy(RuntimeError):
 
 
 class Ledger(Protocol):
-    """Somewhere ingest can write: `window()` yields a connection for one short write."""
+    """Somewhere ingest can write: `window()` yields a connection for one short write;
+    `transact(work)` runs `work` (which commits one transaction) in a window, again if the backend
+    reports that a concurrent writer's commit conflicted with it. `exclusive`: no other writer
+    commits while this one runs (the single file's run lock); False for the DuckLake lake."""
+
+    exclusive: bool
 
     def window(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]: ...
+
+    def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T: ...
 
 
 class HeldLedger:
     """A connection the caller already holds (tests, library callers): every window is that connection."""
+
+    exclusive = True
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
@@ -54,6 +65,10 @@ class HeldLedger:
     @contextmanager
     def window(self) -> Iterator[duckdb.DuckDBPyConnection]:
         yield self.con
+
+    def transact(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run `work` on the held connection (nobody else writes through it)."""
+        return work(self.con)
 
 
 def lock_path(db: Path, kind: str) -> Path:

@@ -12,7 +12,7 @@ from analytics.metrics import METRICS, generated_blocks
 from analytics.reports import REPORTS
 
 DOC = (Path(__file__).resolve().parents[1] / "docs" / "metrics.md").read_text(encoding="utf-8")
-BUILTIN = ("daily", "users", "teams", "projects", "models", "plugins", "sessions", "flags", "coverage")
+BUILTIN = ("daily", "users", "teams", "projects", "models", "plugins", "sessions", "flags", "coverage", "outcomes", "commits")
 
 
 @pytest.mark.parametrize("name", [n for n in AnalyticsSettings.model_fields if n != "prices_file"])

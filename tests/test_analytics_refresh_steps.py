@@ -9,7 +9,7 @@ import pytest
 from analytics import queries
 from analytics.refresh import DERIVED, STEPS, TEMP_TABLES
 
-_WRITES = re.compile(r"\b(?:CREATE\s+OR\s+REPLACE\s+TEMP\s+TABLE|INSERT\s+INTO|DELETE\s+FROM)\s+([A-Za-z_]\w*)", re.I)
+_WRITES = re.compile(r"\b(?:CREATE\s+OR\s+REPLACE\s+TEMP\s+TABLE|INSERT\s+INTO|DELETE\s+FROM|UPDATE)\s+([A-Za-z_]\w*)", re.I)
 _READS = re.compile(r"\b(?:FROM|JOIN)\s+([A-Za-z_]\w*)", re.I)
 _CTES = re.compile(r"(?:\bWITH|,)\s*([A-Za-z_]\w*)\s+AS\s*\(", re.I)
 
@@ -41,7 +41,7 @@ def test_every_temp_table_is_written_before_a_step_reads_it():
 
 def test_the_temp_tables_dropped_afterwards_are_every_one_written():
     assert set(TEMP_TABLES) == {t for s in STEPS for t in s.writes if t.startswith("_")}
-    assert len(TEMP_TABLES) == 23
+    assert len(TEMP_TABLES) == 47
 
 
 def test_the_check_notices_an_undeclared_read(monkeypatch):

@@ -31,6 +31,11 @@ def _refresh() -> ModuleType:
     return refresh
 
 
+def _git() -> ModuleType:
+    from agentledger.commands import git
+    return git
+
+
 def _dashboard() -> ModuleType:
     from agentledger.commands import dashboard
     return dashboard
@@ -41,6 +46,26 @@ def _demo() -> ModuleType:
     return demo
 
 
+def _ship() -> ModuleType:
+    from agentledger.commands import ship
+    return ship
+
+
+def _schedule() -> ModuleType:
+    from agentledger.commands import schedule
+    return schedule
+
+
+def _store() -> ModuleType:
+    from agentledger.commands import store
+    return store
+
+
+def _export() -> ModuleType:
+    from agentledger.commands import export
+    return export
+
+
 def _sample() -> ModuleType:
     from agentledger.commands import sample
     return sample
@@ -48,8 +73,9 @@ def _sample() -> ModuleType:
 
 # In the order `--help` lists them.
 COMMANDS: dict[str, Callable[[], ModuleType]] = {
-    "ingest": _ingest, "org": _org, "report": _report, "refresh": _refresh,
-    "dashboard": _dashboard, "demo": _demo, "sample": _sample,
+    "ingest": _ingest, "ship": _ship, "schedule": _schedule, "org": _org, "report": _report,
+    "refresh": _refresh, "git": _git, "export": _export, "store": _store, "dashboard": _dashboard,
+    "demo": _demo, "sample": _sample,
 }
 COMMAND_NAMES = list(COMMANDS)
 

@@ -4,16 +4,43 @@ from __future__ import annotations
 
 import argparse
 
+from store.config import LAKE_PREFIX, LakeTarget, lake_target
 from store.db import DB_ENV_VAR
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:
-    """--db FILE, defaulting to $AGENTLEDGER_DB, then the per-user data dir."""
-    parser.add_argument(
+    """--db FILE (default $AGENTLEDGER_DB, then the per-user data dir), or --store for a lake."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--db",
         metavar="FILE",
         help=f"DuckDB warehouse file (default: ${DB_ENV_VAR}, else agentledger.duckdb in your user data dir)",
     )
+    where.add_argument(
+        "--store", metavar="SPEC", type=_lake_spec,
+        help="a DuckLake lake instead of the file, e.g. 'ducklake:postgres:dbname=ledger host=db' "
+             "(default: $AGENTLEDGER_STORE; see docs/lake.md)",
+    )
+    parser.add_argument(
+        "--data-path", metavar="URL",
+        help="where a new lake keeps its Parquet files: a folder or s3://bucket/prefix/ "
+             "(default: $AGENTLEDGER_DATA_PATH; the catalog remembers it)",
+    )
+
+
+def _lake_spec(text: str) -> str:
+    if not text.startswith(LAKE_PREFIX) or not text[len(LAKE_PREFIX):].strip():
+        raise argparse.ArgumentTypeError(f"a lake is named {LAKE_PREFIX}<catalog>, e.g. "
+                                         f"{LAKE_PREFIX}postgres:dbname=ledger; got {text!r}")
+    return text
+
+
+def store_of(args: argparse.Namespace) -> str | LakeTarget | None:
+    """The store the options name: a lake (--store, or $AGENTLEDGER_STORE without --db), else the
+    --db file (None: the default file)."""
+    if getattr(args, "db", None):
+        return args.db
+    return lake_target(getattr(args, "store", None), getattr(args, "data_path", None)) or None
 
 
 def formatter() -> type[argparse.HelpFormatter]:

@@ -9,9 +9,10 @@ import sys
 from pathlib import Path
 
 from agentledger.browser import open_when_ready
-from agentledger.commands.common import add_db_option, formatter
+from agentledger.commands.common import add_db_option, formatter, store_of
 from agentledger.errors import UserError
 from analytics.access.settings import CONFIG_ENV_VAR, LOOPBACK, AccessConfigError, AccessSettings, config_path, load_access_settings
+from store.config import STORE_ENV_VAR, LakeTarget
 from store.db import DB_ENV_VAR, resolve_db_path
 
 DEFAULT_PORT = 8501
@@ -81,11 +82,14 @@ def access_for_serving(config: Path | None, host: str) -> AccessSettings:
     return settings
 
 
-def serve(db: Path, port: int, host: str = LOOPBACK, open_browser: bool = True, access_config: Path | None = None) -> int:
-    """Run the dashboard on `db` until interrupted; the path travels in $AGENTLEDGER_DB, the access
-    file in $AGENTLEDGER_ACCESS_CONFIG (refused first when its mode may not serve on `host`)."""
+def serve(db: Path | LakeTarget, port: int, host: str = LOOPBACK, open_browser: bool = True,
+          access_config: Path | None = None) -> int:
+    """Run the dashboard on `db` (a file or a lake) until interrupted; it travels in $AGENTLEDGER_DB, the
+    access file in $AGENTLEDGER_ACCESS_CONFIG (refused first when its mode may not serve on `host`)."""
     settings = access_for_serving(access_config, host)
-    env = {**os.environ, DB_ENV_VAR: str(db)}
+    env = {**os.environ, DB_ENV_VAR: db.spec if isinstance(db, LakeTarget) else str(db)}
+    if not isinstance(db, LakeTarget):
+        env.pop(STORE_ENV_VAR, None)   # --db FILE wins over a lake named in the environment
     url = f"http://{host}:{port}"
     print(f"AgentLedger dashboard on {url} reading {db}, access mode {settings.mode} (Ctrl+C to stop)", flush=True)
     if open_browser:
@@ -106,7 +110,11 @@ def serve(db: Path, port: int, host: str = LOOPBACK, open_browser: bool = True, 
 
 def handle(args: argparse.Namespace) -> int:
     access_for_serving(args.access_config, args.host)   # a forbidden address is the first thing said
-    db = resolve_db_path(args.db)
+    store = store_of(args)
+    if isinstance(store, LakeTarget):
+        # Readers of a lake read its last committed snapshot: nothing to create or wait for.
+        return serve(store, args.port, args.host, not args.no_browser, args.access_config)
+    db = resolve_db_path(store)
     if not db.exists():
         print(f"note: no ledger at {db} yet; the dashboard will explain how to ingest", file=sys.stderr)
     return serve(db.resolve() if db.exists() else db.absolute(), args.port, args.host, not args.no_browser,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
 
-from agentledger.commands.common import add_db_option, formatter
+from agentledger.commands.common import add_db_option, formatter, store_of
 from ingest.sources import SOURCES, source_choices
 
 DEFAULT_WAIT_SECONDS = 60.0
@@ -18,6 +19,8 @@ EPILOG = """examples:
   agentledger ingest ~/.claude/projects --db team.duckdb --source claude
   */15 * * * *  agentledger ingest /srv/logs --user-from-dir --wait 300 --db /srv/ledger.duckdb
   agentledger ingest /srv/logs --user-from-dir --reread  # once after an upgrade (see --reread)
+  agentledger ingest /srv/logs --user-from-dir --shard 0/4 --store 'ducklake:postgres:dbname=ledger host=db'
+  agentledger ingest /srv/shipped --shipped --store 'ducklake:postgres:dbname=ledger host=db'
 
 Re-running is safe: unchanged files cost a stat, grown files are read from where the last run
 stopped, and records already in the ledger are recognised by their keys. Bad lines go to the
@@ -34,17 +37,58 @@ sources:
 """ + "\n".join(f"  {s.name:8} {s.description}" for s in SOURCES.values())
 
 
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard is K/N, e.g. 0/4; got {text!r}") from None
+    if not 0 <= k < n:
+        raise argparse.ArgumentTypeError(f"--shard K/N needs 0 <= K < N; got {text!r}")
+    return k, n
+
+
+def _shipped_dest(args: argparse.Namespace) -> str | None:
+    """The ship destination to load, when PATH is one (--shipped, or recognised)."""
+    from agentledger.errors import UserError
+    from ingest.shipped import is_shipped_dest
+
+    if not (args.shipped or any(is_shipped_dest(p) for p in args.paths)):
+        return None
+    if len(args.paths) != 1:
+        raise UserError("a ship destination is loaded on its own: one PATH with --shipped")
+    if args.user or args.user_from_dir or args.shard:
+        raise UserError("shipped batches name their user and machine: --user, --user-from-dir and --shard do not apply")
+    if args.reread:
+        raise UserError("--reread reads log files again from the start: it does not apply to shipped "
+                        "batches, which the laptops parsed")
+    dest = args.paths[0]
+    if "://" not in dest and not os.path.isdir(dest):
+        raise UserError(f"no such folder: {dest}")
+    return dest
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "ingest", help="load new session logs into the ledger", epilog=EPILOG, formatter_class=formatter()
     )
-    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="log files or folders to scan")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="log files or folders to scan, or one ship destination (a folder or s3://…)")
+    parser.add_argument(
+        "--shipped", action="store_true",
+        help="PATH is where laptops ship batches (agentledger ship): load the new ones. Object storage "
+             "and folders of batch files are recognised without it",
+    )
     add_db_option(parser)
     who = parser.add_mutually_exclusive_group()
     who.add_argument("--user", metavar="NAME", help="the user these logs belong to (default: your login name)")
     who.add_argument(
         "--user-from-dir", action="store_true",
         help="take the user from the first folder below each PATH (PATH/<user>/...)",
+    )
+    parser.add_argument(
+        "--shard", type=_shard, metavar="K/N",
+        help="read only shard K of N (0 <= K < N): the users (with --user-from-dir; else the files) whose hash "
+             "is K modulo N. Run N workers, one per shard, on one lake (--store) to ingest in parallel",
     )
     parser.add_argument("--source", choices=source_choices(), default="auto", help="log format (default: detect per file)")
     parser.add_argument(
@@ -83,16 +127,17 @@ def handle(args: argparse.Namespace) -> int:
 
     if args.wait < 0:
         raise UserError("--wait must be 0 or more seconds")
+    shipped = _shipped_dest(args)
     options = prepare(IngestOptions(
-        paths=args.paths, user=args.user, user_from_dir=args.user_from_dir, source=args.source,
-        store_prompts=args.store_prompts, follow_symlinks=args.follow_symlinks, reread=args.reread,
-        progress=args.progress,
+        paths=[] if shipped else [Path(p) for p in args.paths], shipped_from=shipped, user=args.user,
+        user_from_dir=args.user_from_dir, source=args.source, store_prompts=args.store_prompts,
+        follow_symlinks=args.follow_symlinks, reread=args.reread, progress=args.progress, shard=args.shard,
     ))
-    with open_ledger(args.db, wait_seconds=args.wait) as ledger:
+    with open_ledger(store_of(args), wait_seconds=args.wait) as ledger:
         summary = ingest_and_refresh(ledger, options, command="agentledger " + shlex.join(sys.argv[1:])).ingest
     print(summary.one_line())
     for root in summary.empty_roots:
         print(f"agentledger ingest: no agent logs found under {root}", file=sys.stderr)
-    if len(summary.empty_roots) == len(options.paths):
+    if len(summary.empty_roots) == (1 if shipped else len(options.paths)):
         return USER_ERROR
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from agentledger.commands.common import add_db_option, formatter
+from agentledger.commands.common import add_db_option, formatter, store_of
 from agentledger.errors import UserError
 
 EPILOG = """examples:
@@ -34,13 +34,13 @@ def register(subparsers) -> None:
 
 def handle_load(args: argparse.Namespace) -> int:
     from ingest.org import OrgError, load_org, read_org_csv
-    from store.db import writer
+    from store.db import open_ledger
 
     try:
         members = read_org_csv(args.csv)
     except OrgError as error:
         raise UserError(str(error)) from error
-    with writer(args.db) as con:
-        count = load_org(con, members)
+    with open_ledger(store_of(args), what="org load") as ledger:
+        count = ledger.transact(lambda con: load_org(con, members))
     print(f"loaded {count} users into the org directory")
     return 0

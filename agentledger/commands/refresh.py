@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from agentledger.commands.common import add_db_option, formatter
+from agentledger.commands.common import add_db_option, formatter, store_of
 
 EPILOG = """examples:
   agentledger refresh                  # after editing the prices override file or the thresholds
@@ -26,10 +26,11 @@ def register(subparsers) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from analytics.refresh import refresh_derived
-    from store.db import writer
+    from store.db import open_ledger
 
-    with writer(args.db) as con:
-        summary = refresh_derived(con, full=args.full)
+    # One transaction; on a lake it is redone if an ingest worker's commit conflicted with it.
+    with open_ledger(store_of(args), what="refresh") as ledger:
+        summary = ledger.transact(lambda con: refresh_derived(con, full=args.full))
     unpriced = f", unpriced models: {', '.join(summary.unpriced_models)}" if summary.unpriced_models else ""
     print(f"refreshed {summary.sessions} sessions ({'full' if summary.full else 'incremental'}), "
           f"{summary.priced_models} priced models{unpriced}, {summary.seconds:.2f} s")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from agentledger.commands.common import add_db_option, formatter
+from agentledger.commands.common import add_db_option, formatter, store_of
 from agentledger.errors import UserError
 from analytics.access.directory import AccessDenied, Viewer, scope_for_email
 from analytics.access.scope import bind
@@ -21,7 +21,7 @@ from analytics.filters import Filters, UnknownValue, dimensions, period_flags, r
 from analytics.queries import filter_choices
 from analytics.reports import REPORTS, run_report
 from store import audit
-from store.db import reader, resolve_db_path
+from store.db import reader, store_name
 
 EPILOG = """examples:
   agentledger report users --from 2026-01-01 --to 2026-01-31
@@ -106,8 +106,9 @@ def handle(args: argparse.Namespace) -> int:
         settings = load_access_settings()
     except AccessConfigError as error:
         raise UserError(str(error)) from error
-    ledger = resolve_db_path(args.db)
-    with reader(args.db) as con:
+    store = store_of(args)
+    ledger = store_name(store)
+    with reader(store) as con:
         viewer = _viewer(con, args.as_email, settings)
         asked = filters
         if any(getattr(filters, d.name) for d in dimensions()):

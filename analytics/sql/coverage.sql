@@ -9,7 +9,7 @@ WITH directory AS (
 ),
 admin AS (
     SELECT day, coalesce(user_name, actor) AS who,
-           sum(cost_usd) AS cost_usd,
+           exact_sum(cost_usd) AS cost_usd,
            sum(coalesce(input_tokens, 0)::HUGEINT + coalesce(output_tokens, 0) + coalesce(cache_read_tokens, 0)
                + coalesce(cache_creation_tokens, 0)) AS tokens
     FROM admin_usage_daily
@@ -21,7 +21,7 @@ session_owner AS (
     SELECT session_id, min(user_name) AS user_name FROM requests WHERE source = 'claude' GROUP BY session_id
 ),
 otel AS (
-    SELECT o.ts::DATE AS day, coalesce(s.user_name, o.email, o.user_name) AS who, sum(o.cost_usd) AS cost_usd,
+    SELECT o.ts::DATE AS day, coalesce(s.user_name, o.email, o.user_name) AS who, exact_sum(o.cost_usd) AS cost_usd,
            sum(o.input_tokens::HUGEINT + o.output_tokens + o.cache_read_tokens + o.cache_creation_tokens) AS tokens
     FROM otel_requests o
     LEFT JOIN session_owner s ON s.session_id = o.session_id
@@ -29,7 +29,7 @@ otel AS (
 ),
 detail AS (
     SELECT r.ts::DATE AS day, r.user_name AS who,
-           sum(coalesce(r.source_cost_usd, f.cost_usd, 0)) AS cost_usd,
+           exact_sum(coalesce(r.source_cost_usd, f.cost_usd, 0)) AS cost_usd,
            sum(r.input_tokens::HUGEINT + r.output_tokens + r.cache_creation_tokens + r.cache_read_tokens) AS tokens,
            count(*) AS requests
     FROM requests r
@@ -50,9 +50,9 @@ person AS (
 ),
 per_day AS (
     SELECT day, user_name,
-           sum(cost_usd) FILTER (WHERE part = 'admin') AS admin_cost_usd,
-           sum(cost_usd) FILTER (WHERE part = 'otel') AS otel_cost_usd,
-           coalesce(sum(cost_usd) FILTER (WHERE part = 'detail'), 0) AS explained_cost_usd,
+           exact_sum_if(cost_usd, part = 'admin') AS admin_cost_usd,
+           exact_sum_if(cost_usd, part = 'otel') AS otel_cost_usd,
+           coalesce(exact_sum_if(cost_usd, part = 'detail'), 0) AS explained_cost_usd,
            sum(tokens) FILTER (WHERE part = 'admin') AS admin_tokens,
            sum(tokens) FILTER (WHERE part = 'otel') AS otel_tokens,
            coalesce(sum(tokens) FILTER (WHERE part = 'detail'), 0) AS explained_tokens,

@@ -4,9 +4,9 @@
 -- and cost add those shares up. The distinct requests of a session's flag_requests are its spend
 -- involved in any flag, each request once.
 CREATE OR REPLACE TEMP TABLE _sessions AS
-SELECT sid, any_value(user_name) AS user_name, mode(project) AS project, any_value(source) AS source,
+SELECT sid, min(user_name) AS user_name, mode(project ORDER BY project) AS project, min(source) AS source,
        min(ts) AS started_at, max(ts) AS ended_at, count(*) AS requests, sum(total_tokens) AS tokens,
-       sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced
+       exact_sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced
 FROM _req GROUP BY sid;
 
 CREATE OR REPLACE TEMP TABLE _req_out AS
@@ -31,7 +31,7 @@ FROM members;
 
 INSERT INTO flags
 SELECT l.sid, 'loop', s.user_name, s.project, s.source, l.started_at::DATE, l.started_at, l.ended_at,
-       coalesce(round(sum(m.share * m.tokens)), 0), sum(m.share * m.cost_usd),
+       coalesce(round(exact_sum(m.share * m.tokens)), 0), exact_sum(m.share * m.cost_usd),
        l.evidence || CASE WHEN l.thread <> '' THEN ' (inside a subagent)' ELSE '' END, l.flag_id
 FROM (SELECT *, flag_key('loop', sid, thread || '@' || started_at) AS flag_id FROM _loops) l
 JOIN _sessions s ON s.sid = l.sid
@@ -77,8 +77,8 @@ spans AS (
     FROM _rewinds w
 ),
 members AS (
-    SELECT m.flag_id, min(r.ts) AS started_at, round(sum(m.share * m.tokens)) AS tokens,
-           sum(m.share * m.cost_usd) AS cost
+    SELECT m.flag_id, min(r.ts) AS started_at, round(exact_sum(m.share * m.tokens)) AS tokens,
+           exact_sum(m.share * m.cost_usd) AS cost
     FROM flag_requests m JOIN _req_out r USING (request_key)
     WHERE m.flag = 'discarded_work' AND m.session_id IN (SELECT sid FROM _sessions) GROUP BY m.flag_id
 )
@@ -112,7 +112,7 @@ FROM members WHERE requests >= $discard_min_requests;
 
 INSERT INTO flags
 SELECT i.sid, 'discarded_work', s.user_name, s.project, s.source, min(r.ts)::DATE, min(r.ts), i.ts,
-       round(sum(m.share * m.tokens)), sum(m.share * m.cost_usd),
+       round(exact_sum(m.share * m.tokens)), exact_sum(m.share * m.cost_usd),
        'user stopped the agent (' || i.kinds || ') after ' || count(*)
          || ' request(s) since the last kept edit or commit, and no instruction followed within '
          || printf('%g', $steer_seconds / 60.0) || ' min',
@@ -139,7 +139,7 @@ mix_text AS (
     FROM mix GROUP BY sid, turn_no
 ),
 members AS (
-    SELECT flag_id, round(sum(share * tokens)) AS tokens, sum(share * cost_usd) AS cost
+    SELECT flag_id, round(exact_sum(share * tokens)) AS tokens, exact_sum(share * cost_usd) AS cost
     FROM flag_requests WHERE flag = 'idle_burn' AND session_id IN (SELECT sid FROM _sessions) GROUP BY flag_id
 )
 SELECT t.sid, 'idle_burn', s.user_name, s.project, s.source, t.started_at::DATE, t.started_at, t.ended_at,
@@ -209,7 +209,7 @@ JOIN consumers c ON c.sid = b.sid AND c.thread = b.thread AND c.component = b.co
 
 INSERT INTO flags
 SELECT b.sid, 'context_bloat', s.user_name, s.project, s.source, b.started_at::DATE, b.started_at, b.ended_at,
-       coalesce(round(sum(m.share * m.tokens)), 0)::HUGEINT, sum(m.share * m.cost_usd),
+       coalesce(round(exact_sum(m.share * m.tokens)), 0)::HUGEINT, exact_sum(m.share * m.cost_usd),
        b.component || ' injected ' || b.results || ' result(s) totalling ' || number_text(b.total_bytes / 1000.0, 0) || ' kB'
          || ' (largest ' || number_text(b.max_bytes / 1000.0, 0) || ' kB) into the context'
          || CASE WHEN b.thread <> '' THEN ' of a subagent' ELSE '' END,

@@ -9,19 +9,19 @@ SELECT day, session_id, user_name, project, source, model,
        min(ts), max(ts), count(*), count(*) FILTER (WHERE cost_usd IS NULL),
        capped(sum(input_tokens)), capped(sum(output_tokens)), capped(sum(cache_creation_tokens)),
        capped(sum(cache_read_tokens)), capped(sum(total_tokens)),
-       sum(cost_usd), sum(source_cost_usd),
+       exact_sum(cost_usd), exact_sum(source_cost_usd),
        capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'kept'), 0)),
        capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'looping'), 0)),
        capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'discarded'), 0)),
        capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'idle'), 0)),
-       sum(cost_usd) FILTER (WHERE outcome = 'kept'),
-       sum(cost_usd) FILTER (WHERE outcome = 'looping'),
-       sum(cost_usd) FILTER (WHERE outcome = 'discarded'),
-       sum(cost_usd) FILTER (WHERE outcome = 'idle'),
+       exact_sum_if(cost_usd, outcome = 'kept'),
+       exact_sum_if(cost_usd, outcome = 'looping'),
+       exact_sum_if(cost_usd, outcome = 'discarded'),
+       exact_sum_if(cost_usd, outcome = 'idle'),
        capped(coalesce(sum(total_tokens) FILTER (WHERE outcome = 'overhead'), 0)),
-       sum(cost_usd) FILTER (WHERE outcome = 'overhead'),
-       count(*) FILTER (WHERE output_estimated), sum(cost_usd) FILTER (WHERE output_estimated),
-       count(*) FILTER (WHERE model_is_fallback), sum(cost_usd) FILTER (WHERE model_is_fallback)
+       exact_sum_if(cost_usd, outcome = 'overhead'),
+       count(*) FILTER (WHERE output_estimated), exact_sum_if(cost_usd, output_estimated),
+       count(*) FILTER (WHERE model_is_fallback), exact_sum_if(cost_usd, model_is_fallback)
 FROM request_facts
 -- The requests table holds the marks that make a figure a bound: a placeholder output count, a
 -- fallback model.
@@ -54,7 +54,7 @@ called AS (
     FROM _calls c
 )
 SELECT day, session_id, user_name, project, source, model, component, component_kind, any_value(plugin),
-       sum(calls), sum(errors), capped(sum(result_bytes)), sum(requests), sum(total_tokens), sum(cost_usd), sum(kept_tokens),
-       sum(overhead_tokens), sum(kept_cost_usd), sum(overhead_cost_usd)
+       sum(calls), sum(errors), capped(sum(result_bytes)), exact_sum(requests), exact_sum(total_tokens), exact_sum(cost_usd),
+       exact_sum(kept_tokens), exact_sum(overhead_tokens), exact_sum(kept_cost_usd), exact_sum(overhead_cost_usd)
 FROM (SELECT * FROM attributed UNION ALL BY NAME SELECT * FROM called)
 GROUP BY day, session_id, user_name, project, source, model, component, component_kind;

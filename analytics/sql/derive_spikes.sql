@@ -1,16 +1,32 @@
--- usage_spike, recomputed over all history (a baseline spans sessions of other runs): a day whose
+-- usage_spike, recomputed over all history (a baseline spans sessions of other runs) of each person
+-- whose sessions were derived again (before or after, a session can change person): a day whose
 -- spend (cost in USD; tokens for a person with unpriced requests) exceeds $spike_factor x the person's median over their active days in the previous
 -- $baseline_days days (at least $min_baseline_days of them), with a useful ratio under $max_ratio.
 -- The flag goes on that day's sessions whose own useful ratio is under $max_ratio. Ratios and
 -- evidence numbers use the shared macros (kept_share, number_text), as every report does.
-DELETE FROM flags WHERE flag = 'usage_spike';
-DELETE FROM flag_requests WHERE flag = 'usage_spike';
+CREATE OR REPLACE TEMP TABLE _spike_people AS
+SELECT user_name FROM _touched_people
+UNION SELECT user_name FROM session_day_facts WHERE session_id IN (SELECT session_id FROM _touched);
+
+-- Their requests first: flag_requests names a flag by its id, and the ids are those of the flags
+-- about to go.
+DELETE FROM flag_requests WHERE flag = 'usage_spike'
+  AND flag_id IN (SELECT f.flag_id FROM flags f
+                  WHERE f.flag = 'usage_spike'
+                    AND EXISTS (SELECT 1 FROM _spike_people p WHERE p.user_name IS NOT DISTINCT FROM f.user_name));
+
+DELETE FROM flags WHERE flag = 'usage_spike'
+  AND EXISTS (SELECT 1 FROM _spike_people p WHERE p.user_name IS NOT DISTINCT FROM flags.user_name);
 
 CREATE OR REPLACE TEMP TABLE _spikes AS
-WITH user_day AS (
+WITH facts AS (
+    SELECT * FROM session_day_facts f
+    WHERE EXISTS (SELECT 1 FROM _spike_people p WHERE p.user_name IS NOT DISTINCT FROM f.user_name)
+),
+user_day AS (
     SELECT user_name, day, sum(total_tokens) AS tokens, sum(kept_tokens) AS kept, sum(overhead_tokens) AS overhead,
-           sum(cost_usd) AS cost, sum(unpriced_requests) AS unpriced
-    FROM session_day_facts GROUP BY user_name, day
+           exact_sum(cost_usd) AS cost, sum(unpriced_requests) AS unpriced
+    FROM facts GROUP BY user_name, day
 ),
 spend AS (
     SELECT *, CASE WHEN bool_or(unpriced > 0) OVER (PARTITION BY user_name) THEN tokens ELSE cost END AS spend,
@@ -31,11 +47,11 @@ spikes AS (
       AND kept_share(kept, tokens, overhead) < $max_ratio
 ),
 session_day AS (
-    SELECT user_name, day, session_id, any_value(source) AS source, mode(project) AS project,
+    SELECT user_name, day, session_id, min(source) AS source, mode(project ORDER BY project) AS project,
            min(first_ts) AS started_at, max(last_ts) AS ended_at,
-           sum(total_tokens) AS tokens, sum(cost_usd) AS cost, sum(kept_tokens) AS kept,
+           sum(total_tokens) AS tokens, exact_sum(cost_usd) AS cost, sum(kept_tokens) AS kept,
            sum(overhead_tokens) AS overhead
-    FROM session_day_facts GROUP BY user_name, day, session_id
+    FROM facts GROUP BY user_name, day, session_id
 )
 SELECT sd.*, flag_key('usage_spike', sd.session_id, sd.day::VARCHAR) AS flag_id,
        'day spend ' || number_text(sp.spend, 4) || sp.unit || ' = ' || number_text(sp.spend / sp.base_spend, 1)

@@ -14,6 +14,13 @@ CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total, overhead) AS round(kept_s
 
 CREATE OR REPLACE TEMP MACRO usd(x) AS round(x, 6);
 
+-- Sums of money and of attributed shares (DOUBLE) are added exactly, as decimals: a binary sum
+-- depends on the order rows arrive in (threads, the files of a DuckLake lake), and the same rows
+-- must give the same figures, to the last byte of a CSV, whatever the storage. 12 places keep
+-- a millionth of a cent; 38 digits hold sums up to 10^26.
+CREATE OR REPLACE TEMP MACRO exact_sum(x) AS sum(x::DECIMAL(38, 12))::DOUBLE;
+CREATE OR REPLACE TEMP MACRO exact_sum_if(x, keep) AS sum(CASE WHEN keep THEN x::DECIMAL(38, 12) END)::DOUBLE;
+
 -- Change against the previous period: relative, in percent (NULL when there was nothing before), and
 -- of a ratio, in percentage points. One decimal: what a reader compares.
 CREATE OR REPLACE TEMP MACRO pct_change(now, before) AS
@@ -137,28 +144,29 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            total(f.cache_creation_tokens) AS cache_creation_tokens,
            total(f.cache_read_tokens) AS cache_read_tokens,
            total(f.total_tokens) AS total_tokens,
-           usd(sum(f.cost_usd)) AS cost_usd,
-           usd(sum(f.source_cost_usd)) AS source_cost_usd,
+           usd(exact_sum(f.cost_usd)) AS cost_usd,
+           usd(exact_sum(f.source_cost_usd)) AS source_cost_usd,
            total(f.unpriced_requests) AS unpriced_requests,
            total(f.estimated_output_requests) AS estimated_output_requests,
-           usd(sum(f.estimated_output_cost_usd)) AS estimated_output_cost_usd,
+           usd(exact_sum(f.estimated_output_cost_usd)) AS estimated_output_cost_usd,
            total(f.fallback_model_requests) AS fallback_model_requests,
-           usd(sum(f.fallback_model_cost_usd)) AS fallback_model_cost_usd,
+           usd(exact_sum(f.fallback_model_cost_usd)) AS fallback_model_cost_usd,
            total(f.kept_tokens) AS kept_tokens,
            total(f.looping_tokens) AS looping_tokens,
            total(f.discarded_tokens) AS discarded_tokens,
            total(f.idle_tokens) AS idle_tokens,
            total(f.overhead_tokens) AS overhead_tokens,
            as_count(sum(f.looping_tokens) + sum(f.discarded_tokens) + sum(f.idle_tokens)) AS waste_tokens,
-           waste_cost(sum(f.cost_usd), sum(f.looping_cost_usd), sum(f.discarded_cost_usd), sum(f.idle_cost_usd))
+           waste_cost(exact_sum(f.cost_usd), exact_sum(f.looping_cost_usd), exact_sum(f.discarded_cost_usd),
+                      exact_sum(f.idle_cost_usd))
                AS waste_cost_usd,
-           usd(sum(f.kept_cost_usd)) AS kept_cost_usd,
-           usd(sum(f.looping_cost_usd)) AS looping_cost_usd,
-           usd(sum(f.discarded_cost_usd)) AS discarded_cost_usd,
-           usd(sum(f.idle_cost_usd)) AS idle_cost_usd,
-           usd(sum(f.overhead_cost_usd)) AS overhead_cost_usd,
+           usd(exact_sum(f.kept_cost_usd)) AS kept_cost_usd,
+           usd(exact_sum(f.looping_cost_usd)) AS looping_cost_usd,
+           usd(exact_sum(f.discarded_cost_usd)) AS discarded_cost_usd,
+           usd(exact_sum(f.idle_cost_usd)) AS idle_cost_usd,
+           usd(exact_sum(f.overhead_cost_usd)) AS overhead_cost_usd,
            useful_ratio(sum(f.kept_tokens), sum(f.total_tokens), sum(f.overhead_tokens)) AS useful_output_ratio,
-           useful_ratio(sum(f.kept_cost_usd), sum(f.cost_usd), sum(f.overhead_cost_usd)) AS useful_cost_ratio,
+           useful_ratio(exact_sum(f.kept_cost_usd), exact_sum(f.cost_usd), exact_sum(f.overhead_cost_usd)) AS useful_cost_ratio,
            coalesce(any_value(g.flagged_sessions), 0) AS flagged_sessions
     FROM f LEFT JOIN flagged g ON g.grp IS NOT DISTINCT FROM f.grp
     GROUP BY f.grp
@@ -181,10 +189,10 @@ CREATE OR REPLACE TEMP MACRO flag_spend(s) AS TABLE
 -- share a request (nor cross the period's edge). claimed_* is what counts; tokens/cost_usd the
 -- request's own.
 CREATE OR REPLACE TEMP MACRO flagged_requests(s) AS TABLE
-    SELECT session_id, request_key, any_value(day) AS day, least(1.0, sum(share)) AS share,
+    SELECT session_id, request_key, any_value(day) AS day, least(1.0, exact_sum(share)) AS share,
            any_value(tokens) AS tokens, any_value(cost_usd) AS cost_usd,
-           least(1.0, sum(share)) * any_value(tokens) AS claimed_tokens,
-           least(1.0, sum(share)) * any_value(cost_usd) AS claimed_cost
+           least(1.0, exact_sum(share)) * any_value(tokens) AS claimed_tokens,
+           least(1.0, exact_sum(share)) * any_value(cost_usd) AS claimed_cost
     FROM flag_spend(s) GROUP BY session_id, request_key;
 
 -- People and their data (queries.people, queries.people_gaps): everyone in the org directory, everyone
@@ -207,7 +215,7 @@ CREATE OR REPLACE TEMP MACRO people_rows(s, today, first_plausible, last_plausib
     ),
     -- session_days shows people as the viewer sees them (person()): joined on that below
     period AS (
-        SELECT user_name, count(DISTINCT session_id) AS sessions, usd(sum(cost_usd)) AS cost_usd
+        SELECT user_name, count(DISTINCT session_id) AS sessions, usd(exact_sum(cost_usd)) AS cost_usd
         FROM session_days(s) GROUP BY user_name
     )
     -- A pseudonymous viewer sees people as pseudonyms, without their display names.
@@ -228,3 +236,34 @@ CREATE OR REPLACE TEMP MACRO people_rows(s, today, first_plausible, last_plausib
       -- manager who does not use agents is no gap in the data).
       AND NOT (p.user_name IS NOT DISTINCT FROM scope()['viewer'] AND sn.last_request_at IS NULL
                AND p.user_name NOT IN (SELECT user_name FROM files));
+
+-- Outcomes in git (docs/metrics.md): one row per session with what every git report needs about it,
+-- names as stored (reports show them through person and private_text). Its project is where its
+-- work went: the root of the scanned repository holding most of its landed lines (then of its
+-- written lines, then the first root by name: never arbitrary), else the working directory most of
+-- its session-days ran in. linked: a commit came out of it. matured: the newest scanned history is
+-- 30 days past the session's end, so its lines have had the time to reach the 30-day mark.
+CREATE OR REPLACE TEMP MACRO git_sessions() AS TABLE
+    WITH repo_lines AS (
+        SELECT s.session_id, s.root, coalesce(sum(e.lines_landed), 0) AS landed,
+               coalesce(sum(e.lines_written), 0) AS written
+        FROM session_repos s LEFT JOIN edit_outcomes e ON e.session_id = s.session_id AND e.repo_id = s.repo_id
+        GROUP BY s.session_id, s.root
+    ),
+    evidence AS (
+        SELECT session_id, first(root ORDER BY landed DESC, written DESC, root) AS project
+        FROM repo_lines GROUP BY session_id
+    ),
+    days AS (
+        SELECT session_id, any_value(user_name) AS user_name, any_value(source) AS source,
+               mode(project) AS cwd, max(last_ts) AS last_ts
+        FROM session_day_facts GROUP BY session_id
+    )
+    SELECT d.session_id, d.user_name, team_of(o.team) AS team, d.source, coalesce(v.project, d.cwd) AS project,
+           d.session_id IN (SELECT session_id FROM git_links) AS linked,
+           coalesce(d.last_ts + INTERVAL 30 DAY <= (SELECT max(head_at) FROM git_repos), FALSE) AS matured
+    FROM days d LEFT JOIN org_users o ON o.user_name = d.user_name LEFT JOIN evidence v USING (session_id);
+
+-- With a model filter, a session's git figures count when the session used that model.
+CREATE OR REPLACE TEMP MACRO git_used_model(sid, s) AS
+    s['model'] IS NULL OR sid IN (SELECT session_id FROM session_day_facts WHERE model = s['model']);

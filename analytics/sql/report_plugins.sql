@@ -6,16 +6,16 @@ by_component AS (
     SELECT 'component' AS level, component, component_kind AS kind,
            CASE WHEN count(plugin) = count(*) AND min(plugin) = max(plugin) THEN min(plugin) END AS plugin,
            sum(calls) AS calls, sum(errors) AS errors, sum(result_bytes) AS result_bytes,
-           sum(requests) AS requests, sum(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
-           sum(kept_tokens) AS kept_tokens, sum(overhead_tokens) AS overhead_tokens, sum(kept_cost_usd) AS kept_cost_usd,
-           sum(overhead_cost_usd) AS overhead_cost_usd
+           exact_sum(requests) AS requests, exact_sum(total_tokens) AS total_tokens, exact_sum(cost_usd) AS cost_usd,
+           exact_sum(kept_tokens) AS kept_tokens, exact_sum(overhead_tokens) AS overhead_tokens,
+           exact_sum(kept_cost_usd) AS kept_cost_usd, exact_sum(overhead_cost_usd) AS overhead_cost_usd
     FROM c GROUP BY component, component_kind
     HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']))
 ),
 by_plugin AS (
     SELECT 'plugin' AS level, 'plugin:' || plugin AS component, 'plugin' AS kind, plugin,
-           sum(calls), sum(errors), sum(result_bytes), sum(requests), sum(total_tokens), sum(cost_usd),
-           sum(kept_tokens), sum(overhead_tokens), sum(kept_cost_usd), sum(overhead_cost_usd)
+           sum(calls), sum(errors), sum(result_bytes), exact_sum(requests), exact_sum(total_tokens), exact_sum(cost_usd),
+           exact_sum(kept_tokens), exact_sum(overhead_tokens), exact_sum(kept_cost_usd), exact_sum(overhead_cost_usd)
     FROM c WHERE plugin IS NOT NULL GROUP BY plugin
     HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']))
 )

@@ -1,13 +1,16 @@
--- One row per session (figures within the period), newest first.
+-- One row per session (figures within the period), newest first. A session's source, person and
+-- project are chosen deterministically (min, ties of mode by name): a session with OTel-only rows
+-- beside its transcript's shows the transcript's agent ('claude' < 'otel'), whatever the row order.
 WITH s AS (
-    SELECT session_id, any_value(user_name) AS user_name, any_value(team) AS team, mode(project) AS project,
-           any_value(source) AS source, min(first_ts) AS started_at, max(last_ts) AS ended_at,
-           total(requests) AS requests, total(total_tokens) AS total_tokens, sum(cost_usd) AS cost_usd,
+    SELECT session_id, min(user_name) AS user_name, min(team) AS team, mode(project ORDER BY project) AS project,
+           min(source) AS source, min(first_ts) AS started_at, max(last_ts) AS ended_at,
+           total(requests) AS requests, total(total_tokens) AS total_tokens, exact_sum(cost_usd) AS cost_usd,
            total(kept_tokens) AS kept_tokens, total(looping_tokens) AS looping_tokens,
            total(discarded_tokens) AS discarded_tokens, total(idle_tokens) AS idle_tokens,
            total(overhead_tokens) AS overhead_tokens,
-           sum(kept_cost_usd) AS kept_cost_usd, sum(overhead_cost_usd) AS overhead_cost_usd,
-           waste_cost(sum(cost_usd), sum(looping_cost_usd), sum(discarded_cost_usd), sum(idle_cost_usd)) AS waste_cost_usd,
+           exact_sum(kept_cost_usd) AS kept_cost_usd, exact_sum(overhead_cost_usd) AS overhead_cost_usd,
+           waste_cost(exact_sum(cost_usd), exact_sum(looping_cost_usd), exact_sum(discarded_cost_usd),
+                      exact_sum(idle_cost_usd)) AS waste_cost_usd,
            total(estimated_output_requests) AS estimated_output_requests,
            total(fallback_model_requests) AS fallback_model_requests
     FROM session_days($slice) GROUP BY session_id
@@ -19,7 +22,7 @@ fl AS (
 -- Spend involved in any flag, each request once (flags overlap: a loop inside a bloated context).
 -- Flags have no model: with a model filter, all of the session's flagged requests.
 flagged AS (
-    SELECT session_id, as_count(round(sum(claimed_tokens))) AS flagged_tokens, sum(claimed_cost) AS flagged_cost_usd
+    SELECT session_id, as_count(round(exact_sum(claimed_tokens))) AS flagged_tokens, exact_sum(claimed_cost) AS flagged_cost_usd
     FROM flagged_requests($slice) GROUP BY session_id
 )
 SELECT s.session_id, s.user_name AS "user", s.team, s.project, s.source, s.started_at, s.ended_at,

@@ -9,7 +9,7 @@ shared AS (
     FROM flagged_requests($slice) r JOIN per_type p USING (request_key)
     GROUP BY r.request_key HAVING count(*) > 1
 )
-SELECT a.flag, b.flag AS other_flag, count(DISTINCT a.session_id) AS sessions, usd(sum(x.cost)) AS shared_cost_usd
+SELECT a.flag, b.flag AS other_flag, count(DISTINCT a.session_id) AS sessions, usd(exact_sum(x.cost)) AS shared_cost_usd
 FROM per_type a
 JOIN shared x USING (request_key)
 JOIN per_type b ON b.request_key = a.request_key AND a.flag < b.flag

@@ -3,21 +3,21 @@
 -- other flag types cover as well (shared_cost_usd, with whom: overlaps_with). From the requests each
 -- flag covers (macros.sql flag_spend), a request at most once per type.
 WITH own AS (
-    SELECT flag, count(*) AS flags, count(DISTINCT session_id) AS sessions, usd(sum(cost_usd)) AS cost_usd,
+    SELECT flag, count(*) AS flags, count(DISTINCT session_id) AS sessions, usd(exact_sum(cost_usd)) AS cost_usd,
            total(tokens) AS tokens
     FROM filtered_flags($slice) GROUP BY flag
     HAVING NOT small_group($slice, count(DISTINCT user_name), bool_or(user_name = scope()['viewer']))
 ),
 per_type AS MATERIALIZED (
-    SELECT flag, request_key, least(1.0, sum(share)) * any_value(cost_usd) AS cost
+    SELECT flag, request_key, least(1.0, exact_sum(share)) * any_value(cost_usd) AS cost
     FROM flag_spend($slice) GROUP BY flag, request_key
 ),
 shared AS (
     SELECT request_key FROM per_type GROUP BY request_key HAVING count(*) > 1
 ),
 claimed AS (
-    SELECT p.flag, usd(sum(p.cost)) AS distinct_cost_usd,
-           usd(coalesce(sum(p.cost) FILTER (WHERE x.request_key IS NOT NULL), 0)) AS shared_cost_usd
+    SELECT p.flag, usd(exact_sum(p.cost)) AS distinct_cost_usd,
+           usd(coalesce(exact_sum_if(p.cost, x.request_key IS NOT NULL), 0)) AS shared_cost_usd
     FROM per_type p LEFT JOIN shared x USING (request_key) GROUP BY p.flag
 ),
 partners AS (

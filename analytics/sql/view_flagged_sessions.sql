@@ -5,15 +5,15 @@ WITH fl AS (
     SELECT session_id, any_value(user_name) AS user_name, any_value(team) AS team, mode(project) AS project,
            any_value(source) AS source, min(started_at) AS started_at, max(ended_at) AS ended_at,
            string_agg(DISTINCT flag, ',' ORDER BY flag) AS flags, count(*) AS flag_count,
-           usd(sum(cost_usd)) AS flags_cost_usd
+           usd(exact_sum(cost_usd)) AS flags_cost_usd
     FROM filtered_flags($slice) GROUP BY session_id
 ),
 covered AS (
-    SELECT session_id, usd(sum(claimed_cost)) AS flagged_cost_usd, as_count(round(sum(claimed_tokens))) AS flagged_tokens
+    SELECT session_id, usd(exact_sum(claimed_cost)) AS flagged_cost_usd, as_count(round(exact_sum(claimed_tokens))) AS flagged_tokens
     FROM flagged_requests($slice) GROUP BY session_id
 ),
 whole AS (
-    SELECT session_id, usd(sum(cost_usd)) AS cost_usd FROM session_day_facts
+    SELECT session_id, usd(exact_sum(cost_usd)) AS cost_usd FROM session_day_facts
     WHERE session_id IN (SELECT session_id FROM fl) GROUP BY session_id
 )
 SELECT fl.session_id, fl.user_name AS "user", fl.team, fl.project, fl.source, fl.started_at, fl.ended_at,

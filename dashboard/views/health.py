@@ -16,7 +16,7 @@ chosen = sidebar.current()
 # model do not (a silent person has no project).
 filters = Filters(date_from=chosen.date_from, date_to=chosen.date_to, team=chosen.team, user=chosen.user)
 st.title("Data health")
-st.caption(f"Ledger file: `{db}` · facts from the ingest bookkeeping, refreshed every minute · "
+st.caption(f"Ledger: `{data.db_label(db)}` · facts from the ingest bookkeeping, refreshed every minute · "
            "the sidebar's period, team and person apply to the people and coverage panels")
 
 facts = data.health_facts(db)
@@ -138,6 +138,26 @@ st.dataframe(
 )
 st.caption("Newest request: when the person's data last arrived (any source). Days silent: from then to today. "
            "Per machine once machines report their own collection.")
+
+st.subheader("Arrivals per person and machine")
+arrivals = facts["arrivals"]
+silent = facts["silent_people"]
+if silent.height:
+    st.warning(f"{silent.height} people in the org directory have no data at all: "
+               + ", ".join(silent["user_name"].to_list()[:20]) + ("…" if silent.height > 20 else ""),
+               icon=":material/person_off:")
+st.dataframe(
+    arrivals.with_columns(((pl.lit(now) - pl.col("last_arrival")).dt.total_hours() / 24).round(1).alias("silent_days")),
+    hide_index=True,
+    column_config={
+        "user_name": "Person", "machine": st.column_config.TextColumn(
+            "Machine", help="The hashed id of a machine that ships its own logs (agentledger ship); "
+                            "'(collected logs)' for files read centrally."),
+        "files": "Files or batches", "records": st.column_config.NumberColumn("Lines or rows", format="localized"),
+        "last_arrival": st.column_config.DatetimeColumn("Data last arrived (UTC)", format="YYYY-MM-DD HH:mm"),
+        "silent_days": st.column_config.NumberColumn("Silent since (days)", format="%.1f"),
+    },
+)
 
 st.subheader("Coverage: reported spend vs ingested detail")
 st.caption("Per person and day, the Claude Code spend the Admin API report (else OpenTelemetry) states, against "

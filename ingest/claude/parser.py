@@ -29,6 +29,7 @@ from ingest.components import SUBAGENT_TOOLS, claude_component
 from ingest.context import FileContext
 from ingest.edits import summarize_edit
 from ingest.lines import LineError, each_line
+from ingest.session_git import SessionGit
 from ingest.hashing import normalized_input_hash, output_fingerprint, short_hash, utf8_length
 from ingest.records import Agent, Request, SessionEvent, ToolCall, ToolResult
 
@@ -66,6 +67,7 @@ class _FileParser:
         self.line_no = 0  # of the line being parsed: orders requests within a thread
         self.raw_line = b""
         self.tool_names: dict[str, str] = {}  # tool_use id -> tool name, for calls seen in this read
+        self.git = SessionGit(batch, SOURCE)  # edit lines and commit evidence
         # tool_use id -> [tool name, when it was called] for calls not answered yet: how long a result
         # took tells a person's typed reply from a machine error. Carried between reads, since a
         # scheduled run often reads a call while its permission prompt is still waiting for the person.
@@ -216,6 +218,7 @@ class _FileParser:
         edit = summarize_edit(block.name, tool_input)
         command = tool_input.get("command") if block.name == "Bash" else None
         file_path = edit.file_path if edit else tool_input.get("file_path")
+        self.git.call(block.id, block.name, tool_input, line.cwd, command if isinstance(command, str) else None)
         self.batch.add(ToolCall(
             tool_use_id=block.id,
             source=SOURCE,
@@ -285,6 +288,7 @@ class _FileParser:
                 if spawned.agentId:
                     self.agent(spawned.agentId, line.sessionId, spawned.agentType, False)
         is_error = bool(block.is_error)
+        self.git.claude_result(block.tool_use_id, line.sessionId, ts, is_error, text, line.toolUseResult, self.raw_line)
         waited = (ts - datetime.fromisoformat(called[1])).total_seconds() if called else None
         kind = signals.result_kind(tool, line.version, text, is_error, waited)
         if kind == signals.REJECTED:

@@ -14,6 +14,7 @@ import msgspec
 from ingest import plausible
 from ingest.batch import RecordBatch
 from ingest.lines import LineError, each_line
+from ingest.session_git import SessionGit
 from ingest.codex.patch import summarize_patch
 from ingest.codex.schema import (
     KNOWN_LINE_TYPES,
@@ -105,6 +106,7 @@ class _RolloutParser:
         self.pending_calls: list[ToolCallRecord] = []
         self.earlier_calls: list[str] = self.state.pop("pending_calls", [])
         self.line_no = 0
+        self.git = SessionGit(batch, SOURCE)  # edit lines and commit evidence
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes, line_no: int) -> None:
@@ -132,12 +134,23 @@ class _RolloutParser:
     def _ts(self, line: RolloutLine):
         return self.ctx.timestamp(line.timestamp, f"{line.type} line")
 
+    def _evidence_time(self, value: str | None):
+        """A session_meta's own time, or None when it is implausible: the meta line itself is still
+        read (it names the session), only its HEAD loses the time a link would need."""
+        try:
+            return self.ctx.timestamp(value, "session_meta")
+        except LineError:
+            return None
+
     # -- who and where ------------------------------------------------------------------------
     def session_meta(self, meta: SessionMeta) -> None:
         subagent = _subagent_type(meta.source)
         if "session" not in self.state:
             self.state.update(session=meta.id, cwd=meta.cwd, version=meta.cli_version,
                               branch=meta.git.branch if meta.git else None)
+            if meta.git:
+                self.git.head(f"codex-meta:{meta.id}", meta.id, self._evidence_time(meta.timestamp), "session_head",
+                              meta.git.commit_hash, meta.git.branch, meta.git.repository_url, meta.cwd)
         if subagent:
             # A sub-agent rollout (or the sub-agent's meta replayed into its parent's file):
             # what follows belongs to that thread.
@@ -261,6 +274,8 @@ class _RolloutParser:
             self.tool_call(line, _tool_call.decode(payload))
         elif kind in ("function_call_output", "custom_tool_call_output"):
             self.tool_output(line, _tool_output.decode(payload))
+        elif kind == "ghost_snapshot":
+            self.git.ghost_snapshot(payload, self.state.get("session"), self._ts(line), self.state.get("cwd"))
         elif kind not in KNOWN_ITEMS:
             self.batch.drift.add(SOURCE, "record_type", f"response_item.{kind}", self.ctx.path)
 
@@ -291,6 +306,7 @@ class _RolloutParser:
             edit_before_hash=summary.before_hash if summary else None,
             edit_after_hash=summary.after_hash if summary else None,
         )
+        self.git.codex_call(call_id, self.state.get("session"), tool_input, patch_text, row.command, self.state.get("cwd"))
         self.batch.add(row)
         self.pending_calls.append(row)
 
@@ -298,6 +314,7 @@ class _RolloutParser:
         if not output.call_id:
             raise LineError("tool output without call_id")
         text, is_error = output_outcome(output.output)
+        self.git.shell_result(output.call_id, self.state.get("session"), self._ts(line), text)
         self.batch.add(ToolResult(
             tool_use_id=output.call_id,
             source=SOURCE,

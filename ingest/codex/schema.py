@@ -49,10 +49,13 @@ class TurnAborted(msgspec.Struct):
 
 class Git(msgspec.Struct):
     branch: str | None = None
+    commit_hash: str | None = None
+    repository_url: str | None = None
 
 
 class SessionMeta(msgspec.Struct):
     id: str | None = None
+    timestamp: str | None = None
     cwd: str | None = None
     cli_version: str | None = None
     # "cli" | "vscode" | "exec" | {"subagent": "review" | {...}}

@@ -24,6 +24,7 @@ from ingest.hashing import normalized_input_hash, short_hash
 from ingest.lines import LineError, decode_reason as _decode_reason
 from ingest.records import Request, SessionEvent, ToolResult
 from ingest.records import ToolCall as ToolCallRecord
+from ingest.session_git import SessionGit
 from ingest.timestamps import parse_utc
 
 SOURCE = "gemini"
@@ -119,6 +120,8 @@ def _tool(call: ToolCall, request_key: str, ts, base: dict, ctx: FileContext, ba
     text = _result_text(call.result)
     exit_code = _EXIT_CODE.search(text)
     is_error = call.status not in (None, "success") or bool(exit_code and int(exit_code.group(1)) != 0)
+    SessionGit(batch, SOURCE).gemini_call(call.id, base["session_id"], call_ts, call.name, args,
+                                          command if isinstance(command, str) else None, text, is_error)
     batch.add(ToolResult(
         tool_use_id=call.id, source=SOURCE, session_id=base["session_id"], ts=call_ts, is_error=is_error,
         interrupted=call.status == "cancelled",

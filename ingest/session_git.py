@@ -1,0 +1,128 @@
+"""The git side of a session, collected while its file is parsed: the lines each successful edit
+added (table edit_lines) and the commits, pushes and pull requests its shell output printed (table
+commit_evidence). Parsers call one object per read: `call(...)` for each tool call, `result(...)`
+for each tool result; the functions that read the content live in edit_lines and commit_evidence.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from ingest.batch import RecordBatch
+from ingest.codex.patch import heredoc_patch
+from ingest.commit_evidence import command_dir, may_hold_evidence, parse_output
+from ingest.edit_lines import (
+    CLAUDE_EDIT_TOOLS,
+    GEMINI_EDIT_TOOLS,
+    claude_edit_files,
+    codex_patch_files,
+    decode_edit_result,
+    edit_line_records,
+    gemini_edit_files,
+)
+from ingest.records import CommitEvidence
+
+
+class SessionGit:
+    """Per-read collector; remembers the edit and git calls of this read until their results come."""
+
+    def __init__(self, batch: RecordBatch, source: str) -> None:
+        self.batch = batch
+        self.source = source
+        # tool_use_id -> (tool name, input) for edits, (None, directory) for shell commands.
+        self.calls: dict[str, tuple[str | None, Any]] = {}
+
+    # -- calls ---------------------------------------------------------------------------------
+    def call(self, tool_use_id: str, tool_name: str, tool_input: Any, cwd: str | None, command: str | None = None) -> None:
+        """Remember what the result will need: an edit's input, a git command's directory."""
+        if tool_name in CLAUDE_EDIT_TOOLS:
+            self.calls[tool_use_id] = (tool_name, tool_input)
+        elif may_hold_evidence(command):
+            self.calls[tool_use_id] = (None, command_dir(command, cwd))
+        else:
+            self.calls[tool_use_id] = ("", None)  # seen, and of no interest
+
+    def edit(self, tool_use_id: str, session_id: str | None, files: dict[str, list[str]]) -> None:
+        """Lines an edit added (Codex and Gemini know them at call time; success is joined later)."""
+        for record in edit_line_records(tool_use_id, self.source, session_id, files):
+            self.batch.add(record)
+
+    # -- results -------------------------------------------------------------------------------
+    def codex_call(self, call_id: str, session_id: str | None, tool_input: Any, patch: str | None,
+                   command: str | None, cwd: str | None) -> None:
+        """A Codex call: apply_patch (as a tool, or as a heredoc in a shell command) adds lines;
+        a git command's output will be evidence."""
+        workdir = tool_input.get("workdir") if isinstance(tool_input, dict) else None
+        directory = workdir if isinstance(workdir, str) else cwd
+        patch = patch or heredoc_patch(command)
+        if patch:
+            self.edit(call_id, session_id, codex_patch_files(patch, command_dir(command, directory) if command else directory))
+        self.call(call_id, "", None, directory, command)
+
+    def gemini_call(self, call_id: str, session_id: str | None, ts: datetime, name: str, args: dict[str, Any],
+                    command: str | None, text: str, is_error: bool) -> None:
+        """A Gemini CLI call and its result, which arrive together."""
+        if name in GEMINI_EDIT_TOOLS and not is_error:
+            self.edit(call_id, session_id, gemini_edit_files(name, args))
+        elif may_hold_evidence(command):
+            self.output(call_id, session_id, ts, text, command_dir(command, args.get("directory")))
+
+    def ghost_snapshot(self, payload: bytes, session_id: str | None, ts: datetime, cwd: str | None) -> None:
+        """Codex's ghost_snapshot: a commit of the working tree whose parent was the HEAD then."""
+        ghost = _ghost.decode(payload).ghost_commit
+        if ghost is not None and ghost.id:
+            self.head(f"codex-ghost:{ghost.id}", session_id, ts, "ghost_snapshot", ghost.parent, detail=ghost.id,
+                      directory=cwd)
+
+    def claude_result(self, tool_use_id: str, session_id: str | None, ts: datetime, is_error: bool,
+                      text: str, raw_result: bytes, raw_line: bytes) -> None:
+        """A Claude Code tool_result: an edit's patch, or the output of a git command."""
+        entry = self.calls.pop(tool_use_id, None)
+        # A call from an earlier read of the file is unknown here: its result says what it was.
+        is_edit = entry[0] in CLAUDE_EDIT_TOOLS if entry else b'"structuredPatch"' in raw_line
+        if is_edit:
+            if not is_error:
+                name, tool_input = entry if entry else ("Edit", None)
+                self.edit(tool_use_id, session_id, claude_edit_files(name, tool_input, decode_edit_result(raw_result)))
+        elif entry is None or entry[0] is None:
+            self.output(tool_use_id, session_id, ts, text, entry[1] if entry else None)
+
+    def output(self, tool_use_id: str, session_id: str | None, ts: datetime, text: str, directory: str | None = None) -> None:
+        """Evidence printed by a shell command (whatever its exit status: `git commit && git push`
+        fails on the push after the commit was made)."""
+        if "] " not in text and ".." not in text and "/pull" not in text and "/merge_requests" not in text:
+            return
+        for i, evidence in enumerate(parse_output(text)):
+            self.batch.add(CommitEvidence(
+                evidence_key=f"{tool_use_id}:{i}", tool_use_id=tool_use_id, source=self.source, session_id=session_id,
+                ts=ts, kind=evidence.kind, sha=evidence.sha, branch=evidence.branch, subject=evidence.subject,
+                detail=evidence.detail, dir=directory,
+            ))
+
+    def shell_result(self, tool_use_id: str, session_id: str | None, ts: datetime, text: str) -> None:
+        """Output of a shell call remembered by `call` (Codex, Gemini)."""
+        entry = self.calls.pop(tool_use_id, None)
+        if entry is not None and entry[0] is None:
+            self.output(tool_use_id, session_id, ts, text, entry[1])
+
+    def head(self, key: str, session_id: str | None, ts: datetime | None, kind: str, sha: str | None,
+             branch: str | None = None, detail: str | None = None, directory: str | None = None) -> None:
+        """A commit the agent recorded as the workspace's HEAD (Codex session_meta.git, ghost_snapshot)."""
+        if sha:
+            self.batch.add(CommitEvidence(evidence_key=key, source=self.source, session_id=session_id, ts=ts, kind=kind,
+                                          sha=sha, branch=branch, detail=detail, dir=directory))
+
+
+class _GhostCommit(msgspec.Struct):
+    id: str | None = None
+    parent: str | None = None
+
+
+class _GhostSnapshot(msgspec.Struct):
+    ghost_commit: _GhostCommit | None = None
+
+
+_ghost = msgspec.json.Decoder(_GhostSnapshot)
