@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # How a value is shown: the dashboard picks a column type per format; CSV and JSON keep raw values.
-FORMATS = ("text", "count", "tokens", "usd", "ratio", "time", "day", "bytes", "number")
+# "change" is a relative change in percent (+12.5), "points" a change of a ratio in percentage points.
+FORMATS = ("text", "count", "tokens", "usd", "ratio", "time", "day", "bytes", "number", "change", "points", "bool")
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ _ALL = (
     # -- what a row is about -----------------------------------------------------------------------
     Metric("day", "Day (UTC)", "day", "UTC calendar day"),
     Metric("user", "Person", "text", "the name logs were ingested under"),
-    Metric("user_name", "Person", "text", "directory user (matched by name or email), else the source's identifier"),
+    Metric("name", "Name", "text", "display name from the org directory (labels only; filters and links use the user name)"),
     Metric("team", "Team", "text", "team in the org directory, or (unassigned)"),
     Metric("project", "Project", "text", "the agent's working directory (cwd); for a session, the one most of its "
            "requests ran in"),
@@ -68,6 +69,7 @@ _ALL = (
     Metric("looping_cost_usd", "Looping spend (USD)", "usd", "cost of looping requests"),
     Metric("discarded_cost_usd", "Discarded spend (USD)", "usd", "cost of discarded requests"),
     Metric("idle_cost_usd", "Idle spend (USD)", "usd", "cost of idle requests"),
+    Metric("waste_cost_usd", "Wasted spend (USD)", "usd", "looping + discarded + idle spend (empty when nothing is priced)"),
     Metric("overhead_cost_usd", "Overhead spend (USD)", "usd",
            "cost of Claude Code's own agents (prompt suggestions, compaction, warm-ups)"),
     # -- value ---------------------------------------------------------------------------------------
@@ -78,22 +80,73 @@ _ALL = (
     Metric("overhead_tokens", "Overhead tokens", "tokens",
            "tokens of Claude Code's own agents: prompt suggestions, compaction, warm-ups (never kept, never waste)"),
     Metric("waste_tokens", "Waste tokens", "tokens", "looping + discarded + idle tokens"),
-    Metric("useful_output_ratio", "Useful-output ratio", "ratio",
+    Metric("useful_output_ratio", "Useful share of tokens", "ratio",
            "kept_tokens / (total_tokens - overhead_tokens): the kept share of the agents' work, Claude Code's own "
-           "overhead left out"),
-    Metric("useful_cost_ratio", "Useful-cost ratio", "ratio",
-           "kept cost / (cost - overhead cost): the cost-weighted useful_output_ratio"),
+           "overhead left out (the token-weighted useful_cost_ratio)"),
+    Metric("useful_cost_ratio", "Useful share of spend", "ratio",
+           "kept spend / (spend - overhead spend): the headline ratio (money first); useful_output_ratio weights "
+           "by tokens instead"),
     # -- flags ---------------------------------------------------------------------------------------
     Metric("flag", "Flag", "text", "loop, discarded_work, idle_burn, zero_output, usage_spike, context_bloat"),
     Metric("flags", "Flags", "text", "comma-separated flag types raised on the session"),
     Metric("flagged_sessions", "Flagged sessions", "count", "sessions with at least one flag in the period"),
-    Metric("flagged_tokens", "Flagged tokens", "tokens",
-           "tokens of the session's requests (on days in the period) that any flag covers, each request once: "
-           "the union of its flags, never their sum"),
-    Metric("flagged_cost_usd", "Flagged spend (USD)", "usd",
-           "cost of the session's requests (on days in the period) that any flag covers, each request once"),
     Metric("evidence", "Evidence", "text",
            "what to look at: the repeated call, the revert command, the idle stretch (never prompt text)"),
+    Metric("flag_count", "Flags raised", "count", "flags raised (a session may carry several)"),
+    Metric("flagged_cost_usd", "Flagged spend (USD)", "usd",
+           "spend of the requests (on days in the period) that the period's flags cover, each request once however "
+           "many flags cover it: the union of the flags, never their sum"),
+    Metric("flagged_tokens", "Flagged tokens", "tokens",
+           "tokens of the requests (on days in the period) that the period's flags cover, each request once "
+           "however many flags cover it: the union of the flags, never their sum"),
+    Metric("flags_cost_usd", "Sum over flags (USD)", "usd",
+           "each flag's own spend added up: a request under two flags counts twice, so this exceeds the flagged "
+           "spend wherever flags overlap"),
+    Metric("distinct_cost_usd", "Spend, each request once (USD)", "usd",
+           "the spend this flag type covers, each request counted once (flags of one type can overlap too)"),
+    Metric("shared_cost_usd", "Shared with other flags (USD)", "usd",
+           "spend of requests that another flag type covers too"),
+    Metric("overlaps_with", "Overlaps with", "text", "the other flag types that cover some of the same requests"),
+    Metric("other_flag", "With flag", "text", "the second flag type of an overlapping pair"),
+    # -- against the previous period (the equally long period just before) ---------------------------
+    Metric("previous_cost_usd", "Spend before (USD)", "usd", "spend in the equally long period just before"),
+    Metric("cost_change", "Spend change", "change", "spend against the previous period, relative, in percent"),
+    Metric("waste_cost_change", "Wasted spend change", "change",
+           "wasted spend against the previous period, relative, in percent"),
+    Metric("total_tokens_change", "Tokens change", "change", "tokens against the previous period, relative, in percent"),
+    Metric("sessions_change", "Sessions change", "change", "sessions against the previous period, relative, in percent"),
+    Metric("users_change", "People change", "change", "active people against the previous period, relative, in percent"),
+    Metric("flagged_sessions_change", "Flagged sessions change", "change",
+           "flagged sessions against the previous period, relative, in percent"),
+    Metric("previous_useful_cost_ratio", "Useful share of spend before", "ratio",
+           "useful_cost_ratio in the equally long period just before"),
+    Metric("useful_cost_ratio_change", "Useful share change (pts)", "points",
+           "useful_cost_ratio against the previous period, in percentage points"),
+    Metric("useful_output_ratio_change", "Useful share of tokens change (pts)", "points",
+           "useful_output_ratio against the previous period, in percentage points"),
+    # -- figures that are not exact ------------------------------------------------------------------
+    Metric("estimated_output_requests", "Placeholder output", "count",
+           "requests whose output count is a placeholder: the transcript line was written before the answer "
+           "finished, so output tokens and spend are a lower bound (formats.md 1.6)"),
+    Metric("estimated_output_cost_usd", "Spend with placeholder output (USD)", "usd",
+           "spend of the requests with a placeholder output count (a lower bound)"),
+    Metric("fallback_model_requests", "Fallback model", "count",
+           "Codex requests whose rollout named no model: priced as the fallback model (gpt-5)"),
+    Metric("fallback_model_cost_usd", "Spend at fallback model (USD)", "usd",
+           "spend of the requests priced with a fallback model"),
+    Metric("output_estimated", "Placeholder output", "bool", "the request's output count is a placeholder (a lower bound)"),
+    Metric("model_is_fallback", "Fallback model", "bool", "the request's model was not logged; priced as the fallback"),
+    # -- people and their data (Data health) ----------------------------------------------------------
+    Metric("in_directory", "In org directory", "bool", "the person is in the org directory"),
+    Metric("last_request_at", "Newest request (UTC)", "time",
+           "the person's newest request from any source (plausible days only): when their data last arrived"),
+    Metric("days_silent", "Days silent", "count", "whole UTC days from the newest request to today"),
+    Metric("activity", "Activity", "text",
+           "active (sessions in the period) | no data in the period | files but no requests | no data at all"),
+    Metric("directory_people", "People expected", "count", "people of the org directory in the slice"),
+    Metric("absent_people", "People without sessions", "count",
+           "people of the org directory in the slice with no session in the period"),
+    Metric("absent_sample", "Without sessions", "text", "the first of them, longest silent first"),
     # -- components (plugins report) -----------------------------------------------------------------
     Metric("level", "Level", "text", "component (rows add up to the total) or plugin (roll-up of one plugin's components)"),
     Metric("component", "Component", "text",
@@ -119,7 +172,6 @@ _ALL = (
     Metric("transcript_requests", "Transcript requests", "count", "transcript requests that day"),
     Metric("status", "Status", "text", "covered | partial | no detail | no reference"),
     # -- outcomes in git (docs/metrics.md "Outcomes in git") -----------------------------------------
-    Metric("name", "Name", "text", "the team, person, project or plugin the row is about"),
     Metric("lines_written", "Lines written", "count", "agent-written non-blank lines (successful edits; within the "
            "repository root when the session maps to one)"),
     Metric("lines_committed", "Lines committed", "count", "of those, lines found in a commit linked to the session"),

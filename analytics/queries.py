@@ -10,6 +10,7 @@ macros obey it, so a new report that reads through them inherits it (docs/securi
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping
@@ -18,6 +19,7 @@ import duckdb
 import polars as pl
 
 from analytics.filters import FIRST_PLAUSIBLE_DAY, FilterChoices, Filters, last_plausible_day
+from analytics.periods import previous_period, utc_today
 from store.sql import run_sql
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -89,6 +91,11 @@ def summary(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> p
     return read(con, "view_summary", filters)
 
 
+def totals(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """One row: sessions and spend of the slice (rollups only: cheap)."""
+    return read(con, "view_totals", filters)
+
+
 def daily_outcomes(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """Per day and outcome (kept, looping, discarded, idle): tokens and cost_usd."""
     return read(con, "view_daily_outcomes", filters)
@@ -114,9 +121,55 @@ def session_timeline(con: duckdb.DuckDBPyConnection, filters: Filters | None = N
     return read(con, "view_session_timeline", filters, session_id=session_id)
 
 
+def session_outcomes(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, session_id: str) -> pl.DataFrame:
+    """One session's requests, tokens and spend per outcome."""
+    return read(con, "view_session_outcomes", filters, session_id=session_id)
+
+
 def session_flags(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, session_id: str) -> pl.DataFrame:
     """One session's flags with evidence."""
     return read(con, "view_session_flags", filters, session_id=session_id)
+
+
+def changes(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, group_by: str = "org") -> pl.DataFrame:
+    """Per team (group_by='team') or for the whole slice ('org'): spend and ratios against the equally
+    long period before, as relative change (percent) and percentage points; NULL without a period."""
+    if group_by not in ("org", "team"):
+        raise ValueError(f"changes are per 'org' or 'team', not {group_by!r}")
+    filters = filters or Filters()
+    previous = previous_period(filters)
+    frame_ = read(con, "view_changes", filters, group_by=group_by, compare=previous is not None,
+                  previous=slice_param(previous or filters))
+    return frame_.rename({"grp": group_by}) if group_by == "team" else frame_.drop("grp")
+
+
+def flag_types(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """Per flag type: flags, sessions, its own spend and tokens, and the spend it shares with other types."""
+    return read(con, "view_flag_types", filters)
+
+
+def flag_overlap(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """Pairs of flag types whose stretches hold the same requests: sessions and shared spend."""
+    return read(con, "view_flag_overlap", filters)
+
+
+def flagged_sessions(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """One row per flagged session: its flags, spend in its flagged stretches (once) and its whole spend."""
+    return read(con, "view_flagged_sessions", filters)
+
+
+def people(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, today: date | None = None) -> pl.DataFrame:
+    """Per person (directory, data or files): newest request, days silent, sessions and spend in the period."""
+    return read(con, "view_people", filters, today=today or utc_today(), first_plausible=FIRST_PLAUSIBLE_DAY,
+                last_plausible=last_plausible_day())
+
+
+def people_gaps(con: duckdb.DuckDBPyConnection, filters: Filters | None = None, *, today: date | None = None,
+                listed: int = 12) -> pl.DataFrame:
+    """One row: people the org directory expects in the slice, how many have no sessions in the period,
+    and the first `listed` of those (longest silent first); no row when the slice holds none of them."""
+    return read(con, "view_people_gaps", filters, today=today or utc_today(), first_plausible=FIRST_PLAUSIBLE_DAY,
+                last_plausible=last_plausible_day(), listed=listed)
 
 
 # -- Outcomes in git (docs/metrics.md "Outcomes in git"): one view per thing a page draws -------------
@@ -161,7 +214,8 @@ def session_git_turns(con: duckdb.DuckDBPyConnection, filters: Filters | None = 
 
 
 # The views over a slice of the data (the session views take one session instead).
-VIEWS = {view.__name__: view for view in (summary, daily_outcomes, spend_by_source, user_daily, team_daily,
+VIEWS = {view.__name__: view for view in (summary, totals, daily_outcomes, spend_by_source, user_daily, team_daily, changes,
+                                          flag_types, flag_overlap, flagged_sessions, people, people_gaps,
                                           git_headline, team_outcomes, plugin_outcomes, survival_curve, git_coverage)}
 
 

@@ -75,7 +75,7 @@ _builtin("daily", "one row per UTC day: tokens, cost and where the tokens went",
     "useful_output_ratio", "useful_cost_ratio",
 ))
 _PEOPLE = ("sessions", "requests", *TOKENS, "cost_usd", "kept_tokens", "useful_output_ratio", "flagged_sessions",
-           "waste_tokens", "useful_cost_ratio", "unpriced_requests", *OVERHEAD)
+           "waste_tokens", "useful_cost_ratio", "unpriced_requests", "waste_cost_usd", *OVERHEAD)
 _builtin("users", "one row per person, lowest useful ratio first (never a spend leaderboard)", ("user", "team", *_PEOPLE))
 _builtin("teams", "one row per team, lowest useful ratio first", ("team", "users", *_PEOPLE))
 _builtin("projects", "one row per project (working directory)", (
@@ -84,19 +84,21 @@ _builtin("projects", "one row per project (working directory)", (
 ))
 _builtin("models", "one row per model, with the price data version that priced it", (
     "model", "requests", "sessions", *TOKENS, "cost_usd", "source_cost_usd", "unpriced_requests",
-    "useful_output_ratio", "price_version",
+    "useful_output_ratio", "price_version", "estimated_output_requests", "fallback_model_requests",
 ))
 _builtin("plugins", "per component (level=component, a partition of all tokens) and per plugin (level=plugin, a roll-up)", (
     "level", "component", "kind", "plugin", "calls", "errors", "error_rate", "result_bytes", "requests",
-    "total_tokens", "cost_usd", "kept_tokens", "useful_output_ratio",
+    "total_tokens", "cost_usd", "kept_tokens", "useful_output_ratio", "useful_cost_ratio",
 ), notes={
     "requests": "requests attributed to it (fractional when shared)",
     "total_tokens": "tokens of the requests attributed to it (all four kinds)",
     "kept_tokens": "attributed tokens of kept requests",
+    "useful_cost_ratio": "attributed spend of kept requests / attributed spend",
 })
 _builtin("sessions", "one row per session (figures within the period), newest first", (
     "session_id", "user", "team", "project", "source", "started_at", "ended_at", "requests", "total_tokens",
     "cost_usd", *OUTCOME_TOKENS, "useful_output_ratio", "flags", "flagged_tokens", "flagged_cost_usd",
+    "waste_cost_usd", "useful_cost_ratio", "estimated_output_requests", "fallback_model_requests",
 ))
 _builtin("flags", "every flag with the evidence a manager can check, newest first", (
     "session_id", "user", "team", "project", "flag", "started_at", "ended_at", "tokens", "cost_usd", "evidence",
@@ -105,7 +107,7 @@ _builtin("flags", "every flag with the evidence a manager can check, newest firs
 
 
 register(Report("coverage", "per user and day: Claude Code spend the Admin API or OTel reports vs what transcripts explain", (
-    "day", "user_name", "team", "admin_cost_usd", "otel_cost_usd", "reported_cost_usd", "explained_cost_usd",
+    "day", "user", "team", "admin_cost_usd", "otel_cost_usd", "reported_cost_usd", "explained_cost_usd",
     "missing_cost_usd", "cost_coverage", "admin_tokens", "otel_tokens", "reported_tokens", "explained_tokens",
     "token_coverage", "transcript_requests", "status",
 ), coverage))
@@ -117,6 +119,7 @@ _builtin("outcomes", "what the spend bought in git, per team, person, project an
     "cost_per_alive_30d_line", "cost_per_landed_commit", "unlinked_cost_usd",
 ), notes={
     "level": "team, person, project (where the session's commits landed) or plugin",
+    "name": "the team, person, project or plugin the row is about",
     "sessions": "sessions in the period (with spend or edits), those that produced nothing included",
 })
 _builtin("commits", "commits linked to sessions, and agent commits without logs, newest first", (

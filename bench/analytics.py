@@ -6,7 +6,8 @@ Run:  .venv/bin/python -m bench.analytics                  (200 people x 360 day
 
 How the year is built (generating and ingesting ~10 GB of transcripts would take an hour): a real
 generated org of --base-users people x 30 days is ingested and refreshed normally (timed), then its
-derived rollups (session_day_facts, component_day_facts, flags, org_users) are replicated into
+derived rollups (session_day_facts, component_day_facts, flags, org_users) and the request tables
+(request_facts, requests: flagged spend and the placeholder-output counts join them) are replicated into
 --copies x --base-users people and --months x 30 days by renaming people and sessions and shifting
 days. The reports read only those rollups, so their timing is that of the full year. With --ledger,
 an existing ledger is read as it is instead (bench.scale --keep leaves a real 80 x 180 one, every
@@ -38,7 +39,9 @@ from store.db import connect_writer
 from store.sql import run_sql
 
 TARGET_S = 1.0
-ROLLUPS = ("session_day_facts", "component_day_facts", "flags")
+# Replicated: the rollups the reports read, and the request tables a few views join (flagged spend
+# counted once claims requests; placeholder-output and fallback-model counts read their marks).
+ROLLUPS = ("session_day_facts", "component_day_facts", "flags", "request_facts", "requests")
 
 
 def build_base(out: Path, users: int, seed: int) -> tuple[Path, float, float]:
@@ -64,6 +67,8 @@ def replicate(db: Path, copies: int, months: int) -> dict[str, int]:
         columns = [r[0] for r in con.execute(f"SELECT column_name FROM information_schema.columns WHERE table_name = '{table}' ORDER BY ordinal_position").fetchall()]
         shifted = {
             "session_id": "session_id || '-' || c || '-' || m",
+            "request_key": "request_key || '-' || c || '-' || m",
+            "ts": "ts + to_days((m * 30)::INTEGER)",
             "user_name": "user_name || '-' || c",
             "day": "day + (m * 30)::INTEGER",
             "first_ts": "first_ts + to_days((m * 30)::INTEGER)",

@@ -1,12 +1,16 @@
 """Table column labels and formats for every page, derived from the metric registry
 (analytics.metrics): a figure reads the same everywhere (tokens compact, dollars as dollars, ratios
-as bars) and its definition shows on hover. Pages override a column only where it means more there."""
+as bars, changes signed) and its definition shows on hover. Pages override a column only where it
+means more there. Tables show a missing value as PLACEHOLDER, never the word "None"."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from analytics.metrics import METRICS, Metric
+
+# What an empty cell shows (st.dataframe's placeholder): a dash, not "None".
+PLACEHOLDER = "—"
 
 
 def ratio(label: str, help_text: str | None = None):
@@ -45,6 +49,12 @@ def _column(metric: Metric):
         return st.column_config.DateColumn(label, format="YYYY-MM-DD", help=help_text)
     if metric.format == "number":
         return st.column_config.NumberColumn(label, format="%.2f", help=help_text)
+    if metric.format == "change":
+        return st.column_config.NumberColumn(label, format="%+.0f%%", help=help_text)
+    if metric.format == "points":
+        return st.column_config.NumberColumn(label, format="%+.1f pts", help=help_text)
+    if metric.format == "bool":
+        return st.column_config.CheckboxColumn(label, help=help_text)
     return st.column_config.TextColumn(label, help=help_text, width="small" if metric.name == "session_id" else None)
 
 

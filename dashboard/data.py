@@ -24,7 +24,7 @@ from analytics import health, queries
 from analytics.access.scope import Scope, bind
 from analytics.access.settings import access_settings
 from analytics.export import to_csv
-from analytics.filters import FilterChoices, Filters
+from analytics.filters import UNASSIGNED_TEAM, FilterChoices, Filters
 from analytics.reports import REPORTS, Report
 from dashboard import auth
 from store.config import LAKE_PREFIX, LakeTarget, is_lake_spec
@@ -219,6 +219,12 @@ def report_download(kind: str, filters: Filters) -> Callable[[], bytes]:
 def filter_choices() -> FilterChoices:
     """What the sidebar offers: teams, people, projects, sources, models, and the plausible days with data."""
     return _get("choices", queries.filter_choices)
+
+
+def has_teams() -> bool:
+    """Whether an org directory with teams is loaded: without one every person is "(unassigned)",
+    and a team column or label says nothing."""
+    return any(team != UNASSIGNED_TEAM for team in filter_choices().values.get("team", []))
 
 
 def session_span(session_id: str) -> Filters | None:

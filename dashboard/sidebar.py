@@ -9,18 +9,20 @@ name the ledger does not hold stops every page with "no such ..." instead of sho
 from __future__ import annotations
 
 import shlex
-from datetime import date, timedelta
+from datetime import date
 
 import streamlit as st
 
+from analytics import periods, queries
 from analytics.filters import FilterChoices, Filters, UnknownValue, cli_arguments, dimensions, resolve
 from dashboard import data
 from store.config import LAKE_PREFIX, LakeTarget, is_lake_spec
+from store.db import DatabaseError
 
 # Query-parameter names double as widget keys (Streamlit binds them: ?team=payments&user=alice).
 PERIOD_KEY = "period"
+PRESET_KEY = "period_preset"
 FILTER_KEYS = (PERIOD_KEY, *(d.name for d in dimensions()))
-DEFAULT_DAYS = 30
 _FILTERS_STATE = "_agentledger_filters"
 _UNKNOWN_STATE = "_agentledger_unknown_filter"
 # Wide bounds: a shared link with any real period must not be rejected as out of range.
@@ -29,12 +31,25 @@ _LATEST = date(2100, 12, 31)
 
 
 def default_period(choices: FilterChoices, today: date | None = None) -> tuple[date, date]:
-    """The last DEFAULT_DAYS days that hold data (ending on the newest plausible day, not today)."""
-    end = choices.last_day or today or date.today()
-    start = end - timedelta(days=DEFAULT_DAYS - 1)
-    if choices.first_day and start < choices.first_day:
-        start = choices.first_day
-    return start, end
+    """The last days that hold data (analytics.periods.default_period), ending on the newest plausible day."""
+    return periods.default_period(choices.first_day, choices.last_day, today)
+
+
+def named_periods(choices: FilterChoices) -> dict[str, periods.Period]:
+    """The one-click periods (this month, last month, this quarter, the default, all data) by name."""
+    return {p.name: p for p in periods.calendar_periods(periods.utc_today(), choices.first_day, choices.last_day)}
+
+
+def _pick_period(presets: dict[str, periods.Period]) -> None:
+    # A callback: the URL-bound period may only change before the script reruns.
+    chosen = presets.get(st.session_state.get(PRESET_KEY))
+    if chosen:
+        st.session_state[PERIOD_KEY] = (chosen.first, chosen.last)
+        _remember(PERIOD_KEY)
+
+
+def _preset_of(span: tuple[date | None, date | None], presets: dict[str, periods.Period]) -> str | None:
+    return next((p.name for p in presets.values() if (p.first, p.last) == span), None)
 
 
 def _period(value) -> tuple[date | None, date | None]:
@@ -103,6 +118,7 @@ def render() -> Filters:
     """Draw the filter widgets in the sidebar and return the Filters they describe."""
     choices = data.filter_choices()
     start, end = default_period(choices)
+    presets = named_periods(choices)
     _clean_period_link()
     _clean_name_links(choices)
     _restore_dropped({PERIOD_KEY: (start, end)})
@@ -113,6 +129,11 @@ def render() -> Filters:
             max_value=_LATEST, key=PERIOD_KEY, bind="query-params", on_change=_remember, args=(PERIOD_KEY,),
             help="Both ends included. The URL keeps every filter: copy it to share this view.",
         )
+        # The named period the dates match is shown picked; typing other dates unpicks it.
+        st.session_state[PRESET_KEY] = _preset_of(_period(period), presets)
+        st.pills("Quick periods", list(presets), format_func=lambda name: presets[name].label, key=PRESET_KEY,
+                 on_change=_pick_period, args=(presets,), label_visibility="collapsed")
+        holds = st.empty()
         # No format_func: a bound selectbox puts the formatted label in the URL, and a shared link
         # must carry the stable name, not a display name that may change.
         chosen = {
@@ -126,22 +147,36 @@ def render() -> Filters:
     filters = Filters(date_from=date_from, date_to=date_to, **chosen)
     st.session_state[_FILTERS_STATE] = filters
     st.session_state[_MEMORY] = {key: st.session_state.get(key) for key in FILTER_KEYS}
+    with holds.container():
+        _say_what_the_period_holds(filters, choices)
     return filters
+
+
+def _say_what_the_period_holds(filters: Filters, choices: FilterChoices) -> None:
+    """One line under the period: its sessions and spend against everything the slice holds, and
+    where the data begins and ends (a period can hold little while most data lies before it)."""
+    try:
+        now = data.view(queries.totals, filters).row(0, named=True)
+        everything = data.view(queries.totals, filters.model_copy(update={"date_from": None, "date_to": None})).row(0, named=True)
+    except DatabaseError:
+        return  # the page itself says the ledger is busy
+    if not (choices.first_day and choices.last_day):
+        return
+    span = f"{choices.first_day:%d %b %Y} – {choices.last_day:%d %b %Y}"
+    if now["sessions"] == everything["sessions"]:
+        st.caption(f"Holds all {everything['sessions']:,} sessions ({_usd(everything['cost_usd'])}); data runs {span}.")
+    else:
+        st.caption(f"Holds {now['sessions']:,} of {everything['sessions']:,} sessions ({_usd(now['cost_usd'])} of "
+                   f"{_usd(everything['cost_usd'])}); data runs {span}. **All data** shows everything.")
+
+
+def _usd(value: float | None) -> str:
+    return "no priced spend" if value is None else f"${value:,.2f}"
 
 
 def current() -> Filters:
     """The Filters the router computed for this run (pages call this instead of reading widgets)."""
     return st.session_state.get(_FILTERS_STATE) or Filters()
-
-
-def previous_period(filters: Filters) -> Filters | None:
-    """The same slice over the equally long period just before, for "change vs previous" figures."""
-    if not (filters.date_from and filters.date_to):
-        return None
-    length = (filters.date_to - filters.date_from).days + 1
-    return filters.model_copy(
-        update={"date_from": filters.date_from - timedelta(days=length), "date_to": filters.date_from - timedelta(days=1)}
-    )
 
 
 def period(filters: Filters) -> tuple[date, date] | None:
@@ -150,10 +185,13 @@ def period(filters: Filters) -> tuple[date, date] | None:
 
 
 def describe(filters: Filters) -> str:
-    """One line saying what the page shows, e.g. '01 Jan 2026 – 30 Jan 2026 · team **payments**'."""
+    """One line saying what the page shows, e.g. 'This month (01 Nov – 29 Nov 2026) · team **payments**'."""
     parts = []
     if filters.date_from and filters.date_to:
-        parts.append(f"{filters.date_from:%d %b %Y} – {filters.date_to:%d %b %Y}")
+        days = f"{filters.date_from:%d %b %Y} – {filters.date_to:%d %b %Y}"
+        presets = named_periods(data.filter_choices())
+        name = _preset_of((filters.date_from, filters.date_to), presets)
+        parts.append(f"{presets[name].label} ({days})" if name else days)
     for d in dimensions():
         value = getattr(filters, d.name)
         if value:

@@ -77,18 +77,34 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value:.0%}"
 
 
-def change(current: float | None, previous: float | None) -> str | None:
-    """Relative change for st.metric's delta ('+12%'), None when there is nothing to compare."""
-    if current is None or previous in (None, 0):
-        return None
-    return f"{(current - previous) / abs(previous):+.0%}"
+def pct_delta(change: float | None) -> str | None:
+    """A relative change analytics computed (percent) as st.metric's delta ('+12%'); None when there is none."""
+    return None if change is None else f"{change:+,.0f}%"
 
 
-def point_change(current: float | None, previous: float | None) -> str | None:
-    """Change of a ratio in percentage points ('+3 pts')."""
-    if current is None or previous is None:
-        return None
-    return f"{(current - previous) * 100:+.0f} pts"
+def points_delta(change: float | None) -> str | None:
+    """A ratio's change analytics computed (percentage points) as st.metric's delta ('+3.1 pts')."""
+    return None if change is None else f"{change:+.1f} pts"
+
+
+def caveats(summary: pl.DataFrame | None) -> None:
+    """Say where the period's figures are not exact: placeholder output counts, fallback-model prices,
+    unpriced models (one line each, with what it means for the spend shown)."""
+    row = summary.row(0, named=True) if summary is not None and summary.height else {}
+    requests = row.get("requests") or 0
+    estimated = row.get("estimated_output_requests") or 0
+    if estimated:
+        st.caption(f":material/info: {estimated:,} of {requests:,} requests ({usd(row.get('estimated_output_cost_usd'))} "
+                   "of the spend) have a placeholder output count: the transcript line was written before the answer "
+                   "finished, so their output tokens and spend are a lower bound.")
+    fallback = row.get("fallback_model_requests") or 0
+    if fallback:
+        st.caption(f":material/info: {fallback:,} Codex requests ({usd(row.get('fallback_model_cost_usd'))}) name no "
+                   "model in their rollout and are priced as the fallback model (gpt-5).")
+    unpriced = row.get("unpriced_requests") or 0
+    if unpriced:
+        st.warning(f"{unpriced:,} requests used a model with no known price: their cost is unknown and left out of "
+                   "the spend figures (never counted as $0). The models report lists them.", icon=":material/price_change:")
 
 
 def first(df: pl.DataFrame | None, column: str) -> Any:

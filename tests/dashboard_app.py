@@ -67,14 +67,19 @@ def free_port() -> int:
 @contextmanager
 def served(args: list[str], log: Path, env: dict[str, str] | None = None,
            cwd: Path | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
-    """`agentledger ARGS --port N` as a subprocess (stdin closed, output to `log`: an unread pipe could
-    fill up and stall it); yields (process, url) and stops it, waiting for it to exit."""
+    """`agentledger ARGS --port N` as a subprocess; yields (process, url) and stops it (see serving)."""
     port = free_port()
+    with serving([sys.executable, "-m", "agentledger.cli", *args, "--port", str(port)], port, log, env, cwd) as running:
+        yield running
+
+
+@contextmanager
+def serving(command: list[str], port: int, log: Path, env: dict[str, str] | None = None,
+            cwd: Path | None = None) -> Iterator[tuple[subprocess.Popen, str]]:
+    """Any command that serves on localhost:`port` as a subprocess (stdin closed, output to `log`: an
+    unread pipe could fill up and stall it); yields (process, url) and stops it, waiting for it to exit."""
     with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "agentledger.cli", *args, "--port", str(port)],
-            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
-        )
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd)
         try:
             # 127.0.0.1, the address the dashboard binds (never "localhost", which may resolve to ::1 first).
             yield process, f"http://127.0.0.1:{port}"

@@ -7,10 +7,15 @@ from pathlib import Path
 import pytest
 
 from agentledger.demo import DemoOptions, build_demo_db
+from agentledger.pipeline import ingest_and_refresh
+from ingest.runner import IngestOptions
 from store.db import reader, writer
+from tests.helpers import shared_dir
 
 # Real transcripts an ingest can load while the dashboard reads (test_dashboard_concurrency).
 CORPUS = Path("corpus/iansherr__claude-code-log/test/test_data/real_projects")
+# Real pairs of agent logs and the repository they worked in: their transcripts are real sessions too.
+PAIRS = Path("corpus/pairs")
 
 
 def build_ledger(path: Path) -> Path:
@@ -20,9 +25,19 @@ def build_ledger(path: Path) -> Path:
     return path
 
 
-def build_generated_ledger(path: Path, users: int = 12, days: int = 21) -> Path:
+def build_generated_ledger(path: Path, users: int = 12, days: int = 21, seed: int = 11) -> Path:
     """A generated org (planted loops, reverts, idle burn)."""
-    build_demo_db(path, DemoOptions(generate=True, users=users, days=days, seed=11), source_dir=path.parent / "org")
+    build_demo_db(path, DemoOptions(generate=True, users=users, days=days, seed=seed), source_dir=path.parent / "org")
+    return path
+
+
+def build_real_corpus_ledger(path: Path) -> Path:
+    """Every real transcript of the shared corpus, one person per folder (as a collector's
+    ROOT/<user>/... layout gives): the real projects folder by folder, and each pair's logs under its
+    pair's name. No org directory: real logs come without one."""
+    with writer(path) as con:
+        for root in (CORPUS, PAIRS):
+            ingest_and_refresh(con, IngestOptions(paths=[shared_dir() / root], user_from_dir=True, progress=False))
     return path
 
 

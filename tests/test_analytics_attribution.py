@@ -81,3 +81,19 @@ def test_cost_and_useful_ratio_of_the_session(attributed):
     assert row["total_tokens"] == 16000
     assert row["cost_usd"] == pytest.approx(16 * 0.00165)
     assert row["useful_output_ratio"] == 1.0  # answers only, nothing looped, discarded or idle
+
+
+def test_a_components_useful_share_of_spend(ledger, tmp_path):
+    # prompt -> R1 runs a failing `make`, R2 and R3 run it again (the same error: a loop, R1..R3
+    # looping) -> R4 answers (kept). R1 belongs to (prompt); R2, R3 and R4 consume the Bash results.
+    # Each request costs $0.00165, so builtin:Bash spent $0.00495, of which R4's $0.00165 was kept.
+    t = Transcript()
+    t.prompt()
+    for _ in range(3):
+        t.reply(k(1), [("Bash", {"command": "make"}, "E", True)])
+    t.reply(k(1))
+    load(ledger, tmp_path, t)
+    rows = rows_by_component(ledger)
+    assert rows["builtin:Bash"]["cost_usd"] == pytest.approx(3 * 0.00165)
+    assert rows["builtin:Bash"]["useful_cost_ratio"] == pytest.approx(0.3333)
+    assert rows["(prompt)"]["useful_cost_ratio"] == 0.0

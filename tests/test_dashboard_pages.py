@@ -185,7 +185,7 @@ def test_data_health_shows_coverage_against_the_otel_reference(dashboard_db, wit
     assert_clean(at)
     assert "Coverage: reported spend vs ingested detail" in [h.value for h in at.subheader]
     coverage = next(df.value for df in at.dataframe if "cost_coverage" in df.value.columns)
-    people = set(coverage["user_name"])
+    people = set(coverage["user"])
     assert {"jonas.patel", "tomas.dubois"} <= people
     assert not [p for p in people if "@" in p]
     assert "unrecognised" not in " ".join(str(v) for df in at.dataframe for v in df.value.get("source", []))
@@ -198,3 +198,58 @@ def test_sessions_search_narrows_the_list_to_one_person(dashboard_db, with_db):
     assert_clean(at)
     listed = next(df.value for df in at.dataframe if "session_id" in df.value.columns)
     assert len(listed) > 0 and set(listed["user"]) == {"jonas.patel"}
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_overview_leads_with_money_and_the_cost_weighted_share(dashboard_db, with_db):
+    from analytics import queries
+    from store.db import reader
+
+    with_db(dashboard_db)
+    at = render("views/overview.py", period=["2000-01-01", str(date.today())])
+    assert_clean(at)
+    assert [m.label for m in at.metric][:4] == ["Spend (USD)", "Useful share of spend", "Wasted spend (USD)",
+                                               "Flagged spend (USD)"]
+    with reader(dashboard_db) as con:
+        summary = queries.summary(con, at.session_state[sidebar._FILTERS_STATE]).row(0, named=True)
+    assert _metrics(at)["Useful share of spend"] == f"{summary['useful_cost_ratio']:.0%}"
+    assert any("Weighted by tokens instead of dollars" in c.value for c in at.caption)
+
+
+def test_a_named_period_is_one_click_and_the_sidebar_says_what_it_holds(dashboard_db, with_db):
+    from analytics import queries
+    from store.db import reader
+
+    with_db(dashboard_db)
+    at = render("views/overview.py")
+    assert any(c.value.startswith("Holds ") for c in at.sidebar.caption)
+    at.sidebar.pills(key=sidebar.PRESET_KEY).set_value("all").run()
+    assert_clean(at)
+    with reader(dashboard_db) as con:
+        choices = queries.filter_choices(con)
+        everything = queries.summary(con).row(0, named=True)
+    filters = at.session_state[sidebar._FILTERS_STATE]
+    assert (filters.date_from, filters.date_to) == (choices.first_day, choices.last_day)
+    assert any(c.value.startswith(f"Holds all {everything['sessions']:,} sessions") for c in at.sidebar.caption)
+
+
+def test_flags_page_counts_flag_spend_once(dashboard_db, with_db):
+    with_db(dashboard_db)
+    at = render("views/flags.py", period=["2000-01-01", str(date.today())])
+    assert_clean(at)
+    shown = _metrics(at)
+    assert {"Flagged spend (USD)", "Flagged sessions", "Flags raised", "Sum over flags (USD)"} <= set(shown)
+    once, added = (float(shown[k].lstrip("$").replace(",", "")) for k in ("Flagged spend (USD)", "Sum over flags (USD)"))
+    assert 0 < once <= added
+
+
+def test_data_health_lists_people_and_when_their_data_last_arrived(dashboard_db, with_db):
+    with_db(dashboard_db)
+    at = render("views/health.py", period=["2000-01-01", str(date.today())])
+    assert_clean(at)
+    assert "People: whose data stopped arriving" in [h.value for h in at.subheader]
+    people = next(df.value for df in at.dataframe if "activity" in df.value.columns)
+    assert {"last_request_at", "days_silent"} <= set(people.columns) and len(people) > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,10 @@ def test_dashboard_command_runs_the_packaged_app(capsys):
     command = streamlit_command(8765)
     assert command[command.index("run") + 1] == str(app_path())
     assert command[command.index("--server.port") + 1] == "8765"
-    assert command[command.index("--server.headless") + 1] == "true"
+    # The rest lives in the app's own config file, which Streamlit reads however the app is started.
+    settings = tomllib.loads((app_path().parent / ".streamlit" / "config.toml").read_text())
+    assert settings["server"]["headless"] is True and settings["server"]["showEmailPrompt"] is False
+    assert settings["client"]["toolbarMode"] == "viewer"
     with pytest.raises(SystemExit):
         main(["dashboard", "--help"])
     assert "examples:" in capsys.readouterr().out

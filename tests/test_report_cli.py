@@ -24,9 +24,10 @@ K = (10, 90, 0, 900)
 GOLDEN_USERS = (
     "user,team,sessions,requests,input_tokens,output_tokens,cache_creation_tokens,cache_read_tokens,total_tokens,"
     "cost_usd,kept_tokens,useful_output_ratio,flagged_sessions,waste_tokens,useful_cost_ratio,unpriced_requests,"
-    "overhead_tokens,overhead_cost_usd\r\n"
-    "bob,(unassigned),1,4,40,360,0,3600,4000,0.0066,1000,0.25,1,3000,0.25,0,0,\r\n"
-    "alice,platform,1,2,20,180,0,1800,2000,0.0033,2000,1.0,0,0,1.0,0,0,\r\n"
+    "waste_cost_usd,overhead_tokens,overhead_cost_usd\r\n"
+    # bob's three looping requests cost 3 x $0.00165 = $0.00495: his wasted spend.
+    "bob,(unassigned),1,4,40,360,0,3600,4000,0.0066,1000,0.25,1,3000,0.25,0,0.00495,0,\r\n"
+    "alice,platform,1,2,20,180,0,1800,2000,0.0033,2000,1.0,0,0,1.0,0,0.0,0,\r\n"
 ).encode()
 
 GOLDEN_FLAGS = (

@@ -29,7 +29,7 @@ def _setup(ledger, tmp_path):
 
 def test_coverage_per_user_and_day(ledger, tmp_path):
     _setup(ledger, tmp_path)
-    rows = {r["user_name"]: r for r in coverage(ledger).to_dicts()}
+    rows = {r["user"]: r for r in coverage(ledger).to_dicts()}
     assert set(rows) == {"ana", "bo@corp.example"}
     ana, bo = rows["ana"], rows["bo@corp.example"]
     assert ana["team"] == "payments"
@@ -44,7 +44,7 @@ def test_coverage_per_user_and_day(ledger, tmp_path):
 def test_coverage_filters_by_user(ledger, tmp_path):
     _setup(ledger, tmp_path)
     frame = coverage(ledger, Filters(user="ana"))
-    assert frame["user_name"].to_list() == ["ana"]
+    assert frame["user"].to_list() == ["ana"]
 
 
 def test_otel_reference_of_someone_outside_the_directory_counts_for_their_transcripts(ledger, tmp_path):
@@ -58,5 +58,13 @@ def test_otel_reference_of_someone_outside_the_directory_counts_for_their_transc
     ingest(ledger, tmp_path / "claude", user="cy")
     ingest(ledger, tmp_path / "otel")
     rows = coverage(ledger).to_dicts()
-    assert [(r["user_name"], r["team"], r["status"]) for r in rows] == [("cy", "(unassigned)", "covered")]
+    assert [(r["user"], r["team"], r["status"]) for r in rows] == [("cy", "(unassigned)", "covered")]
     assert rows[0]["reported_tokens"] == rows[0]["explained_tokens"] == 1262
+
+
+def test_coverage_figures_are_rounded_like_every_report(ledger, tmp_path):
+    # Ratios to 4 places (2.0 / 12.40 is 0.16129032258064516 unrounded), money to 6 (the usd macro).
+    _setup(ledger, tmp_path)
+    ana = next(r for r in coverage(ledger).to_dicts() if r["user"] == "ana")
+    assert ana["cost_coverage"] == 0.1613 and ana["token_coverage"] == 0.3383
+    assert repr(ana["missing_cost_usd"]) == "10.4"

@@ -56,23 +56,16 @@ def app_path() -> Path:
 
 
 def streamlit_command(port: int, host: str = LOOPBACK, secrets_file: Path | None = None) -> list[str]:
-    """The `streamlit run` command line for the packaged app (oidc: Streamlit reads [auth] from `secrets_file`)."""
+    """The `streamlit run` command line for the packaged app (oidc: Streamlit reads [auth] from `secrets_file`).
+
+    Everything else (headless, no developer prompts, theme) is in dashboard/.streamlit/config.toml,
+    which Streamlit reads for this app however it is started.
+    """
     secrets = ["--secrets.files", str(secrets_file)] if secrets_file else []
     return [
         sys.executable, "-m", "streamlit", "run", str(app_path()),
         "--server.port", str(port),
         "--server.address", host,
-        # Always headless: otherwise Streamlit's first run asks for an e-mail address, and without a
-        # terminal exits before serving. AgentLedger opens the browser itself (agentledger.browser).
-        "--server.headless", "true",
-        # A deployed dashboard does not edit itself: no file watcher, no usage statistics.
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-        "--server.runOnSave", "false",
-        # Readers, not developers: no Deploy button; a calm blue accent, because the default red
-        # would read as "waste" next to the outcome palette.
-        "--client.toolbarMode", "viewer",
-        "--theme.primaryColor", "#0072B2",
         *secrets,
     ]
 

@@ -60,18 +60,18 @@ per_day AS (
     FROM person
     GROUP BY ALL
 )
-SELECT p.day, person(p.user_name) AS user_name, team_of(d.team) AS team,
-       p.admin_cost_usd, p.otel_cost_usd,
-       coalesce(p.admin_cost_usd, p.otel_cost_usd) AS reported_cost_usd,
-       p.explained_cost_usd,
-       coalesce(p.admin_cost_usd, p.otel_cost_usd) - p.explained_cost_usd AS missing_cost_usd,
+SELECT p.day, person(p.user_name) AS "user", team_of(d.team) AS team,
+       usd(p.admin_cost_usd) AS admin_cost_usd, usd(p.otel_cost_usd) AS otel_cost_usd,
+       usd(coalesce(p.admin_cost_usd, p.otel_cost_usd)) AS reported_cost_usd,
+       usd(p.explained_cost_usd) AS explained_cost_usd,
+       usd(coalesce(p.admin_cost_usd, p.otel_cost_usd) - p.explained_cost_usd) AS missing_cost_usd,
        CASE WHEN coalesce(p.admin_cost_usd, p.otel_cost_usd) > 0
-            THEN p.explained_cost_usd / coalesce(p.admin_cost_usd, p.otel_cost_usd) END AS cost_coverage,
+            THEN round(p.explained_cost_usd / coalesce(p.admin_cost_usd, p.otel_cost_usd), 4) END AS cost_coverage,
        as_count(p.admin_tokens) AS admin_tokens, as_count(p.otel_tokens) AS otel_tokens,
        as_count(coalesce(p.admin_tokens, p.otel_tokens)) AS reported_tokens,
        as_count(p.explained_tokens) AS explained_tokens,
        CASE WHEN coalesce(p.admin_tokens, p.otel_tokens) > 0
-            THEN p.explained_tokens / coalesce(p.admin_tokens, p.otel_tokens) END AS token_coverage,
+            THEN round(p.explained_tokens / coalesce(p.admin_tokens, p.otel_tokens), 4) END AS token_coverage,
        as_count(p.transcript_requests) AS transcript_requests,
        CASE WHEN p.admin_tokens IS NULL AND p.otel_tokens IS NULL THEN 'no reference'
             WHEN p.explained_tokens = 0 THEN 'no detail'
@@ -81,4 +81,4 @@ FROM per_day p
 LEFT JOIN directory d ON d.user_name = p.user_name
 -- Project, source and model do not apply: a reference reports per person and day only.
 WHERE in_period($slice, p.day) AND in_people($slice, p.user_name, team_of(d.team))
-ORDER BY p.day, missing_cost_usd DESC NULLS LAST, p.user_name
+ORDER BY p.day, missing_cost_usd DESC NULLS LAST, "user"

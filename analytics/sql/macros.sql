@@ -21,6 +21,12 @@ CREATE OR REPLACE TEMP MACRO usd(x) AS round(x, 6);
 CREATE OR REPLACE TEMP MACRO exact_sum(x) AS sum(x::DECIMAL(38, 12))::DOUBLE;
 CREATE OR REPLACE TEMP MACRO exact_sum_if(x, keep) AS sum(CASE WHEN keep THEN x::DECIMAL(38, 12) END)::DOUBLE;
 
+-- Change against the previous period: relative, in percent (NULL when there was nothing before), and
+-- of a ratio, in percentage points. One decimal: what a reader compares.
+CREATE OR REPLACE TEMP MACRO pct_change(now, before) AS
+    CASE WHEN before > 0 THEN round((coalesce(now, 0) - before) * 100.0 / before, 1) END;
+CREATE OR REPLACE TEMP MACRO points_change(now, before) AS round((now - before) * 100.0, 1);
+
 -- Counts and token sums. DuckDB sums int64 into 128 bits, so a sum itself never overflows; what may
 -- not fit is int64, the type every export shows. A report shows such a total empty (as_count), never
 -- an error; the derived tables store it capped at int64's maximum (capped), so that a corrupt count
@@ -106,12 +112,17 @@ CREATE OR REPLACE TEMP MACRO session_visible(sid) AS
     EXISTS (SELECT 1 FROM session_day_facts f LEFT JOIN org_users o ON o.user_name = f.user_name
             WHERE f.session_id = sid AND in_scope(f.user_name, team_of(o.team)));
 
--- Spend and value per group: one row per value of `group_by` ('user', 'team', 'project', 'model' or
--- 'day'; grp is its text), every measure the per-group reports show, each defined here once. The
--- daily, users, teams, projects and models reports select their columns from it.
+-- waste_cost_usd: looping + discarded + idle spend; NULL only when nothing in the row is priced.
+CREATE OR REPLACE TEMP MACRO waste_cost(cost, looping, discarded, idle) AS
+    CASE WHEN cost IS NOT NULL THEN usd(coalesce(looping, 0) + coalesce(discarded, 0) + coalesce(idle, 0)) END;
+
+-- Spend and value per group: one row per value of `group_by` ('user', 'team', 'project', 'model',
+-- 'day', or 'org' for one row over the whole slice; grp is its text), every measure the per-group
+-- reports show, each defined here once. The daily, users, teams, projects and models reports and
+-- the period comparison (view_changes) select their columns from it.
 CREATE OR REPLACE TEMP MACRO group_of(group_by, user_name, team, project, model, day) AS
     CASE group_by WHEN 'team' THEN team WHEN 'project' THEN project WHEN 'model' THEN model
-                  WHEN 'day' THEN day::VARCHAR ELSE user_name END;
+                  WHEN 'day' THEN day::VARCHAR WHEN 'org' THEN 'org' ELSE user_name END;
 
 CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
     WITH f AS (
@@ -136,12 +147,19 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
            usd(exact_sum(f.cost_usd)) AS cost_usd,
            usd(exact_sum(f.source_cost_usd)) AS source_cost_usd,
            total(f.unpriced_requests) AS unpriced_requests,
+           total(f.estimated_output_requests) AS estimated_output_requests,
+           usd(exact_sum(f.estimated_output_cost_usd)) AS estimated_output_cost_usd,
+           total(f.fallback_model_requests) AS fallback_model_requests,
+           usd(exact_sum(f.fallback_model_cost_usd)) AS fallback_model_cost_usd,
            total(f.kept_tokens) AS kept_tokens,
            total(f.looping_tokens) AS looping_tokens,
            total(f.discarded_tokens) AS discarded_tokens,
            total(f.idle_tokens) AS idle_tokens,
            total(f.overhead_tokens) AS overhead_tokens,
            as_count(sum(f.looping_tokens) + sum(f.discarded_tokens) + sum(f.idle_tokens)) AS waste_tokens,
+           waste_cost(exact_sum(f.cost_usd), exact_sum(f.looping_cost_usd), exact_sum(f.discarded_cost_usd),
+                      exact_sum(f.idle_cost_usd))
+               AS waste_cost_usd,
            usd(exact_sum(f.kept_cost_usd)) AS kept_cost_usd,
            usd(exact_sum(f.looping_cost_usd)) AS looping_cost_usd,
            usd(exact_sum(f.discarded_cost_usd)) AS discarded_cost_usd,
@@ -154,6 +172,70 @@ CREATE OR REPLACE TEMP MACRO usage_by(s, group_by) AS TABLE
     GROUP BY f.grp
     -- A person's own row is governed by pseudonyms; any other group by small-group protection.
     HAVING group_by = 'user' OR NOT small_group(s, count(DISTINCT f.user_name), bool_or(f.user_name = scope()['viewer']));
+
+-- Flagged spend, each request once (docs/metrics.md "Counting flagged spend once"). flag_requests
+-- lists the requests every flag covers, with the share of each it counts (1; a context_bloat request
+-- that consumed n components' results counts 1/n in each component's flag). flag_spend: the requests
+-- of the slice's flags (filtered_flags: scope, people, a flag in the period by its day) that fall on
+-- days in the period, so flagged spend is never more than the flags' own, nor than the period's.
+CREATE OR REPLACE TEMP MACRO flag_spend(s) AS TABLE
+    SELECT m.flag_id, m.flag, m.session_id, m.request_key, m.day, m.share, m.tokens, m.cost_usd, f.user_name
+    FROM flag_requests m JOIN filtered_flags(s) f USING (flag_id)
+    WHERE in_period(s, m.day);
+
+-- A request several flags cover counts once: the whole request when any flag counts all of it, else
+-- the flags' shares added (different components' parts of it), never more than the request. So the
+-- flagged spend is never more than the flags' own spend added up, and equals it where no two flags
+-- share a request (nor cross the period's edge). claimed_* is what counts; tokens/cost_usd the
+-- request's own.
+CREATE OR REPLACE TEMP MACRO flagged_requests(s) AS TABLE
+    SELECT session_id, request_key, any_value(day) AS day, least(1.0, exact_sum(share)) AS share,
+           any_value(tokens) AS tokens, any_value(cost_usd) AS cost_usd,
+           least(1.0, exact_sum(share)) * any_value(tokens) AS claimed_tokens,
+           least(1.0, exact_sum(share)) * any_value(cost_usd) AS claimed_cost
+    FROM flag_spend(s) GROUP BY session_id, request_key;
+
+-- People and their data (queries.people, queries.people_gaps): everyone in the org directory, everyone
+-- with data, everyone whose files were read; when their newest request was made (on a plausible day:
+-- a wrong clock must not make anyone look active), how long ago that is, what the period holds from
+-- them, and their activity. In scope and slice, shown as the viewer may see them.
+CREATE OR REPLACE TEMP MACRO people_rows(s, today, first_plausible, last_plausible) AS TABLE
+    WITH directory AS (
+        SELECT user_name, display_name, team FROM org_users
+    ),
+    seen AS (
+        SELECT user_name, max(last_ts) AS last_request_at FROM session_day_facts
+        WHERE day BETWEEN first_plausible AND last_plausible GROUP BY user_name
+    ),
+    files AS (
+        SELECT DISTINCT user_name FROM source_files WHERE user_name IS NOT NULL AND source <> 'unrecognised'
+    ),
+    people AS (
+        SELECT user_name FROM directory UNION SELECT user_name FROM seen UNION SELECT user_name FROM files
+    ),
+    -- session_days shows people as the viewer sees them (person()): joined on that below
+    period AS (
+        SELECT user_name, count(DISTINCT session_id) AS sessions, usd(exact_sum(cost_usd)) AS cost_usd
+        FROM session_days(s) GROUP BY user_name
+    )
+    -- A pseudonymous viewer sees people as pseudonyms, without their display names.
+    SELECT person(p.user_name) AS "user", CASE WHEN person(p.user_name) = p.user_name THEN d.display_name END AS name,
+           team_of(d.team) AS team, d.user_name IS NOT NULL AS in_directory,
+           sn.last_request_at, date_diff('day', sn.last_request_at::DATE, today) AS days_silent,
+           coalesce(w.sessions, 0) AS sessions, w.cost_usd,
+           CASE WHEN w.sessions IS NOT NULL THEN 'active'
+                WHEN sn.last_request_at IS NOT NULL THEN 'no data in the period'
+                WHEN p.user_name IN (SELECT user_name FROM files) THEN 'files but no requests'
+                ELSE 'no data at all' END AS activity
+    FROM people p
+    LEFT JOIN directory d ON d.user_name = p.user_name
+    LEFT JOIN seen sn ON sn.user_name = p.user_name
+    LEFT JOIN period w ON w.user_name = person(p.user_name)
+    WHERE p.user_name IS NOT NULL AND in_people(s, p.user_name, team_of(d.team))
+      -- The list is about the people a viewer looks after: their own row only when they have data (a
+      -- manager who does not use agents is no gap in the data).
+      AND NOT (p.user_name IS NOT DISTINCT FROM scope()['viewer'] AND sn.last_request_at IS NULL
+               AND p.user_name NOT IN (SELECT user_name FROM files));
 
 -- Outcomes in git (docs/metrics.md): one row per session with what every git report needs about it,
 -- names as stored (reports show them through person and private_text). Its project is where its

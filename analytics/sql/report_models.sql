@@ -5,7 +5,8 @@ WITH versions AS (
 )
 SELECT u.grp AS model, u.requests, u.sessions, u.input_tokens, u.output_tokens, u.cache_creation_tokens,
        u.cache_read_tokens, u.total_tokens, u.cost_usd, u.source_cost_usd, u.unpriced_requests,
-       u.useful_output_ratio, v.price_version
+       u.useful_output_ratio, v.price_version,
+       u.estimated_output_requests, u.fallback_model_requests
 FROM usage_by($slice, 'model') u
 LEFT JOIN versions v ON v.model = u.grp
 ORDER BY u.cost_usd DESC NULLS LAST, u.total_tokens DESC, model;

@@ -6,14 +6,18 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from analytics import health
+from analytics import health, queries
+from analytics.filters import Filters
 from dashboard import audit_panel, auth, columns, data, sidebar, ui
 
 db = data.db_path()
-filters = sidebar.current()
+chosen = sidebar.current()
+# People and coverage are per person and day: the period, team and person apply; project, source and
+# model do not (a silent person has no project).
+filters = Filters(date_from=chosen.date_from, date_to=chosen.date_to, team=chosen.team, user=chosen.user)
 st.title("Data health")
 st.caption(f"Ledger: `{data.db_label(db)}` · facts from the ingest bookkeeping, refreshed every minute · "
-           "the sidebar filters apply only to the coverage panel")
+           "the sidebar's period, team and person apply to the people and coverage panels")
 
 facts = data.health_facts(db)
 runs = facts["runs"]
@@ -108,6 +112,33 @@ st.dataframe(
     },
 )
 
+st.subheader("People: whose data stopped arriving")
+people = ui.view(queries.people, filters)
+gaps = ui.view(queries.people_gaps, filters)
+expected, absent = ui.first(gaps, "directory_people") or 0, ui.first(gaps, "absent_people") or 0
+if expected == 0:
+    st.caption("No org directory is loaded, so nobody is expected: the list shows everyone whose logs were read. "
+               "Load one (`agentledger org load org.csv`) to see who in the organisation sends no data at all.")
+elif absent:
+    listed = ", ".join(ui.first(gaps, "absent_sample")) + (", ..." if absent > len(ui.first(gaps, "absent_sample")) else "")
+    st.warning(f"{absent} of {expected} people in the org directory have no sessions in this period: "
+               f"{listed}. Their agents may be unused, or their logs may not reach the ledger (check their machine's "
+               "collection).", icon=":material/person_off:")
+else:
+    st.success(f"Everyone in the org directory ({expected}) has sessions in this period.",
+               icon=":material/check_circle:")
+# Without a directory, name, team and "in directory" say nothing about anyone.
+who = ["user", "name", "team"] if expected else ["user"]
+st.dataframe(
+    people, hide_index=True, placeholder=columns.PLACEHOLDER,
+    column_order=[*who, "activity", "last_request_at", "days_silent", "sessions", "cost_usd",
+                  *(["in_directory"] if expected else [])],
+    column_config=columns.config(activity=st.column_config.TextColumn(
+        columns.label("activity"), width="medium", help=columns.definition("activity"))),
+)
+st.caption("Newest request: when the person's data last arrived (any source). Days silent: from then to today. "
+           "Per machine once machines report their own collection.")
+
 st.subheader("Arrivals per person and machine")
 arrivals = facts["arrivals"]
 silent = facts["silent_people"]
@@ -145,8 +176,8 @@ else:
                    f"(${missing:,.2f} unexplained).", icon=":material/travel_explore:")
     st.dataframe(
         referenced.sort(["status", "missing_cost_usd"], descending=[False, True]), hide_index=True,
-        column_config=columns.config(),
-        column_order=["day", "user_name", "team", "status", "reported_cost_usd", "explained_cost_usd",
+        column_config=columns.config(), placeholder=columns.PLACEHOLDER,
+        column_order=["day", "user", "team", "status", "reported_cost_usd", "explained_cost_usd",
                       "missing_cost_usd", "cost_coverage", "reported_tokens", "explained_tokens"],
     )
 

@@ -1,4 +1,4 @@
-"""Overview: what the agents cost in the period, and how much of it bought kept work."""
+"""Overview: what the agents cost in the period, and how much of it bought kept work. Money first."""
 
 import streamlit as st
 
@@ -6,35 +6,38 @@ from analytics import queries
 from dashboard import charts, columns, sidebar, ui
 
 filters = sidebar.current()
-ui.header("Overview", filters, "change is against the equally long period before")
+ui.header("Overview", filters, "changes are against the equally long period before")
 
 summary = ui.view(queries.summary, filters)
 if not ui.first(summary, "requests") and not ui.first(summary, "total_tokens"):
     ui.empty_state(None, "agent activity")
-previous = sidebar.previous_period(filters)
-before = ui.view(queries.summary, previous) if previous else None
+changes = ui.view(queries.changes, filters, group_by="org")
 
 
-def kpi(column, field: str, fmt, delta=ui.change, color: str = "off") -> None:
-    # Volume changes are shown neutral (more spend is not bad in itself); only the useful ratio
-    # going up and flagged sessions going down are coloured as good.
-    now, then = ui.first(summary, field), ui.first(before, field)
-    column.metric(columns.label(field), fmt(now), delta(now, then), border=True, help=columns.definition(field),
-                  delta_color=color)
+def kpi(column, field: str, fmt, change: str | None = None, points: bool = False, color: str = "off") -> None:
+    # Volume changes are shown neutral (more spend is not bad in itself); the useful share going up
+    # and waste or flagged sessions going down are coloured as good.
+    delta = ui.first(changes, change) if change else None
+    column.metric(columns.label(field), fmt(ui.first(summary, field)),
+                  ui.points_delta(delta) if points else ui.pct_delta(delta),
+                  border=True, help=columns.definition(field), delta_color=color)
 
 
-row = st.columns(6)
-kpi(row[0], "cost_usd", ui.usd)
-kpi(row[1], "total_tokens", ui.tokens)
-kpi(row[2], "sessions", ui.count)
-kpi(row[3], "active_users", ui.count)
-kpi(row[4], "useful_output_ratio", ui.pct, delta=ui.point_change, color="normal")
-kpi(row[5], "flagged_sessions", ui.count, color="inverse")
-
-unpriced = ui.first(summary, "unpriced_requests")
-if unpriced:
-    st.warning(f"{unpriced:,} requests used a model with no known price: their cost is unknown and left out of "
-               "the spend figures (never counted as $0). The models report lists them.", icon=":material/price_change:")
+# Four cards a row: their labels stay whole on a laptop screen.
+money = st.columns(4)
+kpi(money[0], "cost_usd", ui.usd, "cost_change")
+kpi(money[1], "useful_cost_ratio", ui.pct, "useful_cost_ratio_change", points=True, color="normal")
+kpi(money[2], "waste_cost_usd", ui.usd, "waste_cost_change", color="inverse")
+kpi(money[3], "flagged_cost_usd", ui.usd)
+volume = st.columns(4)
+kpi(volume[0], "sessions", ui.count, "sessions_change")
+kpi(volume[1], "active_users", ui.count, "users_change")
+kpi(volume[2], "flagged_sessions", ui.count, "flagged_sessions_change", color="inverse")
+kpi(volume[3], "total_tokens", ui.tokens, "total_tokens_change")
+st.caption(f"Weighted by tokens instead of dollars, {ui.pct(ui.first(summary, 'useful_output_ratio'))} was useful "
+           "(token kinds differ in price: a cache read costs a tenth of fresh input). Flagged spend counts each "
+           "request once, however many flags point at it; the Flags page shows how they overlap.")
+ui.caveats(summary)
 
 st.subheader("Daily spend by outcome")
 measure_label = st.segmented_control("Measure", list(charts.MEASURES), default="Spend (USD)", key="overview_measure",
@@ -42,7 +45,9 @@ measure_label = st.segmented_control("Measure", list(charts.MEASURES), default="
 daily = ui.view(queries.daily_outcomes, filters)
 if daily.height:
     st.altair_chart(charts.daily_by_outcome(daily, charts.MEASURES[measure_label or "Spend (USD)"], sidebar.period(filters)), width="stretch")
-    st.caption("Kept: work that survived. Looping, discarded and idle: tokens spent on work that did not.")
+    st.caption("Kept: work that survived. Looping, discarded and idle: spend on work that did not. Claude Code "
+               f"overhead ({ui.usd(ui.first(summary, 'overhead_cost_usd') or 0)} in the period): its own agents "
+               "(prompt suggestions, compaction, warm-ups), nobody's work, so left out of the useful share.")
 else:
     st.info("No daily figures for these filters.")
 

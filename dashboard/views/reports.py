@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, data, sidebar, ui
+from dashboard import auth, columns, data, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Reports", filters, "the same rows and CSV bytes as the CLI")
@@ -25,4 +25,4 @@ config = {
            if rows.schema[name] == pl.Date else st.column_config.Column(name, help=documented[name]))
     for name in rows.columns
 }
-st.dataframe(rows, hide_index=True, column_config=config, height=560)
+st.dataframe(rows, hide_index=True, column_config=config, height=560, placeholder=columns.PLACEHOLDER)

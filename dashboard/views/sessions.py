@@ -1,20 +1,29 @@
-"""Sessions: the filterable list; select one to see its timeline and evidence."""
+"""Sessions: the filterable list, a page at a time; select one to see its timeline and evidence."""
+
+import math
 
 import polars as pl
 import streamlit as st
 
-from dashboard import columns, sidebar, ui
+from analytics import queries
+from dashboard import columns, data, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Sessions", filters)
 
 sessions = ui.report("sessions", filters)
 ui.empty_state(sessions, "sessions")
+ui.caveats(ui.view(queries.summary, filters))
 
 controls = st.columns([2, 1, 1])
-needle = controls[0].text_input("Find", placeholder="session id, person or project", key="sessions_find")
+needle = controls[0].text_input("Find", placeholder="session id, person, team or project", key="sessions_find")
 flagged_only = controls[1].toggle("Only flagged sessions", key="sessions_flagged")
-order = controls[2].selectbox("Order", ["Most waste first", "Lowest useful ratio first", "Newest first"], key="sessions_order")
+ORDERS = {
+    "Most wasted spend first": ("waste_cost_usd", True),
+    "Lowest useful share of spend first": ("useful_cost_ratio", False),
+    "Newest first": ("started_at", True),
+}
+order = controls[2].selectbox("Order", list(ORDERS), key="sessions_order")
 
 if needle:
     text = needle.lower()
@@ -24,24 +33,32 @@ if needle:
     ))
 if flagged_only:
     sessions = sessions.filter(pl.col("flags") != "")
-if order == "Most waste first":
-    sessions = sessions.sort(pl.sum_horizontal("looping_tokens", "discarded_tokens", "idle_tokens"), descending=True)
-elif order == "Lowest useful ratio first":
-    sessions = sessions.sort("useful_output_ratio", nulls_last=True)
-else:
-    sessions = sessions.sort("started_at", descending=True)
+column, descending = ORDERS[order]
+sessions = sessions.sort(column, descending=descending, nulls_last=True)
 ui.empty_state(sessions, "sessions matching the search")
 
-LIMIT = 1000
-st.caption(f"{sessions.height:,} sessions" + (f"; the first {LIMIT:,} shown — narrow the filters for the rest" if sessions.height > LIMIT else "")
-           + ". Select a row to open the session.")
-shown = sessions.head(LIMIT)
+# A page at a time: a year of an organisation holds far more sessions than a table should carry.
+PAGE_ROWS = 500
+pages = math.ceil(sessions.height / PAGE_ROWS)
+page = 1
+if pages > 1:
+    # A page number kept from a longer list (before a filter narrowed it) must not point past the end.
+    st.session_state["sessions_page"] = min(st.session_state.get("sessions_page", 1), pages)
+    page = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, step=1, key="sessions_page")
+first = (page - 1) * PAGE_ROWS
+shown = sessions.slice(first, PAGE_ROWS)
+where = (f"Sessions {first + 1:,}–{first + shown.height:,} of {sessions.height:,}, {order.lower()}"
+         if pages > 1 else f"All {sessions.height:,} sessions, {order.lower()}")
+st.caption(where + (". Turn the page above, or narrow the list with Find or the sidebar filters." if pages > 1 else ".")
+           + " Select a row to open the session.")
 picked = st.dataframe(
     shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="sessions_table", height=560,
-    # What went to waste first; volume and plumbing (project, source) to the right.
-    column_order=["session_id", "user", "team", "useful_output_ratio", "flags", "looping_tokens", "discarded_tokens",
-                  "idle_tokens", "kept_tokens", "cost_usd", "total_tokens", "requests", "started_at", "ended_at",
-                  "project", "source"],
+    placeholder=columns.PLACEHOLDER,
+    # Money first, what went to waste next; tokens, volume and plumbing (project, source) to the right.
+    column_order=["session_id", "user", *(["team"] if data.has_teams() else []), "useful_cost_ratio", "waste_cost_usd", "cost_usd", "flagged_cost_usd", "flags",
+                  "started_at", "ended_at", "requests", "project", "source", "useful_output_ratio", "looping_tokens",
+                  "discarded_tokens", "idle_tokens", "overhead_tokens", "kept_tokens", "total_tokens", "estimated_output_requests",
+                  "fallback_model_requests"],
     column_config=columns.config(),
 )
 if picked.selection.rows:

@@ -1,20 +1,22 @@
-"""Teams & people: who gets value from the agents and where waste concentrates. Never a token leaderboard."""
+"""Teams & people: who gets value from the agents and where waste concentrates, in dollars first.
+Never a spend or token leaderboard."""
 
 import polars as pl
 import streamlit as st
 
 from analytics import queries
+from analytics.filters import UNASSIGNED_TEAM
 from dashboard import columns, data, sidebar, ui
 
 filters = sidebar.current()
-ui.header("Teams & people", filters, "sorted by waste or useful ratio, never by volume")
+ui.header("Teams & people", filters, "sorted by wasted spend or useful share, never by volume")
 
 # Managers look for where work is lost, not for who burns the most: no "top spenders" order here.
 SORTS = {
-    "Most waste first": ("waste_tokens", True),
-    "Lowest useful-output ratio first": ("useful_output_ratio", False),
+    "Most wasted spend first": ("waste_cost_usd", True),
+    "Lowest useful share of spend first": ("useful_cost_ratio", False),
     "Most flagged sessions first": ("flagged_sessions", True),
-    "Highest useful-output ratio first": ("useful_output_ratio", True),
+    "Highest useful share of spend first": ("useful_cost_ratio", True),
 }
 
 
@@ -30,24 +32,49 @@ def with_trend(frame: pl.DataFrame, daily: pl.DataFrame, key: str) -> pl.DataFra
 
 
 COLUMNS = columns.config(
-    trend=st.column_config.LineChartColumn("Daily spend (USD)", y_min=0),
-    name=st.column_config.TextColumn("Name"),
+    # Narrow: a sparkline reads at 75 px, and the Teams table must fit a 1366 px screen.
+    trend=st.column_config.LineChartColumn("Daily spend (USD)", y_min=0, width="small"),
 )
-FIGURES = ["sessions", "useful_output_ratio", "waste_tokens", "flagged_sessions", "cost_usd", "total_tokens", "trend"]
+# The Teams table puts the change of the useful share right beside it: "Change (pts)" says enough there,
+# and the registry's longer label would push the table past a 1366 px screen.
+TEAM_CONFIG = {**COLUMNS, "useful_cost_ratio_change": st.column_config.NumberColumn(
+    "Change (pts)", format="%+.1f pts", help=columns.definition("useful_cost_ratio_change"))}
+# Money first; tokens, for those who want them, at the right.
+FIGURES = ["sessions", "useful_cost_ratio", "waste_cost_usd", "cost_usd", "overhead_cost_usd", "flagged_sessions",
+           "trend", "useful_output_ratio", "waste_tokens", "total_tokens"]
+TEAM_COLUMNS = ["team", "useful_cost_ratio", "useful_cost_ratio_change", "waste_cost_usd", "cost_usd",
+                "cost_change", "flagged_sessions", "trend"]
 
 sort_choice = st.radio("Sort by", list(SORTS), horizontal=True, key="teams_sort")
+ui.caveats(ui.view(queries.summary, filters))
 
-st.subheader("Teams")
-teams = ui.report("teams", filters)
-ui.empty_state(teams, "team activity")
-teams = ordered(with_trend(teams, ui.view(queries.team_daily, filters), "team"), sort_choice)
-picked = st.dataframe(
-    teams, hide_index=True, column_order=["team", "users", *FIGURES], column_config=COLUMNS,
-    on_select="rerun", selection_mode="single-row", key="teams_table",
-)
-team_rows = picked.selection.rows
-team = teams["team"][team_rows[0]] if team_rows else filters.team
-st.caption("Select a team to list its people.")
+choices = data.filter_choices()
+directory = data.has_teams()
+team = filters.team
+if not directory:
+    # Without an org directory every person is "(unassigned)": a one-row team table says nothing.
+    st.info("No org directory is loaded, so there are no teams: everyone is listed under "
+            f"{UNASSIGNED_TEAM}. Load one with `agentledger org load org.csv` (columns user, email, display_name, team, manager).",
+            icon=":material/groups:")
+else:
+    st.subheader("Teams")
+    teams = ui.report("teams", filters)
+    ui.empty_state(teams, "team activity")
+    changes = ui.view(queries.changes, filters, group_by="team").select(
+        "team", "previous_cost_usd", "cost_change", "useful_cost_ratio_change")
+    teams = ordered(with_trend(teams, ui.view(queries.team_daily, filters), "team").join(changes, on="team", how="left"),
+                    sort_choice)
+    picked = st.dataframe(
+        teams, hide_index=True, placeholder=columns.PLACEHOLDER,
+        # What fits a 1366 px laptop screen beside the sidebar; tokens and the rest are in the people table
+        # below and on the Reports page.
+        column_order=TEAM_COLUMNS,
+        column_config=TEAM_CONFIG, on_select="rerun", selection_mode="single-row", key="teams_table",
+    )
+    team_rows = picked.selection.rows
+    team = teams["team"][team_rows[0]] if team_rows else filters.team
+    st.caption("Changes compare with the equally long period just before (empty when nothing was spent then). "
+               f"{UNASSIGNED_TEAM}: people with data who are not in the org directory. Select a team to list its people.")
 
 st.subheader(f"People in {team}" if team else "People")
 people_filters = filters.model_copy(update={"team": team}) if team else filters
@@ -55,10 +82,12 @@ people = ui.report("users", people_filters)
 ui.empty_state(people, "people")
 people = ordered(with_trend(people, ui.view(queries.user_daily, people_filters), "user"), sort_choice)
 # Display names from the org directory, beside the stable user name the filters and links use.
-names = data.filter_choices().names
-people = people.with_columns(pl.col("user").replace(names).alias("name"))
+names = choices.names
+people = people.with_columns(pl.col("user").replace_strict(names, default=None).alias("name"))
 st.dataframe(
-    people, hide_index=True, column_order=(["name"] if names else []) + ["user", "team", *FIGURES], column_config=COLUMNS,
+    people, hide_index=True, placeholder=columns.PLACEHOLDER,
+    column_order=(["name"] if names else []) + ["user"] + (["team"] if directory else []) + FIGURES,
+    column_config=COLUMNS,
     on_select=sidebar.open_person_on_select("people_table", people["user"].to_list()),
     selection_mode="single-row", key="people_table", height=min(600, 38 + 35 * people.height),
 )
