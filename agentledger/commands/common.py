@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 
 from store.config import LAKE_PREFIX, LakeTarget, lake_target
 from store.db import DB_ENV_VAR
@@ -43,6 +44,13 @@ def store_of(args: argparse.Namespace) -> str | LakeTarget | None:
     return lake_target(getattr(args, "store", None), getattr(args, "data_path", None)) or None
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Epilog examples laid out as written; option help wrapped between words only, so a path (a
+    default ledger under a long home folder) is never cut in two where a reader would copy it."""
+
+    def _split_lines(self, text: str, width: int) -> list[str]:
+        return textwrap.wrap(" ".join(text.split()), width, break_long_words=False, break_on_hyphens=False)
+
+
 def formatter() -> type[argparse.HelpFormatter]:
-    """Keep the examples in epilogs laid out as written."""
-    return argparse.RawDescriptionHelpFormatter
+    return _Formatter

@@ -27,7 +27,12 @@ def test_every_help_page_has_examples(path):
     assert "  agentledger " + " ".join(path) in text, "an example of this very command"
 
 
-def test_demo_help_names_the_real_default_ledger():
+@pytest.mark.parametrize("data_home", [None, "/tmp/cirun/home/.local/share", "/home/a-very-long-user-name-x/.local/share"])
+def test_demo_help_names_the_real_default_ledger(monkeypatch, data_home):
+    # A long home folder made argparse cut the path mid-word (at 80 columns), and a hyphen in it
+    # was a break point too: the path shown must be the one to copy.
+    if data_home:
+        monkeypatch.setenv("XDG_DATA_HOME", data_home)
     text = dict(_every_parser(build_parser()))[("demo",)].format_help()
     default = default_demo_db(DemoOptions())
     assert default.parts[-2:] == ("demo", "sample.duckdb")
