@@ -20,7 +20,7 @@ from agentledger.pipeline import ingest_and_refresh, scan_git
 from ingest.git.scan import read_path_map
 from ingest.org import load_org, read_org_csv
 from ingest.runner import IngestOptions
-from store.db import writer
+from store.db import private_folder, writer
 
 
 class DemoError(RuntimeError):
@@ -87,7 +87,7 @@ def build_demo_db(db: Path, options: DemoOptions = DemoOptions(), source_dir: Pa
         git_dir = transcripts / "git"
     else:
         transcripts, org = shipped_sample()
-        git_dir = sample_repositories(db.parent / f"{db.stem}-git")
+        git_dir = sample_repositories(private_folder(db.parent) / f"{db.stem}-git")
     with writer(db) as con:
         summary = ingest_and_refresh(
             con, IngestOptions(paths=[transcripts], user_from_dir=True, progress=None), command="agentledger demo"

@@ -73,9 +73,18 @@ def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBP
 def _create_folder(path: Path) -> None:
     """The ledger's folder, owner-only when we create it (an existing folder is left as it is)."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_folder(path.parent)
     except OSError as error:
         raise DatabaseError(f"cannot create the folder for {path}: {error.strerror}") from error
+
+
+def private_folder(folder: Path) -> Path:
+    """Create `folder` and each missing folder above it owner-only: `mkdir(parents=True, mode=)`
+    gives the mode to the last one only, and the others would be listable by everyone."""
+    missing = [f for f in (folder, *folder.parents) if not f.exists()]
+    for f in reversed(missing):
+        f.mkdir(mode=0o700, exist_ok=True)
+    return folder
 
 
 def connect_writer(db: str | os.PathLike | None = None, wait_seconds: float = LOCK_WAIT_SECONDS,

@@ -8,6 +8,7 @@ runs here as a subprocess with an empty HOME, no display and stdin closed, as cr
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -42,4 +43,8 @@ def test_serves_with_an_empty_home_and_no_terminal(command, tmp_path):
     assert not (home / ".streamlit" / "credentials.toml").exists()
     if command == ["demo"]:
         # The demo ledger is where `demo --help` says: demo/sample.duckdb in the user data dir.
-        assert list(home.rglob("demo/sample.duckdb")), output[-2000:]
+        ledgers = list(home.rglob("demo/sample.duckdb"))
+        assert ledgers, output[-2000:]
+        # Owner-only, like any ledger: its folder, the folders created above it, the file itself.
+        for path in (ledgers[0], ledgers[0].parent, ledgers[0].parent.parent):
+            assert stat.S_IMODE(path.stat().st_mode) in (0o600, 0o700), path

@@ -137,11 +137,11 @@ def test_a_rejected_line_is_kept_as_hash_and_length_unless_prompts_are_opted_in(
 def test_the_ledger_and_its_folder_are_created_owner_only(tmp_path):
     logs = tmp_path / "logs"
     write_jsonl(logs / "p" / "s.jsonl", [prompt(T0, "hi"), assistant(T0, "m", "r", usage(1, 1), [text()])])
-    db = tmp_path / "private" / "ledger.duckdb"
+    db = tmp_path / "private" / "below" / "ledger.duckdb"
     result = subprocess.run([sys.executable, "-m", "agentledger.cli", "ingest", str(logs), "--db", str(db), "--user", "al"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert stat.S_IMODE(db.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(db.parent.stat().st_mode) == stat.S_IMODE(db.parent.parent.stat().st_mode) == 0o700
     for path in db.parent.iterdir():  # the ledger and every file beside it (locks, a WAL if any)
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     con = duckdb.connect(str(db), read_only=True)
