@@ -232,7 +232,8 @@ _ALL = (
     Metric("lines_alive", "Lines alive", "count", "of those, lines still there at that age (git blame)"),
     Metric("alive_share", "Share alive", "ratio", "lines_alive / lines_due"),
     Metric("origin", "Origin", "text",
-           "built-in (the agent's own tools, the prompt) or integration (MCP servers, plugins, skills, subagents)"),
+           "built-in (the agent's own tools, the prompt, its own overhead agents) or integration (MCP servers, plugins, "
+           "skills, subagents)"),
     Metric("turn_no", "Turn", "count", "the human turn (prompt) a request answers; 0 before the first"),
     Metric("git_outcome", "In git", "text", "landed (a line on the default branch), committed (in a commit, none "
            "landed), uncommitted (edits, nothing committed), no edits"),

@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics import queries
 from analytics.filters import UNASSIGNED_TEAM
-from dashboard import columns, data, sidebar, ui
+from dashboard import charts, columns, data, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Teams & people", filters, "sorted by wasted spend or useful share, never by volume")
@@ -75,6 +75,47 @@ else:
     team = teams["team"][team_rows[0]] if team_rows else filters.team
     st.caption("Changes compare with the equally long period just before (empty when nothing was spent then). "
                f"{UNASSIGNED_TEAM}: people with data who are not in the org directory. Select a team to list its people.")
+
+st.subheader("What the spend bought in git, per team")
+# Cost per surviving line first (a line still there 30 days after it landed), per landed line where no
+# line is that old yet; every session's cost counts, those that produced nothing too. Teams in name
+# order: this is no ranking.
+OUTCOME_CONFIG = columns.config(
+    cost_per_alive_30d_line=st.column_config.NumberColumn(
+        "Per line alive 30 d (USD)", format="dollar", help=columns.definition("cost_per_alive_30d_line")),
+    cost_per_landed_line=st.column_config.NumberColumn(
+        "Per landed line (USD)", format="dollar", help=columns.definition("cost_per_landed_line")),
+    cost_per_landed_commit=st.column_config.NumberColumn(
+        "Per landed commit (USD)", format="dollar", help=columns.definition("cost_per_landed_commit")),
+    unlinked_cost_usd=st.column_config.NumberColumn(
+        "Linked to no commit (USD)", format="dollar", help=columns.definition("unlinked_cost_usd")),
+)
+if ui.scanned(filters) is False:
+    ui.not_scanned("what each team's spend bought (cost per surviving line, per landed commit)")
+else:
+    outcomes = ui.view(queries.team_outcomes, filters).sort("team")
+    if outcomes.height:
+        surviving = outcomes["cost_per_alive_30d_line"].is_not_null().any()
+        per_line = ["cost_per_alive_30d_line", "cost_per_landed_line"] if surviving else ["cost_per_landed_line"]
+        st.dataframe(outcomes, hide_index=True, placeholder=columns.PLACEHOLDER, column_config=OUTCOME_CONFIG,
+                     column_order=["team", "cost_usd", *per_line, "cost_per_landed_commit", "unlinked_cost_usd",
+                                   "lines_landed", "lines_alive_30d"], key="team_outcomes_table")
+        st.caption(("Cost per line alive at 30 days: the spend of the sessions 30 days old divided by their lines "
+                    "still there 30 days after landing; — where none of a team's lines is that old yet (read its "
+                    "cost per landed line). " if surviving else
+                    "No landed line is 30 days old yet, so the cost per landed line stands in for the cost per "
+                    "surviving line. ")
+                   + "Every session's spend counts, those that produced nothing too (linked to no commit: what the "
+                   "spend bought nothing in git for).")
+        curve = ui.view(queries.survival_curve, filters)
+        if curve.height:
+            st.markdown("**How long agent lines survive**")
+            st.altair_chart(charts.survival_curve(curve), width="stretch")
+            st.caption("Of each team's landed agent lines, the share still on the default branch 0, 7 and 30 days "
+                       "after the commit (git blame). A point counts only the lines old enough for it: hover for how "
+                       "many it rests on.")
+    else:
+        st.info("No team in these filters has sessions that git can speak for.", icon=":material/filter_alt_off:")
 
 st.subheader(f"People in {team}" if team else "People")
 people_filters = filters.model_copy(update={"team": team}) if team else filters
