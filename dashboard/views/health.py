@@ -181,6 +181,34 @@ else:
                       "missing_cost_usd", "cost_coverage", "reported_tokens", "explained_tokens"],
     )
 
+st.subheader("Git coverage: how much of the work git can speak for")
+git = ui.view(queries.git_coverage, filters)
+if ui.first(git, "repositories") == 0:
+    ui.not_scanned("what the agents' work became in git")
+elif git.height:
+    row = git.row(0, named=True)
+    cards = st.columns(4)
+    cards[0].metric(columns.label("repositories"), ui.count(row["repositories"]), border=True,
+                    help=columns.definition("repositories"))
+    cards[1].metric(columns.label("unmapped_cost_share"), ui.pct(row["unmapped_cost_share"]), border=True,
+                    help=columns.definition("unmapped_cost_share"))
+    cards[2].metric(columns.label("printed_not_found"), ui.count(row["printed_not_found"]), border=True,
+                    help=columns.definition("printed_not_found"))
+    cards[3].metric(columns.label("agent_commits_without_logs"), ui.count(row["agent_commits_without_logs"]),
+                    border=True, help=columns.definition("agent_commits_without_logs"))
+    st.caption(f"Last scan {row['last_scan_at']:%Y-%m-%d %H:%M} UTC. {ui.count(row['unmapped_sessions'])} of "
+               f"{ui.count(row['sessions_with_edits'])} sessions with edits map to no scanned repository "
+               f"({ui.usd(row['unmapped_cost_usd'])} of their spend): scan the repositories they worked in, or map "
+               "their paths with `agentledger git scan PATH --map paths.csv`. Printed commits not found: shas a "
+               "session printed that no scanned repository holds. Agent commits without logs: landed commits naming "
+               "a coding agent that no session in the ledger explains"
+               + (" (counted for a viewer who sees everyone, with no person or team filter: — here)."
+                  if row["agent_commits_without_logs"] is None else "."))
+    if row["unmapped_sessions"]:
+        st.warning(f"{row['unmapped_sessions']:,} sessions with edits ({ui.pct(row['unmapped_cost_share'])} of their "
+                   "spend) are in no scanned repository: what they bought in git is unknown, and they count as "
+                   "bought nothing in the headline.", icon=":material/commit:")
+
 st.subheader("Rejected lines by reason")
 if rejects.height:
     chart = (
