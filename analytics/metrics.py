@@ -171,6 +171,8 @@ _ALL = (
     Metric("token_coverage", "Token coverage", "ratio", "explained / reported tokens"),
     Metric("transcript_requests", "Transcript requests", "count", "transcript requests that day"),
     Metric("status", "Status", "text", "covered | partial | no detail | no reference"),
+    Metric("gap_days", "Person-days not explained", "count",
+           "person-days whose reported spend the transcripts explain only in part or not at all (partial, no detail)"),
     # -- outcomes in git (docs/metrics.md "Outcomes in git") -----------------------------------------
     Metric("lines_written", "Lines written", "count", "agent-written non-blank lines (successful edits; within the "
            "repository root when the session maps to one)"),

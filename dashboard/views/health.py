@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import health, queries
+from analytics.coverage import coverage_gaps
 from analytics.filters import Filters
 from dashboard import audit_panel, auth, columns, data, sidebar, ui
 
@@ -43,10 +44,10 @@ rejects = facts["rejects"]
 last = runs.row(0, named=True) if runs.height else {}
 kpis = st.columns(4)
 kpis[0].metric("Ingest runs shown", f"{runs.height}", border=True)
-kpis[1].metric("Files known", f"{int(files['files'].sum()) if files.height else 0:,}", border=True,
-               help="Source files in the manifest, across all sources.")
-kpis[2].metric("Lines loaded", f"{int(files['lines'].sum()) if files.height else 0:,}", border=True)
-kpis[3].metric("Rejected lines", f"{int(rejects['lines'].sum()) if rejects.height else 0:,}", border=True,
+totals = facts["totals"].row(0, named=True)
+kpis[1].metric("Files known", f"{totals['files']:,}", border=True, help="Source files in the manifest, across all sources.")
+kpis[2].metric("Lines loaded", f"{totals['lines']:,}", border=True)
+kpis[3].metric("Rejected lines", f"{totals['rejected_lines']:,}", border=True,
                help="Lines quarantined in the rejects table; never fatal, always counted.")
 
 st.subheader("Freshness per source")
@@ -169,11 +170,10 @@ if referenced.height == 0:
     st.info("No Admin API report or OpenTelemetry export is ingested for this period, so there is nothing to "
             "reconcile against. Ingest one to see which people or machines are missing.", icon=":material/info:")
 else:
-    gaps = referenced.filter(pl.col("status").is_in(["no detail", "partial"]))
-    if gaps.height:
-        missing = gaps["missing_cost_usd"].fill_null(0).sum()
-        st.warning(f"{gaps.height} person-days have reported spend that ingested transcripts do not explain "
-                   f"(${missing:,.2f} unexplained).", icon=":material/travel_explore:")
+    gaps = ui.view(coverage_gaps, filters).row(0, named=True)
+    if gaps["gap_days"]:
+        st.warning(f"{gaps['gap_days']:,} person-days have reported spend that ingested transcripts do not explain "
+                   f"(${gaps['missing_cost_usd']:,.2f} unexplained).", icon=":material/travel_explore:")
     st.dataframe(
         referenced.sort(["status", "missing_cost_usd"], descending=[False, True]), hide_index=True,
         column_config=columns.config(), placeholder=columns.PLACEHOLDER,
