@@ -212,8 +212,10 @@ def survival_curve(curve: pl.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X("age_days:Q", title="Days since the commit landed",
                     scale=alt.Scale(domain=[0, max(ages or [30])]), axis=alt.Axis(values=ages, format="d")),
-            y=alt.Y("alive_share:Q", title="Share of agent lines alive", scale=alt.Scale(domain=[0, 1]),
-                    axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
+            # Survival sits near 100%: the axis starts where the lowest point does (its ticks to a tenth
+            # of a percent, so none repeats), the counts behind each point are in the tooltip.
+            y=alt.Y("alive_share:Q", title="Share of agent lines alive", scale=alt.Scale(zero=False, domainMax=1, nice=True),
+                    axis=alt.Axis(format=".1%", tickMinStep=0.001)),
             color=alt.Color("team:N", title="Team"),
             tooltip=tooltip,
         )

@@ -216,7 +216,7 @@ def test_overview_leads_with_what_the_spend_bought_then_money_and_the_cost_weigh
     assert_clean(at)
     # The headline is what the spend bought in git (the demo scans its repositories), then the money.
     assert [m.label for m in at.metric][:8] == [
-        "Share of spend that survives", "Spend that survives (USD)", "Share of spend that landed",
+        "Surviving share of spend", "Spend that survives (USD)", "Landed share of spend",
         "Spend that landed (USD)", "Spend (USD)", "Useful share of spend", "Wasted spend (USD)", "Flagged spend (USD)"]
     filters = at.session_state[sidebar._FILTERS_STATE]
     with reader(dashboard_db) as con:
@@ -224,8 +224,8 @@ def test_overview_leads_with_what_the_spend_bought_then_money_and_the_cost_weigh
         bought = queries.git_headline(con, filters).row(0, named=True)
     assert _metrics(at)["Useful share of spend"] == f"{summary['useful_cost_ratio']:.0%}"
     assert 0 < bought["surviving_cost_share"] <= bought["landed_cost_share"] < 1
-    assert _metrics(at)["Share of spend that survives"] == f"{bought['surviving_cost_share']:.0%}"
-    assert _metrics(at)["Share of spend that landed"] == f"{bought['landed_cost_share']:.0%}"
+    assert _metrics(at)["Surviving share of spend"] == f"{bought['surviving_cost_share']:.0%}"
+    assert _metrics(at)["Landed share of spend"] == f"{bought['landed_cost_share']:.0%}"
     assert _metrics(at)["Spend that survives (USD)"] == usd(bought["surviving_cost_usd"])
     assert any("Weighted by tokens instead of dollars" in c.value for c in at.caption)
 
@@ -325,7 +325,7 @@ def test_data_health_shows_git_coverage(dashboard_db, with_db):
         coverage = queries.git_coverage(con).row(0, named=True)
     shown = _metrics(at)
     assert shown["Repositories"] == f"{coverage['repositories']:,}" and coverage["repositories"] > 0
-    assert shown["Agent commits without logs"] == f"{coverage['agent_commits_without_logs']:,}"
+    assert shown["Agent commits, no logs"] == f"{coverage['agent_commits_without_logs']:,}"
     assert shown["Unmapped share of spend"] == f"{coverage['unmapped_cost_share']:.0%}"
 
 
@@ -337,4 +337,4 @@ def test_without_a_scanned_repository_every_outcome_panel_says_how_to_scan(page,
     assert_clean(at)
     assert any("agentledger git scan PATH" in i.value for i in at.info)
     labels = [m.label for m in at.metric]
-    assert not {"Share of spend that survives", "Share of spend that landed", "Repositories"} & set(labels)
+    assert not {"Surviving share of spend", "Landed share of spend", "Repositories"} & set(labels)

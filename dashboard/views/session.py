@@ -62,8 +62,9 @@ else:
     if commits.height:
         st.dataframe(
             commits, hide_index=True, placeholder=columns.PLACEHOLDER, key="session_commits_table",
-            column_order=["sha", "subject", "repository", "committed_at", "landed", "agent_lines", "alive_7d",
-                          "alive_30d", "alive_head", "signal", "confidence", "evidence"],
+            # The evidence (how the commit was found) in sight on a laptop screen; where and when to the right.
+            column_order=["sha", "subject", "landed", "agent_lines", "alive_7d", "alive_30d", "alive_head", "evidence",
+                          "signal", "confidence", "repository", "committed_at"],
             column_config=columns.config(
                 sha=st.column_config.TextColumn(columns.label("sha"), width="small", help=columns.definition("sha")),
                 landed=st.column_config.CheckboxColumn(columns.label("landed"), help=columns.definition("landed")),
