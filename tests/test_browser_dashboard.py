@@ -446,7 +446,7 @@ def _wait_for_page(browser, path: str) -> str:
 def test_clicking_a_person_then_a_session_keeps_the_filters(generated, browser, artifacts):
     team = "Payments"
     _load(browser, f"{generated.url}/teams?team={team}")
-    _click_first_row(browser, 1)  # the People table
+    _click_first_row(browser, 2)  # the People table, below Teams and what each team's spend bought
     text = _wait_for_page(browser, "sessions")
     browser.save_screenshot(str(artifacts / generated.name / "person-sessions.png"))
     assert "user=" in browser.current_url and f"team={team}" in browser.current_url
@@ -493,7 +493,6 @@ def test_teams_draw_one_survival_line_per_team_by_age(generated, browser, artifa
     legend = browser.execute_script(
         "return Array.from(document.querySelectorAll('.vega-embed g.role-legend-label text')).map(t => t.textContent);")
     assert sorted(legend) == sorted(set(curve["team"])) and len(legend) > 1
-    assert "Per line alive 30 d (USD)" in text or "Per landed line (USD)" in text
 
 
 def test_a_sessions_commits_and_their_surviving_lines_are_on_its_page(generated, browser, artifacts):
