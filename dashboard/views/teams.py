@@ -104,8 +104,9 @@ else:
         surviving = outcomes["cost_per_alive_30d_line"].is_not_null().any()
         per_line = ["cost_per_alive_30d_line", "cost_per_landed_line"] if surviving else ["cost_per_landed_line"]
         st.dataframe(outcomes, hide_index=True, placeholder=columns.PLACEHOLDER, column_config=OUTCOME_CONFIG,
+                     # Lines alive at 30 days are drawn right below (the survival curve); the table fits 1366 px.
                      column_order=["team", "cost_usd", *per_line, "cost_per_landed_commit", "unlinked_cost_usd",
-                                   "lines_landed", "lines_alive_30d"], key="team_outcomes_table")
+                                   "lines_landed"], key="team_outcomes_table")
         st.caption(("Cost per line alive at 30 days: the spend of the sessions 30 days old divided by their lines "
                     "still there 30 days after landing; — where none of a team's lines is that old yet (read its "
                     "cost per landed line). " if surviving else
