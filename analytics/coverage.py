@@ -20,3 +20,8 @@ COVERED_SHARE = 0.9
 def coverage(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
     """Per user and day: reported vs explained cost and tokens, the gap, and a status."""
     return queries.read(con, "coverage", filters, threshold=COVERED_SHARE)
+
+
+def coverage_gaps(con: duckdb.DuckDBPyConnection, filters: Filters | None = None) -> pl.DataFrame:
+    """One row: the person-days the transcripts do not (fully) explain and their unexplained spend."""
+    return queries.read(con, "view_coverage_gaps", filters, threshold=COVERED_SHARE)

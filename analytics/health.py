@@ -30,6 +30,10 @@ FACTS: dict[str, str] = {
     "files": "SELECT source, count(*) AS files, count(*) FILTER (WHERE missing) AS files_missing,"
              " count(DISTINCT user_name) AS people, sum(lines_loaded) AS lines, sum(offset_loaded) AS bytes_loaded,"
              " max(last_seen_at) AS last_seen_at FROM source_files GROUP BY source ORDER BY source",
+    # The totals of the two above: files known and lines loaded (every source), lines quarantined.
+    "totals": "SELECT (SELECT count(*) FROM source_files) AS files,"
+              " (SELECT coalesce(sum(lines_loaded), 0) FROM source_files) AS lines,"
+              " (SELECT count(*) FROM rejects) AS rejected_lines",
     # Quarantined lines grouped by reason, with one example location each.
     "rejects": "SELECT reason, count(*) AS lines, count(DISTINCT path) AS files, max(run_id) AS last_run_id,"
                " arg_min(path || ':' || line_no, run_id) AS example FROM rejects GROUP BY reason ORDER BY lines DESC",

@@ -171,6 +171,8 @@ _ALL = (
     Metric("token_coverage", "Token coverage", "ratio", "explained / reported tokens"),
     Metric("transcript_requests", "Transcript requests", "count", "transcript requests that day"),
     Metric("status", "Status", "text", "covered | partial | no detail | no reference"),
+    Metric("gap_days", "Person-days not explained", "count",
+           "person-days whose reported spend the transcripts explain only in part or not at all (partial, no detail)"),
     # -- outcomes in git (docs/metrics.md "Outcomes in git") -----------------------------------------
     Metric("lines_written", "Lines written", "count", "agent-written non-blank lines (successful edits; within the "
            "repository root when the session maps to one)"),
@@ -207,12 +209,12 @@ _ALL = (
            "landed agent lines still there at the head of the default branch (git blame, no -w/-M/-C)"),
     Metric("landed_cost_usd", "Spend that landed (USD)", "usd",
            "cost of requests (overhead aside) in turns whose edits put at least one line on a default branch"),
-    Metric("landed_cost_share", "Share of spend that landed", "ratio",
+    Metric("landed_cost_share", "Landed share of spend", "ratio",
            "landed_cost_usd / (cost_usd - overhead): every request of work in the denominator, those that "
            "produced nothing included"),
     Metric("surviving_cost_usd", "Spend that survives (USD)", "usd",
            "cost of requests (overhead aside) in turns with a landed line still there at the head"),
-    Metric("surviving_cost_share", "Share of spend that survives", "ratio",
+    Metric("surviving_cost_share", "Surviving share of spend", "ratio",
            "surviving_cost_usd / (cost_usd - overhead)"),
     Metric("repositories", "Repositories", "count", "repositories scanned (agentledger git scan)"),
     Metric("last_scan_at", "Last scan (UTC)", "time", "when a scan last found a repository changed"),
@@ -224,7 +226,7 @@ _ALL = (
            "unmapped_cost_usd / cost of the sessions with edits"),
     Metric("printed_not_found", "Printed commits not found", "count",
            "commits sessions printed that are in no scanned repository (a repository to add to the scan?)"),
-    Metric("agent_commits_without_logs", "Agent commits without logs", "count",
+    Metric("agent_commits_without_logs", "Agent commits, no logs", "count",
            "landed commits naming a coding agent that no session in the ledger explains"),
     Metric("age_days", "Age (days)", "count", "days since the commit landed: 0, 7 or 30"),
     Metric("lines_due", "Lines of that age", "count",
@@ -232,7 +234,8 @@ _ALL = (
     Metric("lines_alive", "Lines alive", "count", "of those, lines still there at that age (git blame)"),
     Metric("alive_share", "Share alive", "ratio", "lines_alive / lines_due"),
     Metric("origin", "Origin", "text",
-           "built-in (the agent's own tools, the prompt) or integration (MCP servers, plugins, skills, subagents)"),
+           "built-in (the agent's own tools, the prompt, its own overhead agents) or integration (MCP servers, plugins, "
+           "skills, subagents)"),
     Metric("turn_no", "Turn", "count", "the human turn (prompt) a request answers; 0 before the first"),
     Metric("git_outcome", "In git", "text", "landed (a line on the default branch), committed (in a commit, none "
            "landed), uncommitted (edits, nothing committed), no edits"),

@@ -196,3 +196,28 @@ def outcome_split(outcomes: pl.DataFrame) -> alt.Chart:
         )
         .properties(height=40)
     )
+
+
+def survival_curve(curve: pl.DataFrame) -> alt.Chart:
+    """The share of landed agent lines still there by age (0, 7, 30 days), one line per team
+    (analytics.queries.survival_curve rows); how many lines each point rests on is in the tooltip."""
+    ages = sorted(curve["age_days"].unique().to_list())
+    tooltip = [alt.Tooltip("team:N", title="Team"), alt.Tooltip("age_days:Q", title="Age (days)"),
+               alt.Tooltip("alive_share:Q", title="Share alive", format=".1%"),
+               alt.Tooltip("lines_alive:Q", title="Lines alive", format=","),
+               alt.Tooltip("lines_due:Q", title="Lines of that age", format=",")]
+    return (
+        alt.Chart(curve.to_pandas())
+        .mark_line(point=alt.OverlayMarkDef(size=70))
+        .encode(
+            x=alt.X("age_days:Q", title="Days since the commit landed",
+                    scale=alt.Scale(domain=[0, max(ages or [30])]), axis=alt.Axis(values=ages, format="d")),
+            # Survival sits near 100%: the axis starts where the lowest point does (its ticks to a tenth
+            # of a percent, so none repeats), the counts behind each point are in the tooltip.
+            y=alt.Y("alive_share:Q", title="Share of agent lines alive", scale=alt.Scale(zero=False, domainMax=1, nice=True),
+                    axis=alt.Axis(format=".1%", tickMinStep=0.001)),
+            color=alt.Color("team:N", title="Team"),
+            tooltip=tooltip,
+        )
+        .properties(height=300)
+    )

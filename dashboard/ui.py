@@ -8,6 +8,7 @@ from typing import Any, Callable
 import polars as pl
 import streamlit as st
 
+from analytics import queries
 from analytics.filters import Filters
 from dashboard import data, sidebar
 from store.db import DatabaseError
@@ -105,6 +106,23 @@ def caveats(summary: pl.DataFrame | None) -> None:
     if unpriced:
         st.warning(f"{unpriced:,} requests used a model with no known price: their cost is unknown and left out of "
                    "the spend figures (never counted as $0). The models report lists them.", icon=":material/price_change:")
+
+
+# What to run when no repository is scanned: a figure about git is then unknown, never 0%.
+SCAN_COMMAND = "agentledger git scan PATH"
+
+
+def not_scanned(what: str) -> None:
+    """Say that `what` needs scanned repositories, and how to scan them."""
+    st.info(f"No git repository is scanned yet, so {what} is not known. Run `{SCAN_COMMAND}` on the repositories "
+            "the agents worked in (a working clone, a bare mirror, or a folder of them; `--map paths.csv` maps "
+            "laptop paths the evidence cannot), then reload.", icon=":material/commit:")
+
+
+def scanned(filters: Filters) -> bool | None:
+    """Whether any repository is scanned (None: the slice is withheld or empty, nothing to say)."""
+    repositories = first(view(queries.git_headline, filters), "repositories")
+    return None if repositories is None else repositories > 0
 
 
 def first(df: pl.DataFrame | None, column: str) -> Any:

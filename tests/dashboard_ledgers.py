@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from agentledger.demo import DemoOptions, build_demo_db
+from agentledger.demo import DemoOptions, build_demo_db, shipped_sample
 from agentledger.pipeline import ingest_and_refresh
+from ingest.org import load_org, read_org_csv
 from ingest.runner import IngestOptions
 from store.db import reader, writer
 from tests.helpers import shared_dir
@@ -22,6 +23,16 @@ def build_ledger(path: Path) -> Path:
     """The demo ledger from the shipped sample: several people in teams, every source, planted waste.
     A missing sample fails the tests loudly (DemoError) rather than switching to other data."""
     build_demo_db(path)
+    return path
+
+
+def build_unscanned_ledger(path: Path) -> Path:
+    """The shipped sample's sessions and org with no git repository scanned: what a team has before
+    it runs `agentledger git scan`."""
+    transcripts, org = shipped_sample()
+    with writer(path) as con:
+        ingest_and_refresh(con, IngestOptions(paths=[transcripts], user_from_dir=True, progress=False))
+        load_org(con, read_org_csv(org))
     return path
 
 

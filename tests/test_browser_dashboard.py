@@ -406,12 +406,13 @@ def test_no_developer_prompt_even_when_streamlit_runs_the_app_by_hand(tmp_path, 
 
 
 def test_the_teams_table_fits_a_laptop_screen(generated, browser, artifacts):
-    """At 1366 px the Teams table shows every column without a sideways scroll bar."""
+    """At 1366 px the Teams tables show every column without a sideways scroll bar."""
     _load(browser, f"{generated.url}/teams")
     widths = browser.execute_script(TABLE_WIDTHS_JS)
     browser.save_screenshot(str(artifacts / generated.name / "teams-1366.png"))
-    teams = widths[0]  # the page's first table: Teams, above People
-    assert teams and teams["columns"] <= teams["shown"] + 1, widths
+    # The page's first tables: Teams, then what each team's spend bought in git (People scrolls).
+    for table in widths[:2]:
+        assert table and table["columns"] <= table["shown"] + 1, widths
 
 
 def test_filters_travel_in_the_url(generated, browser, artifacts):
@@ -445,7 +446,7 @@ def _wait_for_page(browser, path: str) -> str:
 def test_clicking_a_person_then_a_session_keeps_the_filters(generated, browser, artifacts):
     team = "Payments"
     _load(browser, f"{generated.url}/teams?team={team}")
-    _click_first_row(browser, 1)  # the People table
+    _click_first_row(browser, 2)  # the People table, below Teams and what each team's spend bought
     text = _wait_for_page(browser, "sessions")
     browser.save_screenshot(str(artifacts / generated.name / "person-sessions.png"))
     assert "user=" in browser.current_url and f"team={team}" in browser.current_url
@@ -458,3 +459,59 @@ def test_clicking_a_person_then_a_session_keeps_the_filters(generated, browser, 
     assert "session=" in browser.current_url and f"team={team}" in browser.current_url
     assert "Timeline" in text
     assert not browser.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+
+
+# -- What the spend bought in git: the generated org's repositories are scanned, the real corpus's not --
+
+def test_the_overview_headline_is_what_the_spend_bought_in_git(generated, browser, artifacts):
+    filters = _default_filters(generated.db)
+    text = _load(browser, f"{generated.url}/overview?period={filters.date_from}&period={filters.date_to}")
+    browser.save_screenshot(str(artifacts / generated.name / "overview-git-headline.png"))
+    with reader(generated.db) as con:
+        bought = queries.git_headline(con, filters).row(0, named=True)
+    assert bought["repositories"] > 0 and 0 < bought["surviving_cost_share"] <= bought["landed_cost_share"] < 1
+    assert _metric(browser, "Surviving share of spend") == f"{bought['surviving_cost_share']:.0%}"
+    assert _metric(browser, "Landed share of spend") == f"{bought['landed_cost_share']:.0%}"
+    assert _metric(browser, "Spend that survives (USD)") == usd(bought["surviving_cost_usd"])
+    assert "agentledger git scan" not in text
+    assert not problems(browser, text), problems(browser, text)
+
+
+def test_teams_draw_one_survival_line_per_team_by_age(generated, browser, artifacts):
+    filters = _default_filters(generated.db)
+    text = _load(browser, f"{generated.url}/teams?period={filters.date_from}&period={filters.date_to}")
+    browser.execute_script("document.querySelectorAll('.vega-embed').forEach(c => c.scrollIntoView());")
+    time.sleep(1)
+    browser.save_screenshot(str(artifacts / generated.name / "teams-survival.png"))
+    assert not problems(browser, text), problems(browser, text)
+    with reader(generated.db) as con:
+        curve = queries.survival_curve(con, filters)
+    axes = {a["title"]: a["labels"] for a in browser.execute_script(AXES_JS)}
+    assert axes["Days since the commit landed"] == [str(age) for age in sorted(set(curve["age_days"]))]
+    shares = axes["Share of agent lines alive"]
+    assert "100.0%" in shares and all(re.fullmatch(r"\d{1,3}\.\d%", label) for label in shares), shares
+    legend = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.vega-embed g.role-legend-label text')).map(t => t.textContent);")
+    assert sorted(legend) == sorted(set(curve["team"])) and len(legend) > 1
+
+
+def test_a_sessions_commits_and_their_surviving_lines_are_on_its_page(generated, browser, artifacts):
+    with reader(generated.db) as con:
+        session = con.execute("SELECT session_id FROM git_links GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+        commits = queries.session_commits(con, session_id=session)
+    text = _load(browser, f"{generated.url}/session?session={session}")
+    browser.save_screenshot(str(artifacts / generated.name / "session-commits.png"))
+    assert not problems(browser, text), problems(browser, text)
+    assert "What came out of it in git" in text and "Turn by turn" in text and commits.height > 0
+    assert "agentledger git scan" not in text and "No commit is linked" not in text
+
+
+@pytest.mark.parametrize("page", ["overview", "teams", "plugins", "session", "health"])
+def test_the_real_corpus_without_scanned_repositories_says_how_to_scan(page, real, browser, artifacts):
+    first, last = _span(real.db)
+    query = f"?period={first}&period={last}" + (f"&session={some_session(real.db, flagged=True)}" if page == "session" else "")
+    text = _load(browser, f"{real.url}/{page}{query}")
+    browser.save_screenshot(str(artifacts / real.name / f"{page}-not-scanned.png"))
+    assert not problems(browser, text), problems(browser, text)
+    assert "agentledger git scan PATH" in text
+    assert not {"Surviving share of spend", "Landed share of spend", "Repositories"} & set(text.splitlines())

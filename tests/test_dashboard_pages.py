@@ -11,7 +11,10 @@ from streamlit.testing.v1 import AppTest
 from dashboard import sidebar
 from store.db import DB_ENV_VAR
 from tests.dashboard_app import APP, assert_clean, render
-from tests.dashboard_ledgers import dashboard_db, empty_ledger, some_session, some_team_and_user  # noqa: F401
+from dashboard.ui import usd
+from tests.dashboard_ledgers import (  # noqa: F401
+    build_unscanned_ledger, dashboard_db, empty_ledger, some_session, some_team_and_user,
+)
 
 PAGES = {
     "views/overview.py": "Overview",
@@ -204,18 +207,26 @@ def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_overview_leads_with_money_and_the_cost_weighted_share(dashboard_db, with_db):
+def test_overview_leads_with_what_the_spend_bought_then_money_and_the_cost_weighted_share(dashboard_db, with_db):
     from analytics import queries
     from store.db import reader
 
     with_db(dashboard_db)
     at = render("views/overview.py", period=["2000-01-01", str(date.today())])
     assert_clean(at)
-    assert [m.label for m in at.metric][:4] == ["Spend (USD)", "Useful share of spend", "Wasted spend (USD)",
-                                               "Flagged spend (USD)"]
+    # The headline is what the spend bought in git (the demo scans its repositories), then the money.
+    assert [m.label for m in at.metric][:8] == [
+        "Surviving share of spend", "Spend that survives (USD)", "Landed share of spend",
+        "Spend that landed (USD)", "Spend (USD)", "Useful share of spend", "Wasted spend (USD)", "Flagged spend (USD)"]
+    filters = at.session_state[sidebar._FILTERS_STATE]
     with reader(dashboard_db) as con:
-        summary = queries.summary(con, at.session_state[sidebar._FILTERS_STATE]).row(0, named=True)
+        summary = queries.summary(con, filters).row(0, named=True)
+        bought = queries.git_headline(con, filters).row(0, named=True)
     assert _metrics(at)["Useful share of spend"] == f"{summary['useful_cost_ratio']:.0%}"
+    assert 0 < bought["surviving_cost_share"] <= bought["landed_cost_share"] < 1
+    assert _metrics(at)["Surviving share of spend"] == f"{bought['surviving_cost_share']:.0%}"
+    assert _metrics(at)["Landed share of spend"] == f"{bought['landed_cost_share']:.0%}"
+    assert _metrics(at)["Spend that survives (USD)"] == usd(bought["surviving_cost_usd"])
     assert any("Weighted by tokens instead of dollars" in c.value for c in at.caption)
 
 
@@ -253,3 +264,77 @@ def test_data_health_lists_people_and_when_their_data_last_arrived(dashboard_db,
     assert "People: whose data stopped arriving" in [h.value for h in at.subheader]
     people = next(df.value for df in at.dataframe if "activity" in df.value.columns)
     assert {"last_request_at", "days_silent"} <= set(people.columns) and len(people) > 0
+
+
+ALL = ["2000-01-01", str(date.today())]
+
+
+def test_teams_show_cost_per_surviving_line_and_a_survival_curve_per_team(dashboard_db, with_db):
+    from analytics import queries
+    from store.db import reader
+
+    with_db(dashboard_db)
+    at = render("views/teams.py", period=ALL)
+    assert_clean(at)
+    assert "What the spend bought in git, per team" in [h.value for h in at.subheader]
+    shown = next(df.value for df in at.dataframe if "cost_per_alive_30d_line" in df.value.columns)
+    with reader(dashboard_db) as con:
+        expected = queries.team_outcomes(con, at.session_state[sidebar._FILTERS_STATE])
+    # The named query's rows, in team order (no ranking), figures untouched.
+    assert shown["team"].tolist() == sorted(expected["team"].to_list())
+    assert shown["cost_per_alive_30d_line"].notna().any()
+    charts = [c.proto.spec for c in at.get("vega_lite_chart")]
+    curve = [spec for spec in charts if "Share of agent lines alive" in spec]
+    assert len(curve) == 1 and '"field": "team"' in curve[0].replace('":"', '": "')
+
+
+def test_plugins_worth_it_is_on_landed_outcomes_and_says_why_harness_has_no_share(dashboard_db, with_db):
+    with_db(dashboard_db)
+    at = render("views/plugins.py", period=ALL)
+    assert_clean(at)
+    assert "Worth it? Spend and the share of it that landed in git" in [h.value for h in at.subheader]
+    assert any("harness" in c.value and "no share of it can land" in c.value for c in at.caption)
+    assert [m.value for m in at.markdown if m.value.startswith("**")][:2] == [
+        "**Integrations (MCP, plugins, skills, subagents)**", "**Built-in tools, the prompt and Claude Code's own agents**"]
+
+
+def test_session_page_lists_its_commits_and_each_turns_outcome_in_git(dashboard_db, with_db):
+    from analytics import queries
+    from store.db import reader
+
+    with reader(dashboard_db) as con:
+        session = con.execute("SELECT session_id FROM git_links GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1").fetchone()[0]
+        commits = queries.session_commits(con, session_id=session)
+    with_db(dashboard_db)
+    at = render("views/session.py", session=session)
+    assert_clean(at)
+    table = next(df.value for df in at.dataframe if "alive_head" in df.value.columns)
+    assert table["sha"].tolist() == commits["sha"].to_list() and len(table) > 0
+    turns = next(df.value for df in at.dataframe if "git_outcome" in df.value.columns)
+    assert "landed" in set(turns["git_outcome"])
+
+
+def test_data_health_shows_git_coverage(dashboard_db, with_db):
+    from analytics import queries
+    from store.db import reader
+
+    with_db(dashboard_db)
+    at = render("views/health.py", period=ALL)
+    assert_clean(at)
+    with reader(dashboard_db) as con:
+        coverage = queries.git_coverage(con).row(0, named=True)
+    shown = _metrics(at)
+    assert shown["Repositories"] == f"{coverage['repositories']:,}" and coverage["repositories"] > 0
+    assert shown["Agent commits, no logs"] == f"{coverage['agent_commits_without_logs']:,}"
+    assert shown["Unmapped share of spend"] == f"{coverage['unmapped_cost_share']:.0%}"
+
+
+@pytest.mark.parametrize("page", ["overview", "teams", "plugins", "session", "health"])
+def test_without_a_scanned_repository_every_outcome_panel_says_how_to_scan(page, tmp_path, with_db):
+    db = with_db(build_unscanned_ledger(tmp_path / "unscanned.duckdb"))
+    query = {"session": some_session(db)} if page == "session" else {}
+    at = render(f"views/{page}.py", period=ALL, **query)
+    assert_clean(at)
+    assert any("agentledger git scan PATH" in i.value for i in at.info)
+    labels = [m.label for m in at.metric]
+    assert not {"Surviving share of spend", "Landed share of spend", "Repositories"} & set(labels)

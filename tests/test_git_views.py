@@ -101,6 +101,7 @@ def test_claude_codes_own_overhead_stays_out_of_the_landed_share(org, tmp_path):
     harness = rows["harness:prompt_suggestion"]
     assert (harness["cost_usd"], harness["landed_cost_usd"], harness["landed_cost_share"]) \
         == (round(overhead, 6), 0.0, None)
+    assert harness["origin"] == "built-in"  # Claude Code's own agent, not something an organisation installs
     assert rows["(prompt)"]["landed_cost_share"] == 0.3333
     turns = queries.session_git_turns(con, session_id="s1").to_dicts()
     assert [t["useful_output_ratio"] for t in turns] == [1.0]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analytics.coverage import coverage
+from analytics.coverage import coverage, coverage_gaps
 from analytics.filters import Filters
 from tests.claude_lines import assistant, text, usage, write_jsonl
 from tests.helpers import ingest
@@ -68,3 +68,11 @@ def test_coverage_figures_are_rounded_like_every_report(ledger, tmp_path):
     ana = next(r for r in coverage(ledger).to_dicts() if r["user"] == "ana")
     assert ana["cost_coverage"] == 0.1613 and ana["token_coverage"] == 0.3383
     assert repr(ana["missing_cost_usd"]) == "10.4"
+
+
+def test_coverage_gaps_add_up_the_person_days_the_transcripts_do_not_explain(ledger, tmp_path):
+    # ana is partial ($12.40 reported, $2.00 explained: $10.40 missing), bo has no detail ($12.40):
+    # two person-days, $22.80 unexplained (Data health's warning).
+    _setup(ledger, tmp_path)
+    assert coverage_gaps(ledger).row(0, named=True) == {"gap_days": 2, "missing_cost_usd": 22.8}
+    assert coverage_gaps(ledger, Filters(user="ana")).row(0, named=True) == {"gap_days": 1, "missing_cost_usd": 10.4}

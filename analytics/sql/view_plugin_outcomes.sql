@@ -60,10 +60,12 @@ by_plugin AS (
     WHERE c.plugin IS NOT NULL GROUP BY c.plugin
     HAVING NOT small_group($slice, count(DISTINCT c.user_name), bool_or(c.user_name = scope()['viewer']))
 )
+-- Claude Code's own agents (harness: prompt suggestions, compaction) are the agent's, not an
+-- integration, and their spend is overhead, nobody's work: no share of it can land.
 SELECT level, component, kind,
-       CASE WHEN kind IN ('builtin', 'prompt', 'other') THEN 'built-in' ELSE 'integration' END AS origin,
+       CASE WHEN kind IN ('builtin', 'prompt', 'other', 'harness') THEN 'built-in' ELSE 'integration' END AS origin,
        plugin, usd(cost_usd) AS cost_usd, usd(coalesce(landed_cost_usd, 0)) AS landed_cost_usd,
-       useful_ratio(landed_cost_usd, cost_usd, overhead_cost_usd) AS landed_cost_share,
+       CASE WHEN kind <> 'harness' THEN useful_ratio(landed_cost_usd, cost_usd, overhead_cost_usd) END AS landed_cost_share,
        as_count(round(coalesce(lines_landed, 0))) AS lines_landed,
        CASE WHEN lines_landed > 0 THEN usd(cost_usd / lines_landed) END AS cost_per_landed_line
 FROM (SELECT * FROM by_component UNION ALL SELECT * FROM by_plugin)

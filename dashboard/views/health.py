@@ -7,6 +7,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import health, queries
+from analytics.coverage import coverage_gaps
 from analytics.filters import Filters
 from dashboard import audit_panel, auth, columns, data, sidebar, ui
 
@@ -43,10 +44,10 @@ rejects = facts["rejects"]
 last = runs.row(0, named=True) if runs.height else {}
 kpis = st.columns(4)
 kpis[0].metric("Ingest runs shown", f"{runs.height}", border=True)
-kpis[1].metric("Files known", f"{int(files['files'].sum()) if files.height else 0:,}", border=True,
-               help="Source files in the manifest, across all sources.")
-kpis[2].metric("Lines loaded", f"{int(files['lines'].sum()) if files.height else 0:,}", border=True)
-kpis[3].metric("Rejected lines", f"{int(rejects['lines'].sum()) if rejects.height else 0:,}", border=True,
+totals = facts["totals"].row(0, named=True)
+kpis[1].metric("Files known", f"{totals['files']:,}", border=True, help="Source files in the manifest, across all sources.")
+kpis[2].metric("Lines loaded", f"{totals['lines']:,}", border=True)
+kpis[3].metric("Rejected lines", f"{totals['rejected_lines']:,}", border=True,
                help="Lines quarantined in the rejects table; never fatal, always counted.")
 
 st.subheader("Freshness per source")
@@ -169,17 +170,44 @@ if referenced.height == 0:
     st.info("No Admin API report or OpenTelemetry export is ingested for this period, so there is nothing to "
             "reconcile against. Ingest one to see which people or machines are missing.", icon=":material/info:")
 else:
-    gaps = referenced.filter(pl.col("status").is_in(["no detail", "partial"]))
-    if gaps.height:
-        missing = gaps["missing_cost_usd"].fill_null(0).sum()
-        st.warning(f"{gaps.height} person-days have reported spend that ingested transcripts do not explain "
-                   f"(${missing:,.2f} unexplained).", icon=":material/travel_explore:")
+    gaps = ui.view(coverage_gaps, filters).row(0, named=True)
+    if gaps["gap_days"]:
+        st.warning(f"{gaps['gap_days']:,} person-days have reported spend that ingested transcripts do not explain "
+                   f"(${gaps['missing_cost_usd']:,.2f} unexplained).", icon=":material/travel_explore:")
     st.dataframe(
         referenced.sort(["status", "missing_cost_usd"], descending=[False, True]), hide_index=True,
         column_config=columns.config(), placeholder=columns.PLACEHOLDER,
         column_order=["day", "user", "team", "status", "reported_cost_usd", "explained_cost_usd",
                       "missing_cost_usd", "cost_coverage", "reported_tokens", "explained_tokens"],
     )
+
+st.subheader("Git coverage: how much of the work git can speak for")
+git = ui.view(queries.git_coverage, filters)
+if ui.first(git, "repositories") == 0:
+    ui.not_scanned("what the agents' work became in git")
+elif git.height:
+    row = git.row(0, named=True)
+    cards = st.columns(4)
+    cards[0].metric(columns.label("repositories"), ui.count(row["repositories"]), border=True,
+                    help=columns.definition("repositories"))
+    cards[1].metric(columns.label("unmapped_cost_share"), ui.pct(row["unmapped_cost_share"]), border=True,
+                    help=columns.definition("unmapped_cost_share"))
+    cards[2].metric(columns.label("printed_not_found"), ui.count(row["printed_not_found"]), border=True,
+                    help=columns.definition("printed_not_found"))
+    cards[3].metric(columns.label("agent_commits_without_logs"), ui.count(row["agent_commits_without_logs"]),
+                    border=True, help=columns.definition("agent_commits_without_logs"))
+    st.caption(f"Last scan {row['last_scan_at']:%Y-%m-%d %H:%M} UTC. {ui.count(row['unmapped_sessions'])} of "
+               f"{ui.count(row['sessions_with_edits'])} sessions with edits map to no scanned repository "
+               f"({ui.usd(row['unmapped_cost_usd'])} of their spend): scan the repositories they worked in, or map "
+               "their paths with `agentledger git scan PATH --map paths.csv`. Printed commits not found: shas a "
+               "session printed that no scanned repository holds. Agent commits without logs: landed commits naming "
+               "a coding agent that no session in the ledger explains"
+               + (" (counted for a viewer who sees everyone, with no person or team filter: — here)."
+                  if row["agent_commits_without_logs"] is None else "."))
+    if row["unmapped_sessions"]:
+        st.warning(f"{row['unmapped_sessions']:,} sessions with edits ({ui.pct(row['unmapped_cost_share'])} of their "
+                   "spend) are in no scanned repository: what they bought in git is unknown, and they count as "
+                   "bought nothing in the headline.", icon=":material/commit:")
 
 st.subheader("Rejected lines by reason")
 if rejects.height:

@@ -1,4 +1,5 @@
-"""Overview: what the agents cost in the period, and how much of it bought kept work. Money first."""
+"""Overview: what the agents cost in the period and what it bought: first in git (work that landed and
+survives), then within the sessions (kept work). Money first."""
 
 import streamlit as st
 
@@ -23,6 +24,30 @@ def kpi(column, field: str, fmt, change: str | None = None, points: bool = False
                   border=True, help=columns.definition(field), delta_color=color)
 
 
+def card(column, frame, field: str, fmt) -> None:
+    column.metric(columns.label(field), fmt(ui.first(frame, field)), border=True, help=columns.definition(field))
+
+
+# The headline: the share of spend whose work reached the default branch and is still there.
+st.subheader("What the spend bought in git")
+bought = ui.view(queries.git_headline, filters)
+repositories = ui.first(bought, "repositories")
+if repositories == 0:
+    ui.not_scanned("how much of the spend landed in git and survives")
+elif repositories:
+    cards = st.columns(4)
+    card(cards[0], bought, "surviving_cost_share", ui.pct)
+    card(cards[1], bought, "surviving_cost_usd", ui.usd)
+    card(cards[2], bought, "landed_cost_share", ui.pct)
+    card(cards[3], bought, "landed_cost_usd", ui.usd)
+    st.caption(f"Of {ui.usd(ui.first(bought, 'cost_usd'))} spent, {ui.usd(ui.first(bought, 'surviving_cost_usd'))} went "
+               "to turns whose edits are still on the default branch at its head, "
+               f"{ui.usd(ui.first(bought, 'landed_cost_usd'))} to turns whose edits reached it at all "
+               f"({ui.count(ui.first(bought, 'lines_alive_head'))} of {ui.count(ui.first(bought, 'lines_landed'))} landed "
+               "agent lines still there). Every session counts, those that produced nothing too; Claude Code's own "
+               f"overhead is left out of the shares. {ui.count(repositories)} repositories scanned.")
+
+st.subheader("Spend and waste")
 # Four cards a row: their labels stay whole on a laptop screen.
 money = st.columns(4)
 kpi(money[0], "cost_usd", ui.usd, "cost_change")

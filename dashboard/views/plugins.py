@@ -27,16 +27,18 @@ ui.empty_state(plugins, "components of these kinds")
 
 # What people install and could remove (MCP servers, plugins, skills, subagents) apart from what
 # every session has (built-in tools, the prompt itself): the question "worth it?" is about the former.
-BUILT_IN = ("builtin", "prompt", "other", "harness")
-GROUPS = {False: "Integrations (MCP, plugins, skills, subagents)", True: "Built-in tools and the prompt"}
+GROUPS = {"integration": "Integrations (MCP, plugins, skills, subagents)",
+          "built-in": "Built-in tools, the prompt and Claude Code's own agents"}
 TOP = 25
-worth = (plugins.sort("cost_usd", descending=True, nulls_last=True).head(TOP)
-         .with_columns(pl.when(pl.col("kind").is_in(BUILT_IN)).then(pl.lit(GROUPS[True]))
-                       .otherwise(pl.lit(GROUPS[False])).alias("group")))
-
-TOOLTIP = [
-    alt.Tooltip("component:N", title="Component"), alt.Tooltip("kind:N", title="Kind"),
-    alt.Tooltip("cost_usd:Q", title="Spend (USD)", format=charts.MONEY_TOOLTIP),
+SPEND_TOOLTIP = [alt.Tooltip("component:N", title="Component"), alt.Tooltip("kind:N", title="Kind"),
+                 alt.Tooltip("cost_usd:Q", title="Spend (USD)", format=charts.MONEY_TOOLTIP)]
+LANDED_TOOLTIP = SPEND_TOOLTIP + [
+    alt.Tooltip("landed_cost_usd:Q", title="Spend that landed (USD)", format=charts.MONEY_TOOLTIP),
+    alt.Tooltip("landed_cost_share:Q", title="Share of its spend that landed", format=".0%"),
+    alt.Tooltip("lines_landed:Q", title="Lines landed", format=","),
+    alt.Tooltip("cost_per_landed_line:Q", title="Cost per landed line (USD)", format="$,.4f"),
+]
+KEPT_TOOLTIP = SPEND_TOOLTIP + [
     alt.Tooltip("useful_cost_ratio:Q", title="Useful share of spend", format=".0%"),
     alt.Tooltip("useful_output_ratio:Q", title="Useful share of tokens", format=".0%"),
     alt.Tooltip("calls:Q", title="Calls", format=","), alt.Tooltip("error_rate:Q", title="Error rate", format=".0%"),
@@ -45,33 +47,60 @@ TOOLTIP = [
 ]
 
 
-def rows(group: str) -> alt.Chart:
+def rows(frame: pl.DataFrame, share: str, share_title: str, tooltip: list) -> alt.Chart:
     """One row per component (name on the axis, so no label sits on another): its spend as a bar and,
-    beside it, the useful share of that spend as a dot on a fixed 0-100% scale."""
-    frame = worth.filter(pl.col("group") == group)
+    beside it, the share of that spend that bought something as a dot on a fixed 0-100% scale (no dot
+    where there is no share)."""
     order = frame["component"].to_list()
     y = alt.Y("component:N", title=None, sort=order, axis=alt.Axis(labelLimit=320, labelOverlap=False))
     base = alt.Chart(frame.to_pandas()).properties(height=max(60, 24 * frame.height))
     spend = base.mark_bar().encode(
         x=alt.X("cost_usd:Q", title="Spend attributed (USD)", axis=charts.money_axis(charts.largest(frame, "cost_usd"))), y=y,
-        color=palette.kind_color(), tooltip=TOOLTIP,
+        color=palette.kind_color(), tooltip=tooltip,
     ).properties(width=380)
-    useful = base.mark_circle(size=90, opacity=0.9).encode(
-        x=alt.X("useful_cost_ratio:Q", title="Useful share of its spend", scale=alt.Scale(domain=[0, 1]),
+    dots = base.mark_circle(size=90, opacity=0.9).encode(
+        x=alt.X(f"{share}:Q", title=share_title, scale=alt.Scale(domain=[0, 1]),
                 axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
-        y=alt.Y("component:N", sort=order, axis=None), color=palette.kind_color(legend=False), tooltip=TOOLTIP,
+        y=alt.Y("component:N", sort=order, axis=None), color=palette.kind_color(legend=False), tooltip=tooltip,
     ).properties(width=220)
-    return alt.hconcat(spend, useful, spacing=24).resolve_scale(y="shared")
+    return alt.hconcat(spend, dots, spacing=24).resolve_scale(y="shared")
 
 
-st.subheader("Worth it? Spend and useful share per component")
-st.caption(f"The {min(TOP, plugins.height)} costliest components, integrations apart from built-ins. Left: the "
-           "spend attributed to each; right: how much of that spend bought kept work (a dot far left: mostly "
-           "wasted). Hover for calls, errors and bytes injected.")
-for group in GROUPS.values():
-    if worth.filter(pl.col("group") == group).height:
-        st.markdown(f"**{group}**")
-        st.altair_chart(rows(group), width="content")
+def draw(worth: pl.DataFrame, share: str, share_title: str, tooltip: list) -> None:
+    for origin, title in GROUPS.items():
+        frame = worth.filter(pl.col("origin") == origin)
+        if frame.height:
+            st.markdown(f"**{title}**")
+            st.altair_chart(rows(frame, share, share_title, tooltip), width="content")
+
+
+def costliest(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.sort("cost_usd", descending=True, nulls_last=True).head(TOP)
+
+
+scanned = ui.scanned(filters)
+if scanned:
+    # Worth it in git: the share of a component's spend in turns whose edits reached a default branch.
+    landed = ui.view(queries.plugin_outcomes, filters).filter(pl.col("level") == (level or "component")).drop("level")
+    if chosen is not None:
+        landed = landed.filter(pl.col("kind").is_in(chosen))
+    st.subheader("Worth it? Spend and the share of it that landed in git")
+    st.caption(f"The {min(TOP, landed.height)} costliest components, integrations apart from built-ins. Left: the "
+               "spend attributed to each; right: the share of that spend in turns whose edits reached the default "
+               "branch (a dot far left: it bought nothing that landed). Claude Code's own agents (harness:...) have "
+               "no dot: their spend is overhead, nobody's work, so no share of it can land. Hover for lines landed "
+               "and the cost per landed line.")
+    draw(costliest(landed), "landed_cost_share", "Share of its spend that landed", LANDED_TOOLTIP)
+else:
+    st.subheader("Worth it? Spend and useful share per component")
+    if scanned is False:
+        ui.not_scanned("how much of each component's spend landed in git")
+    st.caption(f"The {min(TOP, plugins.height)} costliest components, integrations apart from built-ins. Left: the "
+               "spend attributed to each; right: how much of that spend bought work kept within the session (a dot "
+               "far left: mostly wasted). Hover for calls, errors and bytes injected.")
+    built_in = pl.col("kind").is_in(["builtin", "prompt", "other", "harness"])
+    draw(costliest(plugins).with_columns(pl.when(built_in).then(pl.lit("built-in")).otherwise(pl.lit("integration"))
+                                         .alias("origin")), "useful_cost_ratio", "Useful share of its spend", KEPT_TOOLTIP)
 
 st.subheader("All components")
 notes = data.report_info("plugins")[1]

@@ -54,6 +54,45 @@ if row is not None and row.height:
         st.caption(f":material/info: {r['fallback_model_requests']:,} requests name no model and are priced as "
                    "the fallback model (gpt-5).")
 
+st.subheader("What came out of it in git")
+if ui.scanned(span or Filters()) is False:
+    ui.not_scanned("which commits came out of this session")
+else:
+    commits = ui.view(queries.session_commits, Filters(), session_id=session_id)
+    if commits.height:
+        st.dataframe(
+            commits, hide_index=True, placeholder=columns.PLACEHOLDER, key="session_commits_table",
+            # The evidence (how the commit was found) in sight on a laptop screen; where and when to the right.
+            column_order=["sha", "subject", "landed", "agent_lines", "alive_7d", "alive_30d", "alive_head", "evidence",
+                          "signal", "confidence", "repository", "committed_at"],
+            column_config=columns.config(
+                sha=st.column_config.TextColumn(columns.label("sha"), width="small", help=columns.definition("sha")),
+                landed=st.column_config.CheckboxColumn(columns.label("landed"), help=columns.definition("landed")),
+                evidence=st.column_config.TextColumn(columns.label("evidence"), width="large",
+                                                     help=columns.definition("evidence")),
+            ),
+        )
+        st.caption("Agent lines: this session's lines in the commit; alive: how many are still there 7 and 30 days "
+                   "after it and at the head of the default branch. — in an alive column: not due yet (the scanned "
+                   "history does not reach that far past the commit). Link signal 1: the session printed the sha; "
+                   "2: a rebased, squashed or amended copy of a printed sha; 3: a commit whose added lines overlap "
+                   "the session's edits.")
+    else:
+        st.info("No commit is linked to this session: its edits (if any) reached no scanned repository's history.",
+                icon=":material/commit:")
+    turns = ui.view(queries.session_git_turns, Filters(), session_id=session_id)
+    if turns.height:
+        st.markdown("**Turn by turn**")
+        st.dataframe(
+            turns, hide_index=True, placeholder=columns.PLACEHOLDER, key="session_git_turns_table",
+            column_order=["turn_no", "git_outcome", "cost_usd", "lines_written", "lines_committed", "lines_landed",
+                          "lines_alive_head", "useful_output_ratio", "requests"],
+            column_config=columns.config(),
+        )
+        st.caption("In git: landed (a line reached the default branch), committed (in a commit, none landed), "
+                   "uncommitted (edits, nothing committed), no edits. The turn's outcome within the session "
+                   "(kept, looping, discarded, idle) is unchanged by it.")
+
 timeline = ui.view(queries.session_timeline, Filters(), session_id=session_id)
 ui.empty_state(timeline, "requests in this session")
 flags = ui.view(queries.session_flags, Filters(), session_id=session_id)

@@ -6,7 +6,7 @@ import streamlit as st
 
 from analytics import queries
 from analytics.filters import UNASSIGNED_TEAM
-from dashboard import columns, data, sidebar, ui
+from dashboard import charts, columns, data, sidebar, ui
 
 filters = sidebar.current()
 ui.header("Teams & people", filters, "sorted by wasted spend or useful share, never by volume")
@@ -38,7 +38,10 @@ COLUMNS = columns.config(
 # The Teams table puts the change of the useful share right beside it: "Change (pts)" says enough there,
 # and the registry's longer label would push the table past a 1366 px screen.
 TEAM_CONFIG = {**COLUMNS, "useful_cost_ratio_change": st.column_config.NumberColumn(
-    "Change (pts)", format="%+.1f pts", help=columns.definition("useful_cost_ratio_change"))}
+    "Change (pts)", format="%+.1f pts", help=columns.definition("useful_cost_ratio_change")),
+    # "Flagged" beside the team says enough; the full label would widen the table past the screen.
+    "flagged_sessions": st.column_config.NumberColumn(
+        "Flagged", format="localized", help=f"{columns.label('flagged_sessions')}: {columns.definition('flagged_sessions')}")}
 # Money first; tokens, for those who want them, at the right.
 FIGURES = ["sessions", "useful_cost_ratio", "waste_cost_usd", "cost_usd", "overhead_cost_usd", "flagged_sessions",
            "trend", "useful_output_ratio", "waste_tokens", "total_tokens"]
@@ -76,18 +79,70 @@ else:
     st.caption("Changes compare with the equally long period just before (empty when nothing was spent then). "
                f"{UNASSIGNED_TEAM}: people with data who are not in the org directory. Select a team to list its people.")
 
+st.subheader("What the spend bought in git, per team")
+# Cost per surviving line first (a line still there 30 days after it landed), per landed line where no
+# line is that old yet; every session's cost counts, those that produced nothing too. Teams in name
+# order: this is no ranking.
+# A line costs fractions of a cent to a few cents: shown to a hundredth of a cent, not rounded to $0.01.
+OUTCOME_CONFIG = columns.config(
+    cost_per_alive_30d_line=st.column_config.NumberColumn(
+        "Per line alive 30 d (USD)", format="$%.4f", help=columns.definition("cost_per_alive_30d_line")),
+    cost_per_landed_line=st.column_config.NumberColumn(
+        "Per landed line (USD)", format="$%.4f", help=columns.definition("cost_per_landed_line")),
+    cost_per_landed_commit=st.column_config.NumberColumn(
+        "Per landed commit (USD)", format="dollar", help=columns.definition("cost_per_landed_commit")),
+    unlinked_cost_usd=st.column_config.NumberColumn(
+        "No commit (USD)", format="dollar", help=columns.definition("unlinked_cost_usd")),
+    lines_alive_30d=st.column_config.NumberColumn(
+        "Alive at 30 d", format="localized", help=columns.definition("lines_alive_30d")),
+)
+if ui.scanned(filters) is False:
+    ui.not_scanned("what each team's spend bought (cost per surviving line, per landed commit)")
+else:
+    outcomes = ui.view(queries.team_outcomes, filters).sort("team")
+    if outcomes.height:
+        surviving = outcomes["cost_per_alive_30d_line"].is_not_null().any()
+        per_line = ["cost_per_alive_30d_line", "cost_per_landed_line"] if surviving else ["cost_per_landed_line"]
+        st.dataframe(outcomes, hide_index=True, placeholder=columns.PLACEHOLDER, column_config=OUTCOME_CONFIG,
+                     # Lines alive at 30 days are drawn right below (the survival curve); the table fits 1366 px.
+                     column_order=["team", "cost_usd", *per_line, "cost_per_landed_commit", "unlinked_cost_usd",
+                                   "lines_landed"], key="team_outcomes_table")
+        st.caption(("Cost per line alive at 30 days: the spend of the sessions 30 days old divided by their lines "
+                    "still there 30 days after landing; — where none of a team's lines is that old yet (read its "
+                    "cost per landed line). " if surviving else
+                    "No landed line is 30 days old yet, so the cost per landed line stands in for the cost per "
+                    "surviving line. ")
+                   + "Every session's spend counts, those that produced nothing too. No commit: the spend of sessions "
+                   "linked to no commit, which bought nothing in git.")
+        curve = ui.view(queries.survival_curve, filters)
+        if curve.height:
+            st.markdown("**How long agent lines survive**")
+            st.altair_chart(charts.survival_curve(curve), width="stretch")
+            st.caption("Of each team's landed agent lines, the share still on the default branch 0, 7 and 30 days "
+                       "after the commit (git blame). A point counts only the lines old enough for it: hover for how "
+                       "many it rests on.")
+    else:
+        st.info("No team in these filters has sessions that git can speak for.", icon=":material/filter_alt_off:")
+
 st.subheader(f"People in {team}" if team else "People")
 people_filters = filters.model_copy(update={"team": team}) if team else filters
 people = ui.report("users", people_filters)
 ui.empty_state(people, "people")
 people = ordered(with_trend(people, ui.view(queries.user_daily, people_filters), "user"), sort_choice)
+if ui.scanned(people_filters):
+    # Each person's cost per surviving and per landed line beside their spend (the outcomes report's
+    # person rows); the table keeps its order, never one by lines.
+    per_person = ui.report("outcomes", people_filters).filter(pl.col("level") == "person").select(
+        pl.col("name").alias("user"), "cost_per_alive_30d_line", "cost_per_landed_line")
+    people = people.join(per_person, on="user", how="left")
 # Display names from the org directory, beside the stable user name the filters and links use.
 names = choices.names
 people = people.with_columns(pl.col("user").replace_strict(names, default=None).alias("name"))
 st.dataframe(
     people, hide_index=True, placeholder=columns.PLACEHOLDER,
-    column_order=(["name"] if names else []) + ["user"] + (["team"] if directory else []) + FIGURES,
-    column_config=COLUMNS,
+    column_order=(["name"] if names else []) + ["user"] + (["team"] if directory else []) + FIGURES[:6]
+    + [c for c in ("cost_per_alive_30d_line", "cost_per_landed_line") if c in people.columns] + FIGURES[6:],
+    column_config={**COLUMNS, **{c: OUTCOME_CONFIG[c] for c in ("cost_per_alive_30d_line", "cost_per_landed_line")}},
     on_select=sidebar.open_person_on_select("people_table", people["user"].to_list()),
     selection_mode="single-row", key="people_table", height=min(600, 38 + 35 * people.height),
 )
