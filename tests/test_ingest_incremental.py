@@ -137,6 +137,19 @@ def test_deleted_source_files_keep_their_spend(tmp_path, ledger):
     assert ledger.execute("SELECT missing FROM source_files").fetchone() == (True,)
 
 
+def test_a_run_marks_missing_only_the_files_under_its_own_paths(tmp_path, ledger):
+    # Two jobs feed one ledger; the second folder's name starts with the first's.
+    ours, other = tmp_path / "projects", tmp_path / "projects-old"
+    write_jsonl(ours / "p" / "s1.jsonl", _session(2))
+    gone = write_jsonl(other / "p" / "s2.jsonl", _session(2, start=2))
+    ingest(ledger, ours)
+    ingest(ledger, other)
+    gone.unlink()
+    assert ingest(ledger, ours).files_missing == 0   # it never looks under projects-old
+    assert ingest(ledger, other).files_missing == 1
+    assert ledger.execute("SELECT path LIKE '%projects-old%' FROM source_files WHERE missing").fetchall() == [(True,)]
+
+
 def test_every_row_knows_the_run_that_wrote_it(tmp_path, ledger):
     lines = _session(2)
     path = write_jsonl(tmp_path / "s1.jsonl", lines[:3])
