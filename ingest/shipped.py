@@ -31,7 +31,8 @@ from ingest.manifest import load_states
 from ingest.records import TABLES, FileRead, ManifestEntry, Request, ToolCallLink, frame_schema
 from ingest.runner import Discovered, IngestRun, IngestOptions, RunSummary, ledger_key
 from ingest.secrets import scrub_frame
-from ingest.shipping import (BATCH_NAME, DAY_FOLDER, FORMAT_VERSION, HOST_ID, RECORD, SHIPPED_COLUMNS, SHIPPED_TABLES,
+from ingest.ship_layout import BATCH_NAME, DAY_FOLDER
+from ingest.shipping import (FORMAT_VERSION, HOST_ID, RECORD, SHIPPED_COLUMNS, SHIPPED_TABLES,
                              SHIPPED_SOURCE, batch_schema)
 from ingest.timestamps import utc_now
 from store.ledger import Ledger
@@ -64,24 +65,6 @@ class BatchFile:
     @property
     def name(self) -> str:
         return PurePosixPath(self.url).name
-
-
-def is_shipped_dest(path: str) -> bool:
-    """Whether PATH is a ship destination (object storage, or a folder holding batch files) rather
-    than agent logs: `agentledger ingest` sniffs this when --shipped is not given."""
-    if path.startswith(("s3://", "s3a://", "gs://", "gcs://", "r2://")):
-        return True
-    try:
-        days = [entry for entry in os.scandir(path) if entry.is_dir(follow_symlinks=False) and DAY_FOLDER.match(entry.name)]
-    except OSError:
-        return False
-    for day in days[:3]:
-        try:
-            if any(BATCH_NAME.match(entry.name) for entry in os.scandir(day.path)):
-                return True
-        except OSError:
-            continue
-    return False
 
 
 def list_batches(con: duckdb.DuckDBPyConnection, dest: str) -> list[BatchFile]:

@@ -56,8 +56,6 @@ SHIPPED_COLUMNS: dict[str, tuple[str, ...]] = {
 # The batch file's Parquet key-value metadata: what the central side checks before reading a row.
 BATCH_METADATA = ("agentledger_format", "host_id", "user_name", "run_id", "shipped_at", "rows")
 
-BATCH_NAME = re.compile(r"^(?P<host>[0-9a-f]{16})-(?P<state>[0-9a-f]{16})-(?P<run>[0-9]{6,12})\.parquet$")
-DAY_FOLDER = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 HOST_ID = re.compile(r"^[0-9a-f]{16}$")
 HOST_ID_ENV = "AGENTLEDGER_HOST_ID"
 

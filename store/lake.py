@@ -37,7 +37,8 @@ from typing import Callable, Iterator, TypeVar
 import duckdb
 
 from store.db import DatabaseError
-from store.config import LakeTarget, StoreSettings, mask, settings as store_settings
+from store.config import LakeTarget, mask, settings as store_settings
+from store.settings import StoreSettings
 from store.migrations import apply_migrations
 from store.sql import commit, on_begin, rollback, run_sql
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 
 from tests.claude_lines import assistant, prompt, tool_result, tool_use, usage, write_jsonl
 from tests.helpers import ingest, shared_dir, totals
@@ -41,6 +43,31 @@ def test_rerun_on_the_real_corpus_changes_nothing(ledger):
     second = ingest(ledger, PROJECTS)
     assert (_table_counts(ledger), totals(ledger)) == before
     assert second.files_unchanged == second.files_seen == 99
+
+
+# What only a run that reads (or derives, or loads a lake or shipped batches) needs: a scheduled run
+# with nothing new must not pay for importing them (pydantic-settings and Polars alone were half of it).
+READERS_ONLY = ("analytics", "loky", "polars", "pydantic", "pydantic_settings", "tqdm")
+
+
+def _cli_ingest_loads(logs, db) -> tuple[str, list[str]]:
+    """`agentledger ingest` in a process of its own: (its summary line, which of READERS_ONLY it imported)."""
+    code = ("import sys\nfrom agentledger.cli import run\n"
+            f"sys.argv = ['agentledger', 'ingest', {str(logs)!r}, '--user', 'alice', '--db', {str(db)!r}]\n"
+            "assert run() == 0\n"
+            f"print('loaded:' + ','.join(m for m in {READERS_ONLY!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    summary, loaded = result.stdout.splitlines()
+    return summary, [m for m in loaded.removeprefix("loaded:").split(",") if m]
+
+
+def test_a_run_with_nothing_new_imports_nothing_only_reading_needs(tmp_path):
+    write_jsonl(tmp_path / "logs" / "p" / "s1.jsonl", _session(3))
+    summary, loaded = _cli_ingest_loads(tmp_path / "logs", tmp_path / "ledger.duckdb")
+    # The check sees them when they are used (one small file is read without a pool of workers: no loky).
+    assert "1 new" in summary and loaded == [m for m in READERS_ONLY if m != "loky"]
+    summary, loaded = _cli_ingest_loads(tmp_path / "logs", tmp_path / "ledger.duckdb")
+    assert "1 unchanged" in summary and loaded == []
 
 
 def test_grown_file_is_read_from_the_stored_offset(tmp_path, ledger):
@@ -108,6 +135,19 @@ def test_deleted_source_files_keep_their_spend(tmp_path, ledger):
     assert totals(ledger) == before
     assert summary.files_missing == 1
     assert ledger.execute("SELECT missing FROM source_files").fetchone() == (True,)
+
+
+def test_a_run_marks_missing_only_the_files_under_its_own_paths(tmp_path, ledger):
+    # Two jobs feed one ledger; the second folder's name starts with the first's.
+    ours, other = tmp_path / "projects", tmp_path / "projects-old"
+    write_jsonl(ours / "p" / "s1.jsonl", _session(2))
+    gone = write_jsonl(other / "p" / "s2.jsonl", _session(2, start=2))
+    ingest(ledger, ours)
+    ingest(ledger, other)
+    gone.unlink()
+    assert ingest(ledger, ours).files_missing == 0   # it never looks under projects-old
+    assert ingest(ledger, other).files_missing == 1
+    assert ledger.execute("SELECT path LIKE '%projects-old%' FROM source_files WHERE missing").fetchall() == [(True,)]
 
 
 def test_every_row_knows_the_run_that_wrote_it(tmp_path, ledger):

@@ -239,7 +239,7 @@ def test_concurrent_writers_of_the_same_new_keys_conflict_and_the_loser_redoes_i
 def test_every_store_setting_is_documented():
     from pathlib import Path
 
-    from store.config import StoreSettings
+    from store.settings import StoreSettings
 
     doc = (Path(__file__).resolve().parents[1] / "docs/lake.md").read_text()
     for name, field in StoreSettings.model_fields.items():

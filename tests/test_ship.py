@@ -14,7 +14,8 @@ import pytest
 
 from agentledger.cli import main
 from ingest import shipped as shipped_module
-from ingest.shipping import BATCH_NAME, SHIPPED_COLUMNS, WITHHELD, batch_schema, host_id
+from ingest.ship_layout import BATCH_NAME
+from ingest.shipping import SHIPPED_COLUMNS, WITHHELD, batch_schema, host_id
 from sample_data.paths import committed_transcripts_dir
 from store.db import reader
 from tests.access_ledgers import roles_ledger  # noqa: F401

@@ -50,7 +50,7 @@ def _shard(text: str) -> tuple[int, int]:
 def _shipped_dest(args: argparse.Namespace) -> str | None:
     """The ship destination to load, when PATH is one (--shipped, or recognised)."""
     from agentledger.errors import UserError
-    from ingest.shipped import is_shipped_dest
+    from ingest.ship_layout import is_shipped_dest
 
     if not (args.shipped or any(is_shipped_dest(p) for p in args.paths)):
         return None
