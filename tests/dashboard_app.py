@@ -17,9 +17,12 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 
 
-def render(page: str | None = None, **query: str | list[str]) -> AppTest:
-    """Run the router (and then `page`) on $AGENTLEDGER_DB with the given URL query parameters."""
+def render(page: str | None = None, signed_in: dict | None = None, **query: str | list[str]) -> AppTest:
+    """Run the router (and then `page`) on $AGENTLEDGER_DB with the given URL query parameters, as
+    the viewer `signed_in` describes (Streamlit's `st.user` fields) when one is given."""
     at = AppTest.from_file(APP, default_timeout=60)
+    if signed_in is not None:
+        at.user = signed_in
     for key, value in query.items():
         at.query_params[key] = value
     at.run()

@@ -12,25 +12,10 @@ from dashboard import ui
 from store import audit
 from store.db import DB_ENV_VAR
 from tests.access_ledgers import access_file, email, people_of, roles_ledger, truth  # noqa: F401
-from tests.dashboard_app import APP, assert_clean
+from tests.dashboard_app import assert_clean, render
 
 PAGES = ["views/overview.py", "views/teams.py", "views/plugins.py", "views/sessions.py", "views/session.py",
          "views/flags.py", "views/reports.py", "views/health.py"]
-
-
-def _render(page: str | None, user: dict | None, **query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if user is not None:
-        at.user = user
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        for key, value in query.items():
-            at.query_params[key] = value
-        at.run()
-    return at
 
 
 def _signed_in(who: str) -> dict:
@@ -62,7 +47,7 @@ def test_every_page_shows_only_the_viewers_scope(who, page, oidc):
     outsider = sorted(truth(oidc.db, set(oidc.payments))["sessions"])[0]
     mine = sorted(held["sessions"])[0]
     query = {"session": outsider} if page.endswith("session.py") else {}
-    at = _render(page, _signed_in(viewer), **query)
+    at = render(page, _signed_in(viewer), **query)
     assert_clean(at)
     assert _shown(at, "user") <= people and _shown(at, "user_name") <= people
     assert _shown(at, "team") <= {"Web"}
@@ -76,7 +61,7 @@ def test_every_page_shows_only_the_viewers_scope(who, page, oidc):
     if page.endswith("session.py"):
         # Another team's session: nothing of it, not even whose it is.
         assert not at.dataframe and not at.metric
-        shown = _render(page, _signed_in(viewer), session=mine)
+        shown = render(page, _signed_in(viewer), session=mine)
         assert_clean(shown)
         assert any("Timeline" in h.value for h in shown.subheader)
     if page.endswith("health.py"):
@@ -85,14 +70,14 @@ def test_every_page_shows_only_the_viewers_scope(who, page, oidc):
 
 
 def test_a_forged_link_shows_no_such_team_and_nothing_else(oidc):
-    at = _render("views/overview.py", _signed_in("claire.bennett"), team="Payments")
+    at = render("views/overview.py", _signed_in("claire.bennett"), team="Payments")
     assert any("No such team" in e.value for e in at.error)
     assert not at.metric and not at.dataframe
 
 
 def test_an_admin_sees_everything_and_the_audit_of_what_others_saw(oidc):
-    _render("views/flags.py", _signed_in("claire.bennett"), team="Web")
-    at = _render("views/health.py", _signed_in("root"))
+    render("views/flags.py", _signed_in("claire.bennett"), team="Web")
+    at = render("views/health.py", _signed_in("root"))
     assert_clean(at)
     assert any("Audit log" in h.value for h in at.subheader)
     log = next(frame.value for frame in at.dataframe if "viewer" in frame.value.columns)
@@ -100,14 +85,14 @@ def test_an_admin_sees_everything_and_the_audit_of_what_others_saw(oidc):
     assert "flags" in set(claire["target"]) and (claire["role"] == "manager").all()
     assert any('"team": "Web"' in f for f in claire["filters"])
     assert any(b.label.startswith("Download the audit log") for b in at.get("download_button"))
-    overview = _render("views/overview.py", _signed_in("root"))
+    overview = render("views/overview.py", _signed_in("root"))
     spend = next(m for m in overview.metric if m.label == "Spend (USD)")
     everyone = {r for r in people_of(oidc.db, teams=("Web", "Payments", "Platform", "Data", "Mobile", "(unassigned)"))}
     assert spend.value == ui.usd(round(truth(oidc.db, everyone)["cost"], 6))
 
 
 def test_nobody_unauthenticated_sees_data(oidc):
-    at = _render("views/overview.py", {"is_logged_in": False})
+    at = render("views/overview.py", {"is_logged_in": False})
     assert_clean(at)
     assert [b.label for b in at.button] == ["Sign in"]
     assert not at.metric and not at.dataframe and not at.selectbox
@@ -118,7 +103,7 @@ def test_nobody_unauthenticated_sees_data(oidc):
     ({"is_logged_in": True, "email": email("claire.bennett"), "email_verified": False}, "not verified"),
 ])
 def test_a_signed_in_stranger_or_an_unverified_email_is_refused_and_audited(oidc, user, message):
-    at = _render("views/overview.py", user)
+    at = render("views/overview.py", user)
     assert any(message in e.value for e in at.error)
     assert not at.metric and not at.dataframe
     events = audit.read(audit.audit_path_for(oidc.db))
@@ -129,7 +114,7 @@ def test_proxy_mode_without_the_header_shows_nothing(roles_ledger, tmp_path, mon
     # AppTest sends no request headers: exactly a request that did not come through the proxy.
     monkeypatch.setenv(DB_ENV_VAR, str(roles_ledger.db))
     monkeypatch.setenv(CONFIG_ENV_VAR, str(access_file(tmp_path / "access.toml", mode="proxy")))
-    at = _render("views/overview.py", None)
+    at = render("views/overview.py", None)
     assert any("X-Forwarded-Email is missing" in e.value for e in at.error)
     assert not at.metric and not at.dataframe and not at.selectbox
 
@@ -138,7 +123,7 @@ def test_a_pseudonymous_manager_sees_pseudonyms_on_every_page(roles_ledger, tmp_
     monkeypatch.setenv(DB_ENV_VAR, str(roles_ledger.db))
     monkeypatch.setenv(CONFIG_ENV_VAR, str(access_file(tmp_path / "access.toml", mode="oidc", pseudonymous=("manager",))))
     for page in ("views/teams.py", "views/sessions.py", "views/flags.py"):
-        at = _render(page, _signed_in("claire.bennett"))
+        at = render(page, _signed_in("claire.bennett"))
         assert_clean(at)
         shown = _shown(at, "user")
         assert shown and all(u.startswith("p-") for u in shown), (page, shown)
@@ -146,5 +131,5 @@ def test_a_pseudonymous_manager_sees_pseudonyms_on_every_page(roles_ledger, tmp_
 
 
 def test_the_reports_page_cli_equivalent_reads_as_the_viewer(oidc):
-    at = _render("views/reports.py", _signed_in("claire.bennett"))
+    at = render("views/reports.py", _signed_in("claire.bennett"))
     assert any(f"--as {email('claire.bennett')}" in c.value for c in at.code)
