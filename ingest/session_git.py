@@ -28,7 +28,8 @@ from ingest.records import CommitEvidence
 
 # Agents run the same git commands in the same directories again and again (`git status`, `git diff`:
 # a quarter of the real corpus's git calls repeat one before), and shlex-splitting them was the cost.
-_command_dir = lru_cache(maxsize=1024)(command_dir)
+# Few entries: a command can be a long heredoc, and a repeat comes soon after the first.
+_command_dir = lru_cache(maxsize=256)(command_dir)
 
 
 class SessionGit:
