@@ -89,6 +89,15 @@ class RequestMerger:
     def rows(self) -> list[Request]:
         return list(self.by_key.values())
 
+    @classmethod
+    def of_merged(cls, rows: list[Request]) -> "RequestMerger":
+        """A merger holding `rows`, which another merger's `rows()` gave (merged already: the rule
+        has nothing to decide between them, so they are indexed without being compared)."""
+        merger = cls()
+        for row in rows:
+            merger._put(row)
+        return merger
+
 
 @dataclass
 class Drift:
@@ -208,9 +217,7 @@ class RecordBatch:
         return state
 
     def __setstate__(self, state: dict) -> None:
-        merger = RequestMerger()
-        for row in _requests_codec.decode(state["requests"]):
-            merger.add(row)
+        merger = RequestMerger.of_merged(_requests_codec.decode(state["requests"]))
         state.update(requests=merger, links=_links_codec.decode(state["links"]),
                      files=_files_codec.decode(state["files"]))
         self.__dict__.update(state)

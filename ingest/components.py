@@ -6,6 +6,7 @@ builtin:<Tool> | mcp:<server> | plugin:<plugin> | skill:<name> | subagent:<type>
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 SUBAGENT_TOOLS = frozenset({"Task", "Agent"})
@@ -33,6 +34,9 @@ def split_plugin_server(rest: str) -> tuple[str, str]:
     return rest, rest
 
 
+# A session calls a few dozen tools, each thousands of times: a tool name's component is worked out
+# once (Components are frozen, so one can be shared).
+@lru_cache(maxsize=1024)
 def mcp_component(tool_name: str, prefix: str = "mcp__") -> Component | None:
     """`mcp__<server>__<tool>` and `mcp__plugin_<plugin>_<server>__<tool>`."""
     if not tool_name.startswith(prefix):
@@ -79,9 +83,12 @@ def claude_component(tool_name: str, tool_input: dict[str, Any] | None, attribut
         command = tool_input.get("command")
         if isinstance(command, str) and ":" in command.split(" ", 1)[0]:
             return namespaced(command.split(" ", 1)[0].lstrip("/"), "skill")
-    if attribution_plugin:
-        return Component(f"builtin:{tool_name}", "builtin", plugin=attribution_plugin)
-    return Component(f"builtin:{tool_name}", "builtin")
+    return _builtin(tool_name, attribution_plugin or None)
+
+
+@lru_cache(maxsize=1024)
+def _builtin(tool_name: str, plugin: str | None) -> Component:
+    return Component(f"builtin:{tool_name}", "builtin", plugin=plugin)
 
 
 def shell_or_mcp_component(name: str, shell_tools: frozenset[str]) -> Component:

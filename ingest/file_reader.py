@@ -81,7 +81,7 @@ def _read_block(handle, start: int, block_bytes: int | None) -> tuple[bytes, boo
     handle.seek(start)
     if block_bytes is None:
         return handle.read(), False
-    data = handle.read(block_bytes)
+    data = _read_at_most(handle, block_bytes)
     if len(data) < block_bytes:
         return data, False
     # A line crossing the block boundary is read to its end, however long.
@@ -94,6 +94,18 @@ def _read_block(handle, start: int, block_bytes: int | None) -> tuple[bytes, boo
     data = b"".join(parts)
     end = data.rfind(b"\n") + 1
     return data[:end], True
+
+
+def _read_at_most(handle, n: int) -> bytes:
+    """`handle.read(n)`, with a buffer the size of what the file holds: most logs are far smaller than
+    a block, and allocating a block-sized buffer for each of them cost more CPU than reading them."""
+    remaining = max(0, os.fstat(handle.fileno()).st_size - handle.tell())
+    if remaining >= n:
+        return handle.read(n)
+    data = handle.read(remaining + 1)  # one byte more tells whether the file grew since fstat
+    if len(data) > remaining:
+        data += handle.read(n - len(data))
+    return data
 
 
 def _parse(job: FileJob, settings: ReadSettings, source: Source, head: bytes, start: int, start_line: int,

@@ -7,6 +7,7 @@ for each tool result; the functions that read the content live in edit_lines and
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import msgspec
@@ -25,6 +26,11 @@ from ingest.edit_lines import (
 )
 from ingest.records import CommitEvidence
 
+# Agents run the same git commands in the same directories again and again (`git status`, `git diff`:
+# a quarter of the real corpus's git calls repeat one before), and shlex-splitting them was the cost.
+# Few entries: a command can be a long heredoc, and a repeat comes soon after the first.
+_command_dir = lru_cache(maxsize=256)(command_dir)
+
 
 class SessionGit:
     """Per-read collector; remembers the edit and git calls of this read until their results come."""
@@ -41,7 +47,7 @@ class SessionGit:
         if tool_name in CLAUDE_EDIT_TOOLS:
             self.calls[tool_use_id] = (tool_name, tool_input)
         elif may_hold_evidence(command):
-            self.calls[tool_use_id] = (None, command_dir(command, cwd))
+            self.calls[tool_use_id] = (None, _command_dir(command, cwd))
         else:
             self.calls[tool_use_id] = ("", None)  # seen, and of no interest
 
