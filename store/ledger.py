@@ -6,8 +6,10 @@ share it between a scheduled ingest and the people looking at the dashboard:
 
 - The run lock (`<ledger>.lock`): one writing command (ingest, refresh, org load) at a time. A
   second one waits up to its `--wait`, then gives up with `LedgerBusy` (exit code 75: try later).
-- Write windows: a writer holds the file only while it writes (one batch of about 64 MB of log,
-  the refresh, the run's bookkeeping) and lets go between windows, while it parses the next batch.
+- Write windows: a writer writes in bounded windows (one batch of about 64 MB of log, a refresh
+  chunk, the run's bookkeeping) and parses the next batch between them. It keeps the file open
+  between windows only while no reader waits: a waiting reader makes it let go at once
+  (store/db.py FileLedger), since every close costs a checkpoint.
 - The gate (`<ledger>.gate`): a writer about to open a window closes the gate; readers pass the
   gate before they open the file and wait while it is closed. Readers already inside finish their
   (short) query and leave, so the writer gets in however many readers keep coming.
@@ -175,6 +177,15 @@ def ticket(db: Path) -> Iterator[None]:
             os.unlink(name)
         except OSError:
             pass
+
+
+def readers_waiting(db: Path) -> bool:
+    """Whether some reader holds a ticket (is waiting to get in; a killed reader's does not count)."""
+    try:
+        with os.scandir(lock_path(db, "readers")) as entries:
+            return any(_ticket_alive(entry.path) for entry in entries)
+    except OSError:
+        return False
 
 
 def let_readers_in(db: Path, max_seconds: float = YIELD_SECONDS) -> None:

@@ -126,3 +126,31 @@ def test_readers_hammering_a_long_ingest_and_rederive_get_in_within_one_window(t
     # The re-derive ran in this scheduled run, in chunks, and finished: nothing is left queued.
     with reader(db) as con:
         assert con.execute("SELECT count(*) FROM derive_queue").fetchone()[0] == 0
+
+
+def test_a_reader_arriving_between_windows_gets_in_without_waiting_for_the_next_one(tmp_path):
+    """The writer keeps the file open from one window to the next while nobody reads; a reader that
+    comes between windows makes it let go then, not at its next window nor at the end of its run."""
+    from store.db import open_ledger, reader
+
+    db = tmp_path / "l.duckdb"
+    got: list = []
+
+    def read() -> None:
+        with reader(db, wait_seconds=30) as con:
+            got.append(con.execute("SELECT count(*) FROM ingest_runs").fetchone()[0])
+
+    with open_ledger(db) as ledger:
+        with ledger.window() as first:
+            first.execute("INSERT INTO ingest_runs (run_id, started_at, status) VALUES (1, now(), 'ok')")
+        with ledger.window() as second:
+            assert second is first    # nobody waited: the file stayed open, no checkpoint between
+        thread = threading.Thread(target=read)
+        thread.start()
+        thread.join(20)               # no window opens meanwhile: only the writer letting go lets it in
+        assert got == [1]
+        with ledger.window() as third:
+            third.execute("INSERT INTO ingest_runs (run_id, started_at, status) VALUES (2, now(), 'ok')")
+    assert not Path(f"{db}.wal").exists()   # the end of the run merged its log into the file
+    with reader(db) as con:
+        assert con.execute("SELECT count(*) FROM ingest_runs").fetchone()[0] == 2
