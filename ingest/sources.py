@@ -1,89 +1,107 @@
-"""The registry of built-in log sources: the CLI and the runner read this one table."""
+"""The registry of built-in log sources: the CLI and the runner read this one table.
+
+Each source's reading code is imported the first time it is needed (sniffing a file to read), not
+with the table: a scheduled run that finds nothing new never loads a parser (a tenth of its start-up)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
-from typing import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING, Callable
 
-import duckdb
+if TYPE_CHECKING:
+    import duckdb
 
-from ingest.batch import RecordBatch
-from ingest.claude import source as claude
-from ingest.codex import source as codex
-from ingest.otel import source as otel
-from ingest.admin_api import source as admin_api
-from ingest.gemini import source as gemini
-from ingest.context import FileContext
+    from ingest.batch import RecordBatch
+    from ingest.context import FileContext
 
-Parse = Callable[[bytes, int, int, FileContext, RecordBatch], None]
+Parse = Callable[[bytes, int, int, "FileContext", "RecordBatch"], None]
 # After a batch is written, in its transaction: (connection, run_id, batch) -> requests it added.
-AfterWrite = Callable[[duckdb.DuckDBPyConnection, int, RecordBatch], int]
+AfterWrite = Callable[["duckdb.DuckDBPyConnection", int, "RecordBatch"], int]
 # Lines of a file's head tried for a recognisable record when the first line is not one.
 SNIFF_LINES = 8
 
 
+def _no_layout(path: Path) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Source:
+    """A log source: what the table says of it, and its module (`reader`, imported on first use),
+    which defines NAME, sniff, file_context and parse, and may define layout and after_write."""
+
     name: str
     description: str
     patterns: tuple[str, ...]                      # file name globs searched under a directory
-    sniff: Callable[[Path, bytes], bool]           # does the record at the start of these bytes look like ours?
-    file_context: Callable[[Path, FileContext], FileContext]
-    parse: Parse                                   # complete lines -> records
-    layout: Callable[[Path], bool] = lambda path: False  # the path alone says the file is ours
+    reader: str                                    # the module that recognises and parses its files
     whole_file: bool = False                       # rewritten in place: always re-read whole
     users_from_records: bool = False               # records name their user: no --user needed
-    after_write: AfterWrite | None = None          # cross-source step on each written batch (OTel reconcile)
+
+    @property
+    def module(self) -> ModuleType:
+        return import_module(self.reader)  # after the first time, a lookup in sys.modules
+
+    @property
+    def sniff(self) -> Callable[[Path, bytes], bool]:
+        """Does the record at the start of these bytes look like ours?"""
+        return self.module.sniff
+
+    @property
+    def file_context(self) -> Callable[[Path, "FileContext"], "FileContext"]:
+        return self.module.file_context
+
+    @property
+    def parse(self) -> Parse:
+        """Complete lines -> records."""
+        return self.module.parse
+
+    @property
+    def layout(self) -> Callable[[Path], bool]:
+        """Whether the path alone says the file is ours."""
+        return getattr(self.module, "layout", _no_layout)
+
+    @property
+    def after_write(self) -> AfterWrite | None:
+        """A cross-source step on each written batch (OTel reconcile), or None."""
+        return getattr(self.module, "after_write", None)
 
 
 SOURCES: dict[str, Source] = {
-    claude.NAME: Source(
-        name=claude.NAME,
+    "claude": Source(
+        name="claude",
         description="Claude Code transcripts (~/.claude/projects/**/*.jsonl)",
         patterns=("*.jsonl",),
-        sniff=claude.sniff,
-        file_context=claude.file_context,
-        parse=claude.parse,
-        layout=claude.layout,
+        reader="ingest.claude.source",
     ),
-    codex.NAME: Source(
-        name=codex.NAME,
+    "codex": Source(
+        name="codex",
         description="Codex CLI rollouts (~/.codex/sessions/**/rollout-*.jsonl, archived_sessions/)",
         patterns=("*.jsonl",),
-        sniff=codex.sniff,
-        file_context=codex.file_context,
-        parse=codex.parse,
-        layout=codex.layout,
+        reader="ingest.codex.source",
     ),
-    otel.NAME: Source(
-        name=otel.NAME,
+    "otel": Source(
+        name="otel",
         description="Claude Code OpenTelemetry, Collector file exporter (OTLP JSON lines)",
         patterns=("*.json", "*.jsonl"),
-        sniff=otel.sniff,
-        file_context=otel.file_context,
-        parse=otel.parse,
+        reader="ingest.otel.source",
         users_from_records=True,
-        after_write=otel.after_write,
     ),
-    admin_api.NAME: Source(
-        name=admin_api.NAME,
+    "admin_api": Source(
+        name="admin_api",
         description="Anthropic Admin API Claude Code usage report, saved JSON pages",
         patterns=("*.json", "*.jsonl"),
-        sniff=admin_api.sniff,
-        file_context=admin_api.file_context,
-        parse=admin_api.parse,
+        reader="ingest.admin_api.source",
         whole_file=True,
         users_from_records=True,
     ),
-    gemini.NAME: Source(
-        name=gemini.NAME,
+    "gemini": Source(
+        name="gemini",
         description="Gemini CLI chat sessions (~/.gemini/tmp/<hash>/chats/session-*.json)",
         patterns=("session-*.json",),
-        sniff=gemini.sniff,
-        file_context=gemini.file_context,
-        parse=gemini.parse,
-        layout=gemini.layout,
+        reader="ingest.gemini.source",
         whole_file=True,
     ),
 }

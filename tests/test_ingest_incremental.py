@@ -46,8 +46,9 @@ def test_rerun_on_the_real_corpus_changes_nothing(ledger):
 
 
 # What only a run that reads (or derives, or loads a lake or shipped batches) needs: a scheduled run
-# with nothing new must not pay for importing them (pydantic-settings and Polars alone were half of it).
-READERS_ONLY = ("analytics", "loky", "polars", "pydantic", "pydantic_settings", "tqdm")
+# with nothing new must not pay for importing them (pydantic-settings and Polars alone were half of
+# it; the parsers a tenth).
+READERS_ONLY = ("analytics", "ingest.claude.parser", "loky", "polars", "pydantic", "pydantic_settings", "tqdm")
 
 
 def _cli_ingest_loads(logs, db) -> tuple[str, list[str]]:
@@ -135,6 +136,19 @@ def test_deleted_source_files_keep_their_spend(tmp_path, ledger):
     assert totals(ledger) == before
     assert summary.files_missing == 1
     assert ledger.execute("SELECT missing FROM source_files").fetchone() == (True,)
+
+
+def test_a_file_that_comes_back_unchanged_is_no_longer_missing(tmp_path, ledger):
+    path = write_jsonl(tmp_path / "projects" / "p" / "s1.jsonl", _session(3))
+    ingest(ledger, tmp_path / "projects")
+    saved, stat = path.read_bytes(), path.stat()
+    path.unlink()
+    assert ingest(ledger, tmp_path / "projects").files_missing == 1
+    path.write_bytes(saved)                                   # restored from a backup, as it was
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    summary = ingest(ledger, tmp_path / "projects")
+    assert summary.files_unchanged == 1 and summary.files_missing == 0 and summary.lines == 0
+    assert ledger.execute("SELECT missing FROM source_files").fetchone() == (False,)
 
 
 def test_a_run_marks_missing_only_the_files_under_its_own_paths(tmp_path, ledger):

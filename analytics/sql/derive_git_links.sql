@@ -3,23 +3,43 @@
 -- the sessions derive_git_touched chose (_git_dirty).
 
 -- Successful edits and the lines they added (a failed, rejected or interrupted edit changed nothing).
+-- The dirty sessions' edit lines are selected first, and the calls and results by their ids: a join
+-- of the whole tables, filtered after, cost what the ledger holds instead of what is new.
 CREATE OR REPLACE TEMP TABLE _edits AS
+WITH dirty AS MATERIALIZED (
+    SELECT * FROM edit_lines WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
+),
+calls AS MATERIALIZED (
+    SELECT tool_use_id, ts FROM tool_calls WHERE tool_use_id IN (SELECT tool_use_id FROM dirty)
+),
+results AS MATERIALIZED (
+    SELECT tool_use_id, is_error, interrupted FROM tool_results WHERE tool_use_id IN (SELECT tool_use_id FROM dirty)
+)
 SELECT e.tool_use_id, coalesce(e.session_id, '(none)') AS sid, any_value(c.ts) AS ts, e.file_path, e.line_hash,
        any_value(e.lines) AS lines
-FROM edit_lines e
-JOIN tool_calls c ON c.tool_use_id = e.tool_use_id
-JOIN tool_results r ON r.tool_use_id = e.tool_use_id
-WHERE NOT r.is_error AND NOT r.interrupted AND coalesce(e.session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
+FROM dirty e
+JOIN calls c ON c.tool_use_id = e.tool_use_id
+JOIN results r ON r.tool_use_id = e.tool_use_id
+WHERE NOT r.is_error AND NOT r.interrupted
 GROUP BY e.tool_use_id, e.session_id, e.file_path, e.line_hash;
 
 -- Where each git command ran: the evidence's own directory, else the cwd of the request that made it.
 CREATE OR REPLACE TEMP TABLE _evidence AS
+WITH dirty AS MATERIALIZED (
+    SELECT * FROM commit_evidence
+    WHERE sha IS NOT NULL AND ts IS NOT NULL AND coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
+),
+calls AS MATERIALIZED (
+    SELECT tool_use_id, request_key FROM tool_calls WHERE tool_use_id IN (SELECT tool_use_id FROM dirty)
+),
+asked AS MATERIALIZED (
+    SELECT request_key, project FROM requests WHERE request_key IN (SELECT request_key FROM calls)
+)
 SELECT v.evidence_key, coalesce(v.session_id, '(none)') AS sid, v.ts, v.kind, v.sha, v.branch, v.subject,
        coalesce(v.dir, q.project) AS dir
-FROM commit_evidence v
-LEFT JOIN tool_calls c ON c.tool_use_id = v.tool_use_id
-LEFT JOIN requests q ON q.request_key = c.request_key
-WHERE v.sha IS NOT NULL AND v.ts IS NOT NULL AND coalesce(v.session_id, '(none)') IN (SELECT session_id FROM _git_dirty);
+FROM dirty v
+LEFT JOIN calls c ON c.tool_use_id = v.tool_use_id
+LEFT JOIN asked q ON q.request_key = c.request_key;
 
 -- Signal 1: a printed sha that is in a scanned repository (same subject when git printed one).
 -- A sha found in several repositories (a fork and its upstream) counts once: landed first.

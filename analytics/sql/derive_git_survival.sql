@@ -87,12 +87,21 @@ UNION SELECT e.session_id FROM edit_outcomes e WHERE e.tool_use_id IN (SELECT to
 
 DELETE FROM git_turns WHERE session_id IN (SELECT session_id FROM _git_turned);
 
+-- Their edits first, then those edits' calls and requests by key (not a join of whole tables).
 INSERT INTO git_turns BY NAME
+WITH turned AS MATERIALIZED (
+    SELECT * FROM edit_outcomes WHERE session_id IN (SELECT session_id FROM _git_turned)
+),
+calls AS MATERIALIZED (
+    SELECT tool_use_id, request_key FROM tool_calls WHERE tool_use_id IN (SELECT tool_use_id FROM turned)
+),
+turns AS MATERIALIZED (
+    SELECT request_key, turn_no FROM request_facts WHERE request_key IN (SELECT request_key FROM calls)
+)
 SELECT e.session_id, coalesce(f.turn_no, 0) AS turn_no, sum(e.lines_written) AS lines_written,
        sum(e.lines_committed) AS lines_committed, sum(e.lines_landed) AS lines_landed,
        sum(e.lines_alive_head) AS lines_alive_head
-FROM edit_outcomes e
-JOIN tool_calls c ON c.tool_use_id = e.tool_use_id
-LEFT JOIN request_facts f ON f.request_key = c.request_key
-WHERE e.session_id IN (SELECT session_id FROM _git_turned)
+FROM turned e
+JOIN calls c ON c.tool_use_id = e.tool_use_id
+LEFT JOIN turns f ON f.request_key = c.request_key
 GROUP BY e.session_id, coalesce(f.turn_no, 0);

@@ -41,10 +41,15 @@ WITH threads AS (
     WHERE agent_id IS NOT NULL AND in_touched(coalesce(session_id, '(none)'))
     GROUP BY ALL
 ),
+touched_calls AS MATERIALIZED (
+    -- The chunk's calls first, then the results that spawned an agent among them (not a join of the whole tables).
+    SELECT tool_use_id, subagent_type FROM tool_calls WHERE in_touched(coalesce(session_id, '(none)'))
+),
 spawned AS (
     SELECT tr.spawned_agent_id AS agent_id, any_value(c.subagent_type) AS subagent_type
-    FROM tool_results tr JOIN tool_calls c USING (tool_use_id)
-    WHERE tr.spawned_agent_id IS NOT NULL AND in_touched(coalesce(c.session_id, '(none)'))
+    FROM (SELECT tool_use_id, spawned_agent_id FROM tool_results
+          WHERE spawned_agent_id IS NOT NULL AND tool_use_id IN (SELECT tool_use_id FROM touched_calls)) tr
+    JOIN touched_calls c USING (tool_use_id)
     GROUP BY 1
 ),
 task_calls AS MATERIALIZED (

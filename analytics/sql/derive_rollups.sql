@@ -24,8 +24,10 @@ SELECT day, session_id, user_name, project, source, model,
        count(*) FILTER (WHERE model_is_fallback), exact_sum_if(cost_usd, model_is_fallback)
 FROM request_facts
 -- The requests table holds the marks that make a figure a bound: a placeholder output count, a
--- fallback model.
-JOIN (SELECT request_key, output_estimated, model_is_fallback FROM requests) USING (request_key)
+-- fallback model (only the chunk's requests, looked up by key: a join of the whole table cost what
+-- the ledger holds).
+JOIN (SELECT request_key, output_estimated, model_is_fallback FROM requests
+      WHERE request_key IN (SELECT request_key FROM request_facts)) USING (request_key)
 WHERE session_id IN (SELECT session_id FROM _touched)
 GROUP BY day, session_id, user_name, project, source, model;
 
