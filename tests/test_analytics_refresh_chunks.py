@@ -82,6 +82,15 @@ def test_any_chunking_derives_what_one_chunk_does(org, reference, tmp_path, monk
     con.close()
 
 
+def test_threads_change_no_derived_value_and_the_connection_gets_its_own_back(org, reference, tmp_path):
+    con = _load(tmp_path / "l.duckdb", org)
+    con.execute("SET threads = 3")
+    refresh_ledger(HeldLedger(con), options=RefreshSettings(derive_chunk_rows=10**9, refresh_threads=2))
+    assert _snapshot(con) == reference   # the reference derived with one thread (the default)
+    assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 3
+    con.close()
+
+
 def _split(org: Path, into: Path) -> tuple[Path, Path]:
     """The org's transcripts in two deliveries: the last four days' sessions arrive later (their
     people's history, and so their usage spikes, change)."""

@@ -48,4 +48,9 @@ SELECT c.*, coalesce(pr.turn_no, 0) AS turn_no, q.model, q.project, c.ts::DATE A
             AND (c.file_path IS NULL OR c.file_path = q.project OR starts_with(c.file_path, q.project || '/')))) AS reads_project
 FROM c
 LEFT JOIN _req q ON q.request_key = c.request_key
-ASOF LEFT JOIN _prompts pr ON pr.sid = c.sid AND c.ts >= pr.ts;
+-- The turn of each distinct (session, time), joined back: an ASOF join sorts every column of its left side.
+LEFT JOIN (
+    SELECT k.sid, k.ts, pr.turn_no
+    FROM (SELECT DISTINCT sid, ts FROM c) k
+    ASOF LEFT JOIN _prompts pr ON pr.sid = k.sid AND k.ts >= pr.ts
+) pr ON pr.sid = c.sid AND pr.ts = c.ts;

@@ -9,8 +9,10 @@ SELECT sid, min(user_name) AS user_name, mode(project ORDER BY project) AS proje
        exact_sum(cost_usd) AS cost_usd, count(*) FILTER (WHERE cost_usd IS NULL) AS unpriced
 FROM _req GROUP BY sid;
 
+-- The columns the flags below read (a copy of every column of _req cost five times as much).
 CREATE OR REPLACE TEMP TABLE _req_out AS
-SELECT r.*, o.outcome FROM _req r JOIN _outcomes o USING (request_key);
+SELECT r.request_key, r.sid, r.thread, r.turn_no, r.ts, r.day, r.total_tokens, r.cost_usd, o.outcome
+FROM _req r JOIN _outcomes o USING (request_key);
 
 -- loop: one flag per loop episode; its requests are the episode's looping requests (productive work
 -- in between is not counted, and each request counts in one episode only).

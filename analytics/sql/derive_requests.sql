@@ -114,10 +114,15 @@ r AS (
     FROM touched_requests q
     LEFT JOIN _thread_types t ON t.agent_id = q.agent_id AND t.sid = coalesce(q.session_id, '(none)')
 ),
-ordered AS (
-    SELECT *, lag(request_key) OVER w AS prev_key, lag(ts) OVER w AS prev_ts
+lagged AS (
+    -- The window over the keys alone, joined back (request_key is unique: ingest/writer.py keeps it
+    -- so): a window carries every column it is given through its sort.
+    SELECT request_key, lag(request_key) OVER w AS prev_key, lag(ts) OVER w AS prev_ts
     FROM r
     WINDOW w AS (PARTITION BY sid, thread ORDER BY ts, file_path, line_no, request_key)
+),
+ordered AS (
+    SELECT r.*, l.prev_key, l.prev_ts FROM r JOIN lagged l USING (request_key)
 ),
 priced AS (
     -- The long-context tier applies per request: the highest tier its own prompt exceeds.
@@ -131,9 +136,9 @@ priced AS (
 )
 SELECT o.*, o.ts::DATE AS day,
        coalesce(pr.turn_no, 0) AS turn_no,
-       pr.ts AS turn_started_at,
+       pr.prompt_ts AS turn_started_at,
        -- A main-thread request follows a human prompt when a prompt came after its predecessor.
-       (o.thread = '' AND pr.ts IS NOT NULL AND (o.prev_ts IS NULL OR pr.ts > o.prev_ts)) AS follows_prompt,
+       (o.thread = '' AND pr.prompt_ts IS NOT NULL AND (o.prev_ts IS NULL OR pr.prompt_ts > o.prev_ts)) AS follows_prompt,
        (o.input_tokens * p.input_mtok
         + o.output_tokens * p.output_mtok
         + o.cache_read_tokens * p.cache_read_mtok
@@ -143,4 +148,10 @@ SELECT o.*, o.ts::DATE AS day,
        p.price_version
 FROM ordered o
 LEFT JOIN priced p USING (request_key)
-ASOF LEFT JOIN _prompts pr ON pr.sid = o.sid AND o.ts >= pr.ts;
+-- The turn of each distinct (session, time), joined back: an ASOF join sorts every column of its
+-- left side, and the wide rows cost ten times what the keys do.
+LEFT JOIN (
+    SELECT k.sid, k.ts, pr.turn_no, pr.ts AS prompt_ts
+    FROM (SELECT DISTINCT sid, ts FROM ordered) k
+    ASOF LEFT JOIN _prompts pr ON pr.sid = k.sid AND k.ts >= pr.ts
+) pr ON pr.sid = o.sid AND pr.ts = o.ts;
