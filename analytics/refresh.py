@@ -13,7 +13,8 @@ A refresh (docs/architecture.md "Refresh"):
   one chunk and the next run goes on from the queue;
 - then derives the links to git (GIT_PHASE) once, in one window, for the sessions with rows since
   they were last derived (derived_state.git_run_id; all of them after a change of prices or
-  thresholds) and whatever a `git scan` changed: they read the derived request_facts;
+  thresholds) and whatever a `git scan` changed, under the same memory_limit: they read the
+  derived request_facts;
 - within a budget: a scheduled run derives everything new and advances a pending re-derive for at
   most `rederive_seconds_per_run`; `agentledger refresh` finishes it. Meanwhile `pending` says whose
   figures still use the previous prices or thresholds, and `report` prints it.
@@ -55,7 +56,8 @@ class RefreshSettings(BaseSettings):
         "price, threshold or upgrade change) once what is new is derived; `agentledger refresh` finishes it."
     )
     refresh_memory_mb: int = Field(
-        512, ge=64, description="DuckDB's memory_limit while a chunk is derived and written: it spills to "
+        512, ge=64, description="DuckDB's memory_limit while a chunk is derived and written, and while the "
+        "links to git are derived: it spills to "
         "disk beyond this rather than take the machine's memory (with the chunk's rows in hand, a "
         "refresh stays under 1 GB)."
     )
@@ -326,7 +328,7 @@ def refresh_ledger(ledger: Ledger, *, full: bool = False, cfg: AnalyticsSettings
         done += chunk.weight
         if progress:
             progress(done, queued)
-    with ledger.window() as con:
+    with ledger.window() as con, _memory_limited(con, options):
         summary.git_sessions = _derive_git(con, params, last_run)
     summary.seconds = time.perf_counter() - started
     return summary
@@ -394,13 +396,15 @@ def derive_sessions(con: duckdb.DuckDBPyConnection, sessions: list[str | None], 
                 _derive_and_apply(con, chunk, params, options)
                 summary.sessions += len(chunk.sessions)
                 summary.chunks += 1
-            summary.git_sessions = _git_links(con, params, run_sql(con, "SELECT coalesce(max(git_run_id), -1)"
-                                                                      " FROM derived_state")[0][0], last_run)
+            with _memory_limited(con, options):
+                summary.git_sessions = _git_links(con, params, run_sql(con, "SELECT coalesce(max(git_run_id), -1)"
+                                                                          " FROM derived_state")[0][0], last_run)
         else:
             chunk = Chunk(sorted({s if s is not None else "(none)" for s in sessions}), 0)
             _derive_and_apply(con, chunk, params, options)
             summary.sessions, summary.chunks = len(chunk.sessions), 1
-            summary.git_sessions = _git_links(con, params, None, None, chunk.sessions)
+            with _memory_limited(con, options):
+                summary.git_sessions = _git_links(con, params, None, None, chunk.sessions)
     finally:
         _drop(con, PLAN_TEMP_TABLES)
     summary.seconds = time.perf_counter() - started

@@ -182,3 +182,31 @@ def test_every_refresh_setting_is_documented_with_its_default():
     for name, field in RefreshSettings.model_fields.items():
         assert f"| `{name}` | {field.default:g} |" in doc, f"docs/architecture.md lacks the row of {name}"
         assert field.description, name
+
+
+@pytest.mark.parametrize("derive", ["refresh", "a lake batch's derive"])
+def test_the_links_to_git_are_derived_under_the_refresh_memory_limit(org, tmp_path, monkeypatch, derive):
+    """The git phase is one window over every session after a re-derive: DuckDB's memory_limit
+    (refresh_memory_mb) must hold there as in a chunk, so that it spills instead of growing with
+    the ledger; the connection's own limit comes back afterwards."""
+    con = _load(tmp_path / "l.duckdb", org)
+    con.execute("SET memory_limit = '3GiB'")
+    seen: dict[str, str] = {}
+    execute = refresh.queries.execute
+
+    def recording(con, name, *args, **kwargs):
+        seen[name] = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        return execute(con, name, *args, **kwargs)
+
+    monkeypatch.setattr(refresh.queries, "execute", recording)
+    options = RefreshSettings(refresh_memory_mb=77)
+    if derive == "refresh":
+        summary = refresh_ledger(HeldLedger(con), options=options)
+    else:
+        sessions = [r[0] for r in con.execute("SELECT DISTINCT session_id FROM requests").fetchall()]
+        summary = refresh.derive_sessions(con, sessions, options=options)
+    assert summary.git_sessions > 0
+    assert {step.name for step in refresh.GIT_STEPS} <= set(seen)
+    assert {seen[step.name] for step in refresh.GIT_STEPS} == {"77.0 MiB"}
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "3.0 GiB"
+    con.close()
