@@ -328,17 +328,29 @@ def refresh_ledger(ledger: Ledger, *, full: bool = False, cfg: AnalyticsSettings
         done += chunk.weight
         if progress:
             progress(done, queued)
-    with ledger.window() as con, _memory_limited(con, options):
-        summary.git_sessions = _derive_git(con, params, last_run)
+    with ledger.window() as con:
+        summary.git_sessions = _derive_git(con, params, last_run, options)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _derive_git(con: duckdb.DuckDBPyConnection, params: dict[str, Any], last_run: int) -> int:
+def _derive_git(con: duckdb.DuckDBPyConnection, params: dict[str, Any], last_run: int,
+                options: RefreshSettings) -> int:
     """The links to git (GIT_PHASE) of the sessions with rows of runs since they were last derived
     and of whatever a scan changed, in one transaction that moves their mark to `last_run`; returns
-    how many sessions' links were redone. They read the derived request_facts: they run after the chunks."""
+    how many sessions' links were redone. They read the derived request_facts: they run after the chunks.
+    Under the refresh's memory_limit, as a chunk; should DuckDB fail to spill some operator within
+    it (it refuses rather than spills in a few cases), the transaction is redone without the limit:
+    a scheduled run finishes with more memory rather than fail."""
     after = run_sql(con, "SELECT coalesce(max(git_run_id), -1) FROM derived_state")[0][0]
+    try:
+        with _memory_limited(con, options):
+            return _git_transaction(con, params, after, last_run)
+    except duckdb.OutOfMemoryException:
+        return _git_transaction(con, params, after, last_run)
+
+
+def _git_transaction(con: duckdb.DuckDBPyConnection, params: dict[str, Any], after: int, last_run: int) -> int:
     begin(con)
     try:
         dirty = _git_links(con, params, after, last_run)
@@ -396,15 +408,13 @@ def derive_sessions(con: duckdb.DuckDBPyConnection, sessions: list[str | None], 
                 _derive_and_apply(con, chunk, params, options)
                 summary.sessions += len(chunk.sessions)
                 summary.chunks += 1
-            with _memory_limited(con, options):
-                summary.git_sessions = _git_links(con, params, run_sql(con, "SELECT coalesce(max(git_run_id), -1)"
-                                                                          " FROM derived_state")[0][0], last_run)
+            summary.git_sessions = _git_links(con, params, run_sql(con, "SELECT coalesce(max(git_run_id), -1)"
+                                                                      " FROM derived_state")[0][0], last_run)
         else:
             chunk = Chunk(sorted({s if s is not None else "(none)" for s in sessions}), 0)
             _derive_and_apply(con, chunk, params, options)
             summary.sessions, summary.chunks = len(chunk.sessions), 1
-            with _memory_limited(con, options):
-                summary.git_sessions = _git_links(con, params, None, None, chunk.sessions)
+            summary.git_sessions = _git_links(con, params, None, None, chunk.sessions)
     finally:
         _drop(con, PLAN_TEMP_TABLES)
     summary.seconds = time.perf_counter() - started
