@@ -13,7 +13,8 @@ A refresh (docs/architecture.md "Refresh"):
   one chunk and the next run goes on from the queue;
 - then derives the links to git (GIT_PHASE) once, in one window, for the sessions with rows since
   they were last derived (derived_state.git_run_id; all of them after a change of prices or
-  thresholds) and whatever a `git scan` changed: they read the derived request_facts;
+  thresholds) and whatever a `git scan` changed, under the same memory_limit: they read the
+  derived request_facts;
 - within a budget: a scheduled run derives everything new and advances a pending re-derive for at
   most `rederive_seconds_per_run`; `agentledger refresh` finishes it. Meanwhile `pending` says whose
   figures still use the previous prices or thresholds, and `report` prints it.
@@ -55,7 +56,8 @@ class RefreshSettings(BaseSettings):
         "price, threshold or upgrade change) once what is new is derived; `agentledger refresh` finishes it."
     )
     refresh_memory_mb: int = Field(
-        512, ge=64, description="DuckDB's memory_limit while a chunk is derived and written: it spills to "
+        512, ge=64, description="DuckDB's memory_limit while a chunk is derived and written, and while the "
+        "links to git are derived: it spills to "
         "disk beyond this rather than take the machine's memory (with the chunk's rows in hand, a "
         "refresh stays under 1 GB)."
     )
@@ -336,16 +338,28 @@ def refresh_ledger(ledger: Ledger, *, full: bool = False, cfg: AnalyticsSettings
         if progress:
             progress(done, queued)
     with ledger.window() as con:
-        summary.git_sessions = _derive_git(con, params, last_run)
+        summary.git_sessions = _derive_git(con, params, last_run, options)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _derive_git(con: duckdb.DuckDBPyConnection, params: dict[str, Any], last_run: int) -> int:
+def _derive_git(con: duckdb.DuckDBPyConnection, params: dict[str, Any], last_run: int,
+                options: RefreshSettings) -> int:
     """The links to git (GIT_PHASE) of the sessions with rows of runs since they were last derived
     and of whatever a scan changed, in one transaction that moves their mark to `last_run`; returns
-    how many sessions' links were redone. They read the derived request_facts: they run after the chunks."""
+    how many sessions' links were redone. They read the derived request_facts: they run after the chunks.
+    Under the refresh's memory_limit, as a chunk; should DuckDB fail to spill some operator within
+    it (it refuses rather than spills in a few cases), the transaction is redone without the limit:
+    a scheduled run finishes with more memory rather than fail."""
     after = run_sql(con, "SELECT coalesce(max(git_run_id), -1) FROM derived_state")[0][0]
+    try:
+        with _memory_limited(con, options):
+            return _git_transaction(con, params, after, last_run)
+    except duckdb.OutOfMemoryException:
+        return _git_transaction(con, params, after, last_run)
+
+
+def _git_transaction(con: duckdb.DuckDBPyConnection, params: dict[str, Any], after: int, last_run: int) -> int:
     begin(con)
     try:
         dirty = _git_links(con, params, after, last_run)

@@ -9,6 +9,7 @@ import math
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 import analytics.refresh as refresh
@@ -191,3 +192,66 @@ def test_every_refresh_setting_is_documented_with_its_default():
     for name, field in RefreshSettings.model_fields.items():
         assert f"| `{name}` | {field.default:g} |" in doc, f"docs/architecture.md lacks the row of {name}"
         assert field.description, name
+
+
+
+GIT_TABLES = ("session_repos", "git_links", "git_claims", "edit_outcomes", "commit_agent_lines", "git_turns")
+
+
+def _limit(con) -> str:
+    return con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def test_the_links_to_git_are_derived_under_the_refresh_memory_limit(org, tmp_path, monkeypatch):
+    """The git phase is one window over every session after a re-derive: DuckDB's memory_limit
+    (refresh_memory_mb) must hold there as in a chunk, so that it spills instead of growing with
+    the ledger; the connection's own limit comes back afterwards."""
+    con = _load(tmp_path / "l.duckdb", org)
+    con.execute("SET memory_limit = '3GiB'")
+    seen: dict[str, str] = {}
+    execute = refresh.queries.execute
+
+    def recording(con, name, *args, **kwargs):
+        seen[name] = _limit(con)
+        return execute(con, name, *args, **kwargs)
+
+    monkeypatch.setattr(refresh.queries, "execute", recording)
+    summary = refresh_ledger(HeldLedger(con), options=RefreshSettings(refresh_memory_mb=77))
+    assert summary.git_sessions > 0
+    assert {step.name for step in refresh.GIT_PHASE} <= set(seen)
+    assert {seen[step.name] for step in refresh.GIT_PHASE} == {"77.0 MiB"}
+    assert _limit(con) == "3.0 GiB"
+    con.close()
+
+
+def test_links_to_git_that_duckdb_cannot_fit_under_the_limit_are_redone_without_it(org, tmp_path, monkeypatch):
+    """DuckDB refuses a few operators it cannot spill: the git phase's transaction is then redone
+    without the limit, and derives exactly what a refresh that never hit the limit does."""
+    con = _load(tmp_path / "plain.duckdb", org)
+    refresh_ledger(HeldLedger(con))
+    expected = {t: sorted(map(repr, con.execute(f"SELECT * EXCLUDE (linked_at) FROM {t}" if t == "git_links"
+                                                else f"SELECT * FROM {t}").fetchall())) for t in GIT_TABLES}
+    con.close()
+    assert expected["edit_outcomes"]
+
+    con = _load(tmp_path / "l.duckdb", org)
+    con.execute("SET memory_limit = '3GiB'")
+    refused: list[str] = []
+    execute = refresh.queries.execute
+
+    def refusing(con, name, *args, **kwargs):
+        result = execute(con, name, *args, **kwargs)
+        if name == "derive_git_survival" and _limit(con) == "77.0 MiB":
+            refused.append(name)   # at the end of the phase: every table already written in the transaction
+            raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block")
+        return result
+
+    monkeypatch.setattr(refresh.queries, "execute", refusing)
+    summary = refresh_ledger(HeldLedger(con), options=RefreshSettings(refresh_memory_mb=77))
+    assert refused and summary.git_sessions > 0
+    got = {t: sorted(map(repr, con.execute(f"SELECT * EXCLUDE (linked_at) FROM {t}" if t == "git_links"
+                                           else f"SELECT * FROM {t}").fetchall())) for t in GIT_TABLES}
+    assert got == expected
+    assert _limit(con) == "3.0 GiB"
+    assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0]
+    con.close()
