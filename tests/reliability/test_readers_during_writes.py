@@ -154,3 +154,24 @@ def test_a_reader_arriving_between_windows_gets_in_without_waiting_for_the_next_
     assert not Path(f"{db}.wal").exists()   # the end of the run merged its log into the file
     with reader(db) as con:
         assert con.execute("SELECT count(*) FROM ingest_runs").fetchone()[0] == 2
+
+
+def test_a_writer_holding_more_than_its_share_of_memory_lets_the_file_go(tmp_path, monkeypatch):
+    """A held connection caches every block it touched: past HELD_MEMORY_BYTES the window's end lets
+    the file go (its cache with it), below it the next window gets the same connection."""
+    import store.db as store_db
+
+    db = tmp_path / "l.duckdb"
+    with store_db.open_ledger(db) as ledger:
+        with ledger.window() as first:
+            first.execute("CREATE TABLE big AS SELECT range AS n, repeat('x', 64) AS pad FROM range(200000)")
+        with ledger.window() as second:
+            assert second is first          # far below the bound (256 MiB): still held
+            held = store_db._memory_bytes(second)
+        assert held > 0                     # what the bound is checked against sees the cached blocks
+        monkeypatch.setattr(store_db, "HELD_MEMORY_BYTES", held - 1)
+        with ledger.window() as third:
+            assert third is first
+        with ledger.window() as fourth:
+            assert fourth is not first      # past the bound: the third window's end let the file go
+            assert fourth.execute("SELECT count(*) FROM big").fetchone()[0] == 200000
