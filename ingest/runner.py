@@ -168,31 +168,19 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> D
             except OSError:
                 continue  # unreadable or vanished meanwhile: os.walk's choice too
             for entry in entries:
-                if entry.is_file(follow_symlinks=False):
-                    # The common case first (a regular file, not a link): one name test and its stat.
-                    name = entry.name
-                    if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
-                        continue
-                    try:
-                        info = entry.stat()
-                    except OSError:
-                        _stat_one(found, entry.path, index, root, None)  # says why, in the one place that does
-                        continue
-                    if info.st_mode & _FILE_TYPE == _REGULAR:
-                        files.append((entry.path, index, info.st_size, info.st_mtime_ns))
-                    else:
-                        _stat_one(found, entry.path, index, root, None)
-                    continue
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                    continue
-                link = entry.is_symlink()
-                if link and follow_symlinks and entry.is_dir():
-                    real = os.path.realpath(entry.path)
-                    if real not in visited:
-                        visited.add(real)
+                # The common case, a regular file (not a link), costs one type test before its name's.
+                link = False
+                if not entry.is_file(follow_symlinks=False):
+                    if entry.is_dir(follow_symlinks=False):
                         stack.append(entry.path)
-                    continue
+                        continue
+                    link = entry.is_symlink()
+                    if link and follow_symlinks and entry.is_dir():
+                        real = os.path.realpath(entry.path)
+                        if real not in visited:
+                            visited.add(real)
+                            stack.append(entry.path)
+                        continue
                 name = entry.name
                 if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
                     continue
