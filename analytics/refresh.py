@@ -39,7 +39,7 @@ from analytics.commands import COMMIT_PATTERN, REVERT_CANDIDATE_PATTERN, classif
 from analytics.config import AnalyticsSettings, settings
 from analytics.pricing import PriceRow, load_price_file, resolve
 from store.ledger import HeldLedger, Ledger
-from store.sql import begin, commit, rollback, run_sql
+from store.sql import run_sql, transaction
 
 
 class RefreshSettings(BaseSettings):
@@ -353,21 +353,11 @@ def _derive_git(con: duckdb.DuckDBPyConnection, params: dict[str, Any], last_run
     a scheduled run finishes with more memory rather than fail."""
     after = run_sql(con, "SELECT coalesce(max(git_run_id), -1) FROM derived_state")[0][0]
     try:
-        with _memory_limited(con, options):
-            return _git_transaction(con, params, after, last_run)
+        with _memory_limited(con, options), transaction(con):
+            return _git_links(con, params, after, last_run)
     except duckdb.OutOfMemoryException:
-        return _git_transaction(con, params, after, last_run)
-
-
-def _git_transaction(con: duckdb.DuckDBPyConnection, params: dict[str, Any], after: int, last_run: int) -> int:
-    begin(con)
-    try:
-        dirty = _git_links(con, params, after, last_run)
-        commit(con)
-    except BaseException:
-        rollback(con)
-        raise
-    return dirty
+        with transaction(con):
+            return _git_links(con, params, after, last_run)
 
 
 # No run id is this large: with it, only the sessions named are linked to git.
@@ -451,13 +441,9 @@ def _settings_fingerprint(cfg: AnalyticsSettings) -> str:
 def _plan(con, cfg, price_file, version, full) -> tuple[RefreshSummary, int, int]:
     """Prices, fingerprints and the queue, committed together; returns the summary so far, the
     rows queued in all and the last ingest run it covers."""
-    begin(con)
     try:
-        summary, queued, last_run, _ = _queue(con, cfg, price_file, version, full)
-        commit(con)
-    except BaseException:
-        rollback(con)
-        raise
+        with transaction(con):
+            summary, queued, last_run, _ = _queue(con, cfg, price_file, version, full)
     finally:
         _drop(con, PLAN_TEMP_TABLES)
     return summary, queued, last_run
@@ -612,13 +598,8 @@ def _derive(con: duckdb.DuckDBPyConnection, chunk: Chunk, params: dict[str, Any]
 def _apply(con: duckdb.DuckDBPyConnection, chunk: Chunk, rows: dict[str, Any], spike_users: list[str | None]) -> None:
     """Replace the chunk's derived rows and its people's spikes, and take it off the queue, in one
     transaction (one short write window)."""
-    begin(con)
-    try:
+    with transaction(con):
         _apply_rows(con, chunk, rows, spike_users)
-        commit(con)
-    except BaseException:
-        rollback(con)
-        raise
 
 
 def _apply_rows(con: duckdb.DuckDBPyConnection, chunk: Chunk, rows: dict[str, Any],

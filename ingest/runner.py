@@ -36,7 +36,7 @@ from ingest.sources import SOURCES, AfterWrite
 from ingest.timestamps import utc_now
 from ingest.workers import die_with_parent
 from store.ledger import HeldLedger, Ledger
-from store.sql import begin, commit, rollback, run_sql
+from store.sql import run_sql, transaction
 
 if TYPE_CHECKING:
     from ingest.settings import IngestSettings
@@ -558,14 +558,8 @@ class IngestRun:
 
 
 def _in_transaction(con: duckdb.DuckDBPyConnection, work):
-    begin(con)
-    try:
-        result = work(con)
-        commit(con)
-    except BaseException:
-        rollback(con)
-        raise
-    return result
+    with transaction(con):
+        return work(con)
 
 
 @contextmanager

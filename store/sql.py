@@ -53,11 +53,11 @@ def rollback(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One transaction around a block: committed when it ends, rolled back when it raises."""
+    """One transaction around a block: committed when it ends, rolled back when it or the commit raises."""
     begin(con)
     try:
         yield
+        commit(con)
     except BaseException:
         rollback(con)
         raise
-    commit(con)
