@@ -52,10 +52,13 @@ class FileJob:
         return self.size - (self.state.offset_loaded if self.state else 0)
 
 
-def read_file(job: FileJob, settings: ReadSettings, drift_samples: dict[tuple, int] | None = None) -> RecordBatch:
+def read_file(job: FileJob, settings: ReadSettings, drift_samples: dict[tuple, int] | None = None,
+              batch: RecordBatch | None = None) -> RecordBatch:
     """Read the file from where the last read stopped (or whole if rewritten), at most one block,
-    and parse its complete lines; the batch's one FileRead says how it went and where it ended."""
-    batch = RecordBatch(store_prompts=settings.store_prompts)
+    and parse its complete lines into `batch` (a new one when None), which gains one FileRead
+    saying how it went and where it ended."""
+    if batch is None:
+        batch = RecordBatch(store_prompts=settings.store_prompts)
     try:
         # Only regular files are opened: opening a FIFO named like a log would wait for a writer forever.
         if not stat.S_ISREG(os.stat(job.path).st_mode):
@@ -112,6 +115,7 @@ def _parse(job: FileJob, settings: ReadSettings, source: Source, head: bytes, st
            data: bytes, more: bool, batch: RecordBatch, drift_samples: dict[tuple, int] | None) -> None:
     complete_end = len(data) if source.whole_file else data.rfind(b"\n") + 1
     complete = data[:complete_end]
+    lines_before = batch.lines
     ctx = source.file_context(
         job.path,
         FileContext(
@@ -121,7 +125,7 @@ def _parse(job: FileJob, settings: ReadSettings, source: Source, head: bytes, st
         ),
     )
     source.parse(complete[:-1] if complete.endswith(b"\n") else complete, start, start_line, ctx, batch)
-    batch.bytes_read = len(complete)
+    batch.bytes_read += len(complete)
     offset_loaded = start + complete_end
     batch.files.append(FileRead(
         path=job.key,
@@ -135,7 +139,7 @@ def _parse(job: FileJob, settings: ReadSettings, source: Source, head: bytes, st
             mtime_ns=job.mtime_ns,
             head_hash=head_hash(complete[:HEAD_BYTES] if start == 0 else head, offset_loaded),
             offset_loaded=offset_loaded,
-            lines_loaded=batch.lines if source.whole_file else _lines_loaded(ctx, start_line, complete),
+            lines_loaded=batch.lines - lines_before if source.whole_file else _lines_loaded(ctx, start_line, complete),
             parser_state=msgspec.json.encode(ctx.state).decode() if any(ctx.state.values()) else None,
             first_run_id=job.state.first_run_id if job.state else None,
             last_seen_at=utc_now(),
@@ -144,10 +148,12 @@ def _parse(job: FileJob, settings: ReadSettings, source: Source, head: bytes, st
 
 
 def read_chunk(jobs: list[FileJob], settings: ReadSettings, drift_samples: dict[tuple, int] | None = None) -> RecordBatch:
-    """Read a group of files into one batch, frozen into frames (in the worker, when one reads it)."""
+    """Read a group of files into one batch, frozen into frames (in the worker, when one reads it).
+    Every file is parsed straight into it: a batch per file, absorbed after, offered each request to
+    a merger twice (the merge's result does not depend on the order requests arrive in)."""
     batch = RecordBatch(store_prompts=settings.store_prompts)
     for job in jobs:
-        batch.absorb(read_file(job, settings, drift_samples))
+        read_file(job, settings, drift_samples, batch)
     batch.freeze()
     return batch
 

@@ -195,13 +195,14 @@ class _FileParser:
     def _absorbed_by_earlier_copy(self, key: str, usage, is_sidechain: bool, stop_reason: str | None) -> bool:
         # Most lines of a split response lose to a copy already in the batch: settle that before
         # building a 40-field record (same rule as RequestMerger, for the common same-key case: an
-        # earlier line of the same file wins a tie).
+        # earlier line of the same file wins a tie; a tie with another file's copy is left to the rule).
         existing = self.batch.requests.by_key.get(key)
         if existing is None or existing.is_sidechain != is_sidechain or usage.speed is not None:
             return False
         total = (usage.input_tokens or 0) + (usage.output_tokens or 0) + (usage.cache_creation_input_tokens or 0) \
             + (usage.cache_read_input_tokens or 0)
-        if total > existing.total():
+        existing_total = existing.total()
+        if total > existing_total or (total == existing_total and existing.file_path != self.path):
             return False
         if stop_reason is not None:
             existing.output_estimated = False
