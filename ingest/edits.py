@@ -33,8 +33,13 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
+
+
 def summarize_edit(tool_name: str, tool_input: dict[str, Any]) -> EditSummary | None:
     """Edit, MultiEdit, Write and NotebookEdit calls; None for other tools."""
+    if tool_name not in _EDIT_TOOLS:
+        return None
     path = _text(tool_input.get("file_path")) or _text(tool_input.get("notebook_path"))
     if tool_name == "Edit":
         old, new = _text(tool_input.get("old_string")) or "", _text(tool_input.get("new_string")) or ""

@@ -24,7 +24,7 @@ from ingest.edit_lines import (
     edit_line_records,
     gemini_edit_files,
 )
-from ingest.records import CommitEvidence
+from ingest.records import CommitEvidence, EditLine
 
 # Agents run the same git commands in the same directories again and again (`git status`, `git diff`:
 # a quarter of the real corpus's git calls repeat one before), and shlex-splitting them was the cost.
@@ -53,8 +53,8 @@ class SessionGit:
 
     def edit(self, tool_use_id: str, session_id: str | None, files: dict[str, list[str]]) -> None:
         """Lines an edit added (Codex and Gemini know them at call time; success is joined later)."""
-        for record in edit_line_records(tool_use_id, self.source, session_id, files):
-            self.batch.add(record)
+        # One extend per edit: an edit adds tens of line hashes, and a call per record was the cost.
+        self.batch.records[EditLine.TABLE].extend(edit_line_records(tool_use_id, self.source, session_id, files))
 
     # -- results -------------------------------------------------------------------------------
     def codex_call(self, call_id: str, session_id: str | None, tool_input: Any, patch: str | None,

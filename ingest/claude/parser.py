@@ -81,7 +81,8 @@ class _FileParser:
             raise LineError("not a JSON object")
         line = _line_decoder.decode(raw)
         kind = line.type
-        self._check_drift(kind, line.version, raw)
+        if self.drift_samples.get((kind, line.version), 0) < DRIFT_SAMPLE_PER_SHAPE:
+            self._check_drift(kind, line.version, raw)
         if kind == "assistant":
             self.assistant(line)
         elif kind == "user":
@@ -290,7 +291,8 @@ class _FileParser:
                     self.agent(spawned.agentId, line.sessionId, spawned.agentType, False)
         is_error = bool(block.is_error)
         self.git.claude_result(block.tool_use_id, line.sessionId, ts, is_error, text, line.toolUseResult, self.raw_line)
-        waited = (ts - datetime.fromisoformat(called[1])).total_seconds() if called else None
+        # How long the answer took matters only for an error (a typed reply); most results succeed.
+        waited = (ts - datetime.fromisoformat(called[1])).total_seconds() if called and is_error else None
         kind = signals.result_kind(tool, line.version, text, is_error, waited)
         if kind == signals.REJECTED:
             # The user's reason, when they gave one, is their own words: stored like a prompt.
