@@ -34,7 +34,7 @@ from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.sources import SOURCES, AfterWrite
 from ingest.timestamps import utc_now
-from ingest.workers import die_with_parent
+from ingest.workers import start_worker
 from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql, transaction
 
@@ -655,7 +655,7 @@ class _Readers:
         from loky import ProcessPoolExecutor
 
         if self.pool is None:
-            self.pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
+            self.pool = ProcessPoolExecutor(max_workers=workers, initializer=start_worker, initargs=(os.getpid(),))
         return self.pool
 
 

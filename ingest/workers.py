@@ -1,4 +1,5 @@
-"""What a worker process does first: end itself when the process that started it is gone.
+"""What a worker process does first: end itself when the process that started it is gone, and
+collect garbage less often.
 
 A parent killed with kill -9 cannot stop its pool; loky's workers (and the resource tracker
 they keep alive) would live on, ~200 MB each, after every killed scheduled run.
@@ -6,12 +7,24 @@ they keep alive) would live on, ~200 MB each, after every killed scheduled run.
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 import time
 
 # How often a worker checks that its parent is still there.
 PARENT_CHECK_SECONDS = 0.5
+# Allocations between two young-generation collections in a worker (Python's default is 700).
+# Parsing allocates millions of short-lived objects (decoded lines, tool inputs) and makes no
+# cycles; at the default the collector ran ~700 times on a 0.5 GB corpus for 2.5% of the parse
+# CPU, at this ~70 times for 0.4%. A worker holds one 4 MB chunk at a time, so memory stays bounded.
+WORKER_GC_THRESHOLD = 20_000
+
+
+def start_worker(parent_pid: int) -> None:
+    """Pool initializer: what every parse worker does first."""
+    die_with_parent(parent_pid)
+    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 def die_with_parent(parent_pid: int) -> None:

@@ -95,3 +95,13 @@ def test_broken_worker_pool_falls_back_to_reading_in_process(tmp_path, monkeypat
     assert summary.files_new == 12
     assert "reading in-process" in capsys.readouterr().err
     assert _snapshot(fallback) == _snapshot(serial)
+
+
+def test_a_worker_collects_garbage_less_often_than_the_default():
+    # In a fresh process, as a pool worker starts: its young-generation threshold is raised, the
+    # older generations keep theirs. (Run apart: the test process's own collector is left alone.)
+    code = ("import gc, os; from ingest.workers import start_worker, WORKER_GC_THRESHOLD; "
+            "before = gc.get_threshold(); start_worker(os.getppid()); after = gc.get_threshold(); "
+            "print(before[0], after[0] == WORKER_GC_THRESHOLD, before[1:] == after[1:])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["700", "True", "True"]
