@@ -136,3 +136,19 @@ def test_cache_creation_split_and_model_are_kept(tmp_path, ledger):
     row = ledger.execute("SELECT cache_creation_5m_tokens, cache_creation_1h_tokens, model, ts FROM requests").fetchone()
     assert row[:3] == (400, 600, "claude-opus-4-7")
     assert row[3].isoformat() == "2026-03-01T10:00:00"
+
+
+def test_equal_copies_in_two_files_of_one_chunk_keep_the_first_place_whatever_the_read_order(tmp_path):
+    # Files of a chunk are parsed into one batch: a copy read later from a file that sorts first
+    # must still win the tie (the rule orders equal copies by file, then line, never by arrival).
+    from datetime import datetime
+
+    from ingest.file_reader import FileJob, ReadSettings, read_chunk
+
+    line = assistant(T0, "msg_A", "req_A", usage(3, 250, 1000, 20000), [text()])
+    paths = [write_jsonl(tmp_path / name, [prompt(T0, "go"), line]) for name in ("z.jsonl", "a.jsonl")]
+    settings = ReadSettings("claude", False, datetime(2100, 1, 1), 1 << 20)
+    for order in (paths, paths[::-1]):
+        jobs = [FileJob(p, str(p), "u", p.stat().st_size, p.stat().st_mtime_ns, None) for p in order]
+        kept = read_chunk(jobs, settings).requests.rows()
+        assert [(r.file_path, r.line_no) for r in kept] == [(str(tmp_path / "a.jsonl"), 2)]
