@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 
 import duckdb
 
@@ -35,6 +37,11 @@ def load_known(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, bool
     ).fetchall()
     # Each row is its own value (path last, unused there): the dict is built in C, no tuple sliced per file.
     return dict(zip([row[4] for row in rows], rows))
+
+
+def missing_paths(known: dict[str, tuple]) -> set[str]:
+    """The files of `known` the manifest marks missing (deleted at the source)."""
+    return set(compress(known, map(itemgetter(2), known.values())))
 
 
 def load_states(con: duckdb.DuckDBPyConnection, paths: list[str]) -> dict[str, FileState]:

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 import socket
-import stat
 import sys
 from collections import deque
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
-from fnmatch import translate
 from functools import cached_property, partial
 from itertools import islice
 from pathlib import Path
@@ -26,9 +23,10 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import duckdb
 
 from ingest.batch import RecordBatch
+from ingest.discovery import Discovered, absolute_paths, discover, ledger_key, walking_ahead
 from ingest.hashing import short_hash
 from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
-from ingest.manifest import FileState, load_known, load_states
+from ingest.manifest import FileState, load_known, load_states, missing_paths
 from ingest.records import FileRead
 from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
@@ -40,10 +38,6 @@ from store.sql import run_sql, transaction
 
 if TYPE_CHECKING:
     from ingest.settings import IngestSettings
-
-# Metadata files read alongside the logs they describe, never as logs of their own.
-SIDECAR_SUFFIXES = (".meta.json",)
-
 
 class IngestError(RuntimeError):
     """The run could not start; the message is one line for the user."""
@@ -117,128 +111,6 @@ class RunSummary:
         return fields
 
 
-def ledger_key(path: str) -> str:
-    """How the ledger names a file: its path, with bytes that are not UTF-8 written as \\xNN (a
-    name like bad\\xff.jsonl is legal on disk but cannot be stored as text)."""
-    try:
-        path.encode("utf-8")
-        return path
-    except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-@dataclass(frozen=True)
-class Found:
-    """A file discovery will not read, with why: skipped (a link out of the PATH, a FIFO), or
-    failed (it could not even be stat-ed: the next run retries)."""
-
-    path: str
-    root: Path
-    problem: str
-    failed: bool = False
-
-
-@dataclass
-class Discovered:
-    """What discovery found under the PATHs: the regular files to decide about, as plain tuples
-    (tens of thousands at an org's collector: one tuple each, nothing more), and the others."""
-
-    files: list[tuple[str, int, int, int]] = field(default_factory=list)  # (path, PATH index, size, mtime_ns)
-    problems: list[Found] = field(default_factory=list)
-
-
-def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Discovered:
-    """Every file under each root that some source's name patterns match, stat-ed once (by the
-    folder listing that found it: the one system call an unchanged file costs). A link leading out
-    of its root is reported, not followed, unless `follow_symlinks`; a file that is not a regular
-    file, or cannot be stat-ed, is reported too. Linked folders are entered only with
-    `follow_symlinks`, each real folder once (a link cycle ends)."""
-    matches = _name_matcher(wanted)
-    found = Discovered()
-    files = found.files
-    for index, root in enumerate(roots):
-        if not root.is_dir():
-            _stat_one(found, str(root), index, root, None)
-            continue
-        inside = os.path.realpath(root)
-        stack, visited = [str(root)], {inside}
-        while stack:
-            try:
-                entries = list(os.scandir(stack.pop()))
-            except OSError:
-                continue  # unreadable or vanished meanwhile: os.walk's choice too
-            for entry in entries:
-                # The common case, a regular file (not a link), costs one type test before its name's.
-                link = False
-                if not entry.is_file(follow_symlinks=False):
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                        continue
-                    link = entry.is_symlink()
-                    if link and follow_symlinks and entry.is_dir():
-                        real = os.path.realpath(entry.path)
-                        if real not in visited:
-                            visited.add(real)
-                            stack.append(entry.path)
-                        continue
-                name = entry.name
-                if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
-                    continue
-                if link and not follow_symlinks and not _within(os.path.realpath(entry.path), inside):
-                    found.problems.append(Found(
-                        entry.path, root, f"a link to {ledger_key(os.path.realpath(entry.path))}, outside "
-                        f"{ledger_key(str(root))}: not followed (--follow-symlinks reads it)"))
-                    continue
-                try:
-                    info = entry.stat()
-                except OSError:
-                    _stat_one(found, entry.path, index, root, None)  # says why, in the one place that does
-                    continue
-                if info.st_mode & _FILE_TYPE == _REGULAR:
-                    files.append((entry.path, index, info.st_size, info.st_mtime_ns))
-                else:
-                    _stat_one(found, entry.path, index, root, None)
-    return found
-
-
-_FILE_TYPE, _REGULAR = stat.S_IFMT(0o177777), stat.S_IFREG
-
-
-def _stat_one(found: Discovered, path: str, index: int, root: Path, entry: os.DirEntry | None) -> None:
-    try:
-        info = entry.stat() if entry is not None else os.stat(path)
-    except OSError as error:
-        found.problems.append(Found(path, root, f"cannot stat: {error.strerror}", failed=True))
-        return
-    if not stat.S_ISREG(info.st_mode):
-        found.problems.append(Found(path, root, "not a regular file (a FIFO, socket or device): skipped"))
-        return
-    found.files.append((path, index, info.st_size, info.st_mtime_ns))
-
-
-def _name_matcher(wanted: str) -> Callable[[str], bool]:
-    """Whether a file name matches any wanted source's patterns: a test of its ending when every
-    pattern is `*<suffix>` or implied by one (`session-*.json` by `*.json`), else one regex for all."""
-    patterns = sorted({p for s in SOURCES.values() if wanted in ("auto", s.name) for p in s.patterns})
-    suffixes = tuple(p[1:] for p in patterns if p.startswith("*") and not _WILDCARD.search(p[1:]))
-    if suffixes and all(_literal_tail(p).endswith(suffixes) for p in patterns):
-        return lambda name: name.endswith(suffixes)
-    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns)).match
-
-
-_WILDCARD = re.compile(r"[][*?]")  # fnmatch's special characters
-
-
-def _literal_tail(pattern: str) -> str:
-    """What every name a pattern matches ends with: the text after its last wildcard (all of it if none)."""
-    last = max((m.end() for m in _WILDCARD.finditer(pattern)), default=0)
-    return pattern[last:]
-
-
-def _within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
 def user_for(path: str, root: Path, options: IngestOptions) -> str:
     """--user, or the first folder below the root (--user-from-dir), or the OS login name."""
     if options.user:
@@ -277,8 +149,7 @@ def _validate(options: IngestOptions) -> None:
 def prepare(options: IngestOptions) -> IngestOptions:
     """Check the options before anything is opened (a mistyped PATH must not create a ledger);
     returns a copy with absolute paths, leaving the caller's options as they were."""
-    paths = [Path(p).expanduser().absolute() for p in options.paths]
-    prepared = replace(options, paths=paths)
+    prepared = replace(options, paths=absolute_paths(options.paths))
     _validate(prepared)
     return prepared
 
@@ -330,7 +201,10 @@ class IngestRun:
 
     def execute(self) -> RunSummary:
         """Load everything new; on any unexpected failure record the run as failed and re-raise."""
-        found = discover(self.options.paths, self.options.source, self.options.follow_symlinks)
+        where = (self.options.paths, self.options.source, self.options.follow_symlinks)
+        # A walk started ahead (ingest/discovery.py) is taken in the start window, after the manifest
+        # is loaded: the start's queries run while the walk ends. Any other walk comes first, outside.
+        found = None if walking_ahead(*where) and not self.options.reread else discover(*where)
         if self.options.reread:
             # Only files that can be read now (a reset file's facts are gone until it is read again),
             # and only this worker's shard: another worker reads the rest, and resetting its files
@@ -386,8 +260,9 @@ class IngestRun:
         self.summary.empty_roots = [str(root) for root in self.options.paths if str(root) not in self._roots_with_logs]
         return self.summary
 
-    def _start(self, con: duckdb.DuckDBPyConnection, found: Discovered) -> list[FileJob]:
-        """Record the run; decide, against the manifest, which files to read (and load their state)."""
+    def _start(self, con: duckdb.DuckDBPyConnection, found: Discovered | None) -> list[FileJob]:
+        """Record the run; decide, against the manifest, which files to read (and load their state).
+        `found` None: the walk started ahead, taken here."""
         # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
         self._abort_dead_runs(con)
         # In one transaction with the insert: on a lake, concurrent starts conflict, so ids stay unique.
@@ -397,6 +272,8 @@ class IngestRun:
                 [run_id, utc_now(), scrub(self.command), socket.gethostname(), os.getpid()])
         self.summary.run_id = run_id
         self._known = load_known(con)
+        if found is None:
+            found = discover(self.options.paths, self.options.source, self.options.follow_symlinks)
         if self.options.shard:
             # Another worker's files: neither read nor seen (nor, when gone, marked missing).
             found = Discovered([f for f in found.files if in_shard(f[0], self.options.paths[f[1]], self.options)],
@@ -541,7 +418,7 @@ class IngestRun:
             path for path in known.keys() - self._seen  # the files not found this run, in one C set difference
             if not known[path][2] and (path.startswith(inside) or path in roots) and not os.path.exists(path)
         ]
-        back = [path for path in self._seen.intersection(known) if known[path][2] and path not in self.manifest]
+        back = [path for path in self._seen.intersection(missing_paths(known)) if path not in self.manifest]
         if gone:
             run_sql(con, "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone])
         if back:

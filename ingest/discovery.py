@@ -1,0 +1,240 @@
+"""Discovery: which files under the PATHs an ingest run decides about, each stat-ed once.
+
+Every run must stat every file (an append changes no folder's mtime): tens of thousands of stats
+at an org's collector, most of a scheduled no-op's time. `prefetch` lets the CLI start that walk in
+a forked child before it imports DuckDB and opens the ledger, so the walk and the start-up run on
+two cores at once; `discover` then takes the child's answer (or walks itself when there is none).
+This module imports nothing heavy, so that the fork happens before anything heavy is loaded.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import re
+import signal
+import stat
+from dataclasses import dataclass, field
+from fnmatch import translate
+from pathlib import Path
+from typing import Callable
+
+from ingest.sources import SOURCES
+
+# Metadata files read alongside the logs they describe, never as logs of their own.
+SIDECAR_SUFFIXES = (".meta.json",)
+
+
+def absolute_paths(paths: list) -> list[Path]:
+    """The PATHs as a run walks them (ingest.runner.prepare, and prefetch's callers)."""
+    return [Path(p).expanduser().absolute() for p in paths]
+
+
+def ledger_key(path: str) -> str:
+    """How the ledger names a file: its path, with bytes that are not UTF-8 written as \\xNN (a
+    name like bad\\xff.jsonl is legal on disk but cannot be stored as text)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A file discovery will not read, with why: skipped (a link out of the PATH, a FIFO), or
+    failed (it could not even be stat-ed: the next run retries)."""
+
+    path: str
+    root: Path
+    problem: str
+    failed: bool = False
+
+
+@dataclass
+class Discovered:
+    """What discovery found under the PATHs: the regular files to decide about, as plain tuples
+    (tens of thousands at an org's collector: one tuple each, nothing more), and the others."""
+
+    files: list[tuple[str, int, int, int]] = field(default_factory=list)  # (path, PATH index, size, mtime_ns)
+    problems: list[Found] = field(default_factory=list)
+
+
+def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Discovered:
+    """Every file under each root that some source's name patterns match, stat-ed once (by the
+    folder listing that found it: the one system call an unchanged file costs). A link leading out
+    of its root is reported, not followed, unless `follow_symlinks`; a file that is not a regular
+    file, or cannot be stat-ed, is reported too. Linked folders are entered only with
+    `follow_symlinks`, each real folder once (a link cycle ends). Takes the walk prefetch() started
+    for the same arguments, if any."""
+    found = _taken(roots, wanted, follow_symlinks)
+    if found is not None:
+        return found  # walked by a child started ahead (prefetch), just now
+    matches = _name_matcher(wanted)
+    found = Discovered()
+    files = found.files
+    for index, root in enumerate(roots):
+        if not root.is_dir():
+            _stat_one(found, str(root), index, root, None)
+            continue
+        inside = os.path.realpath(root)
+        stack, visited = [str(root)], {inside}
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except OSError:
+                continue  # unreadable or vanished meanwhile: os.walk's choice too
+            for entry in entries:
+                # The common case, a regular file (not a link), costs one type test before its name's.
+                link = False
+                if not entry.is_file(follow_symlinks=False):
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                        continue
+                    link = entry.is_symlink()
+                    if link and follow_symlinks and entry.is_dir():
+                        real = os.path.realpath(entry.path)
+                        if real not in visited:
+                            visited.add(real)
+                            stack.append(entry.path)
+                        continue
+                name = entry.name
+                if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
+                    continue
+                if link and not follow_symlinks and not _within(os.path.realpath(entry.path), inside):
+                    found.problems.append(Found(
+                        entry.path, root, f"a link to {ledger_key(os.path.realpath(entry.path))}, outside "
+                        f"{ledger_key(str(root))}: not followed (--follow-symlinks reads it)"))
+                    continue
+                try:
+                    info = entry.stat()
+                except OSError:
+                    _stat_one(found, entry.path, index, root, None)  # says why, in the one place that does
+                    continue
+                if info.st_mode & _FILE_TYPE == _REGULAR:
+                    files.append((entry.path, index, info.st_size, info.st_mtime_ns))
+                else:
+                    _stat_one(found, entry.path, index, root, None)
+    return found
+
+
+_FILE_TYPE, _REGULAR = stat.S_IFMT(0o177777), stat.S_IFREG
+
+
+def _stat_one(found: Discovered, path: str, index: int, root: Path, entry: os.DirEntry | None) -> None:
+    try:
+        info = entry.stat() if entry is not None else os.stat(path)
+    except OSError as error:
+        found.problems.append(Found(path, root, f"cannot stat: {error.strerror}", failed=True))
+        return
+    if not stat.S_ISREG(info.st_mode):
+        found.problems.append(Found(path, root, "not a regular file (a FIFO, socket or device): skipped"))
+        return
+    found.files.append((path, index, info.st_size, info.st_mtime_ns))
+
+
+def _name_matcher(wanted: str) -> Callable[[str], bool]:
+    """Whether a file name matches any wanted source's patterns: a test of its ending when every
+    pattern is `*<suffix>` or implied by one (`session-*.json` by `*.json`), else one regex for all."""
+    patterns = sorted({p for s in SOURCES.values() if wanted in ("auto", s.name) for p in s.patterns})
+    suffixes = tuple(p[1:] for p in patterns if p.startswith("*") and not _WILDCARD.search(p[1:]))
+    if suffixes and all(_literal_tail(p).endswith(suffixes) for p in patterns):
+        return lambda name: name.endswith(suffixes)
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns)).match
+
+
+_WILDCARD = re.compile(r"[][*?]")  # fnmatch's special characters
+
+
+def _literal_tail(pattern: str) -> str:
+    """What every name a pattern matches ends with: the text after its last wildcard (all of it if none)."""
+    last = max((m.end() for m in _WILDCARD.finditer(pattern)), default=0)
+    return pattern[last:]
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+
+
+# --- The walk in a forked child (a CLI run's start-up goes on meanwhile) -------------------------
+
+# The one walk started ahead (its key: the arguments discover() will be called with), or None.
+_ahead: _Ahead | None = None
+
+
+@dataclass
+class _Ahead:
+    key: tuple
+    pid: int
+    fd: int
+
+
+def prefetch(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> bool:
+    """Start discover(roots, wanted, follow_symlinks) in a forked child, for the call with the same
+    arguments to take. Only from a single-threaded process (a fork copies no other thread, and a lock
+    one held would stay held in the child) and where fork exists; returns whether it started.
+    The child runs the very same walk, so what it finds is what the call would have found."""
+    global _ahead
+    if _ahead is not None or not hasattr(os, "fork") or not _single_threaded():
+        return False
+    read_end, write_end = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return False
+    if pid == 0:  # the child: walk, send, and leave without running anything of the parent's
+        code = 1
+        try:
+            os.close(read_end)
+            found = discover(roots, wanted, follow_symlinks)
+            problems = [(p.path, roots.index(p.root), p.problem, p.failed) for p in found.problems]
+            data = marshal.dumps((found.files, problems))
+            with os.fdopen(write_end, "wb") as out:
+                out.write(data)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    _ahead = _Ahead(_key(roots, wanted, follow_symlinks), pid, read_end)
+    return True
+
+
+def walking_ahead(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> bool:
+    """Whether a walk prefetch() started for these arguments awaits discover()."""
+    return _ahead is not None and _ahead.key == _key(roots, wanted, follow_symlinks)
+
+
+def _single_threaded() -> bool:
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False  # not Linux: other threads cannot be ruled out
+
+
+def _key(roots: list[Path], wanted: str, follow_symlinks: bool) -> tuple:
+    return tuple(str(root) for root in roots), wanted, bool(follow_symlinks)
+
+
+def _taken(roots: list[Path], wanted: str, follow_symlinks: bool) -> Discovered | None:
+    """The walk started ahead for these arguments, once it is done; None when there is none (or it
+    failed: the caller walks itself). A walk started for other arguments is dropped."""
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is None:
+        return None
+    if ahead.key != _key(roots, wanted, follow_symlinks):
+        os.kill(ahead.pid, signal.SIGKILL)  # not waited for: its answer is to another question
+        os.close(ahead.fd)
+        os.waitpid(ahead.pid, 0)
+        return None
+    with os.fdopen(ahead.fd, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(ahead.pid, 0)
+    if status != 0 or not data:
+        return None
+    files, problems = marshal.loads(data)
+    return Discovered(files, [Found(path, roots[index], problem, failed) for path, index, problem, failed in problems])
