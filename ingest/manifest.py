@@ -8,8 +8,6 @@ from operator import itemgetter
 
 import duckdb
 
-from ingest.hashing import short_hash
-
 HEAD_BYTES = 4096
 
 
@@ -56,6 +54,8 @@ def load_states(con: duckdb.DuckDBPyConnection, paths: list[str]) -> dict[str, F
 
 def head_hash(data: bytes, offset_loaded: int) -> str:
     """Hash of the first bytes we loaded: if these change, the file was rewritten, not appended."""
+    from ingest.hashing import short_hash  # hashlib (OpenSSL) only for a run that reads
+
     return short_hash(data[: min(offset_loaded, HEAD_BYTES)])
 
 

@@ -11,7 +11,6 @@ import os
 import socket
 import sys
 from collections import deque
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
@@ -22,21 +21,19 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import duckdb
 
-from ingest.batch import RecordBatch
 from ingest.discovery import Discovered, absolute_paths, discover, ledger_key, walking_ahead
-from ingest.hashing import short_hash
-from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
 from ingest.manifest import FileState, load_known, load_states, missing_paths
-from ingest.records import FileRead
 from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.sources import SOURCES, AfterWrite
 from ingest.timestamps import utc_now
-from ingest.workers import die_with_parent
 from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql, transaction
 
 if TYPE_CHECKING:
+    from ingest.batch import RecordBatch
+    from ingest.file_reader import FileJob, ReadSettings
+    from ingest.records import FileRead
     from ingest.settings import IngestSettings
 
 class IngestError(RuntimeError):
@@ -131,6 +128,8 @@ def in_shard(path: str, root: Path, options: IngestOptions) -> bool:
     if options.user_from_dir:
         parts = Path(path).relative_to(root).parts
         key = parts[0] if len(parts) > 1 else path
+    from ingest.hashing import short_hash
+
     return int(short_hash(key), 16) % n == k
 
 
@@ -178,9 +177,15 @@ class IngestRun:
         self._known: dict[str, tuple] = {}           # every file the ledger knew at the start (manifest.load_known)
         self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
         self._roots_with_logs: set[str] = set()
-        self._pending = RecordBatch(store_prompts=options.store_prompts)
 
-    # The settings (pydantic-settings: a seventh of a no-op's time to import) only for a run that reads.
+    # What a run that reads needs is imported when it first reads (a scheduled no-op reads nothing):
+    # the batch being filled, the settings (pydantic-settings), the file reader, the worker pool.
+    @cached_property
+    def _pending(self) -> RecordBatch:
+        from ingest.batch import RecordBatch
+
+        return RecordBatch(store_prompts=self.options.store_prompts)
+
     @cached_property
     def settings(self) -> IngestSettings:
         from ingest.settings import settings
@@ -193,6 +198,8 @@ class IngestRun:
 
     @cached_property
     def read_settings(self) -> ReadSettings:
+        from ingest.file_reader import ReadSettings
+
         return ReadSettings(
             wanted_source=self.options.source, store_prompts=self.options.store_prompts,
             latest_ts=utc_now() + timedelta(hours=self.settings.future_tolerance_hours),
@@ -235,7 +242,8 @@ class IngestRun:
     finds_its_own_work = False
 
     def _nothing_to_read(self, jobs: list[FileJob]) -> bool:
-        return not jobs and not self._pending.reject_count and not self.finds_its_own_work
+        rejects = "_pending" in vars(self) and self._pending.reject_count
+        return not jobs and not rejects and not self.finds_its_own_work
 
     def _abort_dead_runs(self, con: duckdb.DuckDBPyConnection) -> None:
         """With one writer at a time every run still 'running' is dead. With many (a lake), only
@@ -309,6 +317,9 @@ class IngestRun:
     def _load_all(self, jobs: list[FileJob]) -> None:
         from tqdm import tqdm  # imported only by a run that reads something (a no-op's start-up counts)
 
+        from ingest.batch import RecordBatch
+        from ingest.file_reader import next_block
+
         pending = self._pending
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
         counted: set[str] = set()
@@ -340,6 +351,8 @@ class IngestRun:
 
     def _job_for(self, key: str, file: tuple[str, int, int, int]) -> FileJob:
         """The read job of a new or changed regular file."""
+        from ingest.file_reader import FileJob
+
         path, index, size, mtime_ns = file
         root = self.options.paths[index]
         try:
@@ -487,6 +500,10 @@ class _Readers:
             self.pool.shutdown(wait=True)
 
     def read(self, jobs: list[FileJob]) -> Iterator[RecordBatch]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        from ingest.file_reader import chunked, read_chunk
+
         chunks = chunked(jobs, self.settings.chunk_bytes)
         to_read = sum(min(job.to_read(), self.settings.read_block_bytes) for job in jobs)
         workers = min(os.cpu_count() or 1, self.settings.max_workers)
@@ -513,6 +530,8 @@ class _Readers:
         """The chunks' batches, in order, parsed by the pool with at most AHEAD chunks per worker
         in flight: Executor.map would submit them all, and when writing is slower than parsing
         the parsed batches of a whole corpus would pile up in this process's memory."""
+        from ingest.file_reader import read_chunk
+
         pool, task = self._pool(workers), partial(read_chunk, settings=self.read_settings)
         queue, upcoming = deque(), iter(chunks)
         for chunk in islice(upcoming, workers * AHEAD):
@@ -530,6 +549,8 @@ class _Readers:
         # spawn, which re-runs the caller's __main__ in every worker. loky starts clean interpreters
         # that import only what the task needs; each worker ends itself when this process dies.
         from loky import ProcessPoolExecutor
+
+        from ingest.workers import die_with_parent
 
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),))
