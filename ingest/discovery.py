@@ -2,9 +2,9 @@
 
 Every run must stat every file (an append changes no folder's mtime): tens of thousands of stats
 at an org's collector, most of a scheduled no-op's time. `prefetch` lets the CLI start that walk in
-a forked child before it imports DuckDB and opens the ledger, so the walk and the start-up run on
-two cores at once; `discover` then takes the child's answer (or walks itself when there is none).
-This module imports nothing heavy, so that the fork happens before anything heavy is loaded.
+forked children before it imports DuckDB and opens the ledger, so the walk and the start-up run on
+both cores at once; `discover` then takes the children's answer (or walks itself when there is none).
+This module imports nothing heavy, so that the forks happen before anything heavy is loaded.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import stat
+import zlib
 from dataclasses import dataclass, field
 from fnmatch import translate
 from pathlib import Path
@@ -60,30 +61,39 @@ class Discovered:
     problems: list[Found] = field(default_factory=list)
 
 
-def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Discovered:
+def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part: tuple[int, int] = (0, 1)) -> Discovered:
     """Every file under each root that some source's name patterns match, stat-ed once (by the
     folder listing that found it: the one system call an unchanged file costs). A link leading out
     of its root is reported, not followed, unless `follow_symlinks`; a file that is not a regular
     file, or cannot be stat-ed, is reported too. Linked folders are entered only with
     `follow_symlinks`, each real folder once (a link cycle ends). Takes the walk prefetch() started
-    for the same arguments, if any."""
-    found = _taken(roots, wanted, follow_symlinks)
-    if found is not None:
-        return found  # walked by a child started ahead (prefetch), just now
+    for the same arguments, if any. `part` (k, n): only part k of n of the walk (the folders right
+    under each root shared out by name, all else in part 0), for n children to walk at once."""
+    if part == (0, 1):
+        found = _taken(roots, wanted, follow_symlinks)
+        if found is not None:
+            return found  # walked by children started ahead (prefetch), just now
+    k, n = part
     matches = _name_matcher(wanted)
     found = Discovered()
     files = found.files
     for index, root in enumerate(roots):
         if not root.is_dir():
-            _stat_one(found, str(root), index, root, None)
+            if k == 0:
+                _stat_one(found, str(root), index, root, None)
             continue
         inside = os.path.realpath(root)
         stack, visited = [str(root)], {inside}
+        top = n > 1
         while stack:
             try:
                 entries = list(os.scandir(stack.pop()))
             except OSError:
                 continue  # unreadable or vanished meanwhile: os.walk's choice too
+            if top:  # the root's own listing, shared out
+                top = False
+                entries = [entry for entry in entries if (_part_of(entry.name, n) == k if entry.is_dir(follow_symlinks=False)
+                                                          else k == 0)]
             for entry in entries:
                 # The common case, a regular file (not a link), costs one type test before its name's.
                 link = False
@@ -119,6 +129,12 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> D
 
 
 _FILE_TYPE, _REGULAR = stat.S_IFMT(0o177777), stat.S_IFREG
+
+
+def _part_of(name: str, n: int) -> int:
+    """Which of n parts walks the folder `name` right under a root: by a hash of the name that
+    every process computes alike (str's hash is seeded per process)."""
+    return zlib.crc32(name.encode("utf-8", "surrogateescape")) % n
 
 
 def _stat_one(found: Discovered, path: str, index: int, root: Path, entry: os.DirEntry | None) -> None:
@@ -158,7 +174,7 @@ def _within(path: str, folder: str) -> bool:
 
 
 
-# --- The walk in a forked child (a CLI run's start-up goes on meanwhile) -------------------------
+# --- The walk in forked children (a CLI run's start-up goes on meanwhile) ----------------------
 
 # The one walk started ahead (its key: the arguments discover() will be called with), or None.
 _ahead: _Ahead | None = None
@@ -167,30 +183,49 @@ _ahead: _Ahead | None = None
 @dataclass
 class _Ahead:
     key: tuple
-    pid: int
-    fd: int
+    children: list[tuple[int, int]]  # (pid, read end of its pipe), one per part, in order
+
+
+# The walk is shared by this many children: two cores' worth of stat calls (each child holds its own
+# GIL, which threads would share), while this process imports and loads the manifest.
+CHILDREN = 2
 
 
 def prefetch(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> bool:
-    """Start discover(roots, wanted, follow_symlinks) in a forked child, for the call with the same
-    arguments to take. Only from a single-threaded process (a fork copies no other thread, and a lock
-    one held would stay held in the child) and where fork exists; returns whether it started.
-    The child runs the very same walk, so what it finds is what the call would have found."""
+    """Start discover(roots, wanted, follow_symlinks) in forked children (each walks a part), for
+    the call with the same arguments to take. Only from a single-threaded process (a fork copies
+    no other thread, and a lock one held would stay held in the child) and where fork exists;
+    returns whether it started. The children run the very same walk, split: what they find is what
+    the call would have found. With `follow_symlinks` one child walks it all (each real folder once)."""
     global _ahead
     if _ahead is not None or not hasattr(os, "fork") or not _single_threaded():
         return False
+    n = 1 if follow_symlinks else max(1, min(CHILDREN, os.cpu_count() or 1))
+    children: list[tuple[int, int]] = []
+    for k in range(n):
+        child = _fork_walk(roots, wanted, follow_symlinks, (k, n))
+        if child is None:
+            _drop(children)
+            return False
+        children.append(child)
+    _ahead = _Ahead(_key(roots, wanted, follow_symlinks), children)
+    return True
+
+
+def _fork_walk(roots: list[Path], wanted: str, follow_symlinks: bool, part: tuple[int, int]) -> tuple[int, int] | None:
+    """(pid, read end) of a child walking `part`, or None when it cannot be forked."""
     read_end, write_end = os.pipe()
     try:
         pid = os.fork()
     except OSError:
         os.close(read_end)
         os.close(write_end)
-        return False
+        return None
     if pid == 0:  # the child: walk, send, and leave without running anything of the parent's
         code = 1
         try:
             os.close(read_end)
-            found = discover(roots, wanted, follow_symlinks)
+            found = discover(roots, wanted, follow_symlinks, part)
             problems = [(p.path, roots.index(p.root), p.problem, p.failed) for p in found.problems]
             data = marshal.dumps((found.files, problems))
             with os.fdopen(write_end, "wb") as out:
@@ -199,8 +234,15 @@ def prefetch(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> b
         finally:
             os._exit(code)
     os.close(write_end)
-    _ahead = _Ahead(_key(roots, wanted, follow_symlinks), pid, read_end)
-    return True
+    return pid, read_end
+
+
+def _drop(children: list[tuple[int, int]]) -> None:
+    """End children whose walk is not wanted, without waiting for it."""
+    for pid, fd in children:
+        os.kill(pid, signal.SIGKILL)
+        os.close(fd)
+        os.waitpid(pid, 0)
 
 
 def walking_ahead(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> bool:
@@ -220,21 +262,24 @@ def _key(roots: list[Path], wanted: str, follow_symlinks: bool) -> tuple:
 
 
 def _taken(roots: list[Path], wanted: str, follow_symlinks: bool) -> Discovered | None:
-    """The walk started ahead for these arguments, once it is done; None when there is none (or it
-    failed: the caller walks itself). A walk started for other arguments is dropped."""
+    """The walk started ahead for these arguments, once every child is done; None when there is none
+    (or a child failed: the caller walks itself). A walk started for other arguments is dropped."""
     global _ahead
     ahead, _ahead = _ahead, None
     if ahead is None:
         return None
     if ahead.key != _key(roots, wanted, follow_symlinks):
-        os.kill(ahead.pid, signal.SIGKILL)  # not waited for: its answer is to another question
-        os.close(ahead.fd)
-        os.waitpid(ahead.pid, 0)
+        _drop(ahead.children)  # not waited for: its answer is to another question
         return None
-    with os.fdopen(ahead.fd, "rb") as pipe:
-        data = pipe.read()
-    _, status = os.waitpid(ahead.pid, 0)
-    if status != 0 or not data:
-        return None
-    files, problems = marshal.loads(data)
-    return Discovered(files, [Found(path, roots[index], problem, failed) for path, index, problem, failed in problems])
+    found, complete = Discovered(), True
+    for pid, fd in ahead.children:
+        with os.fdopen(fd, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        if status != 0 or not data:
+            complete = False
+            continue
+        files, problems = marshal.loads(data)
+        found.files += files
+        found.problems += [Found(path, roots[index], problem, failed) for path, index, problem, failed in problems]
+    return found if complete else None

@@ -63,6 +63,9 @@ def test_the_walk_started_ahead_finds_what_the_run_would_have_found(tmp_path):
         here = d.discover(roots, "auto", False)
         print(shown(ahead) == shown(here), len(here.files), len(here.problems))
         print(sorted(p.problem.split(":")[0] for p in ahead.problems))
+        parts = [d.discover(roots, "auto", False, (k, 3)) for k in range(3)]
+        print(sorted(f for part in parts for f in part.files) == sorted(here.files),
+              sum(len(part.files) for part in parts), sum(len(part.problems) for part in parts))
     """)
     assert lines[0] == "True True"
     assert lines[1] == "False"  # taken once
@@ -70,6 +73,8 @@ def test_the_walk_started_ahead_finds_what_the_run_would_have_found(tmp_path):
     # root and the single file; the FIFO and the link out reported, the sidecar and the stranger not.
     assert lines[2] == "True 20 2"
     assert lines[3] == "['a link to " + str(tmp_path / "outside" / "secret.jsonl") + ", outside " + str(logs) + "', 'not a regular file (a FIFO, socket or device)']"
+    # Walked in parts (the users' folders shared out by name), each file is found once.
+    assert lines[4] == "True 20 2"
 
 
 def test_a_child_that_fails_leaves_the_walk_to_the_run(tmp_path):
@@ -96,7 +101,8 @@ def test_a_walk_started_for_other_paths_is_dropped_without_waiting_for_it(tmp_pa
         import time
         print(d.prefetch([Path({str(logs)!r})], "auto", False))
         real_discover = d.discover
-        os.kill(d._ahead.pid, 19)  # SIGSTOP: a child that would never finish
+        for pid, _ in d._ahead.children:
+            os.kill(pid, 19)  # SIGSTOP: children that would never finish
         other = d.discover([Path({str(single)!r})], "auto", False)
         print(len(other.files), d._ahead is None)
         try:
