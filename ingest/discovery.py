@@ -237,6 +237,14 @@ def _fork_walk(roots: list[Path], wanted: str, follow_symlinks: bool, part: tupl
     return pid, read_end
 
 
+def drop_walk_ahead() -> None:
+    """Drop a walk started ahead that no run took (the run failed first): a later run must walk afresh."""
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is not None:
+        _drop(ahead.children)
+
+
 def _drop(children: list[tuple[int, int]]) -> None:
     """End children whose walk is not wanted, without waiting for it."""
     for pid, fd in children:

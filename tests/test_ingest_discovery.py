@@ -142,3 +142,19 @@ def test_the_cli_spells_the_database_variable_as_the_store_does():
     from store.db import DB_ENV_VAR as STORE_DB_ENV_VAR
 
     assert DB_ENV_VAR == STORE_DB_ENV_VAR
+
+
+def test_a_cli_run_that_fails_before_it_walks_leaves_no_walk_for_the_next(tmp_path):
+    logs, _ = _odd_tree(tmp_path)
+    lines = _run(f"""
+        from agentledger.cli import main
+        code = main(["ingest", {str(logs)!r}, {str(tmp_path / "no-such-folder")!r}, "--user", "al",
+                     "--db", {str(tmp_path / "l.duckdb")!r}])
+        print(code, d._ahead is None)
+        try:
+            os.waitpid(-1, os.WNOHANG)
+            print("a child is left")
+        except ChildProcessError:
+            print("no child left")
+    """)
+    assert lines == ["2 True", "no child left"]
