@@ -172,8 +172,6 @@ def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-
-
 # --- The walk in forked children (a CLI run's start-up goes on meanwhile) ----------------------
 
 # The one walk started ahead (its key: the arguments discover() will be called with), or None.
