@@ -181,7 +181,7 @@ _ahead: _Ahead | None = None
 @dataclass
 class _Ahead:
     key: tuple
-    children: list[tuple[int, int]]  # (pid, read end of its pipe), one per part, in order
+    children: list[tuple[int, int]]  # (pid, the file it writes its answer to), one per part, in order
 
 
 # The walk is shared by this many children: two cores' worth of stat calls (each child holds its own
@@ -192,11 +192,11 @@ CHILDREN = 2
 def prefetch(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> bool:
     """Start discover(roots, wanted, follow_symlinks) in forked children (each walks a part), for
     the call with the same arguments to take. Only from a single-threaded process (a fork copies
-    no other thread, and a lock one held would stay held in the child) and where fork exists;
-    returns whether it started. The children run the very same walk, split: what they find is what
+    no other thread, and a lock one held would stay held in the child), where fork exists and while
+    some core is idle; returns whether it started. The children run the very same walk, split: what they find is what
     the call would have found. With `follow_symlinks` one child walks it all (each real folder once)."""
     global _ahead
-    if _ahead is not None or not hasattr(os, "fork") or not _single_threaded():
+    if _ahead is not None or not hasattr(os, "fork") or not _single_threaded() or not _cores_idle():
         return False
     n = 1 if follow_symlinks else max(1, min(CHILDREN, os.cpu_count() or 1))
     children: list[tuple[int, int]] = []
@@ -211,28 +211,36 @@ def prefetch(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> b
 
 
 def _fork_walk(roots: list[Path], wanted: str, follow_symlinks: bool, part: tuple[int, int]) -> tuple[int, int] | None:
-    """(pid, read end) of a child walking `part`, or None when it cannot be forked."""
-    read_end, write_end = os.pipe()
+    """(pid, file) of a child walking `part`, or None when it cannot be forked. The child writes its
+    answer to an unnamed file in memory, read once it has ended: through a pipe, megabytes went 64 KB
+    at a time, each a turn of both processes, and on a busy machine every turn waited for a core."""
+    out = _scratch_file()
     try:
         pid = os.fork()
     except OSError:
-        os.close(read_end)
-        os.close(write_end)
+        os.close(out)
         return None
-    if pid == 0:  # the child: walk, send, and leave without running anything of the parent's
+    if pid == 0:  # the child: walk, write, and leave without running anything of the parent's
         code = 1
         try:
-            os.close(read_end)
             found = discover(roots, wanted, follow_symlinks, part)
             problems = [(p.path, roots.index(p.root), p.problem, p.failed) for p in found.problems]
-            data = marshal.dumps((found.files, problems))
-            with os.fdopen(write_end, "wb") as out:
-                out.write(data)
+            data = memoryview(marshal.dumps((found.files, problems)))
+            while data:
+                data = data[os.write(out, data):]
             code = 0
         finally:
             os._exit(code)
-    os.close(write_end)
-    return pid, read_end
+    return pid, out
+
+
+def _scratch_file() -> int:
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("agentledger-walk")
+    import tempfile
+
+    with tempfile.TemporaryFile() as scratch:
+        return os.dup(scratch.fileno())
 
 
 def drop_walk_ahead() -> None:
@@ -254,6 +262,17 @@ def _drop(children: list[tuple[int, int]]) -> None:
 def walking_ahead(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> bool:
     """Whether a walk prefetch() started for these arguments awaits discover()."""
     return _ahead is not None and _ahead.key == _key(roots, wanted, follow_symlinks)
+
+
+def _cores_idle() -> bool:
+    """Whether some core is idle (the last minute's load average below the cores): children walking
+    beside the run help only then. On a busy machine they only took turns with the run, and the fork
+    and the passing of their answer cost more than that saved (paired no-ops on 80x180 at load 6-7:
+    0.65-1.20 s wall against 0.62-1.06 s walking in the run)."""
+    try:
+        return os.getloadavg()[0] < (os.cpu_count() or 1)
+    except OSError:
+        return False
 
 
 def _single_threaded() -> bool:
@@ -279,9 +298,10 @@ def _taken(roots: list[Path], wanted: str, follow_symlinks: bool) -> Discovered 
         return None
     found, complete = Discovered(), True
     for pid, fd in ahead.children:
-        with os.fdopen(fd, "rb") as pipe:
-            data = pipe.read()
         _, status = os.waitpid(pid, 0)
+        os.lseek(fd, 0, os.SEEK_SET)  # the child shared the offset, now at the end of what it wrote
+        with os.fdopen(fd, "rb") as answer:
+            data = answer.read()
         if status != 0 or not data:
             complete = False
             continue

@@ -40,6 +40,7 @@ def _odd_tree(tmp_path: Path) -> tuple[Path, Path]:
 def _run(code: str) -> list[str]:
     """`code` in a fresh interpreter, after the imports every check uses; its printed lines."""
     prelude = ("import os, sys\nfrom pathlib import Path\nimport ingest.discovery as d\n"
+               "real_cores_idle, d._cores_idle = d._cores_idle, lambda: True  # as on an idle machine, whatever the load\n"
                "def shown(found):\n"
                "    return sorted(found.files), sorted((p.path, str(p.root), p.problem, p.failed) for p in found.problems)\n")
     result = subprocess.run([sys.executable, "-c", prelude + textwrap.dedent(code)], capture_output=True, text=True,
@@ -158,3 +159,16 @@ def test_a_cli_run_that_fails_before_it_walks_leaves_no_walk_for_the_next(tmp_pa
             print("no child left")
     """)
     assert lines == ["2 True", "no child left"]
+
+
+def test_no_walk_is_started_ahead_while_no_core_is_idle(tmp_path):
+    logs, _ = _odd_tree(tmp_path)
+    lines = _run(f"""
+        d._cores_idle = lambda: False
+        print(d.prefetch([Path({str(logs)!r})], "auto", False), d._ahead is None)
+        os.getloadavg = lambda: (64.0, 64.0, 64.0)
+        print(real_cores_idle())
+        os.getloadavg = lambda: (0.0, 0.0, 0.0)
+        print(real_cores_idle())
+    """)
+    assert lines == ["False True", "False", "True"]
