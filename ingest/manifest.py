@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
+from operator import itemgetter
 
 import duckdb
-
-from ingest.hashing import short_hash
 
 HEAD_BYTES = 4096
 
@@ -37,6 +37,11 @@ def load_known(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, bool
     return dict(zip([row[4] for row in rows], rows))
 
 
+def missing_paths(known: dict[str, tuple]) -> set[str]:
+    """The files of `known` the manifest marks missing (deleted at the source)."""
+    return set(compress(known, map(itemgetter(2), known.values())))
+
+
 def load_states(con: duckdb.DuckDBPyConnection, paths: list[str]) -> dict[str, FileState]:
     """The stored state of the files about to be read, looked up by path (not the whole manifest)."""
     if not paths:
@@ -49,6 +54,8 @@ def load_states(con: duckdb.DuckDBPyConnection, paths: list[str]) -> dict[str, F
 
 def head_hash(data: bytes, offset_loaded: int) -> str:
     """Hash of the first bytes we loaded: if these change, the file was rewritten, not appended."""
+    from ingest.hashing import short_hash  # hashlib (OpenSSL) only for a run that reads
+
     return short_hash(data[: min(offset_loaded, HEAD_BYTES)])
 
 

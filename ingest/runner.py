@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 import socket
-import stat
 import sys
 from collections import deque
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
-from fnmatch import translate
 from functools import cached_property, partial
 from itertools import islice
 from pathlib import Path
@@ -25,25 +21,20 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import duckdb
 
-from ingest.batch import RecordBatch
-from ingest.hashing import short_hash
-from ingest.file_reader import FileJob, ReadSettings, chunked, next_block, read_chunk
-from ingest.manifest import FileState, load_known, load_states
-from ingest.records import FileRead
+from ingest.discovery import Discovered, absolute_paths, discover, ledger_key, walking_ahead
+from ingest.manifest import FileState, load_known, load_states, missing_paths
 from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.sources import SOURCES, AfterWrite
 from ingest.timestamps import utc_now
-from ingest.workers import start_worker
 from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql, transaction
 
 if TYPE_CHECKING:
+    from ingest.batch import RecordBatch
+    from ingest.file_reader import FileJob, ReadSettings
+    from ingest.records import FileRead
     from ingest.settings import IngestSettings
-
-# Metadata files read alongside the logs they describe, never as logs of their own.
-SIDECAR_SUFFIXES = (".meta.json",)
-
 
 class IngestError(RuntimeError):
     """The run could not start; the message is one line for the user."""
@@ -117,128 +108,6 @@ class RunSummary:
         return fields
 
 
-def ledger_key(path: str) -> str:
-    """How the ledger names a file: its path, with bytes that are not UTF-8 written as \\xNN (a
-    name like bad\\xff.jsonl is legal on disk but cannot be stored as text)."""
-    try:
-        path.encode("utf-8")
-        return path
-    except UnicodeEncodeError:
-        return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
-@dataclass(frozen=True)
-class Found:
-    """A file discovery will not read, with why: skipped (a link out of the PATH, a FIFO), or
-    failed (it could not even be stat-ed: the next run retries)."""
-
-    path: str
-    root: Path
-    problem: str
-    failed: bool = False
-
-
-@dataclass
-class Discovered:
-    """What discovery found under the PATHs: the regular files to decide about, as plain tuples
-    (tens of thousands at an org's collector: one tuple each, nothing more), and the others."""
-
-    files: list[tuple[str, int, int, int]] = field(default_factory=list)  # (path, PATH index, size, mtime_ns)
-    problems: list[Found] = field(default_factory=list)
-
-
-def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> Discovered:
-    """Every file under each root that some source's name patterns match, stat-ed once (by the
-    folder listing that found it: the one system call an unchanged file costs). A link leading out
-    of its root is reported, not followed, unless `follow_symlinks`; a file that is not a regular
-    file, or cannot be stat-ed, is reported too. Linked folders are entered only with
-    `follow_symlinks`, each real folder once (a link cycle ends)."""
-    matches = _name_matcher(wanted)
-    found = Discovered()
-    files = found.files
-    for index, root in enumerate(roots):
-        if not root.is_dir():
-            _stat_one(found, str(root), index, root, None)
-            continue
-        inside = os.path.realpath(root)
-        stack, visited = [str(root)], {inside}
-        while stack:
-            try:
-                entries = list(os.scandir(stack.pop()))
-            except OSError:
-                continue  # unreadable or vanished meanwhile: os.walk's choice too
-            for entry in entries:
-                # The common case, a regular file (not a link), costs one type test before its name's.
-                link = False
-                if not entry.is_file(follow_symlinks=False):
-                    if entry.is_dir(follow_symlinks=False):
-                        stack.append(entry.path)
-                        continue
-                    link = entry.is_symlink()
-                    if link and follow_symlinks and entry.is_dir():
-                        real = os.path.realpath(entry.path)
-                        if real not in visited:
-                            visited.add(real)
-                            stack.append(entry.path)
-                        continue
-                name = entry.name
-                if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
-                    continue
-                if link and not follow_symlinks and not _within(os.path.realpath(entry.path), inside):
-                    found.problems.append(Found(
-                        entry.path, root, f"a link to {ledger_key(os.path.realpath(entry.path))}, outside "
-                        f"{ledger_key(str(root))}: not followed (--follow-symlinks reads it)"))
-                    continue
-                try:
-                    info = entry.stat()
-                except OSError:
-                    _stat_one(found, entry.path, index, root, None)  # says why, in the one place that does
-                    continue
-                if info.st_mode & _FILE_TYPE == _REGULAR:
-                    files.append((entry.path, index, info.st_size, info.st_mtime_ns))
-                else:
-                    _stat_one(found, entry.path, index, root, None)
-    return found
-
-
-_FILE_TYPE, _REGULAR = stat.S_IFMT(0o177777), stat.S_IFREG
-
-
-def _stat_one(found: Discovered, path: str, index: int, root: Path, entry: os.DirEntry | None) -> None:
-    try:
-        info = entry.stat() if entry is not None else os.stat(path)
-    except OSError as error:
-        found.problems.append(Found(path, root, f"cannot stat: {error.strerror}", failed=True))
-        return
-    if not stat.S_ISREG(info.st_mode):
-        found.problems.append(Found(path, root, "not a regular file (a FIFO, socket or device): skipped"))
-        return
-    found.files.append((path, index, info.st_size, info.st_mtime_ns))
-
-
-def _name_matcher(wanted: str) -> Callable[[str], bool]:
-    """Whether a file name matches any wanted source's patterns: a test of its ending when every
-    pattern is `*<suffix>` or implied by one (`session-*.json` by `*.json`), else one regex for all."""
-    patterns = sorted({p for s in SOURCES.values() if wanted in ("auto", s.name) for p in s.patterns})
-    suffixes = tuple(p[1:] for p in patterns if p.startswith("*") and not _WILDCARD.search(p[1:]))
-    if suffixes and all(_literal_tail(p).endswith(suffixes) for p in patterns):
-        return lambda name: name.endswith(suffixes)
-    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns)).match
-
-
-_WILDCARD = re.compile(r"[][*?]")  # fnmatch's special characters
-
-
-def _literal_tail(pattern: str) -> str:
-    """What every name a pattern matches ends with: the text after its last wildcard (all of it if none)."""
-    last = max((m.end() for m in _WILDCARD.finditer(pattern)), default=0)
-    return pattern[last:]
-
-
-def _within(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
-
-
 def user_for(path: str, root: Path, options: IngestOptions) -> str:
     """--user, or the first folder below the root (--user-from-dir), or the OS login name."""
     if options.user:
@@ -259,6 +128,8 @@ def in_shard(path: str, root: Path, options: IngestOptions) -> bool:
     if options.user_from_dir:
         parts = Path(path).relative_to(root).parts
         key = parts[0] if len(parts) > 1 else path
+    from ingest.hashing import short_hash
+
     return int(short_hash(key), 16) % n == k
 
 
@@ -277,8 +148,7 @@ def _validate(options: IngestOptions) -> None:
 def prepare(options: IngestOptions) -> IngestOptions:
     """Check the options before anything is opened (a mistyped PATH must not create a ledger);
     returns a copy with absolute paths, leaving the caller's options as they were."""
-    paths = [Path(p).expanduser().absolute() for p in options.paths]
-    prepared = replace(options, paths=paths)
+    prepared = replace(options, paths=absolute_paths(options.paths))
     _validate(prepared)
     return prepared
 
@@ -307,9 +177,15 @@ class IngestRun:
         self._known: dict[str, tuple] = {}           # every file the ledger knew at the start (manifest.load_known)
         self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
         self._roots_with_logs: set[str] = set()
-        self._pending = RecordBatch(store_prompts=options.store_prompts)
 
-    # The settings (pydantic-settings: a seventh of a no-op's time to import) only for a run that reads.
+    # What a run that reads needs is imported when it first reads (a scheduled no-op reads nothing):
+    # the batch being filled, the settings (pydantic-settings), the file reader, the worker pool.
+    @cached_property
+    def _pending(self) -> RecordBatch:
+        from ingest.batch import RecordBatch
+
+        return RecordBatch(store_prompts=self.options.store_prompts)
+
     @cached_property
     def settings(self) -> IngestSettings:
         from ingest.settings import settings
@@ -322,6 +198,8 @@ class IngestRun:
 
     @cached_property
     def read_settings(self) -> ReadSettings:
+        from ingest.file_reader import ReadSettings
+
         return ReadSettings(
             wanted_source=self.options.source, store_prompts=self.options.store_prompts,
             latest_ts=utc_now() + timedelta(hours=self.settings.future_tolerance_hours),
@@ -330,7 +208,10 @@ class IngestRun:
 
     def execute(self) -> RunSummary:
         """Load everything new; on any unexpected failure record the run as failed and re-raise."""
-        found = discover(self.options.paths, self.options.source, self.options.follow_symlinks)
+        where = (self.options.paths, self.options.source, self.options.follow_symlinks)
+        # A walk started ahead (ingest/discovery.py) is taken in the start window, after the manifest
+        # is loaded: the start's queries run while the walk ends. Any other walk comes first, outside.
+        found = None if walking_ahead(*where) and not self.options.reread else discover(*where)
         if self.options.reread:
             # Only files that can be read now (a reset file's facts are gone until it is read again),
             # and only this worker's shard: another worker reads the rest, and resetting its files
@@ -361,7 +242,8 @@ class IngestRun:
     finds_its_own_work = False
 
     def _nothing_to_read(self, jobs: list[FileJob]) -> bool:
-        return not jobs and not self._pending.reject_count and not self.finds_its_own_work
+        rejects = "_pending" in vars(self) and self._pending.reject_count
+        return not jobs and not rejects and not self.finds_its_own_work
 
     def _abort_dead_runs(self, con: duckdb.DuckDBPyConnection) -> None:
         """With one writer at a time every run still 'running' is dead. With many (a lake), only
@@ -386,8 +268,9 @@ class IngestRun:
         self.summary.empty_roots = [str(root) for root in self.options.paths if str(root) not in self._roots_with_logs]
         return self.summary
 
-    def _start(self, con: duckdb.DuckDBPyConnection, found: Discovered) -> list[FileJob]:
-        """Record the run; decide, against the manifest, which files to read (and load their state)."""
+    def _start(self, con: duckdb.DuckDBPyConnection, found: Discovered | None) -> list[FileJob]:
+        """Record the run; decide, against the manifest, which files to read (and load their state).
+        `found` None: the walk started ahead, taken here."""
         # A run killed mid-way left status 'running'; its committed batches stand, the rest is redone.
         self._abort_dead_runs(con)
         # In one transaction with the insert: on a lake, concurrent starts conflict, so ids stay unique.
@@ -397,6 +280,8 @@ class IngestRun:
                 [run_id, utc_now(), scrub(self.command), socket.gethostname(), os.getpid()])
         self.summary.run_id = run_id
         self._known = load_known(con)
+        if found is None:
+            found = discover(self.options.paths, self.options.source, self.options.follow_symlinks)
         if self.options.shard:
             # Another worker's files: neither read nor seen (nor, when gone, marked missing).
             found = Discovered([f for f in found.files if in_shard(f[0], self.options.paths[f[1]], self.options)],
@@ -432,6 +317,9 @@ class IngestRun:
     def _load_all(self, jobs: list[FileJob]) -> None:
         from tqdm import tqdm  # imported only by a run that reads something (a no-op's start-up counts)
 
+        from ingest.batch import RecordBatch
+        from ingest.file_reader import next_block
+
         pending = self._pending
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
         counted: set[str] = set()
@@ -463,6 +351,8 @@ class IngestRun:
 
     def _job_for(self, key: str, file: tuple[str, int, int, int]) -> FileJob:
         """The read job of a new or changed regular file."""
+        from ingest.file_reader import FileJob
+
         path, index, size, mtime_ns = file
         root = self.options.paths[index]
         try:
@@ -541,7 +431,7 @@ class IngestRun:
             path for path in known.keys() - self._seen  # the files not found this run, in one C set difference
             if not known[path][2] and (path.startswith(inside) or path in roots) and not os.path.exists(path)
         ]
-        back = [path for path in self._seen.intersection(known) if known[path][2] and path not in self.manifest]
+        back = [path for path in self._seen.intersection(missing_paths(known)) if path not in self.manifest]
         if gone:
             run_sql(con, "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone])
         if back:
@@ -610,6 +500,10 @@ class _Readers:
             self.pool.shutdown(wait=True)
 
     def read(self, jobs: list[FileJob]) -> Iterator[RecordBatch]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        from ingest.file_reader import chunked, read_chunk
+
         chunks = chunked(jobs, self.settings.chunk_bytes)
         to_read = sum(min(job.to_read(), self.settings.read_block_bytes) for job in jobs)
         workers = min(os.cpu_count() or 1, self.settings.max_workers)
@@ -636,6 +530,8 @@ class _Readers:
         """The chunks' batches, in order, parsed by the pool with at most AHEAD chunks per worker
         in flight: Executor.map would submit them all, and when writing is slower than parsing
         the parsed batches of a whole corpus would pile up in this process's memory."""
+        from ingest.file_reader import read_chunk
+
         pool, task = self._pool(workers), partial(read_chunk, settings=self.read_settings)
         queue, upcoming = deque(), iter(chunks)
         for chunk in islice(upcoming, workers * AHEAD):
@@ -653,6 +549,8 @@ class _Readers:
         # spawn, which re-runs the caller's __main__ in every worker. loky starts clean interpreters
         # that import only what the task needs; each worker ends itself when this process dies.
         from loky import ProcessPoolExecutor
+
+        from ingest.workers import start_worker
 
         if self.pool is None:
             self.pool = ProcessPoolExecutor(max_workers=workers, initializer=start_worker, initargs=(os.getpid(),))

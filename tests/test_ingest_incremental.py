@@ -47,8 +47,9 @@ def test_rerun_on_the_real_corpus_changes_nothing(ledger):
 
 # What only a run that reads (or derives, or loads a lake or shipped batches) needs: a scheduled run
 # with nothing new must not pay for importing them (pydantic-settings and Polars alone were half of
-# it; the parsers a tenth).
-READERS_ONLY = ("analytics", "ingest.claude.parser", "loky", "polars", "pydantic", "pydantic_settings", "tqdm")
+# it; the parsers a tenth; the batch, the file reader, msgspec and the process pool a tenth more).
+READERS_ONLY = ("analytics", "concurrent.futures.process", "ingest.batch", "ingest.claude.parser", "ingest.file_reader",
+                "loky", "msgspec", "polars", "pydantic", "pydantic_settings", "tqdm")
 
 
 def _cli_ingest_loads(logs, db) -> tuple[str, list[str]]:

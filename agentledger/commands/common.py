@@ -6,7 +6,10 @@ import argparse
 import textwrap
 
 from store.config import LAKE_PREFIX, LakeTarget, lake_target
-from store.db import DB_ENV_VAR
+
+# store.db's DB_ENV_VAR, spelled out (a test holds that they agree): importing store.db here would load
+# DuckDB before any command runs, and `ingest` starts its walk over the files before that (commands/ingest.py).
+DB_ENV_VAR = "AGENTLEDGER_DB"
 
 
 def add_db_option(parser: argparse.ArgumentParser) -> None:

@@ -119,6 +119,19 @@ def register(subparsers) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from ingest.discovery import absolute_paths, drop_walk_ahead, prefetch
+
+    if not args.shipped and args.wait >= 0:
+        # The walk over every file (most of a scheduled no-op's time) starts now, in children, while
+        # this process imports DuckDB and opens the ledger: the run takes its result (ingest/discovery.py).
+        prefetch(absolute_paths(args.paths), args.source, args.follow_symlinks)
+    try:
+        return _ingest(args)
+    finally:
+        drop_walk_ahead()  # a run that failed before it walked leaves no walk for a later one to take
+
+
+def _ingest(args: argparse.Namespace) -> int:
     # Imported here so that `agentledger --help` and other commands stay quick to start.
     from agentledger.errors import USER_ERROR, UserError
     from agentledger.pipeline import ingest_and_refresh

@@ -1,0 +1,311 @@
+"""Discovery: which files under the PATHs an ingest run decides about, each stat-ed once.
+
+Every run must stat every file (an append changes no folder's mtime): tens of thousands of stats
+at an org's collector, most of a scheduled no-op's time. `prefetch` lets the CLI start that walk in
+forked children before it imports DuckDB and opens the ledger, so the walk and the start-up run on
+both cores at once; `discover` then takes the children's answer (or walks itself when there is none).
+This module imports nothing heavy, so that the forks happen before anything heavy is loaded.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import re
+import signal
+import stat
+import zlib
+from dataclasses import dataclass, field
+from fnmatch import translate
+from pathlib import Path
+from typing import Callable
+
+from ingest.sources import SOURCES
+
+# Metadata files read alongside the logs they describe, never as logs of their own.
+SIDECAR_SUFFIXES = (".meta.json",)
+
+
+def absolute_paths(paths: list) -> list[Path]:
+    """The PATHs as a run walks them (ingest.runner.prepare, and prefetch's callers)."""
+    return [Path(p).expanduser().absolute() for p in paths]
+
+
+def ledger_key(path: str) -> str:
+    """How the ledger names a file: its path, with bytes that are not UTF-8 written as \\xNN (a
+    name like bad\\xff.jsonl is legal on disk but cannot be stored as text)."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+@dataclass(frozen=True)
+class Found:
+    """A file discovery will not read, with why: skipped (a link out of the PATH, a FIFO), or
+    failed (it could not even be stat-ed: the next run retries)."""
+
+    path: str
+    root: Path
+    problem: str
+    failed: bool = False
+
+
+@dataclass
+class Discovered:
+    """What discovery found under the PATHs: the regular files to decide about, as plain tuples
+    (tens of thousands at an org's collector: one tuple each, nothing more), and the others."""
+
+    files: list[tuple[str, int, int, int]] = field(default_factory=list)  # (path, PATH index, size, mtime_ns)
+    problems: list[Found] = field(default_factory=list)
+
+
+def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part: tuple[int, int] = (0, 1)) -> Discovered:
+    """Every file under each root that some source's name patterns match, stat-ed once (by the
+    folder listing that found it: the one system call an unchanged file costs). A link leading out
+    of its root is reported, not followed, unless `follow_symlinks`; a file that is not a regular
+    file, or cannot be stat-ed, is reported too. Linked folders are entered only with
+    `follow_symlinks`, each real folder once (a link cycle ends). Takes the walk prefetch() started
+    for the same arguments, if any. `part` (k, n): only part k of n of the walk (the folders right
+    under each root shared out by name, all else in part 0), for n children to walk at once."""
+    if part == (0, 1):
+        found = _taken(roots, wanted, follow_symlinks)
+        if found is not None:
+            return found  # walked by children started ahead (prefetch), just now
+    k, n = part
+    matches = _name_matcher(wanted)
+    found = Discovered()
+    files = found.files
+    for index, root in enumerate(roots):
+        if not root.is_dir():
+            if k == 0:
+                _stat_one(found, str(root), index, root, None)
+            continue
+        inside = os.path.realpath(root)
+        stack, visited = [str(root)], {inside}
+        top = n > 1
+        while stack:
+            try:
+                entries = list(os.scandir(stack.pop()))
+            except OSError:
+                continue  # unreadable or vanished meanwhile: os.walk's choice too
+            if top:  # the root's own listing, shared out
+                top = False
+                entries = [entry for entry in entries if (_part_of(entry.name, n) == k if entry.is_dir(follow_symlinks=False)
+                                                          else k == 0)]
+            for entry in entries:
+                # The common case, a regular file (not a link), costs one type test before its name's.
+                link = False
+                if not entry.is_file(follow_symlinks=False):
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                        continue
+                    link = entry.is_symlink()
+                    if link and follow_symlinks and entry.is_dir():
+                        real = os.path.realpath(entry.path)
+                        if real not in visited:
+                            visited.add(real)
+                            stack.append(entry.path)
+                        continue
+                name = entry.name
+                if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
+                    continue
+                if link and not follow_symlinks and not _within(os.path.realpath(entry.path), inside):
+                    found.problems.append(Found(
+                        entry.path, root, f"a link to {ledger_key(os.path.realpath(entry.path))}, outside "
+                        f"{ledger_key(str(root))}: not followed (--follow-symlinks reads it)"))
+                    continue
+                try:
+                    info = entry.stat()
+                except OSError:
+                    _stat_one(found, entry.path, index, root, None)  # says why, in the one place that does
+                    continue
+                if info.st_mode & _FILE_TYPE == _REGULAR:
+                    files.append((entry.path, index, info.st_size, info.st_mtime_ns))
+                else:
+                    _stat_one(found, entry.path, index, root, None)
+    return found
+
+
+_FILE_TYPE, _REGULAR = stat.S_IFMT(0o177777), stat.S_IFREG
+
+
+def _part_of(name: str, n: int) -> int:
+    """Which of n parts walks the folder `name` right under a root: by a hash of the name that
+    every process computes alike (str's hash is seeded per process)."""
+    return zlib.crc32(name.encode("utf-8", "surrogateescape")) % n
+
+
+def _stat_one(found: Discovered, path: str, index: int, root: Path, entry: os.DirEntry | None) -> None:
+    try:
+        info = entry.stat() if entry is not None else os.stat(path)
+    except OSError as error:
+        found.problems.append(Found(path, root, f"cannot stat: {error.strerror}", failed=True))
+        return
+    if not stat.S_ISREG(info.st_mode):
+        found.problems.append(Found(path, root, "not a regular file (a FIFO, socket or device): skipped"))
+        return
+    found.files.append((path, index, info.st_size, info.st_mtime_ns))
+
+
+def _name_matcher(wanted: str) -> Callable[[str], bool]:
+    """Whether a file name matches any wanted source's patterns: a test of its ending when every
+    pattern is `*<suffix>` or implied by one (`session-*.json` by `*.json`), else one regex for all."""
+    patterns = sorted({p for s in SOURCES.values() if wanted in ("auto", s.name) for p in s.patterns})
+    suffixes = tuple(p[1:] for p in patterns if p.startswith("*") and not _WILDCARD.search(p[1:]))
+    if suffixes and all(_literal_tail(p).endswith(suffixes) for p in patterns):
+        return lambda name: name.endswith(suffixes)
+    return re.compile("|".join(f"(?:{translate(p)})" for p in patterns)).match
+
+
+_WILDCARD = re.compile(r"[][*?]")  # fnmatch's special characters
+
+
+def _literal_tail(pattern: str) -> str:
+    """What every name a pattern matches ends with: the text after its last wildcard (all of it if none)."""
+    last = max((m.end() for m in _WILDCARD.finditer(pattern)), default=0)
+    return pattern[last:]
+
+
+def _within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+# --- The walk in forked children (a CLI run's start-up goes on meanwhile) ----------------------
+
+# The one walk started ahead (its key: the arguments discover() will be called with), or None.
+_ahead: _Ahead | None = None
+
+
+@dataclass
+class _Ahead:
+    key: tuple
+    children: list[tuple[int, int]]  # (pid, the file it writes its answer to), one per part, in order
+
+
+# The walk is shared by this many children: two cores' worth of stat calls (each child holds its own
+# GIL, which threads would share), while this process imports and loads the manifest.
+CHILDREN = 2
+
+
+def prefetch(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> bool:
+    """Start discover(roots, wanted, follow_symlinks) in forked children (each walks a part), for
+    the call with the same arguments to take. Only from a single-threaded process (a fork copies
+    no other thread, and a lock one held would stay held in the child), where fork exists and while
+    some core is idle; returns whether it started. The children run the very same walk, split: what they find is what
+    the call would have found. With `follow_symlinks` one child walks it all (each real folder once)."""
+    global _ahead
+    if _ahead is not None or not hasattr(os, "fork") or not _single_threaded() or not _cores_idle():
+        return False
+    n = 1 if follow_symlinks else max(1, min(CHILDREN, os.cpu_count() or 1))
+    children: list[tuple[int, int]] = []
+    for k in range(n):
+        child = _fork_walk(roots, wanted, follow_symlinks, (k, n))
+        if child is None:
+            _drop(children)
+            return False
+        children.append(child)
+    _ahead = _Ahead(_key(roots, wanted, follow_symlinks), children)
+    return True
+
+
+def _fork_walk(roots: list[Path], wanted: str, follow_symlinks: bool, part: tuple[int, int]) -> tuple[int, int] | None:
+    """(pid, file) of a child walking `part`, or None when it cannot be forked. The child writes its
+    answer to an unnamed file in memory, read once it has ended: through a pipe, megabytes went 64 KB
+    at a time, each a turn of both processes, and on a busy machine every turn waited for a core."""
+    out = _scratch_file()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(out)
+        return None
+    if pid == 0:  # the child: walk, write, and leave without running anything of the parent's
+        code = 1
+        try:
+            found = discover(roots, wanted, follow_symlinks, part)
+            problems = [(p.path, roots.index(p.root), p.problem, p.failed) for p in found.problems]
+            data = memoryview(marshal.dumps((found.files, problems)))
+            while data:
+                data = data[os.write(out, data):]
+            code = 0
+        finally:
+            os._exit(code)
+    return pid, out
+
+
+def _scratch_file() -> int:
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("agentledger-walk")
+    import tempfile
+
+    with tempfile.TemporaryFile() as scratch:
+        return os.dup(scratch.fileno())
+
+
+def drop_walk_ahead() -> None:
+    """Drop a walk started ahead that no run took (the run failed first): a later run must walk afresh."""
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is not None:
+        _drop(ahead.children)
+
+
+def _drop(children: list[tuple[int, int]]) -> None:
+    """End children whose walk is not wanted, without waiting for it."""
+    for pid, fd in children:
+        os.kill(pid, signal.SIGKILL)
+        os.close(fd)
+        os.waitpid(pid, 0)
+
+
+def walking_ahead(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> bool:
+    """Whether a walk prefetch() started for these arguments awaits discover()."""
+    return _ahead is not None and _ahead.key == _key(roots, wanted, follow_symlinks)
+
+
+def _cores_idle() -> bool:
+    """Whether some core is idle (the last minute's load average below the cores): children walking
+    beside the run help only then. On a busy machine they only took turns with the run, and the fork
+    and the passing of their answer cost more than that saved (paired no-ops on 80x180 at load 6-7:
+    0.65-1.20 s wall against 0.62-1.06 s walking in the run)."""
+    try:
+        return os.getloadavg()[0] < (os.cpu_count() or 1)
+    except OSError:
+        return False
+
+
+def _single_threaded() -> bool:
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return False  # not Linux: other threads cannot be ruled out
+
+
+def _key(roots: list[Path], wanted: str, follow_symlinks: bool) -> tuple:
+    return tuple(str(root) for root in roots), wanted, bool(follow_symlinks)
+
+
+def _taken(roots: list[Path], wanted: str, follow_symlinks: bool) -> Discovered | None:
+    """The walk started ahead for these arguments, once every child is done; None when there is none
+    (or a child failed: the caller walks itself). A walk started for other arguments is dropped."""
+    global _ahead
+    ahead, _ahead = _ahead, None
+    if ahead is None:
+        return None
+    if ahead.key != _key(roots, wanted, follow_symlinks):
+        _drop(ahead.children)  # not waited for: its answer is to another question
+        return None
+    found, complete = Discovered(), True
+    for pid, fd in ahead.children:
+        _, status = os.waitpid(pid, 0)
+        os.lseek(fd, 0, os.SEEK_SET)  # the child shared the offset, now at the end of what it wrote
+        with os.fdopen(fd, "rb") as answer:
+            data = answer.read()
+        if status != 0 or not data:
+            complete = False
+            continue
+        files, problems = marshal.loads(data)
+        found.files += files
+        found.problems += [Found(path, roots[index], problem, failed) for path, index, problem, failed in problems]
+    return found if complete else None
