@@ -48,8 +48,11 @@ class RefreshSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AGENTLEDGER_", extra="ignore", frozen=True)
 
     derive_chunk_rows: int = Field(
-        100_000, gt=0, description="Rows (requests + tool calls) derived per chunk, each chunk committed in "
-        "one short write window: memory and the length of a window follow the chunk, not the ledger."
+        200_000, gt=0, description="Rows (requests + tool calls) derived per chunk, each chunk committed in "
+        "one short write window: memory and the length of a window follow the chunk, not the ledger. Every "
+        "chunk also pays a fixed part that follows the ledger (the writer lets the file go, a checkpoint, a "
+        "cold read connection, scans of the fact tables): on an 80x180 org's `refresh --full`, 7 chunks of "
+        "200,000 rows took 20% less CPU than 14 of 100,000, at 918 MB peak RSS instead of 852-887."
     )
     rederive_seconds_per_run: float = Field(
         30.0, ge=0, description="How long a scheduled ingest spends on a pending full re-derive (after a "
