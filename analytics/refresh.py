@@ -48,8 +48,11 @@ class RefreshSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="AGENTLEDGER_", extra="ignore", frozen=True)
 
     derive_chunk_rows: int = Field(
-        100_000, gt=0, description="Rows (requests + tool calls) derived per chunk, each chunk committed in "
-        "one short write window: memory and the length of a window follow the chunk, not the ledger."
+        200_000, gt=0, description="Rows (requests + tool calls) derived per chunk, each chunk committed in "
+        "one short write window: memory and the length of a window follow the chunk, not the ledger. Every "
+        "chunk also pays a fixed part that follows the ledger (the writer lets the file go, a checkpoint, a "
+        "cold read connection, scans of the fact tables): on an 80x180 org's `refresh --full`, 7 chunks of "
+        "200,000 rows took 20% less CPU than 14 of 100,000, at 918 MB peak RSS instead of 852-887."
     )
     rederive_seconds_per_run: float = Field(
         30.0, ge=0, description="How long a scheduled ingest spends on a pending full re-derive (after a "
@@ -99,14 +102,37 @@ DERIVED = ("request_facts", "request_components", "session_day_facts", "componen
 LIST_FILTER_MAX = 256
 
 
+# The row ids between which each fact table holds the chunk's rows, each found by the very filter the
+# steps select them with (tool_results: the results of the chunk's calls). Ingest appends a file's
+# rows together, folder after folder, so a person's rows, and what is new, lie close together: with
+# `in_span` beside the chunk's filter, a scan skips the row groups outside the span by their zone maps
+# and reads what the chunk holds, not the whole table. The span is exact, so no row is left out.
+SPANS = {
+    "requests": "SELECT [min(rowid), max(rowid)] FROM requests WHERE in_touched(coalesce(session_id, '(none)'))",
+    "tool_calls": "SELECT [min(rowid), max(rowid)] FROM tool_calls WHERE in_touched(coalesce(session_id, '(none)'))",
+    "session_events": "SELECT [min(rowid), max(rowid)] FROM session_events"
+                      " WHERE in_touched(coalesce(session_id, '(none)'))",
+    "tool_results": "SELECT [min(rowid), max(rowid)] FROM tool_results WHERE tool_use_id IN ("
+                    "SELECT tool_use_id FROM tool_calls"
+                    " WHERE in_span('tool_calls', rowid) AND in_touched(coalesce(session_id, '(none)')))",
+}
+
+
 def _touched_filter(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
-    """in_touched(sid): whether a row belongs to this chunk, in the form that reads least."""
+    """in_touched(sid): whether a row belongs to this chunk, in the form that reads least; and
+    in_span(table, rowid): whether a row of a fact table lies within the chunk's span (SPANS)."""
     sessions = run_sql(con, "SELECT count(*) FROM _touched")[0][0]
     run_sql(con, "SET VARIABLE agentledger_touched = (SELECT coalesce(list(session_id), []) FROM _touched)")
     if sessions <= LIST_FILTER_MAX:
         run_sql(con, "CREATE OR REPLACE TEMP MACRO in_touched(sid) AS list_contains(getvariable('agentledger_touched'), sid)")
     else:
         run_sql(con, "CREATE OR REPLACE TEMP MACRO in_touched(sid) AS sid IN (SELECT session_id FROM _touched)")
+    # Constants once the variables are set: DuckDB pushes the range into the scan (a table with no
+    # row of the chunk has the span [NULL, NULL], and no row is within it).
+    run_sql(con, "CREATE OR REPLACE TEMP MACRO in_span(tbl, rid) AS rid BETWEEN getvariable('agentledger_span_' || tbl)[1]"
+                 " AND getvariable('agentledger_span_' || tbl)[2]")
+    for table, span in SPANS.items():
+        run_sql(con, f"SET VARIABLE agentledger_span_{table} = ({span})")
 
 
 def _shadow_derived(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
@@ -172,7 +198,7 @@ GIT_PHASE: tuple[Step, ...] = (
 STEPS: tuple[Step, ...] = (
     # The chunk's sessions (from derive_queue), and how the steps below select their rows.
     Step("derive_touched", reads=("chunk_sessions",), writes=("_touched",)),
-    Step("touched_filter", reads=("_touched",), writes=(), run=_touched_filter),
+    Step("touched_filter", reads=("_touched", *SPANS), writes=(), run=_touched_filter),
     # The people whose spikes the chunk changes, and their other days as stored: read before the
     # derived tables are shadowed.
     Step("derive_spike_scope", reads=("requests", "session_day_facts", "request_facts"),

@@ -255,3 +255,40 @@ def test_links_to_git_that_duckdb_cannot_fit_under_the_limit_are_redone_without_
     assert _limit(con) == "3.0 GiB"
     assert not con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary").fetchone()[0]
     con.close()
+
+
+
+@pytest.mark.parametrize("list_filter_max", [256, 0], ids=["sessions listed", "sessions joined"])
+def test_a_chunk_reads_its_fact_rows_within_their_span_and_nothing_of_the_span_is_left_out(org, tmp_path,
+                                                                                          list_filter_max,
+                                                                                          monkeypatch):
+    """Ingest appends what is new after what it holds: a chunk of the sessions that came later spans
+    the end of each fact table (its scans skip the rest by their zone maps), and the span holds
+    every row the chunk selects."""
+    monkeypatch.setattr(refresh, "LIST_FILTER_MAX", list_filter_max)
+    first, second = _split(org, tmp_path / "deliveries")
+    con = _load(tmp_path / "l.duckdb", first, second)
+    late = [r[0] for r in con.execute("SELECT DISTINCT coalesce(session_id, '(none)') FROM tool_calls "
+                                      "WHERE run_id = 2 ORDER BY 1").fetchall()]
+    con.register("chunk_sessions", duckdb.sql("SELECT unnest(?::VARCHAR[]) AS session_id", params=[late]).arrow())
+    refresh.queries.execute(con, "derive_touched", {})
+    refresh._touched_filter(con, {})
+    sessions = "in_touched(coalesce(session_id, '(none)'))"
+    tables = {"requests": sessions, "tool_calls": sessions, "session_events": sessions,
+              "tool_results": f"tool_use_id IN (SELECT tool_use_id FROM tool_calls WHERE {sessions})"}
+    for table, chunk_rows in tables.items():
+        lo, hi, n = con.execute(f"SELECT min(rowid), max(rowid), count(*) FROM {table} WHERE {chunk_rows}").fetchone()
+        assert n > 0, table
+        assert con.execute(f"SELECT getvariable('agentledger_span_{table}')").fetchone()[0] == [lo, hi], table
+        assert con.execute(f"SELECT count(*) FROM {table} WHERE in_span('{table}', rowid) AND {chunk_rows}"
+                           ).fetchone()[0] == n, table
+        in_span, between = con.execute(f"SELECT count(*) FILTER (WHERE in_span('{table}', rowid)), "
+                                       f"count(*) FILTER (WHERE rowid BETWEEN {lo} AND {hi}) FROM {table}").fetchone()
+        assert in_span == between, table
+        # Left out: at least the first delivery's transcript rows (OpenTelemetry's rows, which a
+        # run writes after its transcripts, may name the late sessions too).
+        outside, first_transcripts = con.execute(
+            f"SELECT count(*) FILTER (WHERE rowid NOT BETWEEN {lo} AND {hi}), count(*) FILTER (WHERE run_id = 1 AND "
+            f"{'source <> ' + repr('otel') if table == 'requests' else 'TRUE'}) FROM {table}").fetchone()
+        assert outside >= first_transcripts > 0, table
+    con.close()

@@ -6,11 +6,11 @@ WITH by_message AS (
     SELECT message_id, any_value(request_key) AS request_key FROM _req WHERE message_id IS NOT NULL GROUP BY message_id
 ),
 touched_calls AS MATERIALIZED (
-    SELECT * FROM tool_calls WHERE in_touched(coalesce(session_id, '(none)'))
+    SELECT * FROM tool_calls WHERE in_span('tool_calls', rowid) AND in_touched(coalesce(session_id, '(none)'))
 ),
 their_results AS MATERIALIZED (
     SELECT tool_use_id, is_error, interrupted, result_bytes, result_hash, result_kind FROM tool_results
-    WHERE tool_use_id IN (SELECT tool_use_id FROM touched_calls)
+    WHERE in_span('tool_results', rowid) AND tool_use_id IN (SELECT tool_use_id FROM touched_calls)
 ),
 c AS (
     SELECT coalesce(c.session_id, '(none)') AS sid, coalesce(c.agent_id, '') AS thread,

@@ -79,7 +79,7 @@ WITH ev AS (
     FROM session_events e
     ASOF LEFT JOIN _prompts pr ON pr.sid = coalesce(e.session_id, '(none)') AND e.ts >= pr.ts
     WHERE e.kind IN ('interrupt', 'rejection') AND e.agent_id IS NULL AND NOT e.is_sidechain
-      AND in_touched(coalesce(e.session_id, '(none)'))
+      AND in_span('session_events', e.rowid) AND in_touched(coalesce(e.session_id, '(none)'))
 ),
 steered AS (
     SELECT ev.*, (SELECT min(r.ts) FROM _req r WHERE r.sid = ev.sid AND r.thread = '' AND r.ts > ev.ts) AS resumed_at

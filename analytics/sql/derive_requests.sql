@@ -5,7 +5,7 @@
 CREATE OR REPLACE TEMP TABLE _headless AS
 SELECT coalesce(session_id, '(none)') AS sid
 FROM requests
-WHERE in_touched(coalesce(session_id, '(none)'))
+WHERE in_span('requests', rowid) AND in_touched(coalesce(session_id, '(none)'))
 GROUP BY 1
 HAVING bool_or(agent_id IS NOT NULL) AND NOT bool_or(agent_id IS NULL AND source <> 'otel');
 
@@ -17,12 +17,12 @@ WITH opening AS (
     SELECT coalesce(session_id, '(none)') AS sid, ts, event_key, parent_uuid, slash_command
     FROM session_events
     WHERE kind = 'prompt' AND agent_id IS NULL AND NOT is_sidechain
-      AND in_touched(coalesce(session_id, '(none)'))
+      AND in_span('session_events', rowid) AND in_touched(coalesce(session_id, '(none)'))
     UNION ALL
     SELECT coalesce(e.session_id, '(none)'), e.ts, e.event_key, NULL, NULL
     FROM session_events e JOIN _headless h ON h.sid = coalesce(e.session_id, '(none)')
     WHERE e.kind = 'subagent_prompt' AND e.detail IS DISTINCT FROM 'warmup'
-      AND in_touched(coalesce(e.session_id, '(none)'))  -- implied by _headless; lets the scan skip other sessions
+      AND in_span('session_events', e.rowid) AND in_touched(coalesce(e.session_id, '(none)'))  -- implied by _headless; lets the scan skip other sessions
 )
 SELECT sid, ts, parent_uuid, slash_command,
        row_number() OVER (PARTITION BY sid ORDER BY ts, event_key)::INTEGER AS turn_no
@@ -38,30 +38,32 @@ WITH threads AS (
     SELECT coalesce(session_id, '(none)') AS sid, agent_id, min(ts) AS first_ts,
            any_value(subagent_type) AS file_type
     FROM requests
-    WHERE agent_id IS NOT NULL AND in_touched(coalesce(session_id, '(none)'))
+    WHERE agent_id IS NOT NULL AND in_span('requests', rowid) AND in_touched(coalesce(session_id, '(none)'))
     GROUP BY ALL
 ),
 touched_calls AS MATERIALIZED (
     -- The chunk's calls first, then the results that spawned an agent among them (not a join of the whole tables).
-    SELECT tool_use_id, subagent_type FROM tool_calls WHERE in_touched(coalesce(session_id, '(none)'))
+    SELECT tool_use_id, subagent_type FROM tool_calls WHERE in_span('tool_calls', rowid) AND in_touched(coalesce(session_id, '(none)'))
 ),
 spawned AS (
     SELECT tr.spawned_agent_id AS agent_id, any_value(c.subagent_type) AS subagent_type
     FROM (SELECT tool_use_id, spawned_agent_id FROM tool_results
-          WHERE spawned_agent_id IS NOT NULL AND tool_use_id IN (SELECT tool_use_id FROM touched_calls)) tr
+          WHERE spawned_agent_id IS NOT NULL AND in_span('tool_results', rowid)
+            AND tool_use_id IN (SELECT tool_use_id FROM touched_calls)) tr
     JOIN touched_calls c USING (tool_use_id)
     GROUP BY 1
 ),
 task_calls AS MATERIALIZED (
     -- The chunk's Task calls first, then their results: joined first, every result went through the join.
     SELECT tool_use_id, session_id, ts, subagent_type FROM tool_calls
-    WHERE tool_name IN ('Task', 'Agent') AND in_touched(coalesce(session_id, '(none)'))
+    WHERE tool_name IN ('Task', 'Agent') AND in_span('tool_calls', rowid) AND in_touched(coalesce(session_id, '(none)'))
 ),
 task_runs AS (
     SELECT coalesce(c.session_id, '(none)') AS sid, c.ts AS started_at, coalesce(r.ts, c.ts) AS ended_at,
            c.subagent_type
     FROM task_calls c
-    LEFT JOIN (SELECT tool_use_id, ts FROM tool_results WHERE tool_use_id IN (SELECT tool_use_id FROM task_calls)) r
+    LEFT JOIN (SELECT tool_use_id, ts FROM tool_results
+               WHERE in_span('tool_results', rowid) AND tool_use_id IN (SELECT tool_use_id FROM task_calls)) r
       USING (tool_use_id)
 ),
 inline AS (
@@ -98,7 +100,7 @@ FROM resolved;
 
 CREATE OR REPLACE TEMP TABLE _req AS
 WITH touched_requests AS MATERIALIZED (
-    SELECT * FROM requests WHERE in_touched(coalesce(session_id, '(none)'))
+    SELECT * FROM requests WHERE in_span('requests', rowid) AND in_touched(coalesce(session_id, '(none)'))
 ),
 r AS (
     SELECT q.request_key, q.message_id, q.source, coalesce(q.session_id, '(none)') AS sid, coalesce(q.agent_id, '') AS thread,

@@ -4,7 +4,7 @@
 -- request lists: _spike_requests) and the chunk's days as derived now. Runs before the chunk's
 -- rows are derived (session_day_facts and request_facts here are the ledger's, as stored).
 CREATE OR REPLACE TEMP TABLE _spike_users AS
-SELECT DISTINCT user_name FROM requests WHERE in_touched(coalesce(session_id, '(none)'))
+SELECT DISTINCT user_name FROM requests WHERE in_span('requests', rowid) AND in_touched(coalesce(session_id, '(none)'))
 UNION
 SELECT DISTINCT user_name FROM session_day_facts WHERE in_touched(session_id);
 
