@@ -35,6 +35,7 @@ from ingest.secrets import scrub
 from ingest.sources import SOURCES, AfterWrite
 from ingest.timestamps import utc_now
 from ingest.workers import die_with_parent
+from store.db import within_memory_limit
 from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql, transaction
 
@@ -506,7 +507,7 @@ class IngestRun:
 
         def write(con: duckdb.DuckDBPyConnection):
             with _cores_left_to_duckdb(con, parsing_workers):
-                return LedgerWriter(con, self.summary.run_id, hooks).write(pending)
+                return within_memory_limit(con, lambda c: LedgerWriter(c, self.summary.run_id, hooks).write(pending))
 
         counts = self.ledger.transact(write)
         s = self.summary
