@@ -126,3 +126,50 @@ def test_letting_the_file_go_checkpoints_under_the_limit_or_else_without_it(tmp_
         assert checkpoints[1] != "77.0 MiB"
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*), count(DISTINCT pad) FROM big").fetchone() == (200000, 200000)
+
+
+def test_a_file_read_in_several_blocks_is_counted_once(tmp_path):
+    """Large files come back for their next block in later rounds: only the first counts the file."""
+    from ingest.settings import IngestSettings
+
+    source = PROJECTS / FOLDERS[0]
+    biggest = max(source.rglob("*.jsonl"), key=lambda p: p.stat().st_size)
+    assert biggest.stat().st_size > 64 * 1024
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / biggest.name).write_bytes(biggest.read_bytes())
+    con = connect_writer(tmp_path / "l.duckdb")
+    summary = run_ingest(HeldLedger(con), IngestOptions(
+        paths=[tmp_path / "logs"], user="dain", progress=False,
+        settings=IngestSettings(read_block_bytes=16 * 1024, batch_bytes=32 * 1024, parallel_min_bytes=1 << 40)))
+    assert (summary.files_seen, summary.files_new, summary.files_changed) == (1, 1, 0)
+    assert con.execute("SELECT offset_loaded FROM source_files").fetchone()[0] == biggest.stat().st_size
+    con.close()
+
+
+def test_no_batch_outlives_its_write(tmp_path, monkeypatch):
+    """What a batch held (records, frames, files' cursors) is freed once it is written: the run
+    keeps nothing of it, so memory holds a batch or two whatever the corpus size."""
+    import gc
+    import weakref
+
+    from ingest.runner import IngestRun
+    from ingest.settings import IngestSettings
+
+    written: list[weakref.ref] = []
+    alive_at_flush: list[int] = []
+    flush = IngestRun._flush
+
+    def recording(self, pending, parsing_workers=0):
+        gc.collect()
+        alive_at_flush.append(sum(ref() is not None for ref in written))
+        written.append(weakref.ref(pending))
+        return flush(self, pending, parsing_workers)
+
+    monkeypatch.setattr(IngestRun, "_flush", recording)
+    con = connect_writer(tmp_path / "l.duckdb")
+    run_ingest(HeldLedger(con), IngestOptions(
+        paths=[PROJECTS / f for f in FOLDERS], user="dain", progress=False,
+        settings=IngestSettings(batch_bytes=256 * 1024, chunk_bytes=64 * 1024, parallel_min_bytes=1 << 40)))
+    con.close()
+    assert len(written) > 3
+    assert alive_at_flush == [0] * len(written)
