@@ -27,6 +27,7 @@ from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.sources import SOURCES, AfterWrite
 from ingest.timestamps import utc_now
+from store.db import within_memory_limit
 from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql, transaction
 
@@ -171,7 +172,7 @@ class IngestRun:
         self.command = command
         self.last_window = last_window
         self.summary = RunSummary()
-        self.manifest: dict[str, FileState] = {}     # the files read this run: their state before, then after
+        self.manifest: dict[str, FileState] = {}     # the known files read this run: their state before it
         self.drift_samples: dict[tuple, int] = {}
         self._seen: set[str] = set()                 # every file found, as the ledger names it
         self._known: dict[str, tuple] = {}           # every file the ledger knew at the start (manifest.load_known)
@@ -320,17 +321,19 @@ class IngestRun:
         from ingest.batch import RecordBatch
         from ingest.file_reader import next_block
 
+        # Each batch is dropped once written: nothing that came from one outlives it (the first
+        # batch, kept by the run, held ~64 MB of logs' records to the end of a cold ingest).
         pending = self._pending
+        del self._pending
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
-        counted: set[str] = set()
+        first_blocks = True     # every file is read once in the first round; later rounds go on with large ones
         with _Readers(self) as readers:
             while jobs:
                 by_key = {job.key: job for job in jobs}
                 follow = []
                 for batch in readers.read(jobs):
                     for read in batch.files:
-                        if read.path not in counted:
-                            counted.add(read.path)
+                        if first_blocks:
                             self._count(read)
                             bar.update(1)
                         if read.more:
@@ -340,7 +343,7 @@ class IngestRun:
                         self._flush(pending, readers.workers)
                         pending = RecordBatch(store_prompts=self.options.store_prompts)
                 # Large files go on from where their block ended, one block per file per round.
-                jobs = follow
+                jobs, first_blocks = follow, False
         bar.close()
         self._flush(pending)
 
@@ -396,7 +399,7 @@ class IngestRun:
 
         def write(con: duckdb.DuckDBPyConnection):
             with _cores_left_to_duckdb(con, parsing_workers):
-                return LedgerWriter(con, self.summary.run_id, hooks).write(pending)
+                return within_memory_limit(con, lambda c: LedgerWriter(c, self.summary.run_id, hooks).write(pending))
 
         counts = self.ledger.transact(write)
         s = self.summary
@@ -413,11 +416,6 @@ class IngestRun:
                 s.unknown_types += n
             else:
                 s.unknown_fields += n
-        for entry in pending.manifest():
-            self.manifest[entry.path] = FileState(
-                entry.path, entry.size, entry.mtime_ns, entry.head_hash, entry.offset_loaded, entry.lines_loaded,
-                entry.parser_state, entry.first_run_id or s.run_id, entry.source,
-            )
 
     def _mark_missing(self, con: duckdb.DuckDBPyConnection) -> None:
         # A transcript deleted at the source (30-day cleanup) keeps its facts: only the manifest notes it.
