@@ -72,6 +72,13 @@ def definition(name: str) -> str:
 COMMON = {name: _column(metric) for name, metric in METRICS.items()}
 
 
+def short(name: str, short_label: str, base: dict | None = None, width: str | int | None = None) -> dict:
+    """The column of `name` (the registry's, or a page's `base`) under a shorter label, for a table that must
+    fit a laptop screen; its hover still gives the registry's full label and definition."""
+    return {**(base or COMMON[name]), "label": short_label, "width": width,
+            "help": f"{label(name)}: {definition(name)}"}
+
+
 def config(**overrides) -> dict:
     """The registry's column configs plus a page's own (which win)."""
     return {**COMMON, **overrides}

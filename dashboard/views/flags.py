@@ -23,12 +23,16 @@ for column, field, fmt in ((headline[0], "flagged_cost_usd", ui.usd), (headline[
 
 st.subheader("By flag type")
 types = ui.view(queries.flag_types, filters)
+# Money with its evidence (the types it overlaps) in 904 px, what a 1366 px screen leaves beside the sidebar:
+# short labels (the hover gives the full ones) and no tokens, which the table of every flag below shows.
 st.dataframe(
     types, hide_index=True, placeholder=columns.PLACEHOLDER,
-    column_order=["flag", "cost_usd", "distinct_cost_usd", "shared_cost_usd", "overlaps_with", "flags", "sessions",
-                  "tokens"],
-    column_config=columns.config(cost_usd=st.column_config.NumberColumn(
-        "Its flags' spend (USD)", format="dollar", help="The spend each flag of this type covers in the period, added up.")),
+    column_order=["flag", "cost_usd", "distinct_cost_usd", "shared_cost_usd", "overlaps_with", "flags", "sessions"],
+    column_config=columns.config(
+        cost_usd=st.column_config.NumberColumn(
+            "Its flags' spend (USD)", format="dollar", help="The spend each flag of this type covers in the period, added up."),
+        distinct_cost_usd=columns.short("distinct_cost_usd", "Each request once (USD)"),
+        shared_cost_usd=columns.short("shared_cost_usd", "Shared (USD)")),
 )
 
 overlap = ui.view(queries.flag_overlap, filters)

@@ -104,17 +104,22 @@ else:
 
 st.subheader("All components")
 notes = data.report_info("plugins")[1]
+# Fits 1366 px beside the sidebar: short labels (the hover gives the full ones), bars at 105 px, and no token
+# columns, which repeat the spend in another unit; the plugins report (Reports page, CSV) has them.
 st.dataframe(
     plugins.sort("cost_usd", descending=True, nulls_last=True), hide_index=True, placeholder=columns.PLACEHOLDER,
     column_order=["component", "kind", "plugin", "cost_usd", "useful_cost_ratio", "calls", "errors", "error_rate",
-                  "result_bytes", "requests", "useful_output_ratio", "total_tokens", "kept_tokens"],
+                  "result_bytes", "requests"],
     column_config=columns.config(
         plugin=st.column_config.TextColumn("Plugin", help="The plugin the component belongs to; — when none does."),
-        requests=st.column_config.NumberColumn("Requests attributed", format="%.1f", help=notes["requests"].capitalize()
+        useful_cost_ratio=columns.short("useful_cost_ratio", "Useful share", width=105),
+        error_rate=columns.short("error_rate", "Error rate", width=105),
+        result_bytes=columns.short("result_bytes", "Bytes injected"),
+        requests=st.column_config.NumberColumn("Requests", format="%.1f", help=notes["requests"].capitalize()
                                                + ": a request that consumed the results of two components counts half "
                                                "for each, so the column adds up to the requests made."),
     ),
 )
 st.caption("— in Plugin: a built-in tool or an integration installed on its own, not through a plugin. Requests "
-           "attributed are fractional because a request that consumed several components' results is shared "
+           "(attributed) are fractional because a request that consumed several components' results is shared "
            "between them; the rows add up to the period's requests. Spend — : no priced request consumed it.")

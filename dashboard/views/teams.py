@@ -33,7 +33,9 @@ def with_trend(frame: pl.DataFrame, daily: pl.DataFrame, key: str) -> pl.DataFra
 
 COLUMNS = columns.config(
     # Narrow: a sparkline reads at 75 px, and the Teams table must fit a 1366 px screen.
-    trend=st.column_config.LineChartColumn("Daily spend (USD)", y_min=0, width="small"),
+    # "Daily spend (USD)" does not fit 75 px: the header says "Trend" and the hover what it draws.
+    trend=st.column_config.LineChartColumn("Trend", y_min=0, width="small",
+                                           help="Spend (USD) per UTC day over the period, drawn from zero."),
 )
 # The Teams table puts the change of the useful share right beside it: "Change (pts)" says enough there,
 # and the registry's longer label would push the table past a 1366 px screen.
@@ -42,9 +44,10 @@ TEAM_CONFIG = {**COLUMNS, "useful_cost_ratio_change": st.column_config.NumberCol
     # "Flagged" beside the team says enough; the full label would widen the table past the screen.
     "flagged_sessions": st.column_config.NumberColumn(
         "Flagged", format="localized", help=f"{columns.label('flagged_sessions')}: {columns.definition('flagged_sessions')}")}
-# Money first; tokens, for those who want them, at the right.
-FIGURES = ["sessions", "useful_cost_ratio", "waste_cost_usd", "cost_usd", "overhead_cost_usd", "flagged_sessions",
-           "trend", "useful_output_ratio", "waste_tokens", "total_tokens"]
+# Money only, with the flagged sessions as its evidence, to fit 1366 px beside the sidebar: tokens and
+# overhead spend would repeat the money in another unit or split it finer; the users report (Reports page,
+# CSV) has them.
+FIGURES = ["sessions", "useful_cost_ratio", "waste_cost_usd", "cost_usd", "flagged_sessions"]
 TEAM_COLUMNS = ["team", "useful_cost_ratio", "useful_cost_ratio_change", "waste_cost_usd", "cost_usd",
                 "cost_change", "flagged_sessions", "trend"]
 
@@ -135,14 +138,28 @@ if ui.scanned(people_filters):
     per_person = ui.report("outcomes", people_filters).filter(pl.col("level") == "person").select(
         pl.col("name").alias("user"), "cost_per_alive_30d_line", "cost_per_landed_line")
     people = people.join(per_person, on="user", how="left")
-# Display names from the org directory, beside the stable user name the filters and links use.
+# One column per person: the display name from the org directory where it has one, else the user name the
+# filters and links use (two name columns would not leave the figures room on a 1366 px screen).
 names = choices.names
-people = people.with_columns(pl.col("user").replace_strict(names, default=None).alias("name"))
+people = people.with_columns(pl.col("user").replace_strict(names, default=None).fill_null(pl.col("user")).alias("name"))
+PEOPLE_CONFIG = {
+    **COLUMNS,
+    "name": st.column_config.TextColumn("Person", help=f"{columns.definition('name')} Without one, the user name: "
+                                         f"{columns.definition('user').lower()}"),
+    # A bar with its percentage reads at 100 px.
+    "useful_cost_ratio": columns.short("useful_cost_ratio", "Useful share", width=100),
+    "waste_cost_usd": columns.short("waste_cost_usd", "Wasted (USD)"),
+    "flagged_sessions": TEAM_CONFIG["flagged_sessions"],
+    "cost_per_alive_30d_line": columns.short("cost_per_alive_30d_line", "$/line at 30 d",
+                                             OUTCOME_CONFIG["cost_per_alive_30d_line"]),
+    "cost_per_landed_line": columns.short("cost_per_landed_line", "$/landed line", OUTCOME_CONFIG["cost_per_landed_line"]),
+}
 st.dataframe(
     people, hide_index=True, placeholder=columns.PLACEHOLDER,
-    column_order=(["name"] if names else []) + ["user"] + (["team"] if directory else []) + FIGURES[:6]
-    + [c for c in ("cost_per_alive_30d_line", "cost_per_landed_line") if c in people.columns] + FIGURES[6:],
-    column_config={**COLUMNS, **{c: OUTCOME_CONFIG[c] for c in ("cost_per_alive_30d_line", "cost_per_landed_line")}},
+    # A team picked above: every row is of that team, so its column would say nothing.
+    column_order=["name"] + (["team"] if directory and not team else []) + FIGURES
+    + [c for c in ("cost_per_alive_30d_line", "cost_per_landed_line") if c in people.columns] + ["trend"],
+    column_config=PEOPLE_CONFIG,
     on_select=sidebar.open_person_on_select("people_table", people["user"].to_list()),
     selection_mode="single-row", key="people_table", height=min(600, 38 + 35 * people.height),
 )
