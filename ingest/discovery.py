@@ -80,7 +80,7 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
     for index, root in enumerate(roots):
         if not root.is_dir():
             if k == 0:
-                _stat_one(found, str(root), index, root, None)
+                _stat_one(found, str(root), index, root)
             continue
         inside = os.path.realpath(root)
         stack, visited = [str(root)], {inside}
@@ -119,12 +119,12 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
                 try:
                     info = entry.stat()
                 except OSError:
-                    _stat_one(found, entry.path, index, root, None)  # says why, in the one place that does
+                    _stat_one(found, entry.path, index, root)  # says why, in the one place that does
                     continue
                 if info.st_mode & _FILE_TYPE == _REGULAR:
                     files.append((entry.path, index, info.st_size, info.st_mtime_ns))
                 else:
-                    _stat_one(found, entry.path, index, root, None)
+                    _stat_one(found, entry.path, index, root)
     return found
 
 
@@ -137,9 +137,9 @@ def _part_of(name: str, n: int) -> int:
     return zlib.crc32(name.encode("utf-8", "surrogateescape")) % n
 
 
-def _stat_one(found: Discovered, path: str, index: int, root: Path, entry: os.DirEntry | None) -> None:
+def _stat_one(found: Discovered, path: str, index: int, root: Path) -> None:
     try:
-        info = entry.stat() if entry is not None else os.stat(path)
+        info = os.stat(path)
     except OSError as error:
         found.problems.append(Found(path, root, f"cannot stat: {error.strerror}", failed=True))
         return
