@@ -38,6 +38,7 @@ from analytics import queries
 from analytics.commands import COMMIT_PATTERN, REVERT_CANDIDATE_PATTERN, classify
 from analytics.config import AnalyticsSettings, settings
 from analytics.pricing import PriceRow, load_price_file, resolve
+from store.db import memory_limited
 from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql, transaction
 
@@ -583,13 +584,12 @@ def _next_chunk(con: duckdb.DuckDBPyConnection, budget: int, rederive: bool) -> 
 def _memory_limited(con: duckdb.DuckDBPyConnection, options: RefreshSettings) -> Iterator[None]:
     """DuckDB's memory_limit at refresh_memory_mb and its threads at refresh_threads meanwhile (a
     caller's own connection gets its own settings back)."""
-    limit, threads = run_sql(con, "SELECT current_setting('memory_limit'), current_setting('threads')")[0]
-    run_sql(con, "SET memory_limit = ?", [f"{options.refresh_memory_mb}MiB"])
+    threads = run_sql(con, "SELECT current_setting('threads')")[0][0]
     run_sql(con, f"SET threads = {int(options.refresh_threads)}")
     try:
-        yield
+        with memory_limited(con, f"{options.refresh_memory_mb}MiB"):
+            yield
     finally:
-        run_sql(con, "SET memory_limit = ?", [limit])
         run_sql(con, f"SET threads = {int(threads)}")
 
 
