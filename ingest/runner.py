@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ingest.file_reader import FileJob, ReadSettings
     from ingest.records import FileRead
     from ingest.settings import IngestSettings
+    from ingest.writer import RunKeys
 
 class IngestError(RuntimeError):
     """The run could not start; the message is one line for the user."""
@@ -178,6 +179,8 @@ class IngestRun:
         self._known: dict[str, tuple] = {}           # every file the ledger knew at the start (manifest.load_known)
         self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
         self._roots_with_logs: set[str] = set()
+        self._empty_tables: list[str] = []           # the writer's tables that held no row at the start
+        self._run_keys: RunKeys | None = None        # the keys written to them since (made when a run reads)
 
     # What a run that reads needs is imported when it first reads (a scheduled no-op reads nothing):
     # the batch being filled, the settings (pydantic-settings), the file reader, the worker pool.
@@ -293,6 +296,8 @@ class IngestRun:
             (self._file_failed if problem.failed else self._skip)(self._pending, key, problem.problem)
         to_read = self._changed(found.files)
         self.manifest = load_states(con, [key for key, _ in to_read])
+        if to_read and self.ledger.exclusive and not self.options.shard:
+            self._empty_tables = _empty_tables(con)
         return [self._job_for(key, path) for key, path in sorted(to_read, key=lambda kp: kp[1][0])]
 
     def _changed(self, files: list[tuple[str, int, int, int]]) -> list[tuple[str, tuple]]:
@@ -320,6 +325,10 @@ class IngestRun:
 
         from ingest.batch import RecordBatch
         from ingest.file_reader import next_block
+        from ingest.writer import RunKeys
+
+        # What the run wrote to tables empty at its start: its later batches need no lookup for new keys.
+        self._run_keys = RunKeys.of_empty_tables(self._empty_tables)
 
         # Each batch is dropped once written: nothing that came from one outlives it (the first
         # batch, kept by the run, held ~64 MB of logs' records to the end of a cold ingest).
@@ -399,7 +408,8 @@ class IngestRun:
 
         def write(con: duckdb.DuckDBPyConnection):
             with _cores_left_to_duckdb(con, parsing_workers):
-                return within_memory_limit(con, lambda c: LedgerWriter(c, self.summary.run_id, hooks).write(pending))
+                return within_memory_limit(con, lambda c: LedgerWriter(c, self.summary.run_id, hooks,
+                                                                  self._run_keys).write(pending))
 
         counts = self.ledger.transact(write)
         s = self.summary
@@ -443,6 +453,15 @@ class IngestRun:
             con, f"UPDATE ingest_runs SET ended_at = ?, status = ?, error = ?, {assignments} WHERE run_id = ?",
             [utc_now(), status, error, *fields.values(), self.summary.run_id],
         )
+
+
+def _empty_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables the writer inserts into that hold no row now (only a single writer may rely on
+    this across its batches: no one else writes between them)."""
+    from ingest.records import TABLES
+
+    probe = " UNION ALL ".join(f"SELECT '{name}' WHERE NOT EXISTS (SELECT 1 FROM {name})" for name in TABLES)
+    return [row[0] for row in con.execute(probe).fetchall()]
 
 
 def _in_transaction(con: duckdb.DuckDBPyConnection, work):

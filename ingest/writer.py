@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import duckdb
 import polars as pl
@@ -22,6 +22,8 @@ from ingest.sources import AfterWrite
 from store.sql import begin, commit, rollback, run_sql
 
 _REQUEST_FIELDS = Request.__struct_fields__
+# Keys of requests the OTel reconcile writes itself (ingest/otel/reconcile.py), never offered to RunKeys.
+_RECONCILED_PREFIX = "otel:"
 # Up to this many keys are looked up by a list the table scan filters on (reading only the matching
 # rows whole); more by a join (the list would be searched row by row).
 LIST_FILTER_MAX = 256
@@ -53,13 +55,66 @@ def _on(policy: TablePolicy, target: str, incoming: str = "i") -> str:
     return " AND ".join(f"{target}.{k} = {incoming}.{k}" for k in policy.key)
 
 
+class RunKeys:
+    """What a run knows without asking the ledger: which tables held no row when it started, and a
+    64-bit hash of every key it has offered to them since. A batch none of whose keys' hashes was
+    offered before cannot match a stored row, so it is inserted without the anti-join or lookup,
+    which scan a table that grows over the run (a cold ingest's cost would grow with its square).
+    A hash offered before (the same key again, or a rare collision) sends the batch down the keyed
+    statements as before, so what is stored never depends on this. Valid only while no other writer
+    can write between the run's batches (the single file's run lock)."""
+
+    def __init__(self, empty_tables: Iterable[str]) -> None:
+        # Per set: sorted hash runs, each at most half the size of the one before (a binary counter:
+        # every hash is re-sorted O(log n) times over the run, and a lookup searches O(log n) runs).
+        self._seen: dict[str, list[pl.Series]] = {name: [] for name in empty_tables}
+
+    @classmethod
+    def of_empty_tables(cls, empty: Iterable[str]) -> "RunKeys":
+        """For the tables found empty at the run's start (the requests' message ids beside their keys)."""
+        empty = set(empty)
+        return cls(empty | {"requests.message_id"} if "requests" in empty else empty)
+
+    def first_offer(self, name: str, hashes: pl.Series) -> bool:
+        """Remember `hashes` under `name`; True when `name`'s table was empty at the run's start and
+        none of them was offered before (so no stored row can share one)."""
+        runs = self._seen.get(name)
+        if runs is None:
+            return False
+        if not hashes.len():
+            return True
+        hashes = hashes.sort()
+        first = not any(_any_in(hashes, run) for run in runs)
+        runs.append(hashes)
+        while len(runs) > 1 and runs[-1].len() * 2 > runs[-2].len():
+            last = runs.pop()
+            runs[-1] = pl.concat([runs[-1], last]).sort()
+        return first
+
+
+def _any_in(hashes: pl.Series, run: pl.Series) -> bool:
+    """Whether any of `hashes` is in the sorted `run`."""
+    at = run.search_sorted(hashes).clip(0, run.len() - 1)
+    return bool((run.gather(at) == hashes).any())
+
+
+def _key_hashes(policy: TablePolicy, frame: pl.DataFrame) -> pl.Series:
+    return frame.select(policy.key).hash_rows()
+
+
 class LedgerWriter:
     """Turns RecordBatch objects into ledger rows, idempotently, one transaction per batch."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int, after_write: Sequence[AfterWrite] = ()) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int, after_write: Sequence[AfterWrite] = (),
+                 run_keys: RunKeys | None = None) -> None:
         self.con = con
         self.run_id = run_id
         self.after_write = tuple(after_write)
+        self.run_keys = run_keys
+
+    def _first_offer(self, policy: TablePolicy, frame: pl.DataFrame) -> bool:
+        """No stored row can share a key with `frame` (known without a lookup; see RunKeys)."""
+        return self.run_keys is not None and self.run_keys.first_offer(policy.table, _key_hashes(policy, frame))
 
     def write(self, batch: RecordBatch) -> WriteCounts:
         """Everything in `batch` plus the files' new cursors, committed together or not at all."""
@@ -112,6 +167,8 @@ class LedgerWriter:
 
     def _first_wins(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
         frame = self._stamped(policy, frame.unique(subset=list(policy.key), keep="first", maintain_order=True))
+        if self._first_offer(policy, frame):
+            return self._insert(policy, frame)
         with registered(self.con, "_incoming", frame):
             return run_sql(
                 self.con, f"INSERT INTO {policy.table} BY NAME SELECT * FROM _incoming i"
@@ -122,6 +179,8 @@ class LedgerWriter:
         frame = self._stamped(policy, frame.unique(subset=list(policy.key), keep="last", maintain_order=True))
         fixed = set(policy.key) | set(policy.keep)
         updates = ", ".join(f"{name} = i.{name}" for name in frame.columns if name not in fixed)
+        if self._first_offer(policy, frame):
+            return self._insert(policy, frame)
         with registered(self.con, "_incoming", frame):
             # No RETURNING: DuckLake does not implement it.
             return run_sql(
@@ -138,7 +197,10 @@ class LedgerWriter:
             pl.col("subagent_type").drop_nulls().first(),
             pl.col("is_warmup").any(),
         )
-        with registered(self.con, "_incoming", self._stamped(policy, merged)):
+        merged = self._stamped(policy, merged)
+        if self._first_offer(policy, merged):
+            return self._insert(policy, merged)
+        with registered(self.con, "_incoming", merged):
             return run_sql(
                 self.con, f"MERGE INTO agents USING _incoming i ON {_on(policy, 'agents')} WHEN MATCHED THEN UPDATE SET"
                 " subagent_type = coalesce(agents.subagent_type, i.subagent_type),"
@@ -147,12 +209,17 @@ class LedgerWriter:
                 " WHEN NOT MATCHED THEN INSERT BY NAME"
             )[0][0]
 
+    def _insert(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
+        """Rows no stored row shares a key with: what every policy's statement would insert."""
+        with registered(self.con, "_incoming", frame):
+            return run_sql(self.con, f"INSERT INTO {policy.table} BY NAME SELECT * FROM _incoming")[0][0]
+
     def _merge_requests(self, incoming: RequestMerger) -> tuple[int, int]:
         """The requests policy: rows already in the ledger compete with new copies by the dedup rule."""
         rows = incoming.rows()
         if not rows:
             return 0, 0
-        existing = self._existing_requests(rows)
+        existing = [] if self._none_stored(rows) else self._existing_requests(rows)
         if existing:
             merger = RequestMerger()
             before = {row.request_key: (row, row.output_estimated) for row in existing}
@@ -178,6 +245,17 @@ class LedgerWriter:
         existing_keys = {r.request_key for r in existing}
         new = sum(1 for r in to_write if r.request_key not in existing_keys)
         return new, len(to_write) - new
+
+    def _none_stored(self, rows: list[Request]) -> bool:
+        """No stored request shares a key or a message id with `rows` (known without a lookup, see
+        RunKeys; the reconcile's own keys are never offered, so a batch holding one is looked up)."""
+        if self.run_keys is None:
+            return False
+        keys = pl.Series([r.request_key for r in rows], dtype=pl.String)
+        ids = pl.Series([r.message_id for r in rows], dtype=pl.String).drop_nulls()
+        first_keys = self.run_keys.first_offer("requests", keys.hash())
+        first_ids = self.run_keys.first_offer("requests.message_id", ids.hash())
+        return first_keys and first_ids and not keys.str.starts_with(_RECONCILED_PREFIX).any()
 
     def _existing_requests(self, rows: list[Request]) -> list[Request]:
         """Stored requests that share a key or a message id with `rows`. First their keys, found by
