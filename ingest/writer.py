@@ -219,7 +219,8 @@ class LedgerWriter:
         rows = incoming.rows()
         if not rows:
             return 0, 0
-        existing = [] if self._none_stored(rows) else self._existing_requests(rows)
+        frame = columns(Request, rows)
+        existing = [] if self._none_stored(frame) else self._existing_requests(frame)
         if existing:
             merger = RequestMerger()
             before = {row.request_key: (row, row.output_estimated) for row in existing}
@@ -236,35 +237,32 @@ class LedgerWriter:
             stale = [key for key in before if key not in unchanged]
             if stale:
                 run_sql(self.con, "DELETE FROM requests WHERE request_key IN (SELECT unnest(?::VARCHAR[]))", [stale])
+            frame = columns(Request, to_write)
         else:
             to_write = rows  # nothing to compete with (the usual case): the batch is already deduplicated
         if to_write:
-            frame = self._stamped(TABLES["requests"], columns(Request, to_write))
-            with registered(self.con, "_incoming", frame):
+            with registered(self.con, "_incoming", self._stamped(TABLES["requests"], frame)):
                 run_sql(self.con, "INSERT INTO requests BY NAME SELECT * FROM _incoming")
         existing_keys = {r.request_key for r in existing}
         new = sum(1 for r in to_write if r.request_key not in existing_keys)
         return new, len(to_write) - new
 
-    def _none_stored(self, rows: list[Request]) -> bool:
-        """No stored request shares a key or a message id with `rows` (known without a lookup, see
-        RunKeys; the reconcile's own keys are never offered, so a batch holding one is looked up)."""
+    def _none_stored(self, frame: pl.DataFrame) -> bool:
+        """No stored request shares a key or a message id with the batch's `frame` (known without a
+        lookup, see RunKeys; the reconcile's own keys are never offered, so a batch holding one is
+        looked up)."""
         if self.run_keys is None:
             return False
-        keys = pl.Series([r.request_key for r in rows], dtype=pl.String)
-        ids = pl.Series([r.message_id for r in rows], dtype=pl.String).drop_nulls()
+        keys, ids = frame["request_key"], frame["message_id"].drop_nulls()
         first_keys = self.run_keys.first_offer("requests", keys.hash())
         first_ids = self.run_keys.first_offer("requests.message_id", ids.hash())
         return first_keys and first_ids and not keys.str.starts_with(_RECONCILED_PREFIX).any()
 
-    def _existing_requests(self, rows: list[Request]) -> list[Request]:
-        """Stored requests that share a key or a message id with `rows`. First their keys, found by
-        reading two columns only (the usual answer is none); then those rows whole, by a filter the
-        table scan applies, so the other 35 columns of a large ledger are never read."""
-        keys = pl.DataFrame(
-            {"request_key": [r.request_key for r in rows], "message_id": [r.message_id for r in rows]},
-            schema={"request_key": pl.String, "message_id": pl.String},
-        )
+    def _existing_requests(self, frame: pl.DataFrame) -> list[Request]:
+        """Stored requests that share a key or a message id with the batch's `frame`. First their
+        keys, found by reading two columns only (the usual answer is none); then those rows whole,
+        by a filter the table scan applies, so the other 35 columns of a large ledger are never read."""
+        keys = frame.select("request_key", "message_id")
         with registered(self.con, "_keys", keys):
             found = [row[0] for row in self.con.execute(
                 "SELECT request_key FROM requests WHERE request_key IN (SELECT request_key FROM _keys)"
