@@ -296,7 +296,9 @@ class IngestRun:
             (self._file_failed if problem.failed else self._skip)(self._pending, key, problem.problem)
         to_read = self._changed(found.files)
         self.manifest = load_states(con, [key for key, _ in to_read])
-        if to_read and self.ledger.exclusive and not self.options.shard:
+        if to_read and not self._known and self.ledger.exclusive and not self.options.shard:
+            # A ledger that has read no file yet (a first, cold ingest): a later run's tables hold
+            # rows, and the probe would be a cost a small scheduled run pays for nothing.
             self._empty_tables = _empty_tables(con)
         return [self._job_for(key, path) for key, path in sorted(to_read, key=lambda kp: kp[1][0])]
 
