@@ -64,16 +64,27 @@ class RunKeys:
     statements as before, so what is stored never depends on this. Valid only while no other writer
     can write between the run's batches (the single file's run lock)."""
 
+    # Columns besides the key whose values the OTel reconcile asks about (ingest/otel/reconcile.py):
+    # kept when both tables were empty at the start, as "<table>.<column>".
+    NOTED = {"requests": ("request_id",), "otel_requests": ("request_id", "session_id")}
+
     def __init__(self, empty_tables: Iterable[str]) -> None:
         # Per set: sorted hash runs, each at most half the size of the one before (a binary counter:
         # every hash is re-sorted O(log n) times over the run, and a lookup searches O(log n) runs).
         self._seen: dict[str, list[pl.Series]] = {name: [] for name in empty_tables}
+        # The sets whose offer in the batch being written was a first one (reset per batch).
+        self.first_in_batch: set[str] = set()
 
     @classmethod
     def of_empty_tables(cls, empty: Iterable[str]) -> "RunKeys":
-        """For the tables found empty at the run's start (the requests' message ids beside their keys)."""
+        """For the tables found empty at the run's start (the requests' message ids beside their
+        keys; the NOTED columns when requests and otel_requests were both empty)."""
         empty = set(empty)
-        return cls(empty | {"requests.message_id"} if "requests" in empty else empty)
+        if "requests" in empty:
+            empty.add("requests.message_id")
+            if "otel_requests" in empty:
+                empty.update(f"{table}.{column}" for table, names in cls.NOTED.items() for column in names)
+        return cls(empty)
 
     def first_offer(self, name: str, hashes: pl.Series) -> bool:
         """Remember `hashes` under `name`; True when `name`'s table was empty at the run's start and
@@ -82,20 +93,49 @@ class RunKeys:
         if runs is None:
             return False
         if not hashes.len():
+            self.first_in_batch.add(name)
             return True
         hashes = hashes.sort()
-        first = not any(_any_in(hashes, run) for run in runs)
+        first = not any(_in(hashes, run).any() for run in runs)
         runs.append(hashes)
         while len(runs) > 1 and runs[-1].len() * 2 > runs[-2].len():
             last = runs.pop()
             runs[-1] = pl.concat([runs[-1], last]).sort()
+        if first:
+            self.first_in_batch.add(name)
         return first
 
+    def note(self, table: str, frame: pl.DataFrame) -> None:
+        """Remember the NOTED columns' values of rows offered to `table`."""
+        for column in self.NOTED.get(table, ()):
+            self.first_offer(f"{table}.{column}", frame[column].drop_nulls().hash())
 
-def _any_in(hashes: pl.Series, run: pl.Series) -> bool:
-    """Whether any of `hashes` is in the sorted `run`."""
+    def keeps(self, name: str) -> bool:
+        """Whether the set `name` is kept (its table held no row at the start)."""
+        return name in self._seen
+
+    def may_hold(self, name: str, hashes: pl.Series) -> pl.Series:
+        """For each of `hashes`: whether it may have been offered under `name` (always True for a set
+        not kept: a table not empty at the start)."""
+        runs = self._seen.get(name)
+        if runs is None:
+            return pl.Series([True] * hashes.len(), dtype=pl.Boolean)
+        held = pl.Series([False] * hashes.len(), dtype=pl.Boolean)
+        for run in runs:
+            held = held | _in(hashes, run)
+        return held
+
+    def may_hold_keys(self, table: str, frame: pl.DataFrame) -> bool:
+        """Whether a key of `frame` (the key columns of `table`) may be stored in `table`."""
+        return bool(self.may_hold(table, _key_hashes(TABLES[table], frame)).any())
+
+
+def _in(hashes: pl.Series, run: pl.Series) -> pl.Series:
+    """For each of `hashes`: whether it is in the sorted `run`."""
+    if not run.len() or not hashes.len():
+        return pl.Series([False] * hashes.len(), dtype=pl.Boolean)
     at = run.search_sorted(hashes).clip(0, run.len() - 1)
-    return bool((run.gather(at) == hashes).any())
+    return run.gather(at) == hashes
 
 
 def _key_hashes(policy: TablePolicy, frame: pl.DataFrame) -> pl.Series:
@@ -114,12 +154,18 @@ class LedgerWriter:
 
     def _first_offer(self, policy: TablePolicy, frame: pl.DataFrame) -> bool:
         """No stored row can share a key with `frame` (known without a lookup; see RunKeys)."""
-        return self.run_keys is not None and self.run_keys.first_offer(policy.table, _key_hashes(policy, frame))
+        if self.run_keys is None:
+            return False
+        self.run_keys.note(policy.table, frame)
+        return self.run_keys.first_offer(policy.table, _key_hashes(policy, frame))
 
     def write(self, batch: RecordBatch) -> WriteCounts:
         """Everything in `batch` plus the files' new cursors, committed together or not at all."""
         batch.freeze()
         counts = WriteCounts()
+        if self.run_keys is not None:
+            self.run_keys.first_in_batch.clear()
+        batch.run_keys = self.run_keys  # for the hooks (the OTel reconcile skips what cannot match)
         begin(self.con)
         try:
             counts.requests_new, counts.requests_updated = self._merge_requests(batch.requests)
@@ -253,6 +299,7 @@ class LedgerWriter:
         looked up)."""
         if self.run_keys is None:
             return False
+        self.run_keys.note("requests", frame)
         keys, ids = frame["request_key"], frame["message_id"].drop_nulls()
         first_keys = self.run_keys.first_offer("requests", keys.hash())
         first_ids = self.run_keys.first_offer("requests.message_id", ids.hash())
