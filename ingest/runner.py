@@ -327,10 +327,6 @@ class IngestRun:
 
         from ingest.batch import RecordBatch
         from ingest.file_reader import next_block
-        from ingest.writer import RunKeys
-
-        # What the run wrote to tables empty at its start: its later batches need no lookup for new keys.
-        self._run_keys = RunKeys.of_empty_tables(self._empty_tables)
 
         # Each batch is dropped once written: nothing that came from one outlives it (the first
         # batch, kept by the run, held ~64 MB of logs' records to the end of a cold ingest).
@@ -338,7 +334,7 @@ class IngestRun:
         del self._pending
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
         first_blocks = True     # every file is read once in the first round; later rounds go on with large ones
-        with _fewer_collections():
+        with _fewer_collections(), self._keys_for_the_load():
             with _Readers(self) as readers:
                 while jobs:
                     by_key = {job.key: job for job in jobs}
@@ -358,6 +354,18 @@ class IngestRun:
                     jobs, first_blocks = follow, False
             bar.close()
             self._flush(pending)
+
+    @contextmanager
+    def _keys_for_the_load(self) -> Iterator[None]:
+        """What the run wrote to tables empty at its start (its later batches need no lookup for
+        new keys), kept for the load only: ~8 bytes a row written, let go before the refresh."""
+        from ingest.writer import RunKeys
+
+        self._run_keys = RunKeys.of_empty_tables(self._empty_tables)
+        try:
+            yield
+        finally:
+            self._run_keys = None
 
     def _bar_disabled(self) -> bool:
         if self.options.progress is None:
