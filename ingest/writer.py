@@ -25,8 +25,9 @@ _REQUEST_FIELDS = Request.__struct_fields__
 # Keys of requests the OTel reconcile writes itself (ingest/otel/reconcile.py), never offered to RunKeys.
 _RECONCILED_PREFIX = "otel:"
 # Up to this many keys are looked up by a list the table scan filters on (reading only the matching
-# rows whole); more by a join (the list would be searched row by row).
-LIST_FILTER_MAX = 256
+# rows whole); more by a join, because the list is searched row by row: on 674k stored requests
+# the list took 44 ms for 16 keys, 116 for 64 and 382 for 250, the join 97-135 ms for any of them.
+LIST_FILTER_MAX = 64
 
 
 @dataclass
