@@ -137,6 +137,9 @@ class RecordBatch:
     bytes_read: int = 0
     api_errors: int = 0
     store_prompts: bool = False       # rejected lines keep their first bytes only when prompts are opted in
+    # What the run knows the ledger cannot hold (ingest/writer.py RunKeys), set by the writer in the
+    # main process for its hooks; None in a worker, and for a writer without it.
+    run_keys: object = None
 
     def add(self, record: Record) -> None:
         """Queue one record for its table."""

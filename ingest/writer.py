@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import duckdb
 import polars as pl
@@ -22,9 +22,12 @@ from ingest.sources import AfterWrite
 from store.sql import begin, commit, rollback, run_sql
 
 _REQUEST_FIELDS = Request.__struct_fields__
+# Keys of requests the OTel reconcile writes itself (ingest/otel/reconcile.py), never offered to RunKeys.
+_RECONCILED_PREFIX = "otel:"
 # Up to this many keys are looked up by a list the table scan filters on (reading only the matching
-# rows whole); more by a join (the list would be searched row by row).
-LIST_FILTER_MAX = 256
+# rows whole); more by a join, because the list is searched row by row: on 674k stored requests
+# the list took 44 ms for 16 keys, 116 for 64 and 382 for 250, the join 97-135 ms for any of them.
+LIST_FILTER_MAX = 64
 
 
 @dataclass
@@ -53,18 +56,117 @@ def _on(policy: TablePolicy, target: str, incoming: str = "i") -> str:
     return " AND ".join(f"{target}.{k} = {incoming}.{k}" for k in policy.key)
 
 
+class RunKeys:
+    """What a run knows without asking the ledger: which tables held no row when it started, and a
+    64-bit hash of every key it has offered to them since. A batch none of whose keys' hashes was
+    offered before cannot match a stored row, so it is inserted without the anti-join or lookup,
+    which scan a table that grows over the run (a cold ingest's cost would grow with its square).
+    A hash offered before (the same key again, or a rare collision) sends the batch down the keyed
+    statements as before, so what is stored never depends on this. Valid only while no other writer
+    can write between the run's batches (the single file's run lock)."""
+
+    # Columns besides the key whose values the OTel reconcile asks about (ingest/otel/reconcile.py):
+    # kept when both tables were empty at the start, as "<table>.<column>".
+    NOTED = {"requests": ("request_id",), "otel_requests": ("request_id", "session_id")}
+
+    def __init__(self, empty_tables: Iterable[str]) -> None:
+        # Per set: sorted hash runs, each at most half the size of the one before (a binary counter:
+        # every hash is re-sorted O(log n) times over the run, and a lookup searches O(log n) runs).
+        self._seen: dict[str, list[pl.Series]] = {name: [] for name in empty_tables}
+        # The sets whose offer in the batch being written was a first one (reset per batch).
+        self.first_in_batch: set[str] = set()
+
+    @classmethod
+    def of_empty_tables(cls, empty: Iterable[str]) -> "RunKeys":
+        """For the tables found empty at the run's start (the requests' message ids beside their
+        keys; the NOTED columns when requests and otel_requests were both empty)."""
+        empty = set(empty)
+        if "requests" in empty:
+            empty.add("requests.message_id")
+            if "otel_requests" in empty:
+                empty.update(f"{table}.{column}" for table, names in cls.NOTED.items() for column in names)
+        return cls(empty)
+
+    def first_offer(self, name: str, hashes: pl.Series) -> bool:
+        """Remember `hashes` under `name`; True when `name`'s table was empty at the run's start and
+        none of them was offered before (so no stored row can share one)."""
+        runs = self._seen.get(name)
+        if runs is None:
+            return False
+        if not hashes.len():
+            self.first_in_batch.add(name)
+            return True
+        hashes = hashes.sort()
+        first = not any(_in(hashes, run).any() for run in runs)
+        runs.append(hashes)
+        while len(runs) > 1 and runs[-1].len() * 2 > runs[-2].len():
+            last = runs.pop()
+            runs[-1] = pl.concat([runs[-1], last]).sort()
+        if first:
+            self.first_in_batch.add(name)
+        return first
+
+    def note(self, table: str, frame: pl.DataFrame) -> None:
+        """Remember the NOTED columns' values of rows offered to `table`."""
+        for column in self.NOTED.get(table, ()):
+            self.first_offer(f"{table}.{column}", frame[column].drop_nulls().hash())
+
+    def keeps(self, name: str) -> bool:
+        """Whether the set `name` is kept (its table held no row at the start)."""
+        return name in self._seen
+
+    def may_hold(self, name: str, hashes: pl.Series) -> pl.Series:
+        """For each of `hashes`: whether it may have been offered under `name` (always True for a set
+        not kept: a table not empty at the start)."""
+        runs = self._seen.get(name)
+        if runs is None:
+            return pl.Series([True] * hashes.len(), dtype=pl.Boolean)
+        held = pl.Series([False] * hashes.len(), dtype=pl.Boolean)
+        for run in runs:
+            held = held | _in(hashes, run)
+        return held
+
+    def may_hold_keys(self, table: str, frame: pl.DataFrame) -> bool:
+        """Whether a key of `frame` (the key columns of `table`) may be stored in `table`."""
+        return bool(self.may_hold(table, _key_hashes(TABLES[table], frame)).any())
+
+
+def _in(hashes: pl.Series, run: pl.Series) -> pl.Series:
+    """For each of `hashes`: whether it is in the sorted `run`."""
+    if not run.len() or not hashes.len():
+        return pl.Series([False] * hashes.len(), dtype=pl.Boolean)
+    at = run.search_sorted(hashes).clip(0, run.len() - 1)
+    return run.gather(at) == hashes
+
+
+def _key_hashes(policy: TablePolicy, frame: pl.DataFrame) -> pl.Series:
+    return frame.select(policy.key).hash_rows()
+
+
 class LedgerWriter:
     """Turns RecordBatch objects into ledger rows, idempotently, one transaction per batch."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int, after_write: Sequence[AfterWrite] = ()) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int, after_write: Sequence[AfterWrite] = (),
+                 run_keys: RunKeys | None = None) -> None:
         self.con = con
         self.run_id = run_id
         self.after_write = tuple(after_write)
+        self.run_keys = run_keys
+
+    def _first_offer(self, policy: TablePolicy, frame: pl.DataFrame) -> bool:
+        """No stored row can share a key with `frame` (known without a lookup; see RunKeys)."""
+        if self.run_keys is None:
+            return False
+        self.run_keys.note(policy.table, frame)
+        return self.run_keys.first_offer(policy.table, _key_hashes(policy, frame))
 
     def write(self, batch: RecordBatch) -> WriteCounts:
         """Everything in `batch` plus the files' new cursors, committed together or not at all."""
         batch.freeze()
         counts = WriteCounts()
+        if self.run_keys is not None:
+            self.run_keys.first_in_batch.clear()
+        batch.run_keys = self.run_keys  # for the hooks (the OTel reconcile skips what cannot match)
         begin(self.con)
         try:
             counts.requests_new, counts.requests_updated = self._merge_requests(batch.requests)
@@ -112,6 +214,8 @@ class LedgerWriter:
 
     def _first_wins(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
         frame = self._stamped(policy, frame.unique(subset=list(policy.key), keep="first", maintain_order=True))
+        if self._first_offer(policy, frame):
+            return self._insert(policy, frame)
         with registered(self.con, "_incoming", frame):
             return run_sql(
                 self.con, f"INSERT INTO {policy.table} BY NAME SELECT * FROM _incoming i"
@@ -122,6 +226,8 @@ class LedgerWriter:
         frame = self._stamped(policy, frame.unique(subset=list(policy.key), keep="last", maintain_order=True))
         fixed = set(policy.key) | set(policy.keep)
         updates = ", ".join(f"{name} = i.{name}" for name in frame.columns if name not in fixed)
+        if self._first_offer(policy, frame):
+            return self._insert(policy, frame)
         with registered(self.con, "_incoming", frame):
             # No RETURNING: DuckLake does not implement it.
             return run_sql(
@@ -138,7 +244,10 @@ class LedgerWriter:
             pl.col("subagent_type").drop_nulls().first(),
             pl.col("is_warmup").any(),
         )
-        with registered(self.con, "_incoming", self._stamped(policy, merged)):
+        merged = self._stamped(policy, merged)
+        if self._first_offer(policy, merged):
+            return self._insert(policy, merged)
+        with registered(self.con, "_incoming", merged):
             return run_sql(
                 self.con, f"MERGE INTO agents USING _incoming i ON {_on(policy, 'agents')} WHEN MATCHED THEN UPDATE SET"
                 " subagent_type = coalesce(agents.subagent_type, i.subagent_type),"
@@ -147,12 +256,18 @@ class LedgerWriter:
                 " WHEN NOT MATCHED THEN INSERT BY NAME"
             )[0][0]
 
+    def _insert(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
+        """Rows no stored row shares a key with: what every policy's statement would insert."""
+        with registered(self.con, "_incoming", frame):
+            return run_sql(self.con, f"INSERT INTO {policy.table} BY NAME SELECT * FROM _incoming")[0][0]
+
     def _merge_requests(self, incoming: RequestMerger) -> tuple[int, int]:
         """The requests policy: rows already in the ledger compete with new copies by the dedup rule."""
         rows = incoming.rows()
         if not rows:
             return 0, 0
-        existing = self._existing_requests(rows)
+        frame = columns(Request, rows)
+        existing = [] if self._none_stored(frame) else self._existing_requests(frame)
         if existing:
             merger = RequestMerger()
             before = {row.request_key: (row, row.output_estimated) for row in existing}
@@ -169,24 +284,33 @@ class LedgerWriter:
             stale = [key for key in before if key not in unchanged]
             if stale:
                 run_sql(self.con, "DELETE FROM requests WHERE request_key IN (SELECT unnest(?::VARCHAR[]))", [stale])
+            frame = columns(Request, to_write)
         else:
             to_write = rows  # nothing to compete with (the usual case): the batch is already deduplicated
         if to_write:
-            frame = self._stamped(TABLES["requests"], columns(Request, to_write))
-            with registered(self.con, "_incoming", frame):
+            with registered(self.con, "_incoming", self._stamped(TABLES["requests"], frame)):
                 run_sql(self.con, "INSERT INTO requests BY NAME SELECT * FROM _incoming")
         existing_keys = {r.request_key for r in existing}
         new = sum(1 for r in to_write if r.request_key not in existing_keys)
         return new, len(to_write) - new
 
-    def _existing_requests(self, rows: list[Request]) -> list[Request]:
-        """Stored requests that share a key or a message id with `rows`. First their keys, found by
-        reading two columns only (the usual answer is none); then those rows whole, by a filter the
-        table scan applies, so the other 35 columns of a large ledger are never read."""
-        keys = pl.DataFrame(
-            {"request_key": [r.request_key for r in rows], "message_id": [r.message_id for r in rows]},
-            schema={"request_key": pl.String, "message_id": pl.String},
-        )
+    def _none_stored(self, frame: pl.DataFrame) -> bool:
+        """No stored request shares a key or a message id with the batch's `frame` (known without a
+        lookup, see RunKeys; the reconcile's own keys are never offered, so a batch holding one is
+        looked up)."""
+        if self.run_keys is None:
+            return False
+        self.run_keys.note("requests", frame)
+        keys, ids = frame["request_key"], frame["message_id"].drop_nulls()
+        first_keys = self.run_keys.first_offer("requests", keys.hash())
+        first_ids = self.run_keys.first_offer("requests.message_id", ids.hash())
+        return first_keys and first_ids and not keys.str.starts_with(_RECONCILED_PREFIX).any()
+
+    def _existing_requests(self, frame: pl.DataFrame) -> list[Request]:
+        """Stored requests that share a key or a message id with the batch's `frame`. First their
+        keys, found by reading two columns only (the usual answer is none); then those rows whole,
+        by a filter the table scan applies, so the other 35 columns of a large ledger are never read."""
+        keys = frame.select("request_key", "message_id")
         with registered(self.con, "_keys", keys):
             found = [row[0] for row in self.con.execute(
                 "SELECT request_key FROM requests WHERE request_key IN (SELECT request_key FROM _keys)"

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.claude_lines import assistant, text, usage, write_jsonl
+from ingest.settings import IngestSettings
+from tests.claude_lines import assistant, text, tool_result, tool_use, usage, write_jsonl
 from tests.helpers import ingest
 
 NS = 1_768_557_417_000_000_000   # 2026-01-16T09:56:57Z
@@ -215,3 +216,41 @@ def test_team_attribute_adopts_the_transcript_user_not_the_email(ledger, tmp_pat
     ingest(ledger, tmp_path, user="alice")
     assert ledger.execute("SELECT user_name, email, team FROM org_users").fetchall() == [
         ("alice", "ana@corp.example", "payments")]
+
+
+# Every file its own batch: a run's later batches meet what its earlier ones wrote.
+ONE_FILE_A_BATCH = {"settings": IngestSettings(batch_bytes=1, chunk_bytes=1, parallel_min_bytes=1 << 40)}
+
+
+@pytest.mark.parametrize("runs", ["one run, a batch each", "two runs"])
+def test_an_event_reported_again_in_another_file_counts_once(ledger, tmp_path, runs):
+    """The collector rotated its file and wrote the same events again: one 'otel:' row, counted once,
+    whether the second file comes in a later batch of the same run (where the first file's rows
+    were written without lookups) or in a later run."""
+    records = [api_request("req_1", output=5),
+               event("tool_result", 1, tool_name="Bash", tool_use_id="toolu_1", success="true")]
+    write_otel(tmp_path / "otel/a/l.json", [logs(records)])
+    write_otel(tmp_path / "otel/b/l.json", [logs(records)])
+    if runs == "two runs":
+        new = ingest(ledger, tmp_path / "otel/a").requests_new + ingest(ledger, tmp_path / "otel").requests_new
+    else:
+        new = ingest(ledger, tmp_path / "otel", **ONE_FILE_A_BATCH).requests_new
+    assert new == 1
+    assert ledger.execute("SELECT request_key, output_tokens FROM requests").fetchall() == [("otel:req_1", 5)]
+    assert ledger.execute("SELECT tool_use_id FROM tool_results").fetchall() == [("otel:toolu_1",)]
+
+
+def test_a_transcript_in_a_later_batch_replaces_the_otel_rows_of_its_tool_call(ledger, tmp_path):
+    """OTel's tool_result (batch 1) and the transcript's call and result of the same tool use
+    (batch 2, same run): the transcript's rows stay, the 'otel:' ones give way."""
+    write_otel(tmp_path / "a-otel/l.json", [logs([
+        event("tool_result", tool_name="Bash", tool_use_id="toolu_7", success="true",
+              **{"user.email": "ana@corp.example"})])])
+    write_jsonl(tmp_path / "b-claude/p/s1.jsonl", [
+        assistant("2026-01-16T09:56:55.000Z", "msg_1", "req_9", usage(12, 30, 50, 1000),
+                  [tool_use("toolu_7", "Bash", {"command": "ls"})]),
+        tool_result("2026-01-16T09:56:56.000Z", "toolu_7", "a b c"),
+    ])
+    ingest(ledger, tmp_path, **ONE_FILE_A_BATCH)
+    for table in ("tool_calls", "tool_results"):
+        assert ledger.execute(f"SELECT tool_use_id, source FROM {table}").fetchall() == [("toolu_7", "claude")], table

@@ -26,6 +26,8 @@ from store.sql import run_sql
 if TYPE_CHECKING:
     import polars as pl
 
+    from ingest.writer import RunKeys
+
 OTEL = "otel"
 OTEL_KEY_PREFIX = "otel:"
 
@@ -170,20 +172,73 @@ def _scope(batch: RecordBatch) -> dict[str, "pl.DataFrame"]:
     return {"_b_transcript": transcript, "_b_ids": ids, "_b_events": event_keys}
 
 
+class _Needed:
+    """Which statements can change anything for this batch. With the run's keys (ingest/writer.py
+    RunKeys: the ledger held no request nor OTel event at the run's start, and every request id
+    and session written since is remembered by a hash), a statement is left out when none of the
+    batch's ids can meet a stored row it would touch; a hash remembered (or a rare collision)
+    keeps it. Without them every statement runs, as a ledger with history needs."""
+
+    def __init__(self, run_keys: "RunKeys | None", scope: dict[str, "pl.DataFrame"]) -> None:
+        self.keys = run_keys
+        if run_keys is None:
+            self.overlay = self.drop_shadowed = self.follow_session_user = self.events = self.reported_again = True
+            return
+        transcript = scope["_b_transcript"]
+        ids = scope["_b_ids"]["request_id"].hash()
+        transcript_ids = transcript["request_id"].drop_nulls().hash()
+        sessions = transcript["session_id"].drop_nulls().hash()
+        # A transcript row meets an OTel event only by a request id both tables hold.
+        self.overlay = bool((run_keys.may_hold("otel_requests.request_id", ids)
+                             & run_keys.may_hold("requests.request_id", ids)).any())
+        # 'otel:' rows carry their events' request ids and sessions.
+        self.drop_shadowed = bool(run_keys.may_hold("otel_requests.request_id", transcript_ids).any())
+        self.follow_session_user = bool(run_keys.may_hold("otel_requests.session_id", sessions).any())
+        self.events = scope["_b_events"].height > 0
+        # An event offered for the first time has no 'otel:' row yet (when requests, too, held no row
+        # at the start: a re-read can leave 'otel:' rows whose events it removed).
+        first = "otel_requests" in run_keys.first_in_batch and run_keys.keeps("requests.request_id")
+        self.reported_again = self.events and not first
+
+    def tools(self, table: str, tools: "pl.DataFrame") -> bool:
+        """Whether the batch's tool rows can meet a stored row of the other kind (see _drop_shadowed_tools)."""
+        if self.keys is None:
+            return True
+        import polars as pl
+
+        prefix = len(OTEL_KEY_PREFIX)
+        wanted = tools.select(
+            pl.when(pl.col("is_otel")).then(pl.col("tool_use_id").str.slice(prefix))
+            .otherwise(pl.lit(OTEL_KEY_PREFIX) + pl.col("tool_use_id")).alias("tool_use_id"))
+        return self.keys.may_hold_keys(table, wanted)
+
+
 def reconcile(con: duckdb.DuckDBPyConnection, run_id: int, batch: RecordBatch) -> int:
     """Apply the cross-source rule to what this batch wrote; returns the OTel-only requests added."""
     params = {"run": run_id}
+    scope = _scope(batch)
+    needed = _Needed(batch.run_keys, scope)
     with ExitStack() as stack:
-        for name, frame in _scope(batch).items():
+        for name, frame in scope.items():
             con.register(name, frame)
             stack.callback(con.unregister, name)
-        run_sql(con, _OVERLAY, params)
-        run_sql(con, _DROP_SHADOWED)
-        run_sql(con, _FOLLOW_SESSION_USER, params)
-        run_sql(con, _ADOPT_TEAMS)
-        new = run_sql(con, _COUNT_NEW)[0][0]
-        run_sql(con, _DELETE_REPORTED_AGAIN)
-        run_sql(con, _INSERT_OTEL_ONLY, params)
+        if needed.overlay:
+            run_sql(con, _OVERLAY, params)
+        if needed.drop_shadowed:
+            run_sql(con, _DROP_SHADOWED)
+        if needed.follow_session_user:
+            run_sql(con, _FOLLOW_SESSION_USER, params)
+        new = 0
+        if needed.events:
+            run_sql(con, _ADOPT_TEAMS)
+            if needed.reported_again:
+                new = run_sql(con, _COUNT_NEW)[0][0]
+                run_sql(con, _DELETE_REPORTED_AGAIN)
+            added = run_sql(con, _INSERT_OTEL_ONLY, params)[0][0]
+            if not needed.reported_again:
+                new = added  # no 'otel:' row of these events was stored: every one inserted is new
     for table in ("tool_calls", "tool_results"):
-        _drop_shadowed_tools(con, table, _tools(batch, table))
+        tools = _tools(batch, table)
+        if needed.tools(table, tools):
+            _drop_shadowed_tools(con, table, tools)
     return int(new)
