@@ -19,10 +19,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import attrgetter
 from typing import TYPE_CHECKING, ClassVar, Union, get_args, get_origin, get_type_hints
 
 import msgspec
+from msgspec.structs import astuple
 
 if TYPE_CHECKING:
     import polars as pl
@@ -434,16 +434,18 @@ def frame_schema(record: type[Record]) -> dict[str, "pl.DataType"]:
     return {name: _polars_type(hints[name]) for name in record.__struct_fields__}
 
 
-_GETTERS = {policy.record: [(name, attrgetter(name)) for name in policy.record.__struct_fields__]
-            for policy in TABLES.values()}
-
-
 def columns(record: type[Record], records: list) -> "pl.DataFrame":
-    """Records of one type as a frame with one column per field (column by column: as fast as
-    Polars building the frame from dicts, without making the dicts)."""
+    """Records of one type as a frame with one column per field.
+
+    Each record is turned into a tuple once and the tuples are transposed in C: reading the records
+    field by field instead (one pass over all of them per column) missed the CPU cache on every
+    record of every pass. The frame is put together from typed Series: a dict with a schema costs
+    about 10 us a column more in Polars, paid for every table of every 4 MB chunk."""
     import polars as pl
 
     schema = frame_schema(record)
     if not records:
         return pl.DataFrame(schema=schema)
-    return pl.DataFrame({name: list(map(get, records)) for name, get in _GETTERS[record]}, schema=schema, strict=False)
+    values = zip(*map(astuple, records))
+    return pl.DataFrame([pl.Series(name, list(column), dtype=schema[name], strict=False)
+                         for name, column in zip(record.__struct_fields__, values)])

@@ -143,3 +143,26 @@ def test_cli_reports_an_unopenable_database_in_one_line(tmp_path):
     result = _cli("ingest", str(tmp_path / "logs"), "--db", str(not_a_db))
     assert result.returncode != 0
     assert result.stderr.count("\n") == 1 and str(not_a_db) in result.stderr
+
+
+def test_a_rejected_line_is_stored_at_the_byte_where_it_starts_in_the_file(tmp_path, ledger):
+    # Blank lines, long lines and a second read that starts mid-file all move where a bad line sits;
+    # the offset is the only thing that finds it again in a file of many thousand lines.
+    path = write_jsonl(tmp_path / "s1.jsonl", [
+        prompt(T0, "x" * 5000),
+        "",
+        '{"type": "assistant", "message": {',
+        "   ",
+        assistant(T0, "msg_A", "req_A", usage(1, 2), [text()]),
+        "[1, 2, 3]",
+    ])
+    ingest(ledger, tmp_path)
+    with path.open("ab") as handle:  # a later run reads on from the cursor
+        handle.write(b'{"type": "user", "message": \n' + json.dumps(prompt(T0, "ok")).encode() + b"\nnot json\n")
+    ingest(ledger, tmp_path)
+    lines = path.read_bytes().split(b"\n")
+    starts = [sum(len(line) + 1 for line in lines[:i]) for i in range(len(lines))]
+    rejects = ledger.execute("SELECT line_no, byte_offset, line_bytes FROM rejects ORDER BY line_no").fetchall()
+    assert [r[0] for r in rejects] == [3, 6, 7, 9]
+    for line_no, byte_offset, line_bytes in rejects:
+        assert (byte_offset, line_bytes) == (starts[line_no - 1], len(lines[line_no - 1]))

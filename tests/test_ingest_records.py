@@ -53,6 +53,17 @@ def test_columns_turns_records_into_a_frame_by_field_name():
     assert columns(Request, []).schema == frame_schema(Request)
 
 
+def test_columns_holds_every_field_of_every_record_in_order():
+    ts = dt.datetime(2026, 3, 1, 10, 0, 0, 123456)
+    rows = [Request(request_key=f"k{i}", source="claude", ts=ts + dt.timedelta(seconds=i), model=None if i % 2 else "m",
+                    input_tokens=i, cache_creation_5m_tokens=None if i % 3 else i, is_sidechain=i == 1)
+            for i in range(4)]
+    frame = columns(Request, rows)
+    assert frame.schema == frame_schema(Request)
+    assert frame.rows() == [tuple(getattr(row, name) for name in Request.__struct_fields__) for row in rows]
+    assert columns(Request, rows[:1]).rows() == frame.rows()[:1]
+
+
 def test_a_record_is_a_typed_struct_not_a_dict():
     assert all(issubclass(p.record, Record) and issubclass(p.record, msgspec.Struct) for p in TABLES.values())
     with pytest.raises(TypeError):

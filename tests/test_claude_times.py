@@ -1,0 +1,57 @@
+"""A Claude line's time: the parser's shortcut for plain UTC times gives what the shared rule gives."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from ingest.batch import RecordBatch
+from ingest.claude.parser import _FileParser
+from ingest.context import FileContext
+from ingest.lines import LineError
+
+LATEST = datetime(2026, 12, 1, 12, 0)
+
+# Each kind of value a transcript has been seen to hold, and the forged or broken ones.
+VALUES = [
+    "2026-03-01T10:00:00.000Z",          # the common case
+    "2026-03-01T10:00:00Z",
+    "2026-03-01T10:00:00.123456Z",
+    "2026-03-01T10:00:00+01:00",         # an offset: converted to UTC
+    "2026-03-01T10:00:00",               # naive: taken as UTC
+    "2026-03-01T10:00:00+01:00Z",        # an offset and a Z: aware, cannot be compared with the bounds
+    "2026-12-01T12:00:00.000Z",          # the latest time allowed
+    "2026-12-01T12:00:00.001Z",          # just after it
+    "2023-01-01T00:00:00Z",              # the earliest time allowed
+    "2022-12-31T23:59:59.999Z",          # just before it
+    "2101-01-01T00:00:00.000Z",
+    "yesterday Z",
+    "Z",
+    "",
+    None,
+]
+
+
+def _outcome(time, value):
+    try:
+        return time(value, "assistant line")
+    except (LineError, TypeError) as error:
+        return type(error), str(error)
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_a_line_time_is_what_the_shared_rule_makes_of_it(value):
+    ctx = FileContext(path="s.jsonl", user_name="alice", latest_ts=LATEST)
+    parser = _FileParser(ctx, RecordBatch())
+    assert _outcome(parser.time, value) == _outcome(ctx.timestamp, value)
+
+
+def test_a_plain_utc_time_is_read_as_naive_utc_and_a_bad_one_says_why():
+    parser = _FileParser(FileContext(path="s.jsonl", user_name="alice", latest_ts=LATEST), RecordBatch())
+    assert parser.time("2026-03-01T10:00:00.250Z", "user line") == datetime(2026, 3, 1, 10, 0, 0, 250000)
+    assert parser.time("2026-03-01T10:00:00+01:00", "user line") == datetime(2026, 3, 1, 9, 0)
+    with pytest.raises(LineError, match="^user line without a valid timestamp$"):
+        parser.time("yesterday Z", "user line")
+    with pytest.raises(LineError, match=r"^user line dated 2026-12-01T12:00:00\.001000, after 2026-12-01T12:00 \(in the future\)$"):
+        parser.time("2026-12-01T12:00:00.001Z", "user line")
