@@ -218,7 +218,7 @@ STEPS: tuple[Step, ...] = (
                                    "session_events"),
          writes=("_created", "_rewinds", "_discarded_edits", "_discarded_turns", "_interrupts", "_idle_turns",
                  "_outcomes", "request_facts")),
-    Step("derive_rollups", reads=("_touched", "request_facts", "requests", "_attr", "_calls"),
+    Step("derive_rollups", reads=("request_facts", "requests", "_attr", "_calls"),
          writes=("session_day_facts", "component_day_facts")),
     Step("derive_flags", reads=("_req", "_outcomes", "_loops", "_reverts", "_rewinds", "_discarded_turns",
                                 "_discarded_edits", "_calls", "_interrupts", "_idle_turns"),
