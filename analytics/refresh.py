@@ -365,6 +365,7 @@ def refresh_ledger(ledger: Ledger, *, full: bool = False, cfg: AnalyticsSettings
                 rows, spike_users = _compute(con, chunk, params, options)
                 with _memory_limited(con, options):
                     _apply(con, chunk, rows, spike_users)
+                del rows   # the chunk's rows, written: not held while the links to git are derived
                 summary.sessions += len(chunk.sessions)
                 summary.chunks += 1
                 done += chunk.weight
