@@ -292,3 +292,39 @@ def test_a_chunk_reads_its_fact_rows_within_their_span_and_nothing_of_the_span_i
             f"{'source <> ' + repr('otel') if table == 'requests' else 'TRUE'}) FROM {table}").fetchone()
         assert outside >= first_transcripts > 0, table
     con.close()
+
+
+def _wal_bytes(db: Path) -> int:
+    wal = db.with_name(db.name + ".wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+@pytest.mark.parametrize("merge_log_bytes", [0, 10**12], ids=["a large log is merged first", "a small log is kept"])
+def test_a_file_ledger_derives_every_chunk_on_the_writers_connection(org, reference, tmp_path, monkeypatch,
+                                                                     merge_log_bytes):
+    """A chunk is derived in a write window, on the connection the writer holds: no read connection
+    (each cost a checkpoint to let the file go and a cold cache), and the log of commits is merged
+    into the file before a chunk only when it exceeds MERGE_LOG_BYTES (un-merged rows stay in memory
+    beside what the chunk caches). The values are those of one refresh over everything."""
+    db = tmp_path / "l.duckdb"
+    _load(db, org).close()
+    with open_ledger(db) as ledger:
+        con = ledger._hold()   # the writer's connection; its log of commits gets a table of filler
+        con.execute("CREATE TABLE log_filler AS SELECT range AS n FROM range(200000)")
+        logged = _wal_bytes(db)
+        assert logged > 0
+        monkeypatch.setattr(refresh, "MERGE_LOG_BYTES", merge_log_bytes)
+        merged: list[int] = []
+        merge_log = refresh._merge_log
+        monkeypatch.setattr(refresh, "_merge_log", lambda c: (merge_log(c), merged.append(_wal_bytes(db))))
+        monkeypatch.setattr(type(ledger), "read", lambda self: pytest.fail("a chunk was derived on a read connection"))
+        summary = refresh_ledger(ledger, options=RefreshSettings(derive_chunk_rows=400))
+        assert summary.chunks > 1 and len(merged) == summary.chunks
+        if merge_log_bytes:
+            assert merged[0] >= logged       # nothing merged: the log only grew
+        else:
+            assert merged[0] < logged        # merged before the first chunk
+        ledger._held[0].execute("DROP TABLE log_filler")
+    con = duckdb.connect(str(db))
+    assert _snapshot(con) == reference
+    con.close()
