@@ -328,3 +328,25 @@ def test_a_file_ledger_derives_every_chunk_on_the_writers_connection(org, refere
     con = duckdb.connect(str(db))
     assert _snapshot(con) == reference
     con.close()
+
+
+def test_a_chunk_over_held_chunk_rows_is_derived_on_a_read_connection(org, reference, tmp_path, monkeypatch):
+    """A large chunk is computed outside any write window (readers go on meanwhile, and wait for its
+    short write only); a small one in the writer's window. The values are the same either way."""
+    db = tmp_path / "l.duckdb"
+    _load(db, org).close()
+    with open_ledger(db) as ledger:
+        reads: list[int] = []
+        read = type(ledger).read
+
+        def counted(self):
+            reads.append(1)
+            return read(self)
+
+        monkeypatch.setattr(type(ledger), "read", counted)
+        # held_chunk_rows=0: every chunk (at most 400 rows each) is larger than what is held.
+        summary = refresh_ledger(ledger, options=RefreshSettings(derive_chunk_rows=400, held_chunk_rows=0))
+        assert summary.chunks > 1 and len(reads) == summary.chunks
+    con = duckdb.connect(str(db))
+    assert _snapshot(con) == reference
+    con.close()
