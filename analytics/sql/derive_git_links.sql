@@ -8,13 +8,21 @@
 -- new (results looked up by the edits' ids had DuckDB hash all 0.7 M results of an 80x180 org). Only the
 -- columns used are kept: after a re-derive this holds every edit line (2.5 M on an 80x180 org), and
 -- the grouping below spills beyond the refresh's memory_limit (15% less CPU than with every column).
+-- The calls are kept (_edit_calls: every call of every id the dirty sessions' edit lines name), so
+-- that git_turns (derive_git_survival) finds these edits' requests without another pass over tool_calls.
+CREATE OR REPLACE TEMP TABLE _dirty_lines AS
+SELECT tool_use_id, session_id, file_path, line_hash, lines FROM edit_lines
+WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty);
+
+CREATE OR REPLACE TEMP TABLE _edit_calls AS
+SELECT tool_use_id, ts, request_key FROM tool_calls WHERE tool_use_id IN (SELECT tool_use_id FROM _dirty_lines);
+
 CREATE OR REPLACE TEMP TABLE _edits AS
 WITH dirty AS MATERIALIZED (
-    SELECT tool_use_id, session_id, file_path, line_hash, lines FROM edit_lines
-    WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
+    SELECT * FROM _dirty_lines
 ),
 calls AS MATERIALIZED (
-    SELECT tool_use_id, ts FROM tool_calls WHERE tool_use_id IN (SELECT tool_use_id FROM dirty)
+    SELECT tool_use_id, ts FROM _edit_calls
 ),
 results AS MATERIALIZED (
     SELECT tool_use_id, is_error, interrupted FROM tool_results WHERE tool_use_id IN (SELECT tool_use_id FROM calls)
@@ -26,6 +34,9 @@ JOIN calls c ON c.tool_use_id = e.tool_use_id
 JOIN results r ON r.tool_use_id = e.tool_use_id
 WHERE NOT r.is_error AND NOT r.interrupted
 GROUP BY e.tool_use_id, e.session_id, e.file_path, e.line_hash;
+
+-- Every edit line of a re-derive: not held while the steps below run.
+DROP TABLE _dirty_lines;
 
 -- Where each git command ran: the evidence's own directory, else the cwd of the request that made it.
 CREATE OR REPLACE TEMP TABLE _evidence AS

@@ -92,8 +92,14 @@ INSERT INTO git_turns BY NAME
 WITH turned AS MATERIALIZED (
     SELECT * FROM edit_outcomes WHERE session_id IN (SELECT session_id FROM _git_turned)
 ),
+-- _edit_calls holds every call of the ids it holds (derive_git_links): only the other edits' calls
+-- (an edit whose fate alone changed) are looked up in tool_calls, and mostly there are none.
 calls AS MATERIALIZED (
-    SELECT tool_use_id, request_key FROM tool_calls WHERE tool_use_id IN (SELECT tool_use_id FROM turned)
+    SELECT tool_use_id, request_key FROM _edit_calls WHERE tool_use_id IN (SELECT tool_use_id FROM turned)
+    UNION ALL
+    SELECT tool_use_id, request_key FROM tool_calls
+    WHERE tool_use_id IN (SELECT tool_use_id FROM turned)
+      AND tool_use_id NOT IN (SELECT tool_use_id FROM _edit_calls WHERE tool_use_id IS NOT NULL)
 ),
 turns AS MATERIALIZED (
     SELECT request_key, turn_no FROM request_facts WHERE request_key IN (SELECT request_key FROM calls)

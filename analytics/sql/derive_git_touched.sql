@@ -8,18 +8,26 @@
 CREATE OR REPLACE TEMP TABLE _git_repos AS
 SELECT repo_id FROM git_repos WHERE run_id > $after_run;
 
-CREATE OR REPLACE TEMP TABLE _git_dirty AS
-WITH spans AS (
-    -- New commits link only to sessions active near them: a printed commit is committed while its
-    -- session runs, a rebase keeps the author date, a squash lands within the squash window, a
-    -- person commits the agent's work within the overlap window (a day of slack for clocks).
-    SELECT min(least(authored_at, committed_at)) - to_milliseconds(CAST(($squash_window_days + 1) * 86400000 AS BIGINT)) AS lo,
-           max(greatest(authored_at, committed_at)) + to_milliseconds(CAST(($overlap_window_hours + 24) * 3600000 AS BIGINT)) AS hi
+-- New commits link only to sessions active near them: a printed commit is committed while its
+-- session runs, a rebase keeps the author date, a squash lands within the squash window, a person
+-- commits the agent's work within the overlap window (a day of slack for clocks). The span is set
+-- as constants so the scans below skip what lies outside it by zone maps (no new commit: NULL,
+-- and nothing is near).
+SET VARIABLE agentledger_git_lo = (
+    SELECT min(least(authored_at, committed_at)) - to_milliseconds(CAST(($squash_window_days + 1) * 86400000 AS BIGINT))
     FROM git_commits WHERE run_id > $after_run
-),
-near AS (
-    SELECT e.session_id FROM edit_outcomes e, spans s WHERE e.ts BETWEEN s.lo AND s.hi
-    UNION SELECT coalesce(v.session_id, '(none)') FROM commit_evidence v, spans s WHERE v.ts BETWEEN s.lo AND s.hi
+);
+SET VARIABLE agentledger_git_hi = (
+    SELECT max(greatest(authored_at, committed_at)) + to_milliseconds(CAST(($overlap_window_hours + 24) * 3600000 AS BIGINT))
+    FROM git_commits WHERE run_id > $after_run
+);
+
+CREATE OR REPLACE TEMP TABLE _git_dirty AS
+WITH near AS (
+    SELECT e.session_id FROM edit_outcomes e
+    WHERE e.ts BETWEEN getvariable('agentledger_git_lo') AND getvariable('agentledger_git_hi')
+    UNION SELECT coalesce(v.session_id, '(none)') FROM commit_evidence v
+    WHERE v.ts BETWEEN getvariable('agentledger_git_lo') AND getvariable('agentledger_git_hi')
 ),
 moved AS (
     SELECT l.session_id FROM git_links l JOIN git_commits g ON g.repo_id = l.repo_id AND g.sha = l.sha

@@ -1,0 +1,62 @@
+"""The usage_spike history a chunk reads (derive_spike_scope.sql): the person's other sessions as
+stored, with every request of those sessions, found through their people's rows first."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from analytics import queries
+from analytics.refresh import CHUNK_STEPS, sql_params
+from analytics.config import AnalyticsSettings
+from store.db import connect_writer
+
+SCOPE = [s for s in CHUNK_STEPS if s.name in ("derive_touched", "touched_filter", "derive_spike_scope")]
+
+# (session, person, day, request): ann's chunk session s1; her history s2 (hers alone), s3 (shared
+# with bob: one session, two people) and s4 (a request with no person, beside one of hers); bob's
+# own session s5 and carl's s6 are no history of ann's.
+REQUESTS = [
+    ("s1", "ann", "2026-11-02", "r1"),
+    ("s2", "ann", "2026-11-01", "r2"), ("s2", "ann", "2026-11-02", "r3"),
+    ("s3", "ann", "2026-11-01", "r4"), ("s3", "bob", "2026-11-01", "r5"),
+    ("s4", "ann", "2026-11-03", "r6"), ("s4", None, "2026-11-03", "r7"),
+    ("s5", "bob", "2026-11-01", "r8"),
+    ("s6", "carl", "2026-11-01", "r9"), ("s6", None, "2026-11-01", "r10"),
+]
+
+
+def _ledger(tmp_path):
+    con = connect_writer(tmp_path / "l.duckdb")
+    facts = pl.DataFrame(REQUESTS, schema=["session_id", "user_name", "day", "request_key"], orient="row")
+    con.register("_facts", facts)
+    con.execute("""
+        INSERT INTO request_facts (request_key, source, session_id, thread, user_name, ts, day, input_tokens,
+            output_tokens, cache_creation_tokens, cache_read_tokens, total_tokens, turn_no, outcome)
+        SELECT request_key, 'claude', session_id, '', user_name, day::DATE::TIMESTAMP, day::DATE, 0, 0, 0, 0,
+               10 * row_number() OVER (ORDER BY request_key), 0, 'kept' FROM _facts""")
+    # The stored rollup: one row per session, day and person, as derive_rollups writes it.
+    con.execute("""
+        INSERT INTO session_day_facts BY NAME
+        SELECT day, session_id, user_name, 'claude' AS source, min(ts) AS first_ts, max(ts) AS last_ts,
+               count(*) AS requests, 0 AS unpriced_requests, 0 AS input_tokens, 0 AS output_tokens,
+               0 AS cache_creation_tokens, 0 AS cache_read_tokens, sum(total_tokens) AS total_tokens,
+               sum(total_tokens) AS kept_tokens, 0 AS looping_tokens, 0 AS discarded_tokens, 0 AS idle_tokens
+        FROM request_facts GROUP BY day, session_id, user_name""")
+    con.unregister("_facts")
+    return con
+
+
+def test_the_history_holds_every_request_of_the_persons_other_sessions(tmp_path):
+    con = _ledger(tmp_path)
+    con.register("chunk_sessions", pl.DataFrame({"session_id": ["s1"]}))
+    params = sql_params(AnalyticsSettings())
+    for step in SCOPE:
+        step.run(con, params) if step.run else queries.execute(con, step.name, params)
+    assert sorted(r[0] for r in con.execute("SELECT user_name FROM _spike_users").fetchall()) == ["ann"]
+    assert sorted(con.execute("SELECT DISTINCT session_id FROM _spike_history").fetchall()) == [("s2",), ("s3",), ("s4",)]
+    # s3's request by bob and s4's request with no person are in (the flag lists the session's
+    # requests that day, whoever made them); bob's and carl's own sessions and the chunk's are not.
+    got = sorted(con.execute("SELECT session_id, request_key, total_tokens FROM _spike_requests").fetchall())
+    assert got == [("s2", "r2", 30), ("s2", "r3", 40), ("s3", "r4", 50), ("s3", "r5", 60),
+                   ("s4", "r6", 70), ("s4", "r7", 80)]
+    con.close()
