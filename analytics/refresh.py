@@ -26,7 +26,6 @@ A refresh (docs/architecture.md "Refresh"):
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from analytics import queries
 from analytics.commands import COMMIT_PATTERN, REVERT_CANDIDATE_PATTERN, classify
 from analytics.config import AnalyticsSettings, settings
 from analytics.pricing import PriceRow, load_price_file, resolve
-from store.db import memory_limited, within_memory_limit
+from store.db import checkpoint, log_bytes, memory_limited
 from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql, transaction
 
@@ -355,19 +354,21 @@ def refresh_ledger(ledger: Ledger, *, full: bool = False, cfg: AnalyticsSettings
     cfg = cfg or settings()
     options = options or refresh_settings()
     price_file, version = load_price_file(cfg.prices_file)  # a bad file fails before any write
-    with ledger.window() as con:
-        summary, queued, last_run = _plan(con, cfg, price_file, version, full)
     params = sql_params(cfg)
     done = 0
-    if progress:
-        progress(done, queued)
 
     def next_chunk(con: duckdb.DuckDBPyConnection) -> Chunk | None:
+        """The next chunk to derive; with none left, the links to git, in this same window (a
+        window that cached more than a writer keeps lets the file go at its end, and the links
+        then paid a checkpoint and a cold cache: 0.13 s + 0.13 s of a one-session run on 80x180)."""
         rederive = rederive_seconds is None or time.perf_counter() - started < rederive_seconds
-        return _next_chunk(con, options.derive_chunk_rows, rederive)
+        chunk = _next_chunk(con, options.derive_chunk_rows, rederive)
+        if chunk is None:
+            summary.pending = sum(pending(con).sessions.values())
+            summary.git_sessions = _derive_git(con, params, last_run, options)
+        return chunk
 
-    def derived(chunk: Chunk, rows: dict[str, Any], spike_users: list[str], con: duckdb.DuckDBPyConnection) -> bool:
-        """Write the chunk's rows; in the last window (no chunk is left), the links to git too."""
+    def written(chunk: Chunk, rows: dict[str, Any], spike_users: list[str], con: duckdb.DuckDBPyConnection) -> None:
         nonlocal done
         with _memory_limited(con, options):
             _apply(con, chunk, rows, spike_users)
@@ -376,36 +377,31 @@ def refresh_ledger(ledger: Ledger, *, full: bool = False, cfg: AnalyticsSettings
         done += chunk.weight
         if progress:
             progress(done, queued)
-        return finished(con) if next_chunk(con) is None else False
 
-    def finished(con: duckdb.DuckDBPyConnection) -> bool:
-        # The links to git in the window of the last chunk: a window that cached more than a
-        # writer keeps lets the file go at its end, and the links then paid a checkpoint and a
-        # cold cache (0.13 s + 0.13 s of a one-session run on an 80x180 org).
-        summary.pending = sum(pending(con).sessions.values())
-        summary.git_sessions = _derive_git(con, params, last_run, options)
-        return True
-
-    last = False
-    while not last:
-        with ledger.window() as con:
-            chunk = next_chunk(con)
-            if chunk is None:
-                last = finished(con)
-            elif chunk.weight <= options.held_chunk_rows:
+    with ledger.window() as con:
+        summary, queued, last_run = _plan(con, cfg, price_file, version, full)
+        if progress:
+            progress(done, queued)
+        chunk = next_chunk(con)
+    # Each chunk's rows are let go once written: not held while the next chunk is found, or the
+    # links to git derived, in the same window.
+    while chunk is not None:
+        if chunk.weight <= options.held_chunk_rows:
+            with ledger.window() as con:
                 _merge_log(con)
                 rows, spike_users = _compute(con, chunk, params, options)
-                last = derived(chunk, rows, spike_users, con)
-                del rows   # the chunk's rows, written: not held while the links to git are derived
-                chunk = None
-        if chunk is not None:
+                written(chunk, rows, spike_users, con)
+                del rows
+                chunk = next_chunk(con)
+        else:
             # A large chunk is computed on a read connection, outside any write window: readers
             # go on meanwhile, and wait for its short write only.
             with ledger.read() as con:
                 rows, spike_users = _compute(con, chunk, params, options)
             with ledger.window() as con:
-                last = derived(chunk, rows, spike_users, con)
-            del rows
+                written(chunk, rows, spike_users, con)
+                del rows
+                chunk = next_chunk(con)
     summary.seconds = time.perf_counter() - started
     return summary
 
@@ -419,10 +415,8 @@ MERGE_LOG_BYTES = 32 * 1024 * 1024
 def _merge_log(con: duckdb.DuckDBPyConnection) -> None:
     """Checkpoint a single-file ledger whose log of commits holds more than MERGE_LOG_BYTES (what
     letting the file go for a read connection did for every chunk, now only when it is worth it)."""
-    files = run_sql(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
-                         " AND type = 'duckdb' AND path IS NOT NULL AND NOT readonly")
-    if files and os.path.exists(files[0][0] + ".wal") and os.path.getsize(files[0][0] + ".wal") > MERGE_LOG_BYTES:
-        within_memory_limit(con, lambda c: run_sql(c, "CHECKPOINT"))
+    if log_bytes(con) > MERGE_LOG_BYTES:
+        checkpoint(con)
 
 
 def _derive_git(con: duckdb.DuckDBPyConnection, params: dict[str, Any], last_run: int,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from typing import Callable, Iterator, TypeVar
 
@@ -250,13 +250,27 @@ class FileLedger:
             return work(con)
 
 
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Merge the log of commits into the file within WRITE_MEMORY_LIMIT."""
+    within_memory_limit(con, lambda c: run_sql(c, "CHECKPOINT"))
+
+
 def _checkpoint(con: duckdb.DuckDBPyConnection) -> None:
-    """Merge the log of commits into the file within WRITE_MEMORY_LIMIT. A connection left unusable
-    (a window that failed) is closed as it is: its close checkpoints, or says what is wrong."""
+    """checkpoint(con) before a close. A connection left unusable (a window that failed) is closed
+    as it is: its close checkpoints, or says what is wrong."""
+    with suppress(duckdb.Error):
+        checkpoint(con)
+
+
+def log_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """How much of a single-file ledger's log of commits is not merged into the file yet (0 for
+    a lake, an in-memory or a read-only database: they keep no such log)."""
+    files = run_sql(con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+                         " AND type = 'duckdb' AND path IS NOT NULL AND NOT readonly")
     try:
-        within_memory_limit(con, lambda c: run_sql(c, "CHECKPOINT"))
-    except duckdb.Error:
-        pass
+        return os.path.getsize(files[0][0] + ".wal") if files else 0
+    except OSError:
+        return 0
 
 
 @contextmanager
