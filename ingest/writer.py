@@ -17,13 +17,13 @@ import duckdb
 import polars as pl
 
 from ingest.batch import RecordBatch, RequestMerger
+# The keys of requests the OTel reconcile writes itself, never offered to RunKeys.
+from ingest.otel.reconcile import OTEL_KEY_PREFIX
 from ingest.records import TABLES, Request, TablePolicy, columns
 from ingest.sources import AfterWrite
 from store.sql import begin, commit, rollback, run_sql
 
 _REQUEST_FIELDS = Request.__struct_fields__
-# Keys of requests the OTel reconcile writes itself (ingest/otel/reconcile.py), never offered to RunKeys.
-_RECONCILED_PREFIX = "otel:"
 # Up to this many keys are looked up by a list the table scan filters on (reading only the matching
 # rows whole); more by a join, because the list is searched row by row: on 674k stored requests
 # the list took 44 ms for 16 keys, 116 for 64 and 382 for 250, the join 97-135 ms for any of them.
@@ -304,7 +304,7 @@ class LedgerWriter:
         keys, ids = frame["request_key"], frame["message_id"].drop_nulls()
         first_keys = self.run_keys.first_offer("requests", keys.hash())
         first_ids = self.run_keys.first_offer("requests.message_id", ids.hash())
-        return first_keys and first_ids and not keys.str.starts_with(_RECONCILED_PREFIX).any()
+        return first_keys and first_ids and not keys.str.starts_with(OTEL_KEY_PREFIX).any()
 
     def _existing_requests(self, frame: pl.DataFrame) -> list[Request]:
         """Stored requests that share a key or a message id with the batch's `frame`. First their
