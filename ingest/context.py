@@ -9,6 +9,8 @@ from typing import Any
 from ingest import plausible
 from ingest.timestamps import parse_utc
 
+_from_iso = datetime.fromisoformat
+
 
 @dataclass
 class FileContext:
@@ -28,6 +30,15 @@ class FileContext:
 
     def timestamp(self, value: str | None, what: str) -> datetime:
         """An ISO-8601 time as naive UTC; a missing, unparseable or implausible one quarantines the line."""
+        # Nearly every line is dated "...Z" (UTC) within the bounds: read here, without the general
+        # path's three calls (~0.35 us a line). Any other value takes that path, which says what is wrong.
+        if value and value[-1] == "Z":
+            try:
+                parsed = _from_iso(value[:-1])
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None and plausible.EARLIEST <= parsed <= self.latest_ts:
+                return parsed
         return plausible.timestamp(parse_utc(value), self.latest_ts, what)
 
     def time(self, value: datetime | None, what: str) -> datetime:

@@ -1,4 +1,4 @@
-"""A Claude line's time: the parser's shortcut for plain UTC times gives what the shared rule gives."""
+"""A line's time: the shortcut for plain UTC times (FileContext.timestamp) gives what the general rule gives."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from ingest.batch import RecordBatch
-from ingest.claude.parser import _FileParser
+from ingest import plausible
 from ingest.context import FileContext
 from ingest.lines import LineError
+from ingest.timestamps import parse_utc
 
 LATEST = datetime(2026, 12, 1, 12, 0)
 
@@ -41,17 +41,20 @@ def _outcome(time, value):
 
 
 @pytest.mark.parametrize("value", VALUES)
-def test_a_line_time_is_what_the_shared_rule_makes_of_it(value):
+def test_a_line_time_is_what_the_general_rule_makes_of_it(value):
     ctx = FileContext(path="s.jsonl", user_name="alice", latest_ts=LATEST)
-    parser = _FileParser(ctx, RecordBatch())
-    assert _outcome(parser.time, value) == _outcome(ctx.timestamp, value)
+
+    def general(value, what):
+        return plausible.timestamp(parse_utc(value), LATEST, what)
+
+    assert _outcome(ctx.timestamp, value) == _outcome(general, value)
 
 
 def test_a_plain_utc_time_is_read_as_naive_utc_and_a_bad_one_says_why():
-    parser = _FileParser(FileContext(path="s.jsonl", user_name="alice", latest_ts=LATEST), RecordBatch())
-    assert parser.time("2026-03-01T10:00:00.250Z", "user line") == datetime(2026, 3, 1, 10, 0, 0, 250000)
-    assert parser.time("2026-03-01T10:00:00+01:00", "user line") == datetime(2026, 3, 1, 9, 0)
+    ctx = FileContext(path="s.jsonl", user_name="alice", latest_ts=LATEST)
+    assert ctx.timestamp("2026-03-01T10:00:00.250Z", "user line") == datetime(2026, 3, 1, 10, 0, 0, 250000)
+    assert ctx.timestamp("2026-03-01T10:00:00+01:00", "user line") == datetime(2026, 3, 1, 9, 0)
     with pytest.raises(LineError, match="^user line without a valid timestamp$"):
-        parser.time("yesterday Z", "user line")
+        ctx.timestamp("yesterday Z", "user line")
     with pytest.raises(LineError, match=r"^user line dated 2026-12-01T12:00:00\.001000, after 2026-12-01T12:00 \(in the future\)$"):
-        parser.time("2026-12-01T12:00:00.001Z", "user line")
+        ctx.timestamp("2026-12-01T12:00:00.001Z", "user line")

@@ -43,7 +43,6 @@ DRIFT_SAMPLE_PER_SHAPE = 200
 # Unanswered tool calls remembered per file (a parallel batch is tens of calls, not hundreds).
 MAX_PENDING_CALLS = 256
 
-_from_iso = datetime.fromisoformat
 _line_decoder = msgspec.json.Decoder(Line)
 _keys_decoder = msgspec.json.Decoder(dict[str, msgspec.Raw])
 _progress_decoder = msgspec.json.Decoder(ProgressData)
@@ -65,7 +64,6 @@ class _FileParser:
         # the file's parser state, so a sidechain split across two runs stays one thread.
         self.sidechain_threads: dict[str, str] = ctx.state.setdefault("sidechains", {})
         self.drift_samples = ctx.drift_samples
-        self.latest_ts = ctx.latest_ts
         self.line_no = 0  # of the line being parsed: orders requests within a thread
         self.raw_line = b""
         self.tool_names: dict[str, str] = {}  # tool_use id -> tool name, for calls seen in this read
@@ -107,19 +105,6 @@ class _FileParser:
             if key not in KNOWN_FIELDS:
                 self.batch.drift.add(SOURCE, "field", f"{kind}.{key}", self.path)
 
-    def time(self, value: str | None, what: str) -> datetime:
-        """ctx.timestamp(value, what), with the common case done here: nearly every line is dated
-        "...Z" (UTC) within the plausible range, and three calls per line were ~0.35 us of it. Any
-        other value takes ctx.timestamp's path, which says what is wrong with it."""
-        if value and value[-1] == "Z":
-            try:
-                parsed = _from_iso(value[:-1])
-            except ValueError:
-                parsed = None
-            if parsed is not None and parsed.tzinfo is None and plausible.EARLIEST <= parsed <= self.latest_ts:
-                return parsed
-        return self.ctx.timestamp(value, what)
-
     # -- identity of the thread a line belongs to ---------------------------------------------
     def thread(self, line: Line) -> tuple[str | None, bool]:
         is_sidechain = bool(line.isSidechain)
@@ -136,7 +121,7 @@ class _FileParser:
         message = line.message
         if message is None:
             raise LineError("assistant line without message")
-        ts = self.time(line.timestamp, "assistant line")
+        ts = self.ctx.timestamp(line.timestamp, "assistant line")
         agent_id, is_sidechain = self.thread(line)
         if line.isApiErrorMessage or message.model == SYNTHETIC_MODEL:
             self.batch.api_errors += 1
@@ -266,7 +251,7 @@ class _FileParser:
         message = line.message
         if message is None or line.isCompactSummary:
             return
-        ts = self.time(line.timestamp, "user line")
+        ts = self.ctx.timestamp(line.timestamp, "user line")
         agent_id, is_sidechain = self.thread(line)
         content = message.content
         texts: list[str] = []
