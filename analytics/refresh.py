@@ -14,10 +14,10 @@ A refresh (docs/architecture.md "Refresh"):
   replaces the chunk's rows and takes it off the queue, so a refresh killed anywhere loses at most
   one chunk and the next run goes on from the queue, and a reader never waits for a large chunk's
   derivation;
-- then derives the links to git (GIT_PHASE) once, in the last chunk's window, for the sessions with rows since
-  they were last derived (derived_state.git_run_id; all of them after a change of prices or
-  thresholds) and whatever a `git scan` changed, under the same memory_limit: they read the
-  derived request_facts;
+- then derives the links to git (GIT_PHASE) once, in the last chunk's window (the plan's when
+  nothing is queued), for the sessions with rows since they were last derived
+  (derived_state.git_run_id; all of them after a change of prices or thresholds) and whatever a
+  `git scan` changed, under the same memory_limit: they read the derived request_facts;
 - within a budget: a scheduled run derives everything new and advances a pending re-derive for at
   most `rederive_seconds_per_run`; `agentledger refresh` finishes it. Meanwhile `pending` says whose
   figures still use the previous prices or thresholds, and `report` prints it.
