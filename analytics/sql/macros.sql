@@ -254,15 +254,25 @@ CREATE OR REPLACE TEMP MACRO git_sessions() AS TABLE
         SELECT session_id, first(root ORDER BY landed DESC, written DESC, root) AS project
         FROM repo_lines GROUP BY session_id
     ),
+    -- Without evidence: the working directory most of its requests ran in, then most spend, then the
+    -- first by name (mode() over rows would pick any of two tied directories, differently run to run).
+    cwds AS (
+        SELECT session_id, project, sum(requests) AS requests, coalesce(sum(cost_usd), 0) AS cost_usd
+        FROM session_day_facts WHERE project IS NOT NULL GROUP BY session_id, project
+    ),
+    cwd AS (
+        SELECT session_id, first(project ORDER BY requests DESC, cost_usd DESC, project) AS cwd
+        FROM cwds GROUP BY session_id
+    ),
     days AS (
-        SELECT session_id, any_value(user_name) AS user_name, any_value(source) AS source,
-               mode(project) AS cwd, max(last_ts) AS last_ts
+        SELECT session_id, any_value(user_name) AS user_name, any_value(source) AS source, max(last_ts) AS last_ts
         FROM session_day_facts GROUP BY session_id
     )
-    SELECT d.session_id, d.user_name, team_of(o.team) AS team, d.source, coalesce(v.project, d.cwd) AS project,
+    SELECT d.session_id, d.user_name, team_of(o.team) AS team, d.source, coalesce(v.project, c.cwd) AS project,
            d.session_id IN (SELECT session_id FROM git_links) AS linked,
            coalesce(d.last_ts + INTERVAL 30 DAY <= (SELECT max(head_at) FROM git_repos), FALSE) AS matured
-    FROM days d LEFT JOIN org_users o ON o.user_name = d.user_name LEFT JOIN evidence v USING (session_id);
+    FROM days d LEFT JOIN org_users o ON o.user_name = d.user_name LEFT JOIN evidence v USING (session_id)
+    LEFT JOIN cwd c USING (session_id);
 
 -- With a model filter, a session's git figures count when the session used that model.
 CREATE OR REPLACE TEMP MACRO git_used_model(sid, s) AS
