@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from ingest import plausible
@@ -21,6 +22,8 @@ class FileContext:
     # Subagent files: the agent id from the file name and its type from agent-<id>.meta.json.
     file_agent_id: str | None = None
     agent_type: str | None = None
+    # The file on disk, for finding a call written before this read's start (ingest/look_back.py).
+    file: Path | None = None
     # Parser state carried between incremental reads of the same file (JSON-serialisable).
     state: dict[str, Any] = field(default_factory=dict)
     # Shared by every file of a run: how many lines of each shape were checked for unknown fields.

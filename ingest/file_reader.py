@@ -120,7 +120,7 @@ def _parse(job: FileJob, settings: ReadSettings, source: Source, head: bytes, st
         job.path,
         FileContext(
             path=job.key, user_name=job.user, latest_ts=settings.latest_ts, store_prompts=settings.store_prompts,
-            state=_load_state(job.state),
+            state=_load_state(job.state), file=job.path,
             drift_samples=_PROCESS_DRIFT_SAMPLES if drift_samples is None else drift_samples,
         ),
     )

@@ -2,6 +2,11 @@
 added (table edit_lines) and the commits, pushes and pull requests its shell output printed (table
 commit_evidence). Parsers call one object per read: `call(...)` for each tool call, `result(...)`
 for each tool result; the functions that read the content live in edit_lines and commit_evidence.
+
+A result whose call was in an earlier read of the file (an earlier run, or the block before in a large
+file) is asked `needs_call` first: when the call matters, the parser finds its line again before the
+read's start (ingest/look_back.py) and passes it to `call` / `codex_earlier_call`, so the result is
+read exactly as in one read.
 """
 
 from __future__ import annotations
@@ -51,6 +56,31 @@ class SessionGit:
         else:
             self.calls[tool_use_id] = ("", None)  # seen, and of no interest
 
+    def knows(self, tool_use_id: str) -> bool:
+        """Whether this read has met the call (and not yet its result)."""
+        return tool_use_id in self.calls
+
+    def needs_call(self, tool_use_id: str, tool_name: str | None, is_error: bool, text: str) -> bool:
+        """For a Claude Code result whose call (named `tool_name`, from the file's carried state) was
+        in an earlier read: whether that call's line must be found again. A successful edit needs its
+        input (a result without a patch is read from it) and a git command that printed evidence needs
+        its directory; any other call is settled here as its line would settle it."""
+        if tool_use_id in self.calls or tool_name is None:
+            return False
+        if tool_name in CLAUDE_EDIT_TOOLS:
+            if is_error:
+                self.calls[tool_use_id] = (tool_name, None)  # a failed edit adds nothing: input not needed
+            return not is_error
+        if tool_name == "Bash" and prints_evidence(text):
+            return True
+        self.calls[tool_use_id] = ("", None)  # of no interest, as in one read
+        return False
+
+    def unfound_call(self, tool_use_id: str, tool_name: str | None) -> None:
+        """An earlier edit call whose line was not found again: its result alone says what it wrote."""
+        if tool_name in CLAUDE_EDIT_TOOLS:
+            self.calls[tool_use_id] = (tool_name, None)
+
     def edit(self, tool_use_id: str, session_id: str | None, files: dict[str, list[str]]) -> None:
         """Lines an edit added (Codex and Gemini know them at call time; success is joined later)."""
         # One extend per edit: an edit adds tens of line hashes, and a call per record was the cost.
@@ -61,12 +91,16 @@ class SessionGit:
                    command: str | None, cwd: str | None) -> None:
         """A Codex call: apply_patch (as a tool, or as a heredoc in a shell command) adds lines;
         a git command's output will be evidence."""
-        workdir = tool_input.get("workdir") if isinstance(tool_input, dict) else None
-        directory = workdir if isinstance(workdir, str) else cwd
+        directory = _workdir(tool_input, cwd)
         patch = patch or heredoc_patch(command)
         if patch:
             self.edit(call_id, session_id, codex_patch_files(patch, command_dir(command, directory) if command else directory))
         self.call(call_id, "", None, directory, command)
+
+    def codex_earlier_call(self, call_id: str, tool_input: Any, command: str | None, cwd: str | None) -> None:
+        """A Codex call of an earlier read, found again for its output: only what the output needs
+        (its edit lines were stored by that read)."""
+        self.call(call_id, "", None, _workdir(tool_input, cwd), command)
 
     def gemini_call(self, call_id: str, session_id: str | None, ts: datetime, name: str, args: dict[str, Any],
                     command: str | None, text: str, is_error: bool) -> None:
@@ -99,7 +133,7 @@ class SessionGit:
     def output(self, tool_use_id: str, session_id: str | None, ts: datetime, text: str, directory: str | None = None) -> None:
         """Evidence printed by a shell command (whatever its exit status: `git commit && git push`
         fails on the push after the commit was made)."""
-        if "] " not in text and ".." not in text and "/pull" not in text and "/merge_requests" not in text:
+        if not _may_print_evidence(text):
             return
         for i, evidence in enumerate(parse_output(text)):
             self.batch.add(CommitEvidence(
@@ -120,6 +154,22 @@ class SessionGit:
         if sha:
             self.batch.add(CommitEvidence(evidence_key=key, source=self.source, session_id=session_id, ts=ts, kind=kind,
                                           sha=sha, branch=branch, detail=detail, dir=directory))
+
+
+def _may_print_evidence(text: str) -> bool:
+    """Cheap test before the patterns: every printed commit, push and PR URL holds one of these."""
+    return "] " in text or ".." in text or "/pull" in text or "/merge_requests" in text
+
+
+def prints_evidence(text: str) -> bool:
+    """Whether a shell output holds a printed commit, push or pull request."""
+    return _may_print_evidence(text) and bool(parse_output(text))
+
+
+def _workdir(tool_input: Any, cwd: str | None) -> str | None:
+    """Where a Codex call ran: its `workdir`, else the session's cwd."""
+    workdir = tool_input.get("workdir") if isinstance(tool_input, dict) else None
+    return workdir if isinstance(workdir, str) else cwd
 
 
 class _GhostCommit(msgspec.Struct):

@@ -29,6 +29,7 @@ from ingest.components import SUBAGENT_TOOLS, claude_component
 from ingest.context import FileContext
 from ingest.edits import summarize_edit
 from ingest.lines import LineError, each_line
+from ingest.look_back import EarlierLines
 from ingest.session_git import SessionGit
 from ingest.hashing import normalized_input_hash, output_fingerprint, short_hash, utf8_length
 from ingest.records import Agent, Request, SessionEvent, ToolCall, ToolResult
@@ -52,11 +53,11 @@ _bash_decoder = msgspec.json.Decoder(BashResult)
 
 def parse_lines(data: bytes, start_offset: int, start_line: int, ctx: FileContext, batch: RecordBatch) -> None:
     """Parse complete lines of `data` (which starts at byte `start_offset`, line `start_line`)."""
-    each_line(data, start_offset, start_line, ctx, batch, _FileParser(ctx, batch).line)
+    each_line(data, start_offset, start_line, ctx, batch, _FileParser(ctx, batch, start_offset).line)
 
 
 class _FileParser:
-    def __init__(self, ctx: FileContext, batch: RecordBatch) -> None:
+    def __init__(self, ctx: FileContext, batch: RecordBatch, start_offset: int = 0) -> None:
         self.ctx = ctx
         self.batch = batch
         self.path = ctx.path
@@ -68,6 +69,7 @@ class _FileParser:
         self.raw_line = b""
         self.tool_names: dict[str, str] = {}  # tool_use id -> tool name, for calls seen in this read
         self.git = SessionGit(batch, SOURCE)  # edit lines and commit evidence
+        self.earlier = EarlierLines(ctx.file, start_offset)  # the file before this read: earlier calls
         # tool_use id -> [tool name, when it was called] for calls not answered yet: how long a result
         # took tells a person's typed reply from a machine error. Carried between reads, since a
         # scheduled run often reads a call while its permission prompt is still waiting for the person.
@@ -290,6 +292,8 @@ class _FileParser:
                 if spawned.agentId:
                     self.agent(spawned.agentId, line.sessionId, spawned.agentType, False)
         is_error = bool(block.is_error)
+        if called is not None and self.git.needs_call(block.tool_use_id, called[0], is_error, text):
+            self.earlier_call(block.tool_use_id, called[0])
         self.git.claude_result(block.tool_use_id, line.sessionId, ts, is_error, text, line.toolUseResult, self.raw_line)
         # How long the answer took matters only for an error (a typed reply); most results succeed.
         waited = (ts - datetime.fromisoformat(called[1])).total_seconds() if called and is_error else None
@@ -310,6 +314,17 @@ class _FileParser:
             spawned_agent_id=spawned_agent,
             result_kind=kind,
         ))
+
+    def earlier_call(self, tool_use_id: str, tool_name: str) -> None:
+        """The call of a result, from its line in an earlier read: what `tool_call` gives SessionGit."""
+        found = self.earlier.find(b'"id":' + msgspec.json.encode(tool_use_id), lambda raw: _call_in(raw, tool_use_id))
+        if found is None:
+            self.git.unfound_call(tool_use_id, tool_name)
+            return
+        block, cwd = found
+        tool_input = block.input or {}
+        command = tool_input.get("command") if block.name == "Bash" else None
+        self.git.call(tool_use_id, block.name, tool_input, cwd, command if isinstance(command, str) else None)
 
     def prompt(self, text: str, line: Line, ts, agent_id, is_sidechain) -> None:
         stripped = text.lstrip()
@@ -394,6 +409,20 @@ class _FileParser:
     def agent(self, agent_id: str, session_id: str | None, agent_type: str | None, warmup: bool) -> None:
         self.batch.add(Agent(agent_id=agent_id, source=SOURCE, session_id=session_id,
                              subagent_type=agent_type, is_warmup=warmup))
+
+
+def _call_in(raw: bytes, tool_use_id: str) -> tuple[Block, str | None] | None:
+    """The tool_use block `tool_use_id` of an assistant line and the line's cwd; None for any other
+    line (one that only mentions the id, a subagent's line embedded in a progress line, a broken line)."""
+    try:
+        line = _line_decoder.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    content = line.message.content if line.type == "assistant" and line.message is not None else None
+    for block in content if isinstance(content, list) else ():
+        if block.type == "tool_use" and block.id == tool_use_id and block.name:
+            return block, line.cwd
+    return None
 
 
 def _result_text(content: Any) -> str:

@@ -14,7 +14,8 @@ import msgspec
 from ingest import plausible
 from ingest.batch import RecordBatch
 from ingest.lines import LineError, each_line
-from ingest.session_git import SessionGit
+from ingest.look_back import EarlierLines
+from ingest.session_git import SessionGit, prints_evidence
 from ingest.codex.patch import summarize_patch
 from ingest.codex.schema import (
     KNOWN_LINE_TYPES,
@@ -42,6 +43,7 @@ PATCH_TOOL = "apply_patch"
 # Outputs that say the tool failed although no exit code is given.
 FAILURE_PREFIXES = ("apply_patch verification failed", "failed to", "error:", "execution error",
                     "exec command rejected", "patch rejected", "aborted")
+CALL_ITEMS = ("function_call", "custom_tool_call", "local_shell_call")
 _EXIT_CODE = re.compile(r"^Exit code: (-?\d+)", re.M)
 _WALL_TIME = re.compile(r"^Wall time: [^\n]*\n?", re.M)
 # Event types we recognise but do not store; anything else is counted as drift.
@@ -71,7 +73,7 @@ _any = msgspec.json.Decoder()
 
 def parse_lines(data: bytes, start_offset: int, start_line: int, ctx: FileContext, batch: RecordBatch) -> None:
     """Parse complete rollout lines of `data`, which starts at byte `start_offset`, line `start_line`."""
-    parser = _RolloutParser(ctx, batch)
+    parser = _RolloutParser(ctx, batch, start_offset)
     each_line(data, start_offset, start_line, ctx, batch, parser.line)
     parser.finish()
 
@@ -96,7 +98,7 @@ def codex_component(name: str):
 
 
 class _RolloutParser:
-    def __init__(self, ctx: FileContext, batch: RecordBatch) -> None:
+    def __init__(self, ctx: FileContext, batch: RecordBatch, start_offset: int = 0) -> None:
         self.ctx = ctx
         self.batch = batch
         self.state = ctx.state
@@ -107,6 +109,7 @@ class _RolloutParser:
         self.earlier_calls: list[str] = self.state.pop("pending_calls", [])
         self.line_no = 0
         self.git = SessionGit(batch, SOURCE)  # edit lines and commit evidence
+        self.earlier = EarlierLines(ctx.file, start_offset)  # the file before this read: earlier calls
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes, line_no: int) -> None:
@@ -270,7 +273,7 @@ class _RolloutParser:
     # -- response_item: tool calls and their outputs ----------------------------------------------
     def response_item(self, line: RolloutLine, payload: bytes) -> None:
         kind = _head.decode(payload).type
-        if kind in ("function_call", "custom_tool_call", "local_shell_call"):
+        if kind in CALL_ITEMS:
             self.tool_call(line, _tool_call.decode(payload))
         elif kind in ("function_call_output", "custom_tool_call_output"):
             self.tool_output(line, _tool_output.decode(payload))
@@ -314,6 +317,8 @@ class _RolloutParser:
         if not output.call_id:
             raise LineError("tool output without call_id")
         text, is_error = output_outcome(output.output)
+        if not self.git.knows(output.call_id) and prints_evidence(text):
+            self.earlier_call(output.call_id)
         self.git.shell_result(output.call_id, self.state.get("session"), self._ts(line), text)
         self.batch.add(ToolResult(
             tool_use_id=output.call_id,
@@ -326,11 +331,37 @@ class _RolloutParser:
             result_hash=short_hash(_WALL_TIME.sub("", text)),
         ))
 
+    def earlier_call(self, call_id: str) -> None:
+        """The call of an output that printed commit evidence, from its line in an earlier read: the
+        directory its git ran in (its edit lines were stored by that read)."""
+        found = self.earlier.find(b'"call_id":' + msgspec.json.encode(call_id), lambda raw: _call_in(raw, call_id))
+        if found is not None:
+            tool_input, command = found
+            self.git.codex_earlier_call(call_id, tool_input, command, self.state.get("cwd"))
+
     def finish(self) -> None:
         """Tool calls after the last counted token_count wait, in the file's state, for the next one."""
         waiting = self.earlier_calls + [call.tool_use_id for call in self.pending_calls]
         if waiting:
             self.state["pending_calls"] = waiting
+
+
+def _call_in(raw: bytes, call_id: str) -> tuple[Any, str | None] | None:
+    """(input, shell command) of the call `call_id` in a rollout line, as `tool_call` reads them; None
+    for any other line (its output, a line that only mentions the id, a broken line)."""
+    try:
+        line = _line.decode(raw)
+        payload = bytes(line.payload)
+        if line.type != "response_item" or _head.decode(payload).type not in CALL_ITEMS:
+            return None
+        call = _tool_call.decode(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    name = call.name or ("local_shell" if call.type == "local_shell_call" else None)
+    if (call.call_id or call.id) != call_id or not name:
+        return None
+    tool_input, _ = _tool_input(call)
+    return tool_input, _command(tool_input) if codex_component(name).component == "builtin:shell" else None
 
 
 def output_outcome(output: Any) -> tuple[str, bool]:
