@@ -292,7 +292,9 @@ class _FileParser:
                 if spawned.agentId:
                     self.agent(spawned.agentId, line.sessionId, spawned.agentType, False)
         is_error = bool(block.is_error)
-        if called is not None and self.git.needs_call(block.tool_use_id, called[0], is_error, text):
+        # A call of this read is in tool_names: only a result answering an earlier read's call is asked.
+        if called is not None and block.tool_use_id not in self.tool_names \
+                and self.git.needs_call(block.tool_use_id, called[0], is_error, text):
             self.earlier_call(block.tool_use_id, called[0])
         self.git.claude_result(block.tool_use_id, line.sessionId, ts, is_error, text, line.toolUseResult, self.raw_line)
         # How long the answer took matters only for an error (a typed reply); most results succeed.
