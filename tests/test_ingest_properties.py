@@ -52,7 +52,8 @@ def test_any_split_of_appends_and_reruns_gives_the_one_shot_totals(tmp_path_fact
 
 
 # -- any number of runs equals one run: Codex rollouts and inline sidechains ------------------------
-SNAPSHOT_TABLES = ("requests", "tool_calls", "tool_results", "session_events", "agents", "rejects")
+SNAPSHOT_TABLES = ("requests", "tool_calls", "tool_results", "session_events", "agents", "rejects", "edit_lines",
+                   "commit_evidence")
 # Columns that say when or in which run a row was written, not what it says.
 RUN_COLUMNS = ("run_id",)
 
@@ -73,10 +74,13 @@ def _codex_lines(draw) -> list[dict]:
     for r in range(draw(st.integers(1, 5), label="codex requests")):
         ts = f"2025-11-22T20:{10 + r:02d}:00.000Z"
         for c in range(draw(st.integers(0, 2), label="calls")):
+            # The second call of a request commits from a subdirectory: its output is commit evidence.
+            command, output = (["echo", str(c)], "ok") if c == 0 else \
+                (["bash", "-lc", "cd app && git commit -m fix"], f"[main {r:03x}{c:04x}] fix")
             lines.append(line(ts, "response_item", {"type": "function_call", "name": "shell", "call_id": f"c{r}_{c}",
-                                                    "arguments": json.dumps({"command": ["echo", str(c)]})}))
+                                                    "arguments": json.dumps({"command": command})}))
             lines.append(line(ts, "response_item", {"type": "function_call_output", "call_id": f"c{r}_{c}",
-                                                    "output": "Exit code: 0\nOutput:\nok\n"}))
+                                                    "output": f"Exit code: 0\nOutput:\n{output}\n"}))
         if draw(st.booleans(), label="token_count") or r == 0:
             total_in, total_out = total_in + 100 + r, total_out + 10 + r
             lines.append(tokens(ts, codex_usage(total_in, 50, total_out)))

@@ -319,7 +319,8 @@ class _FileParser:
 
     def earlier_call(self, tool_use_id: str, tool_name: str) -> None:
         """The call of a result, from its line in an earlier read: what `tool_call` gives SessionGit."""
-        found = self.earlier.find(b'"id":' + msgspec.json.encode(tool_use_id), lambda raw: _call_in(raw, tool_use_id))
+        # The id as JSON writes it, whatever the spacing around it: the decoder tells the call's line.
+        found = self.earlier.find(msgspec.json.encode(tool_use_id), lambda raw: _call_in(raw, tool_use_id))
         if found is None:
             self.git.unfound_call(tool_use_id, tool_name)
             return

@@ -334,7 +334,7 @@ class _RolloutParser:
     def earlier_call(self, call_id: str) -> None:
         """The call of an output that printed commit evidence, from its line in an earlier read: the
         directory its git ran in (its edit lines were stored by that read)."""
-        found = self.earlier.find(b'"call_id":' + msgspec.json.encode(call_id), lambda raw: _call_in(raw, call_id))
+        found = self.earlier.find(msgspec.json.encode(call_id), lambda raw: _call_in(raw, call_id))
         if found is not None:
             tool_input, command = found
             self.git.codex_earlier_call(call_id, tool_input, command, self.state.get("cwd"))
