@@ -127,6 +127,11 @@ def test_any_number_of_runs_over_codex_and_sidechain_files_gives_the_one_run_tab
     con = connect_writer(many / "l.duckdb")
     cuts = {name: sorted(data.draw(st.lists(st.integers(0, len(lines)), max_size=3), label=f"{name} cuts")) + [len(lines)]
             for name, lines in files.items()}
+    # A cut between a commit's call and its output, whenever there is one: the call is in one run, the
+    # evidence its output prints in the next.
+    commit_calls = [i + 1 for i, item in enumerate(files["codex"]) if "git commit" in item["payload"].get("arguments", "")]
+    if commit_calls:
+        cuts["codex"] = sorted(cuts["codex"] + [data.draw(st.sampled_from(commit_calls), label="cut after a commit call")])
     for step in range(max(len(c) for c in cuts.values())):
         for name, lines in files.items():
             cut = cuts[name][min(step, len(cuts[name]) - 1)]
