@@ -214,7 +214,7 @@ class LedgerWriter:
 
     def _first_wins(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
         frame = self._stamped(policy, frame.unique(subset=list(policy.key), keep="first", maintain_order=True))
-        if self._first_offer(policy, frame):
+        if self._first_offer(policy, frame) or not self._may_be_stored(policy, frame):
             return self._insert(policy, frame)
         with registered(self.con, "_incoming", frame):
             return run_sql(
@@ -255,6 +255,18 @@ class LedgerWriter:
                 " is_warmup = agents.is_warmup OR i.is_warmup"
                 " WHEN NOT MATCHED THEN INSERT BY NAME"
             )[0][0]
+
+    def _may_be_stored(self, policy: TablePolicy, frame: pl.DataFrame) -> bool:
+        """Whether a stored row shares the first key column's value with a row of `frame`: when
+        none does, no stored row shares a whole key, and the anti-join would insert every row. This
+        lookup reads that one column (the anti-join reads every key column: edit_lines' three, 2.5 M
+        rows on an 80x180 org), and as a semi-join it lets DuckDB skip the row groups whose zone maps
+        exclude the batch's values (another source's ids, another id format); a new batch, the usual
+        one, then needs no anti-join."""
+        column = policy.key[0]
+        with registered(self.con, "_probe", frame.select(column)):
+            return run_sql(self.con, f"SELECT EXISTS (SELECT 1 FROM {policy.table}"
+                                     f" WHERE {column} IN (SELECT {column} FROM _probe))")[0][0]
 
     def _insert(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
         """Rows no stored row shares a key with: what every policy's statement would insert."""

@@ -11,9 +11,11 @@ import pytest
 
 from ingest.runner import IngestOptions, run_ingest
 from ingest.settings import IngestSettings
-from ingest.writer import RunKeys
+from ingest.records import TABLES, EditLine, columns
+from ingest.writer import LedgerWriter, RunKeys
 from store.db import connect_writer
 from store.ledger import HeldLedger
+from store.sql import transaction
 from tests.real_corpus import PROJECTS, available
 
 pytestmark = pytest.mark.skipif(not available(), reason="needs ../shared/corpus")
@@ -116,3 +118,28 @@ def test_run_keys_remember_every_hash_offered_across_many_batches():
     assert keys.first_offer("tool_calls", pl.Series([5 * 10**9, 2**63 + 7], dtype=pl.UInt64))
     assert not keys.first_offer("requests", pl.Series([1], dtype=pl.UInt64))
     assert set(RunKeys.of_empty_tables(["requests"])._seen) == {"requests", "requests.message_id"}
+
+
+def test_a_batch_sharing_only_a_first_key_column_value_goes_through_the_anti_join(tmp_path):
+    """A first_wins batch is looked up by its key's first column alone: none stored, it is inserted
+    as it is; one stored (an edit line of a call already stored, another line), the anti-join
+    on the whole key decides row by row, and a row stored before is never stored twice."""
+    con = connect_writer(tmp_path / "l.duckdb")
+    writer, policy = LedgerWriter(con, run_id=1), TABLES["edit_lines"]
+
+    def frame(rows):
+        return columns(EditLine, [EditLine(tool_use_id=t, source="claude", file_path=f, line_hash=h) for t, f, h in rows])
+
+    def offer(rows):
+        with transaction(con):
+            return writer._first_wins(policy, frame(rows))
+
+    assert offer([("toolu_a", "x.py", "h1")]) == 1
+    assert writer._may_be_stored(policy, frame([("toolu_a", "y.py", "h9")]))
+    assert not writer._may_be_stored(policy, frame([("toolu_b", "x.py", "h1")]))
+    assert offer([("toolu_a", "x.py", "h2"), ("toolu_a", "x.py", "h1")]) == 1   # h1 is stored already
+    assert offer([("toolu_b", "x.py", "h1")]) == 1
+    assert offer([("toolu_b", "x.py", "h1"), ("toolu_a", "x.py", "h2")]) == 0
+    rows = con.execute("SELECT tool_use_id, file_path, line_hash FROM edit_lines ORDER BY ALL").fetchall()
+    assert rows == [("toolu_a", "x.py", "h1"), ("toolu_a", "x.py", "h2"), ("toolu_b", "x.py", "h1")]
+    con.close()
