@@ -105,3 +105,26 @@ def test_a_worker_collects_garbage_less_often_than_the_default():
             "print(before[0], after[0] == WORKER_GC_THRESHOLD, before[1:] == after[1:])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["700", "True", "True"]
+
+
+def test_a_worker_parses_every_source_without_importing_duckdb(tmp_path):
+    # What a pool worker runs for a chunk, in a fresh process: sniff, parse and hand over a Claude
+    # transcript and an OTel export. DuckDB (~33 MB and ~0.1 s of start-up per worker) belongs to
+    # the process that writes.
+    from tests.test_source_otel import api_request, logs, write_otel
+
+    _corpus(tmp_path / "logs")
+    write_otel(tmp_path / "logs" / "u0" / "otel" / "claude-code.json", [logs([api_request("req_otel")])])
+    code = (
+        "import pickle, sys, datetime as dt\n"
+        "from pathlib import Path\n"
+        "from ingest.file_reader import FileJob, ReadSettings, read_chunk\n"
+        "from ingest.timestamps import utc_now\n"
+        f"paths = sorted(p for p in Path({str(tmp_path / 'logs')!r}).rglob('*') if p.is_file())\n"
+        "jobs = [FileJob(p, str(p), 'u', p.stat().st_size, p.stat().st_mtime_ns, None) for p in paths]\n"
+        "settings = ReadSettings('auto', False, utc_now() + dt.timedelta(days=1), 1 << 20)\n"
+        "batch = pickle.loads(pickle.dumps(read_chunk(jobs, settings)))\n"
+        "print(len(batch.requests.rows()), batch.frame('otel_requests').height, sorted({f.manifest.source for f in batch.files}), 'duckdb' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["120", "1", "['claude',", "'otel']", "False"]  # 12 transcripts x 10 requests; one OTel request
