@@ -128,3 +128,37 @@ def test_a_worker_parses_every_source_without_importing_duckdb(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["120", "1", "['claude',", "'otel']", "False"]  # 12 transcripts x 10 requests; one OTel request
+
+
+class _CountingPool:
+    """Runs each task at once and counts the chunks handed to it."""
+
+    def __init__(self):
+        self.submitted = 0
+
+    def submit(self, task, chunk):
+        from concurrent.futures import Future
+
+        self.submitted += 1
+        future = Future()
+        future.set_result(chunk)
+        return future
+
+
+def test_workers_get_chunks_ahead_to_parse_while_a_batch_is_written_and_no_more():
+    # While this process writes a batch, the workers must have more chunks to go on with than they
+    # finish in the ~0.1 s two each lasted (a core then idled for the rest of every write); and the
+    # chunks in flight stay bounded, whatever the corpus size, so parsed batches never pile up.
+    from types import SimpleNamespace
+
+    from ingest.runner import AHEAD, _Readers
+
+    pool = _CountingPool()
+    readers = _Readers(SimpleNamespace(settings=None, read_settings=None, drift_samples={}))
+    readers.pool = pool
+    in_flight = []
+    for taken, _ in enumerate(readers._parallel(2, [[n] for n in range(100)]), start=1):
+        in_flight.append(pool.submitted - taken)
+    assert AHEAD >= 8
+    assert in_flight[0] == max(in_flight) == 2 * AHEAD   # the next is submitted before a batch is taken
+    assert in_flight[-1] == 0 and pool.submitted == 100
