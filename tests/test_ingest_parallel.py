@@ -162,3 +162,41 @@ def test_workers_get_chunks_ahead_to_parse_while_a_batch_is_written_and_no_more(
     assert AHEAD >= 8
     assert in_flight[0] == max(in_flight) == 2 * AHEAD   # the next is submitted before a batch is taken
     assert in_flight[-1] == 0 and pool.submitted == 100
+
+
+class _InlinePool:
+    """Parses each chunk at once in this process and notes when it is shut down."""
+
+    log: list = []
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def submit(self, task, chunk):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_result(task(chunk))
+        return future
+
+    def shutdown(self, wait=True):
+        self.log.append(("shutdown", wait))
+
+
+def test_workers_end_while_the_last_batch_is_written_not_before(tmp_path, monkeypatch):
+    # A worker's teardown takes ~0.5 s: waiting for it before the last batch's write put it on
+    # the path of every cold ingest. The workers are told to end, the last batch is written, and
+    # nothing waits for them after (they are parsed out).
+    from ingest.runner import IngestRun
+
+    _corpus(tmp_path / "logs")
+    log = _InlinePool.log = []
+    monkeypatch.setattr(loky, "ProcessPoolExecutor", _InlinePool)
+    flush = IngestRun._flush
+    monkeypatch.setattr(IngestRun, "_flush", lambda run, pending, *a: (log.append("flush"), flush(run, pending, *a)))
+    con = connect_writer(tmp_path / "ledger.duckdb")
+    summary = ingest(con, tmp_path / "logs", user=None, user_from_dir=True,
+                     settings=IngestSettings(parallel_min_bytes=0, batch_bytes=6000, chunk_bytes=1))
+    assert summary.files_new == 12
+    assert log.count("flush") > 2 and log[-2:] == [("shutdown", False), "flush"]
+    assert _snapshot(con) == _snapshot(_serial(tmp_path))
