@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
+from typing import TYPE_CHECKING
 
-import duckdb
+if TYPE_CHECKING:  # a parse worker imports this module for its cursors only, never DuckDB
+    import duckdb
 
 HEAD_BYTES = 4096
 

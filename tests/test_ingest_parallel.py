@@ -105,3 +105,98 @@ def test_a_worker_collects_garbage_less_often_than_the_default():
             "print(before[0], after[0] == WORKER_GC_THRESHOLD, before[1:] == after[1:])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["700", "True", "True"]
+
+
+def test_a_worker_parses_every_source_without_importing_duckdb(tmp_path):
+    # What a pool worker runs for a chunk, in a fresh process: sniff, parse and hand over a Claude
+    # transcript and an OTel export. DuckDB (~33 MB and ~0.1 s of start-up per worker) belongs to
+    # the process that writes.
+    from tests.test_source_otel import api_request, logs, write_otel
+
+    _corpus(tmp_path / "logs")
+    write_otel(tmp_path / "logs" / "u0" / "otel" / "claude-code.json", [logs([api_request("req_otel")])])
+    code = (
+        "import pickle, sys, datetime as dt\n"
+        "from pathlib import Path\n"
+        "from ingest.file_reader import FileJob, ReadSettings, read_chunk\n"
+        "from ingest.timestamps import utc_now\n"
+        f"paths = sorted(p for p in Path({str(tmp_path / 'logs')!r}).rglob('*') if p.is_file())\n"
+        "jobs = [FileJob(p, str(p), 'u', p.stat().st_size, p.stat().st_mtime_ns, None) for p in paths]\n"
+        "settings = ReadSettings('auto', False, utc_now() + dt.timedelta(days=1), 1 << 20)\n"
+        "batch = pickle.loads(pickle.dumps(read_chunk(jobs, settings)))\n"
+        "print(len(batch.requests.rows()), batch.frame('otel_requests').height, sorted({f.manifest.source for f in batch.files}), 'duckdb' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["120", "1", "['claude',", "'otel']", "False"]  # 12 transcripts x 10 requests; one OTel request
+
+
+class _CountingPool:
+    """Runs each task at once and counts the chunks handed to it."""
+
+    def __init__(self):
+        self.submitted = 0
+
+    def submit(self, task, chunk):
+        from concurrent.futures import Future
+
+        self.submitted += 1
+        future = Future()
+        future.set_result(chunk)
+        return future
+
+
+def test_workers_get_chunks_ahead_to_parse_while_a_batch_is_written_and_no_more():
+    # While this process writes a batch, the workers must have more chunks to go on with than they
+    # finish in the ~0.1 s two each lasted (a core then idled for the rest of every write); and the
+    # chunks in flight stay bounded, whatever the corpus size, so parsed batches never pile up.
+    from types import SimpleNamespace
+
+    from ingest.runner import AHEAD, _Readers
+
+    pool = _CountingPool()
+    readers = _Readers(SimpleNamespace(settings=None, read_settings=None, drift_samples={}))
+    readers.pool = pool
+    in_flight = []
+    for taken, _ in enumerate(readers._parallel(2, [[n] for n in range(100)]), start=1):
+        in_flight.append(pool.submitted - taken)
+    assert AHEAD >= 8
+    assert in_flight[0] == max(in_flight) == 2 * AHEAD   # the next is submitted before a batch is taken
+    assert in_flight[-1] == 0 and pool.submitted == 100
+
+
+class _InlinePool:
+    """Parses each chunk at once in this process and notes when it is shut down."""
+
+    log: list = []
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def submit(self, task, chunk):
+        from concurrent.futures import Future
+
+        future = Future()
+        future.set_result(task(chunk))
+        return future
+
+    def shutdown(self, wait=True):
+        self.log.append(("shutdown", wait))
+
+
+def test_workers_end_while_the_last_batch_is_written_not_before(tmp_path, monkeypatch):
+    # A worker's teardown takes ~0.5 s: waiting for it before the last batch's write put it on
+    # the path of every cold ingest. The workers are told to end, the last batch is written, and
+    # nothing waits for them after (they are parsed out).
+    from ingest.runner import IngestRun
+
+    _corpus(tmp_path / "logs")
+    log = _InlinePool.log = []
+    monkeypatch.setattr(loky, "ProcessPoolExecutor", _InlinePool)
+    flush = IngestRun._flush
+    monkeypatch.setattr(IngestRun, "_flush", lambda run, pending, *a: (log.append("flush"), flush(run, pending, *a)))
+    con = connect_writer(tmp_path / "ledger.duckdb")
+    summary = ingest(con, tmp_path / "logs", user=None, user_from_dir=True,
+                     settings=IngestSettings(parallel_min_bytes=0, batch_bytes=6000, chunk_bytes=1))
+    assert summary.files_new == 12
+    assert log.count("flush") > 2 and log[-2:] == [("shutdown", False), "flush"]
+    assert _snapshot(con) == _snapshot(_serial(tmp_path))

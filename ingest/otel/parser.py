@@ -17,8 +17,7 @@ from ingest.components import claude_component
 from ingest.context import FileContext
 from ingest.hashing import short_hash
 from ingest.lines import LineError, each_line
-from ingest.otel.reconcile import OTEL_KEY_PREFIX
-from ingest.otel.schema import KNOWN_EVENTS, AnyValue, DataPoint, KeyValue, LogRecord, Metric, OtlpLine
+from ingest.otel.schema import KNOWN_EVENTS, OTEL_KEY_PREFIX, AnyValue, DataPoint, KeyValue, LogRecord, Metric, OtlpLine
 from ingest.records import OtelMetricPoint, OtelRequest, ToolCall, ToolDecision, ToolResult
 from ingest.timestamps import parse_utc
 

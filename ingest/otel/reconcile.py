@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ingest.batch import RecordBatch
+from ingest.otel.schema import OTEL_KEY_PREFIX
 from store.sql import run_sql
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from ingest.writer import RunKeys
 
 OTEL = "otel"
-OTEL_KEY_PREFIX = "otel:"
 
 # The batch's keys, registered for the statements below:
 #   _b_transcript(request_id, session_id, user_name): its requests from transcripts;

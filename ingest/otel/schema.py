@@ -10,6 +10,9 @@ import msgspec
 
 Number = Union[int, float, str, None]
 
+# The prefix of the keys of what only OTel saw (a request, a tool call): never a transcript's key.
+OTEL_KEY_PREFIX = "otel:"
+
 
 class ArrayValue(msgspec.Struct):
     values: list[AnyValue] = []

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from ingest.batch import RecordBatch
 from ingest.context import FileContext
 from ingest.otel.parser import parse_lines
-from ingest.otel.reconcile import reconcile
+
+if TYPE_CHECKING:  # a parse worker imports this module to sniff and parse, never DuckDB
+    import duckdb
 
 NAME = "otel"
 _SIGNALS = (b'"resourceLogs"', b'"resourceMetrics"', b'"resourceSpans"')
@@ -36,6 +37,8 @@ def after_write(con: duckdb.DuckDBPyConnection, run_id: int, batch: RecordBatch)
     """Reconcile OTel events with transcripts (ingest/otel/reconcile.py) when this batch can change
     the outcome; returns the OTel-only requests added. A ledger without OTel data never pays for it,
     and one with it pays for the batch's keys only."""
+    from ingest.otel.reconcile import reconcile  # the writer's process only
+
     return reconcile(con, run_id, batch) if _may_change(con, batch) else 0
 
 
