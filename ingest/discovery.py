@@ -9,13 +9,11 @@ This module imports nothing heavy, so that the forks happen before anything heav
 
 from __future__ import annotations
 
-import csv
 import marshal
 import os
 import re
 import signal
 import stat
-import tempfile
 import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -90,6 +88,8 @@ class Discovered:
         if self.written:
             yield [_fd_name(part.fd) for part in self.written], {k: v for part in self.written for k, v in part.odd.items()}
             return
+        import tempfile  # only here: the module is imported before the walk is forked, by every run
+
         odd: dict[int, str] = {}
         data = walk_lines(self.files, 0, odd)
         with tempfile.NamedTemporaryFile(prefix="agentledger-walk-", suffix=".csv") as scratch:
@@ -123,6 +123,8 @@ def walk_lines(files: list[tuple[str, int, int, int]], first: int, odd: dict[int
 
 def _read_back(part: Written) -> list[tuple[str, int, int, int]]:
     """The files of walk_lines as tuples (a run that filters them in Python: --shard)."""
+    import csv
+
     os.lseek(part.fd, 0, os.SEEK_SET)
     with open(os.dup(part.fd), encoding="utf-8", newline="") as text:
         return [(part.odd.get(int(ordinal), key), int(index), int(size), int(mtime_ns))
