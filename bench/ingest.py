@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from bench import ccusage
+from bench.rekey import rekeyed
 from sample_data.generator import generate
 
 TARGETS = {"ratio": 1.0, "noop_s": 0.5, "rss_mb": 1536}
@@ -53,8 +54,7 @@ def append_one_percent(root: Path) -> int:
             continue
         chunk, copy = [], 0
         while sum(map(len, chunk)) < budget:
-            tag = b"%d_%d_" % (n, copy)
-            chunk.extend(line.replace(b'"msg_', b'"msg_' + tag).replace(b'"req_', b'"req_' + tag) for line in tail)
+            chunk.extend(rekeyed(tail, f"{n}_{copy}"))
             copy += 1
         data = b"\n".join(chunk) + b"\n"
         with path.open("ab") as handle:

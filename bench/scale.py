@@ -42,6 +42,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from bench import ccusage
+from bench.rekey import rekeyed
 
 WORK = Path(__file__).resolve().parent / ".work" / "scale"
 LADDER = ((10, 30), (40, 40), (80, 90), (80, 180))
@@ -137,28 +138,7 @@ def corpus_size(root: Path) -> tuple[int, int]:
     return sum(sizes), len(sizes)
 
 
-_UUID = re.compile(rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SESSION_ID = re.compile(rb'"sessionId":"[0-9a-f-]{36}"')
-
-
-def _rekeyed(lines: list[bytes], tag: str) -> list[bytes]:
-    """The same lines as another session's: every uuid, message, request and tool id made new."""
-    mapping: dict[bytes, bytes] = {}
-
-    def new_uuid(match: re.Match) -> bytes:
-        old = match.group(0)
-        if old not in mapping:
-            mapping[old] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tag}:{old.decode()}")).encode()
-        return mapping[old]
-
-    prefix = tag.encode()
-    out = []
-    for line in lines:
-        line = _UUID.sub(new_uuid, line)
-        for key in (b'"msg_', b'"req_', b'"toolu_'):
-            line = line.replace(key, key + prefix)
-        out.append(line)
-    return out
 
 
 def _claude_sessions(root: Path) -> list[Path]:
@@ -176,7 +156,7 @@ def add_session(root: Path, tag: str) -> Path:
         if len(lines) >= SESSION_LINES:
             break
     session_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"session:{tag}"))
-    body = [_SESSION_ID.sub(f'"sessionId":"{session_id}"'.encode(), line) for line in _rekeyed(lines[:SESSION_LINES], tag)]
+    body = [_SESSION_ID.sub(f'"sessionId":"{session_id}"'.encode(), line) for line in rekeyed(lines[:SESSION_LINES], tag)]
     path = sessions[0].with_name(f"{session_id}.jsonl")
     path.write_bytes(b"\n".join(body) + b"\n")
     return path
@@ -193,7 +173,7 @@ def append_mb(root: Path, tag: str) -> list[tuple[Path, int, int]]:
         tail = [line for line in path.read_bytes().splitlines() if line.strip()][-20:]
         chunk, size, copy = [], 0, 0
         while size < budget:
-            for line in _rekeyed(tail, f"{tag}{n}c{copy}"):
+            for line in rekeyed(tail, f"{tag}{n}c{copy}"):
                 chunk.append(line)
                 size += len(line) + 1
             copy += 1
