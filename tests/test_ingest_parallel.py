@@ -67,7 +67,7 @@ def test_worker_processes_load_the_same_ledger(tmp_path):
 
 class _BrokenPool:
     def __init__(self, *args, **kwargs):
-        pass
+        """Takes the pool's arguments: every chunk is parsed at once, in this process."""
 
     def __enter__(self):
         return self
@@ -170,7 +170,7 @@ class _InlinePool:
     log: list = []
 
     def __init__(self, *args, **kwargs):
-        pass
+        """Takes the pool's arguments: every chunk is parsed at once, in this process."""
 
     def submit(self, task, chunk):
         from concurrent.futures import Future

@@ -76,12 +76,16 @@ def _ingest_in_runs(tmp_path: Path, original: Path, relative: str, cuts: list[in
     return con
 
 
+def _whole_and_split(tmp_path: Path, original: Path, relative: str, marker: bytes, user: str):
+    """Ledgers of `original` read in one run, and in two runs cut just before `marker`'s line."""
+    cut = _cut_before(original.read_bytes(), marker)
+    return (_ingest_in_runs(tmp_path / "whole", original, relative, [], user=user),
+            _ingest_in_runs(tmp_path / "split", original, relative, [cut], user=user))
+
+
 def test_a_claude_edit_answered_in_the_next_run_keeps_the_lines_its_input_wrote(tmp_path):
-    data = SUBAGENT.read_bytes()
-    cut = _cut_before(data, b'"tool_use_id":"' + WRITE_ID.encode())
     relative = "p/ef958aa1-0e93-49f0-bb71-150f63befcd1/subagents/" + SUBAGENT.name
-    whole = _ingest_in_runs(tmp_path / "whole", SUBAGENT, relative, [], user="ann")
-    split = _ingest_in_runs(tmp_path / "split", SUBAGENT, relative, [cut], user="ann")
+    whole, split = _whole_and_split(tmp_path, SUBAGENT, relative, b'"tool_use_id":"' + WRITE_ID.encode(), "ann")
     # The Write created a 106-line file: 89 non-blank lines, all distinct (worked out from its input).
     written = split.execute("SELECT count(*), sum(lines) FROM edit_lines WHERE tool_use_id = ?", [WRITE_ID]).fetchone()
     assert written == (89, 89)
@@ -92,11 +96,8 @@ def test_a_claude_edit_answered_in_the_next_run_keeps_the_lines_its_input_wrote(
 
 
 def test_a_git_commit_answered_in_the_next_run_keeps_the_directory_it_ran_in(tmp_path):
-    data = TOKENIZER.read_bytes()
-    cut = _cut_before(data, b'"tool_use_id":"' + COMMIT_ID.encode())
     relative = "-Users-dain-workspace-danieldemmel-me-next/" + TOKENIZER.name
-    whole = _ingest_in_runs(tmp_path / "whole", TOKENIZER, relative, [], user="dain")
-    split = _ingest_in_runs(tmp_path / "split", TOKENIZER, relative, [cut], user="dain")
+    whole, split = _whole_and_split(tmp_path, TOKENIZER, relative, b'"tool_use_id":"' + COMMIT_ID.encode(), "dain")
     evidence = split.execute("SELECT kind, sha, dir FROM commit_evidence WHERE tool_use_id = ? ORDER BY evidence_key",
                              [COMMIT_ID]).fetchall()
     # It printed the commit and its push; the cd prefix names the repository, not the message's cwd
@@ -160,10 +161,9 @@ def test_a_codex_git_commit_answered_in_the_next_run_keeps_its_evidence(tmp_path
     data = CODEX.read_bytes() + b"".join(json.dumps(item, separators=(",", ":")).encode() + b"\n" for item in tail)
     original = tmp_path / "codex.jsonl"
     original.write_bytes(data)
-    cut = _cut_before(data, b'"type":"function_call_output","call_id":"' + call_id.encode())
     relative = "sessions/2025/12/09/rollout-2025-12-09T19-55-00-019b0000.jsonl"
-    whole = _ingest_in_runs(tmp_path / "whole", original, relative, [], user="ann")
-    split = _ingest_in_runs(tmp_path / "split", original, relative, [cut], user="ann")
+    whole, split = _whole_and_split(tmp_path, original, relative,
+                                    b'"type":"function_call_output","call_id":"' + call_id.encode(), "ann")
     evidence = "SELECT kind, sha, branch, subject, dir FROM commit_evidence WHERE tool_use_id = ?"
     assert split.execute(evidence, [call_id]).fetchall() == \
         [("commit", "5d6e7f8", "main", "Add hoge", "/Users/test_user/agent-sample/myapp")]
