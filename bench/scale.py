@@ -11,7 +11,8 @@ Rows (per rung: users x days of a generated org ending two days ago, so that not
 - cold ingest: the whole corpus into a new ledger, derived tables included (`agentledger ingest`),
   side by side with `ccusage claude daily` on the same files (alternating which goes first);
 - no-op re-ingest: the same command again, nothing changed (the whole process);
-- + one new 200-line session: a new transcript (re-keyed lines of the org's own sessions) appears;
+- + one new 200-line session: a new transcript (lines of the org's own sessions under new ids shaped
+  like real ones, bench/rekey.py) appears;
 - + 5 MB appended: ten live sessions grow by 5 MB in all;
 - refresh --full: every session derived again, in chunks (`agentledger refresh --full`).
 
