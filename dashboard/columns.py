@@ -82,3 +82,16 @@ def short(name: str, short_label: str, base: dict | None = None, width: str | in
 def config(**overrides) -> dict:
     """The registry's column configs plus a page's own (which win)."""
     return {**COMMON, **overrides}
+
+
+# Says where a table's folded columns are, in the caption below it.
+FOLDED_NOTE = "More columns: the table's Show/hide columns button (top right, on hover)."
+
+
+def folded(base: dict, names) -> dict:
+    """`base` with the columns `names` hidden: a table that must fit a laptop screen keeps them in its data,
+    and the table toolbar's "Show/hide columns" menu brings any of them back (Streamlit's hidden columns)."""
+    def hide(value) -> dict:
+        value = {"label": value} if isinstance(value, str) else dict(value or {})
+        return {**value, "hidden": True}
+    return {**base, **{name: hide(base.get(name)) for name in names}}
