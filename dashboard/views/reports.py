@@ -22,8 +22,9 @@ st.download_button(f"Download {kind}.csv", data.report_download(kind, filters), 
 # Column names stay the CLI's (they are the CSV contract); what each means in this report shows on hover, and
 # each figure reads as on the other pages (dollars, shares as bars, tokens compact). A line's cost is fractions
 # of a cent: to a hundredth of a cent, never rounded to $0.00. A sha reads by its first ten characters (the
-# whole one is in the cell and the CSV); the evidence takes the room it needs to be read.
-WIDTHS = {"sha": 95, "evidence": "large"}
+# whole one is in the cell and the CSV); the evidence takes the room it needs to be read, and a plugin
+# component its whole name ("subagent:general-purpose").
+WIDTHS = {"sha": 95, "evidence": "large", "component": 185}
 
 
 def _config(name: str) -> dict:
