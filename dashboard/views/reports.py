@@ -22,9 +22,11 @@ st.download_button(f"Download {kind}.csv", data.report_download(kind, filters), 
 # Column names stay the CLI's (they are the CSV contract); what each means in this report shows on hover, and
 # each figure reads as on the other pages (dollars, shares as bars, tokens compact). A line's cost is fractions
 # of a cent: to a hundredth of a cent, never rounded to $0.00. A sha reads by its first ten characters (the
-# whole one is in the cell and the CSV); the evidence takes the room it needs to be read, and a plugin
-# component its whole name ("subagent:general-purpose").
-WIDTHS = {"sha": 95, "evidence": "large", "component": 185}
+# whole one is in the cell and the CSV), a plugin component by its whole name ("subagent:general-purpose").
+# Names of people and of outcome rows are capped: real user names are folder names and real projects long
+# paths ("-Users-dain-workspace-coderabbit-review-helper"), which pushed the figures out of sight. The
+# evidence takes what the flags report leaves.
+WIDTHS = {"sha": 95, "evidence": 430, "component": 185, "user": 130, "name": 230}
 
 
 def _config(name: str) -> dict:
