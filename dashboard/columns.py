@@ -111,8 +111,8 @@ REPORT_SHOWN = {
     "models": ("model", "requests", "cost_usd", "source_cost_usd", "unpriced_requests", "total_tokens",
                "price_version"),
     "plugins": ("level", "component", "kind", "plugin", "calls", "errors", "cost_usd", "useful_cost_ratio"),
-    "sessions": ("started_at", "user", "team", "cost_usd", "useful_cost_ratio", "waste_cost_usd",
-                 "flagged_cost_usd", "flags"),
+    # As on the Sessions page: the flags read in full where the flagged spend (mostly the waste again) would cut them.
+    "sessions": ("started_at", "user", "team", "cost_usd", "useful_cost_ratio", "waste_cost_usd", "flags"),
     "flags": ("flag", "cost_usd", "evidence", "user", "started_at"),
     "coverage": ("day", "user", "status", "reported_cost_usd", "explained_cost_usd", "missing_cost_usd",
                  "cost_coverage"),

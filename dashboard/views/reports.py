@@ -26,7 +26,7 @@ st.download_button(f"Download {kind}.csv", data.report_download(kind, filters), 
 # Names of people and of outcome rows are capped: real user names are folder names and real projects long
 # paths ("-Users-dain-workspace-coderabbit-review-helper"), which pushed the figures out of sight. The
 # evidence takes what the flags report leaves.
-WIDTHS = {"sha": 95, "evidence": 430, "component": 185, "user": 130, "name": 230}
+WIDTHS = {"sha": 95, "evidence": 430, "component": 185, "user": 130, "name": 230, "flags": 215}
 
 
 def _config(name: str) -> dict:
