@@ -9,7 +9,7 @@ import streamlit as st
 
 from analytics.access.settings import access_settings
 from analytics.export import to_csv
-from dashboard import auth
+from dashboard import auth, columns
 from store import audit
 
 SHOWN = 1000
@@ -42,11 +42,13 @@ def render() -> None:
     shown = events.filter(pl.col("viewer").str.contains(who.lower(), literal=True)) if who else events
     st.dataframe(
         shown.head(SHOWN), hide_index=True, height=360,
-        column_config={
+        # Who did what, when, to what, in 904 px: the access mode and the client are folded (Show/hide columns).
+        column_order=["seq", "at", "viewer", "role", "action", "target", "filters", "mode", "client"],
+        column_config=columns.folded({
             "seq": "#", "at": st.column_config.DatetimeColumn("Time (UTC)", format="YYYY-MM-DD HH:mm:ss"),
             "viewer": "Viewer", "role": "Role", "mode": "Mode", "action": "Action", "target": "Page or report",
-            "filters": st.column_config.TextColumn("Filters", width="large"), "client": "Client",
-        },
+            "filters": st.column_config.TextColumn("Filters", width="medium"), "client": "Client",
+        }, ["mode", "client"]),
     )
     if shown.height > SHOWN:
         st.caption(f"The newest {SHOWN:,} of {shown.height:,} events; the download holds them all.")

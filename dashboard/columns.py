@@ -82,3 +82,41 @@ def short(name: str, short_label: str, base: dict | None = None, width: str | in
 def config(**overrides) -> dict:
     """The registry's column configs plus a page's own (which win)."""
     return {**COMMON, **overrides}
+
+
+# Says where a table's folded columns are, in the caption below it.
+FOLDED_NOTE = "More columns: the table's Show/hide columns button (top right, on hover)."
+
+
+def folded(base: dict, names) -> dict:
+    """`base` with the columns `names` hidden: a table that must fit a laptop screen keeps them in its data,
+    and the table toolbar's "Show/hide columns" menu brings any of them back (Streamlit's hidden columns)."""
+    def hide(value) -> dict:
+        value = {"label": value} if isinstance(value, str) else dict(value or {})
+        return {**value, "hidden": True}
+    return {**base, **{name: hide(base.get(name)) for name in names}}
+
+
+# What the Reports page shows of each report at first, in 904 px (a 1366 px screen beside the sidebar): what a
+# row is about, money first, then a share, the evidence, and tokens last. Every other column of the report is
+# in the table too, hidden: the toolbar's Show/hide columns brings it back, and the CSV holds them all.
+REPORT_SHOWN = {
+    "daily": ("day", "sessions", "cost_usd", "useful_cost_ratio", "looping_cost_usd", "discarded_cost_usd",
+              "idle_cost_usd", "total_tokens"),
+    "users": ("user", "team", "sessions", "cost_usd", "useful_cost_ratio", "waste_cost_usd", "flagged_sessions",
+              "total_tokens"),
+    "teams": ("team", "users", "sessions", "cost_usd", "useful_cost_ratio", "waste_cost_usd", "flagged_sessions",
+              "total_tokens"),
+    "projects": ("project", "users", "sessions", "cost_usd", "useful_output_ratio", "waste_tokens", "total_tokens"),
+    "models": ("model", "requests", "cost_usd", "source_cost_usd", "unpriced_requests", "total_tokens",
+               "price_version"),
+    "plugins": ("level", "component", "kind", "plugin", "calls", "errors", "cost_usd", "useful_cost_ratio"),
+    # As on the Sessions page: the flags read in full where the flagged spend (mostly the waste again) would cut them.
+    "sessions": ("started_at", "user", "team", "cost_usd", "useful_cost_ratio", "waste_cost_usd", "flags"),
+    "flags": ("flag", "cost_usd", "evidence", "user", "started_at"),
+    "coverage": ("day", "user", "status", "reported_cost_usd", "explained_cost_usd", "missing_cost_usd",
+                 "cost_coverage"),
+    "outcomes": ("level", "name", "sessions", "cost_usd", "cost_per_landed_line", "cost_per_alive_30d_line",
+                 "unlinked_cost_usd"),
+    "commits": ("repository", "sha", "committed_at", "subject", "agent", "landed", "agent_lines", "alive_30d"),
+}

@@ -1,5 +1,6 @@
-"""The real app in a real browser, on the two ledgers a manager meets: the 40-person x 60-day generated
-org and the real shared corpus (every folder one person, no org directory).
+"""The real app in a real browser, on the ledgers a manager meets: the 40-person x 60-day generated org,
+the real shared corpus (every folder one person, no org directory) and, for the tables' widths, the
+README's sample (`agentledger demo`).
 
 Headless Chromium (Debian's chromium and chromium-driver, offline) loads every page at its own URL on
 a laptop-sized window, saves a screenshot to $AGENTLEDGER_ARTIFACTS/browser/<ledger>/ (default: a
@@ -22,11 +23,11 @@ import pytest
 
 from analytics import periods, queries
 from analytics.filters import Filters
-from analytics.reports import run_report
+from analytics.reports import REPORTS, run_report
 from store.db import DB_ENV_VAR, reader
 from tests.dashboard_app import APP, free_port, served, serving, wait_healthy
 from dashboard.ui import usd
-from tests.dashboard_ledgers import build_generated_ledger, build_real_corpus_ledger, some_session
+from tests.dashboard_ledgers import build_generated_ledger, build_ledger, build_real_corpus_ledger, some_session
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -134,6 +135,13 @@ def real(tmp_path_factory, artifacts):
     """The real shared corpus: every real-projects folder and every pair, one person per folder."""
     db = build_real_corpus_ledger(tmp_path_factory.mktemp("real-corpus") / "real.duckdb")
     yield from _serve("real-corpus", db, artifacts)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory, artifacts):
+    """The README's sample: what `agentledger demo` loads (the shipped transcripts, org and repositories)."""
+    db = build_ledger(tmp_path_factory.mktemp("sample") / "sample.duckdb")
+    yield from _serve("sample", db, artifacts)
 
 
 def _chromium(profile: Path):
@@ -405,18 +413,80 @@ def test_no_developer_prompt_even_when_streamlit_runs_the_app_by_hand(tmp_path, 
                 assert not problems(browser, text), problems(browser, text)
 
 
-@pytest.mark.parametrize("page, tables", [("teams", 3), ("flags", 1), ("plugins", 1)])
+def _scrolling_tables(driver, tables: int) -> list[str]:
+    """The drawn tables whose columns are wider than they show (a sideways scroll bar); also a complaint when
+    fewer than `tables` tables are drawn, so a page that stopped drawing one cannot pass unseen."""
+    widths = driver.execute_script(TABLE_WIDTHS_JS)
+    found = [] if all(widths[:tables]) and len(widths) >= tables else [f"expected {tables} drawn tables: {widths}"]
+    return found + [f"table {i}: {w['columns']} px of columns in {w['shown']} px"
+                    for i, w in enumerate(widths) if w and w["columns"] > w["shown"] + 1]
+
+
+# How many tables each page draws at least on both ledgers; a table folded in a closed expander (every flag,
+# format drift) is not drawn. Data health: freshness, runs, files, people, arrivals, coverage (and the audit log).
+LAPTOP_TABLES = [("teams", 3), ("flags", 1), ("plugins", 1), ("sessions", 1), ("health", 6)]
+
+
+@pytest.mark.parametrize("page, tables", LAPTOP_TABLES)
 def test_the_tables_fit_a_laptop_screen(page, tables, generated, browser, artifacts):
-    """At 1366 px every table a manager reads on Teams & people (Teams, what each team's spend bought in
-    git, People), on Flags (By flag type) and on Plugins & tools (All components) shows every column
-    without a sideways scroll bar."""
+    """At 1366 px every table a manager reads shows every column it draws without a sideways scroll bar: Teams
+    & people (Teams, what each team's spend bought in git, People), Flags (By flag type), Plugins & tools (All
+    components), Sessions (the list) and Data health (every panel's table)."""
     _load(browser, f"{generated.url}/{page}")
-    widths = browser.execute_script(TABLE_WIDTHS_JS)
     browser.save_screenshot(str(artifacts / generated.name / f"{page}-1366.png"))
-    # The tables named above come first; a table folded in a closed expander (every flag) is not drawn.
-    assert all(widths[:tables]) and len(widths) >= tables, widths
-    for table in filter(None, widths):
-        assert table["columns"] <= table["shown"] + 1, widths
+    assert not _scrolling_tables(browser, tables)
+
+
+@pytest.mark.parametrize("page, tables", [(p, t) for p, t in LAPTOP_TABLES if p in ("sessions", "health")])
+def test_the_tables_fit_a_laptop_screen_on_the_readme_sample(page, tables, sample, browser, artifacts):
+    _load(browser, f"{sample.url}/{page}")
+    browser.save_screenshot(str(artifacts / sample.name / f"{page}-1366.png"))
+    assert not _scrolling_tables(browser, tables)
+
+
+def _report_tables(served_: Served, browser, artifacts: Path, query: str = "") -> dict[str, list[str]]:
+    """Every report of the Reports page, picked as a person does (its button), and what scrolls in each."""
+    text = _load(browser, f"{served_.url}/reports{query}")
+    found = {}
+    for kind in REPORTS:
+        if f"Download {kind}.csv" not in text:
+            button = next(b for b in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stMain"] [data-testid="stButtonGroup"] button')
+                          if b.text.strip() == kind)
+            browser.execute_script("arguments[0].click();", button)
+            WebDriverWait(browser, 60, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda d: f"Download {kind}.csv" in d.find_element(By.TAG_NAME, "body").text)
+            text = _wait(browser)
+        browser.save_screenshot(str(artifacts / served_.name / f"reports-{kind}-1366.png"))
+        found[kind] = problems(browser, text) + _scrolling_tables(browser, 1)
+    return found
+
+
+@pytest.mark.parametrize("ledger", ["generated", "sample", "real"])
+def test_every_report_fits_a_laptop_screen(ledger, request, browser, artifacts):
+    """Each report's table shows what it is about, money first, within 1366 px; its other columns are hidden
+    ones (the toolbar's Show/hide columns brings them back; the CSV holds them all). The real corpus over all
+    its data: long folder names as people, long paths as projects."""
+    served_ = request.getfixturevalue(ledger)
+    first, last = _span(served_.db)
+    found = _report_tables(served_, browser, artifacts, f"?period={first}&period={last}" if ledger == "real" else "")
+    assert list(found) == list(REPORTS) and not {kind: what for kind, what in found.items() if what}, found
+
+
+def test_folded_columns_are_a_click_away(generated, browser, artifacts):
+    """The Sessions list folds its token and plumbing columns: the table's toolbar lists them to show again."""
+    _load(browser, f"{generated.url}/sessions")
+    table = browser.find_element(By.CSS_SELECTOR, '[data-testid="stDataFrame"]')
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", table)
+    webdriver.ActionChains(browser).move_to_element(table).perform()
+    button = WebDriverWait(browser, 10, poll_frequency=0.3).until(lambda d: next(
+        (b for b in d.find_elements(By.CSS_SELECTOR, '[data-testid="stElementToolbar"] button')
+         if b.get_attribute("aria-label") == "Show/hide columns"), None))
+    button.click()
+    time.sleep(1)
+    browser.save_screenshot(str(artifacts / generated.name / "sessions-show-hide-columns.png"))
+    menu = browser.find_element(By.TAG_NAME, "body").text
+    assert {"Project", "Session", "Tokens", "Flagged (USD)"} <= set(menu.splitlines()), menu[-600:]
+    assert "More columns: the table's Show/hide columns button" in menu
 
 
 def test_filters_travel_in_the_url(generated, browser, artifacts):

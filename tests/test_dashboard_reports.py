@@ -84,3 +84,31 @@ def test_every_table_column_takes_its_label_and_meaning_from_the_metric_registry
         config = columns.COMMON[name]
         assert config["label"] == metric.label
         assert config["help"].rstrip(".").lower() == metric.definition.lower()
+
+
+def test_every_report_says_what_the_page_shows_of_it_first():
+    """A report's table fits a laptop screen by showing a few of its columns: every report names them (a new
+    report without a choice fails here), they are its own, and money comes before tokens."""
+    from analytics.metrics import METRICS
+    from analytics.reports import REPORTS
+    from dashboard import columns
+
+    assert set(columns.REPORT_SHOWN) == set(REPORTS)
+    for name, report in REPORTS.items():
+        shown = columns.REPORT_SHOWN[name]
+        assert set(shown) <= set(report.names) and len(shown) < len(report.names), name
+        formats = [METRICS[c].format for c in shown]
+        if "usd" in formats and "tokens" in formats:
+            assert formats.index("usd") < formats.index("tokens"), name
+        if "cost_usd" in report.names:
+            assert "cost_usd" in shown, name
+
+
+def test_folded_columns_stay_in_the_table_hidden():
+    from dashboard import columns
+
+    base = {"a": "A", "b": {"label": "B", "width": 50}, "c": {"label": "C"}}
+    assert columns.folded(base, ["a", "b", "d"]) == {
+        "a": {"label": "A", "hidden": True}, "b": {"label": "B", "width": 50, "hidden": True}, "c": {"label": "C"},
+        "d": {"hidden": True}}
+    assert base["b"] == {"label": "B", "width": 50}  # the page's own config is not changed

@@ -79,21 +79,30 @@ if runs.height:
     if failed.height:
         st.warning(f"{failed.height} of the last {runs.height} runs did not finish ok (see status and error).",
                    icon=":material/report:")
+    # What says whether a run went well, in 904 px: when, how it ended, how long, what it read, added and
+    # refused. The error shows when a run has one (admins only); the finer file counts, unknown formats and
+    # the command stay in the data, folded behind the toolbar's Show/hide columns.
+    shown = ["run_id", "started_at", "status", "seconds", "files_seen", "files_new", "files_failed", "requests_new",
+             "rejects", *(["error"] if "error" in runs.columns and runs["error"].is_not_null().any() else [])]
+    folded = [c for c in runs.columns if c not in shown]
     st.dataframe(
-        runs, hide_index=True,
-        column_config={
-            "run_id": "Run", "status": "Status",
+        runs, hide_index=True, column_order=shown + folded,
+        column_config=columns.folded({
+            "run_id": st.column_config.NumberColumn("Run", width=50),
+            "status": "Status",
             "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
             "ended_at": st.column_config.DatetimeColumn("Ended (UTC)", format="YYYY-MM-DD HH:mm:ss"),
-            "seconds": st.column_config.NumberColumn("Duration (s)", format="%.1f"),
+            "seconds": st.column_config.NumberColumn("Seconds", format="%.1f", help="How long the run took."),
             "lines": st.column_config.NumberColumn("Lines", format="localized"),
             "requests_new": st.column_config.NumberColumn("New requests", format="localized"),
             "requests_updated": "Updated requests", "files_seen": "Files seen", "files_new": "New files",
             "files_changed": "Grown files", "files_unchanged": "Unchanged", "files_missing": "Deleted at source",
             "files_failed": "Failed files", "rejects": "Rejected lines", "unknown_types": "Unknown record types",
-            "unknown_fields": "Unknown fields", "error": "Error", "command": "Command",
-        },
+            "unknown_fields": "Unknown fields", "error": st.column_config.TextColumn("Error", width="medium"),
+            "command": "Command",
+        }, folded),
     )
+    st.caption(columns.FOLDED_NOTE)
 else:
     st.info("No ingest runs recorded yet.")
 
@@ -128,14 +137,19 @@ elif absent:
 else:
     st.success(f"Everyone in the org directory ({expected}) has sessions in this period.",
                icon=":material/check_circle:")
-# Without a directory, name, team and "in directory" say nothing about anyone.
-who = ["user", "name", "team"] if expected else ["user"]
+# One Person column (the display name where the directory has one, else the user name) to fit 904 px;
+# without a directory, team and "in directory" say nothing about anyone.
+people = people.with_columns(pl.col("name").fill_null(pl.col("user")).alias("name"))
 st.dataframe(
     people, hide_index=True, placeholder=columns.PLACEHOLDER,
-    column_order=[*who, "activity", "last_request_at", "days_silent", "sessions", "cost_usd",
-                  *(["in_directory"] if expected else [])],
-    column_config=columns.config(activity=st.column_config.TextColumn(
-        columns.label("activity"), width="medium", help=columns.definition("activity"))),
+    column_order=["name", *(["team"] if expected else []), "activity", "last_request_at", "days_silent", "sessions",
+                  "cost_usd", *(["in_directory"] if expected else []), "user"],
+    column_config=columns.folded(columns.config(
+        name=st.column_config.TextColumn("Person", help=f"{columns.definition('name')} Without one, the user name: "
+                                         f"{columns.definition('user').lower()}"),
+        activity=st.column_config.TextColumn(columns.label("activity"), width=170, help=columns.definition("activity")),
+        in_directory=columns.short("in_directory", "In directory"),
+    ), ["user"]),
 )
 st.caption("Newest request: when the person's data last arrived (any source). Days silent: from then to today. "
            "Per machine once machines report their own collection.")
@@ -176,7 +190,9 @@ else:
                    f"(${gaps['missing_cost_usd']:,.2f} unexplained).", icon=":material/travel_explore:")
     st.dataframe(
         referenced.sort(["status", "missing_cost_usd"], descending=[False, True]), hide_index=True,
-        column_config=columns.config(), placeholder=columns.PLACEHOLDER,
+        # Money first, in 904 px: the token counts repeat it in another unit, folded (Show/hide columns).
+        column_config=columns.folded(columns.config(), ["reported_tokens", "explained_tokens"]),
+        placeholder=columns.PLACEHOLDER,
         column_order=["day", "user", "team", "status", "reported_cost_usd", "explained_cost_usd",
                       "missing_cost_usd", "cost_coverage", "reported_tokens", "explained_tokens"],
     )

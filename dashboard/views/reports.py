@@ -19,10 +19,30 @@ st.code(sidebar.cli_command(kind, filters, data.db_path(), auth.current().viewer
 stamp = f"{filters.date_from or 'start'}_{filters.date_to or 'end'}"
 st.download_button(f"Download {kind}.csv", data.report_download(kind, filters), file_name=f"agentledger-{kind}-{stamp}.csv",
                    mime="text/csv", icon=":material/download:", key=f"download_{kind}")
-# Column names stay the CLI's (they are the CSV contract); what each means in this report shows on hover.
-config = {
-    name: (st.column_config.DateColumn(name, help=documented[name], format="YYYY-MM-DD")
-           if rows.schema[name] == pl.Date else st.column_config.Column(name, help=documented[name]))
-    for name in rows.columns
-}
-st.dataframe(rows, hide_index=True, column_config=config, height=560, placeholder=columns.PLACEHOLDER)
+# Column names stay the CLI's (they are the CSV contract); what each means in this report shows on hover, and
+# each figure reads as on the other pages (dollars, shares as bars, tokens compact). A line's cost is fractions
+# of a cent: to a hundredth of a cent, never rounded to $0.00. A sha reads by its first ten characters (the
+# whole one is in the cell and the CSV), a plugin component by its whole name ("subagent:general-purpose").
+# Names of people and of outcome rows are capped: real user names are folder names and real projects long
+# paths ("-Users-dain-workspace-coderabbit-review-helper"), which pushed the figures out of sight. The
+# evidence takes what the flags report leaves.
+WIDTHS = {"sha": 95, "evidence": 430, "component": 185, "user": 130, "name": 230, "flags": 215}
+
+
+def _config(name: str) -> dict:
+    if name.startswith("cost_per_") and name.endswith("_line"):
+        base = st.column_config.NumberColumn(format="$%.4f")
+    elif rows.schema[name] == pl.Date:
+        base = st.column_config.DateColumn(format="YYYY-MM-DD")
+    else:
+        base = columns.COMMON[name]
+    return {**base, "label": name, "help": documented[name], "width": WIDTHS.get(name)}
+
+
+shown = [c for c in columns.REPORT_SHOWN.get(kind, rows.columns) if c in rows.columns]
+hidden = [c for c in rows.columns if c not in shown]
+st.dataframe(rows, hide_index=True, height=560, placeholder=columns.PLACEHOLDER, column_order=shown + hidden,
+             column_config=columns.folded({name: _config(name) for name in rows.columns}, hidden))
+if hidden:
+    st.caption(f"{len(shown)} of the report's {len(rows.columns)} columns shown. "
+               + columns.FOLDED_NOTE + " The CSV holds every column.")

@@ -50,16 +50,32 @@ shown = sessions.slice(first, PAGE_ROWS)
 where = (f"Sessions {first + 1:,}–{first + shown.height:,} of {sessions.height:,}, {order.lower()}"
          if pages > 1 else f"All {sessions.height:,} sessions, {order.lower()}")
 st.caption(where + (". Turn the page above, or narrow the list with Find or the sidebar filters." if pages > 1 else ".")
-           + " Select a row to open the session.")
+           + " Select a row to open the session: its timeline, tokens and every flag's evidence.")
+# What a manager reads, in 904 px (a 1366 px screen beside the sidebar): when, who, money first (useful share,
+# waste, spend) and the flags as evidence, read in full (up to four; a session's page lists every flag with
+# its evidence). Person and team are capped so that long names cannot push the flags out of sight. The flagged
+# spend (mostly the wasted spend again), where (the project: real paths are long), tokens, volume, the session
+# id and plumbing stay in the data, folded: the toolbar's Show/hide columns brings them back, and the session's
+# own page (select a row) and the sessions report have them all.
+SHOWN = ["started_at", "user", *(["team"] if data.has_teams() else []), "useful_cost_ratio", "waste_cost_usd",
+         "cost_usd", "flags"]
+FOLDED = ["flagged_cost_usd", "project", "session_id", "ended_at", "requests", "source", "useful_output_ratio",
+          "total_tokens", "kept_tokens", "looping_tokens", "discarded_tokens", "idle_tokens", "overhead_tokens",
+          "flagged_tokens", "estimated_output_requests", "fallback_model_requests"]
 picked = st.dataframe(
     shown, hide_index=True, on_select="rerun", selection_mode="single-row", key="sessions_table", height=560,
-    placeholder=columns.PLACEHOLDER,
-    # Money first, what went to waste next; tokens, volume and plumbing (project, source) to the right.
-    column_order=["session_id", "user", *(["team"] if data.has_teams() else []), "useful_cost_ratio", "waste_cost_usd", "cost_usd", "flagged_cost_usd", "flags",
-                  "started_at", "ended_at", "requests", "project", "source", "useful_output_ratio", "looping_tokens",
-                  "discarded_tokens", "idle_tokens", "overhead_tokens", "kept_tokens", "total_tokens", "estimated_output_requests",
-                  "fallback_model_requests"],
-    column_config=columns.config(),
+    placeholder=columns.PLACEHOLDER, column_order=SHOWN + FOLDED,
+    column_config=columns.folded(columns.config(
+        started_at={**columns.utc("Started (UTC)", columns.definition("started_at")), "width": 115},
+        useful_cost_ratio=columns.short("useful_cost_ratio", "Useful share", width=95),
+        waste_cost_usd=columns.short("waste_cost_usd", "Wasted (USD)", width=95),
+        cost_usd={**columns.COMMON["cost_usd"], "width": 88},
+        flagged_cost_usd=columns.short("flagged_cost_usd", "Flagged (USD)"),
+        user=st.column_config.TextColumn(columns.label("user"), width=110, help=columns.definition("user")),
+        team=st.column_config.TextColumn(columns.label("team"), width=92, help=columns.definition("team")),
+        flags=st.column_config.TextColumn(columns.label("flags"), width=250, help=columns.definition("flags")),
+    ), FOLDED),
 )
+st.caption(columns.FOLDED_NOTE)
 if picked.selection.rows:
     st.switch_page("views/session.py", query_params={"session": shown["session_id"][picked.selection.rows[0]]})
