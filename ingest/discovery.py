@@ -355,11 +355,26 @@ def _cores_idle() -> bool:
     """Whether some core is idle (the last minute's load average below the cores): children walking
     beside the run help only then. On a busy machine they only took turns with the run, and the fork
     and the passing of their answer cost more than that saved (paired no-ops on 80x180 at load 6-7:
-    0.65-1.20 s wall against 0.62-1.06 s walking in the run)."""
+    0.65-1.20 s wall against 0.62-1.06 s walking in the run). The average lags: for a minute after a
+    long job (a cold ingest, a nightly report) it still counts that job, so the tasks running at this
+    instant decide too."""
+    cores = os.cpu_count() or 1
     try:
-        return os.getloadavg()[0] < (os.cpu_count() or 1)
+        if os.getloadavg()[0] < cores:
+            return True
     except OSError:
         return False
+    return _running_now() - 1 < cores  # this process is one of them
+
+
+def _running_now() -> int:
+    """Tasks running or ready to run at this instant, this process among them (Linux: /proc/loadavg's
+    fourth field, "running/total"); more than any machine has cores where that is unknown."""
+    try:
+        with open("/proc/loadavg", "rb") as handle:
+            return int(handle.read().split()[3].split(b"/")[0])
+    except (OSError, IndexError, ValueError):
+        return 1 << 30
 
 
 def _single_threaded() -> bool:

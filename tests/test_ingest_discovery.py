@@ -162,13 +162,18 @@ def test_a_cli_run_that_fails_before_it_walks_leaves_no_walk_for_the_next(tmp_pa
 
 
 def test_no_walk_is_started_ahead_while_no_core_is_idle(tmp_path):
+    """Idle: the last minute's load below the cores, or, as that average lags, fewer tasks running
+    at this instant (this process aside) than cores."""
     logs, _ = _odd_tree(tmp_path)
     lines = _run(f"""
         d._cores_idle = lambda: False
         print(d.prefetch([Path({str(logs)!r})], "auto", False), d._ahead is None)
         os.getloadavg = lambda: (64.0, 64.0, 64.0)
+        d._running_now = lambda: 9  # busy now: nine tasks want the cores
+        print(real_cores_idle())
+        d._running_now = lambda: 1  # the average still counts a job that has ended: only this run is running
         print(real_cores_idle())
         os.getloadavg = lambda: (0.0, 0.0, 0.0)
         print(real_cores_idle())
     """)
-    assert lines == ["False True", "False", "True"]
+    assert lines == ["False True", "False", "True", "True"]
