@@ -15,11 +15,10 @@ import re
 import signal
 import stat
 import zlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fnmatch import translate
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from ingest.sources import SOURCES
 
@@ -54,85 +53,12 @@ class Found:
 
 
 @dataclass
-class Written:
-    """A forked walk's files, left as it wrote them (walk_lines) in a file it shared: the run's
-    comparison with the manifest reads them in DuckDB, so an unchanged file never becomes a Python
-    object in the run. `odd`: ordinal -> path, for the few paths whose ledger key differs."""
-
-    fd: int
-    odd: dict[int, str]
-
-
 class Discovered:
-    """What discovery found under the PATHs: the regular files to decide about (tens of thousands
-    at an org's collector), and the others. A walk done here holds its files as plain tuples; one
-    done by forked children holds them as written (Written), made tuples only if asked (`files`)."""
+    """What discovery found under the PATHs: the regular files to decide about, as plain tuples
+    (tens of thousands at an org's collector: one tuple each, nothing more), and the others."""
 
-    def __init__(self, files: list[tuple[str, int, int, int]] | None = None, problems: list[Found] | None = None,
-                 written: list[Written] | None = None) -> None:
-        self._files = files if files is not None else ([] if not written else None)
-        self.problems: list[Found] = problems if problems is not None else []
-        self.written: list[Written] = written or []
-
-    @property
-    def files(self) -> list[tuple[str, int, int, int]]:
-        """(path, PATH index, size, mtime_ns) of each file, in the order found."""
-        if self._files is None:
-            self._files = [file for part in self.written for file in _read_back(part)]
-        return self._files
-
-    @contextmanager
-    def as_lines(self) -> Iterator[tuple[list[str], dict[int, str]]]:
-        """(names of files holding walk_lines, ordinal -> path where it is not the ledger key) of
-        the files found, for DuckDB to read; a walk done here writes them to a scratch file."""
-        if self.written:
-            yield [_fd_name(part.fd) for part in self.written], {k: v for part in self.written for k, v in part.odd.items()}
-            return
-        import tempfile  # only here: the module is imported before the walk is forked, by every run
-
-        odd: dict[int, str] = {}
-        data = walk_lines(self.files, 0, odd)
-        with tempfile.NamedTemporaryFile(prefix="agentledger-walk-", suffix=".csv") as scratch:
-            scratch.write(data)
-            scratch.flush()
-            yield [scratch.name], odd
-
-    def close(self) -> None:
-        """Let go of the files the forked walk wrote (once the run has compared them)."""
-        written, self.written = self.written, []
-        for part in written:
-            os.close(part.fd)
-
-
-# The columns of walk_lines, for DuckDB's CSV reader (ingest/manifest.py).
-WALK_COLUMNS = {"ordinal": "BIGINT", "root": "INTEGER", "size": "BIGINT", "mtime_ns": "BIGINT", "path": "VARCHAR"}
-
-
-def walk_lines(files: list[tuple[str, int, int, int]], first: int, odd: dict[int, str]) -> bytes:
-    """The files as CSV lines (ordinal from `first`, PATH index, size, mtime_ns, ledger key quoted):
-    what DuckDB reads fastest of all the forms tried. A path whose ledger key differs is noted in `odd`."""
-    lines = []
-    add = lines.append
-    for ordinal, (path, index, size, mtime_ns) in enumerate(files, first):
-        key = path if path.isascii() else ledger_key(path)
-        if key is not path and key != path:
-            odd[ordinal] = path
-        add(f'{ordinal},{index},{size},{mtime_ns},"{key.replace(chr(34), chr(34) * 2)}"\n')
-    return "".join(lines).encode("utf-8")
-
-
-def _read_back(part: Written) -> list[tuple[str, int, int, int]]:
-    """The files of walk_lines as tuples (a run that filters them in Python: --shard)."""
-    import csv
-
-    os.lseek(part.fd, 0, os.SEEK_SET)
-    with open(os.dup(part.fd), encoding="utf-8", newline="") as text:
-        return [(part.odd.get(int(ordinal), key), int(index), int(size), int(mtime_ns))
-                for ordinal, index, size, mtime_ns, key in csv.reader(text)]
-
-
-def _fd_name(fd: int) -> str:
-    return f"/proc/self/fd/{fd}"  # forked walks happen only where /proc is (_single_threaded)
+    files: list[tuple[str, int, int, int]] = field(default_factory=list)  # (path, PATH index, size, mtime_ns)
+    problems: list[Found] = field(default_factory=list)
 
 
 def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part: tuple[int, int] = (0, 1)) -> Discovered:
@@ -255,7 +181,7 @@ _ahead: _Ahead | None = None
 @dataclass
 class _Ahead:
     key: tuple
-    children: list[tuple[int, int, int]]  # (pid, file of its answer, file of its files), one per part, in order
+    children: list[tuple[int, int]]  # (pid, the file it writes its answer to), one per part, in order
 
 
 # The walk is shared by this many children: two cores' worth of stat calls (each child holds its own
@@ -273,7 +199,7 @@ def prefetch(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> b
     if _ahead is not None or not hasattr(os, "fork") or not _single_threaded() or not _cores_idle():
         return False
     n = 1 if follow_symlinks else max(1, min(CHILDREN, os.cpu_count() or 1))
-    children: list[tuple[int, int, int]] = []
+    children: list[tuple[int, int]] = []
     for k in range(n):
         child = _fork_walk(roots, wanted, follow_symlinks, (k, n))
         if child is None:
@@ -284,40 +210,28 @@ def prefetch(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> b
     return True
 
 
-ORDINAL_BITS = 40  # room for 10^12 files in each part of a walk
-
-
-def _fork_walk(roots: list[Path], wanted: str, follow_symlinks: bool, part: tuple[int, int]) -> tuple[int, int, int] | None:
-    """(pid, file, lines) of a child walking `part`, or None when it cannot be forked. The child
-    writes its files (walk_lines) and the rest of its answer to unnamed files in memory, read once it
-    has ended: through a pipe, megabytes went 64 KB at a time, each a turn of both processes, and on a
-    busy machine every turn waited for a core."""
-    out, lines = _scratch_file(), _scratch_file()
+def _fork_walk(roots: list[Path], wanted: str, follow_symlinks: bool, part: tuple[int, int]) -> tuple[int, int] | None:
+    """(pid, file) of a child walking `part`, or None when it cannot be forked. The child writes its
+    answer to an unnamed file in memory, read once it has ended: through a pipe, megabytes went 64 KB
+    at a time, each a turn of both processes, and on a busy machine every turn waited for a core."""
+    out = _scratch_file()
     try:
         pid = os.fork()
     except OSError:
         os.close(out)
-        os.close(lines)
         return None
     if pid == 0:  # the child: walk, write, and leave without running anything of the parent's
         code = 1
         try:
             found = discover(roots, wanted, follow_symlinks, part)
             problems = [(p.path, roots.index(p.root), p.problem, p.failed) for p in found.problems]
-            odd: dict[int, str] = {}
-            # Each part's ordinals apart from the others': the run keeps the parts' order.
-            _write_all(lines, walk_lines(found.files, part[0] << ORDINAL_BITS, odd))
-            _write_all(out, marshal.dumps((problems, odd)))
+            data = memoryview(marshal.dumps((found.files, problems)))
+            while data:
+                data = data[os.write(out, data):]
             code = 0
         finally:
             os._exit(code)
-    return pid, out, lines
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+    return pid, out
 
 
 def _scratch_file() -> int:
@@ -337,12 +251,11 @@ def drop_walk_ahead() -> None:
         _drop(ahead.children)
 
 
-def _drop(children: list[tuple[int, int, int]]) -> None:
+def _drop(children: list[tuple[int, int]]) -> None:
     """End children whose walk is not wanted, without waiting for it."""
-    for pid, out, lines in children:
+    for pid, fd in children:
         os.kill(pid, signal.SIGKILL)
-        os.close(out)
-        os.close(lines)
+        os.close(fd)
         os.waitpid(pid, 0)
 
 
@@ -398,20 +311,16 @@ def _taken(roots: list[Path], wanted: str, follow_symlinks: bool) -> Discovered 
     if ahead.key != _key(roots, wanted, follow_symlinks):
         _drop(ahead.children)  # not waited for: its answer is to another question
         return None
-    written, problems, complete = [], [], True
-    for pid, out, lines in ahead.children:
+    found, complete = Discovered(), True
+    for pid, fd in ahead.children:
         _, status = os.waitpid(pid, 0)
-        os.lseek(out, 0, os.SEEK_SET)  # the child shared the offset, now at the end of what it wrote
-        with os.fdopen(out, "rb") as answer:
+        os.lseek(fd, 0, os.SEEK_SET)  # the child shared the offset, now at the end of what it wrote
+        with os.fdopen(fd, "rb") as answer:
             data = answer.read()
-        written.append(Written(lines, {}))
         if status != 0 or not data:
             complete = False
             continue
-        part_problems, written[-1].odd = marshal.loads(data)
-        problems += [Found(path, roots[index], problem, failed) for path, index, problem, failed in part_problems]
-    found = Discovered(problems=problems, written=written)
-    if not complete:
-        found.close()
-        return None
-    return found
+        files, problems = marshal.loads(data)
+        found.files += files
+        found.problems += [Found(path, roots[index], problem, failed) for path, index, problem, failed in problems]
+    return found if complete else None

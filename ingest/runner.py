@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 import duckdb
 
-from ingest.discovery import WALK_COLUMNS, Discovered, absolute_paths, discover, ledger_key, walking_ahead
-from ingest.manifest import FileState, compare, load_states, missing_among
+from ingest.discovery import Discovered, absolute_paths, discover, ledger_key, walking_ahead
+from ingest.manifest import FileState, load_known, load_states, missing_paths
 from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.sources import SOURCES, AfterWrite
@@ -177,9 +177,8 @@ class IngestRun:
         self.summary = RunSummary()
         self.manifest: dict[str, FileState] = {}     # the known files read this run: their state before it
         self.drift_samples: dict[tuple, int] = {}
-        self._seen: set[str] = set()                 # the files found that the run read or failed to (ledger keys)
-        self._not_found: list[str] = []              # known, not marked missing, not found (manifest.compare)
-        self._back: list[str] = []                   # marked missing, found again
+        self._seen: set[str] = set()                 # every file found, as the ledger names it
+        self._known: dict[str, tuple] = {}           # every file the ledger knew at the start (manifest.load_known)
         self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
         self._roots_with_logs: set[str] = set()
         self._empty_tables: list[str] = []           # the writer's tables that held no row at the start
@@ -286,46 +285,44 @@ class IngestRun:
                      " VALUES (?, ?, 'running', ?, ?, ?)",
                 [run_id, utc_now(), scrub(self.command), socket.gethostname(), os.getpid()])
         self.summary.run_id = run_id
+        self._known = load_known(con)
         if found is None:
             found = discover(self.options.paths, self.options.source, self.options.follow_symlinks)
-        try:
-            if self.options.shard:
-                # Another worker's files: neither read nor seen (nor, when gone, marked missing).
-                found, walked = Discovered(
-                    [f for f in found.files if in_shard(f[0], self.options.paths[f[1]], self.options)],
-                    [p for p in found.problems if in_shard(p.path, p.root, self.options)]), found
-                walked.close()
-            to_read, known = self._changed(con, found)
-        finally:
-            found.close()
+        if self.options.shard:
+            # Another worker's files: neither read nor seen (nor, when gone, marked missing).
+            found = Discovered([f for f in found.files if in_shard(f[0], self.options.paths[f[1]], self.options)],
+                               [p for p in found.problems if in_shard(p.path, p.root, self.options)])
         for problem in found.problems:
             key = ledger_key(problem.path)
             self._seen.add(key)
             (self._file_failed if problem.failed else self._skip)(self._pending, key, problem.problem)
-        self._not_found = [path for path in self._not_found if path not in self._seen]
-        self._back += missing_among(con, [ledger_key(problem.path) for problem in found.problems])
+        to_read = self._changed(found.files)
         self.manifest = load_states(con, [key for key, _ in to_read])
-        if to_read and not known and self.ledger.exclusive and not self.options.shard:
+        if to_read and not self._known and self.ledger.exclusive and not self.options.shard:
             # A ledger that has read no file yet (a first, cold ingest): a later run's tables hold
             # rows, and the probe would be a cost a small scheduled run pays for nothing.
             self._empty_tables = _empty_tables(con)
         return [self._job_for(key, path) for key, path in sorted(to_read, key=lambda kp: kp[1][0])]
 
-    def _changed(self, con: duckdb.DuckDBPyConnection, found: Discovered) -> tuple[list[tuple[str, tuple]], int]:
-        """(ledger key, (path, PATH index, size, mtime_ns)) of the files that are new or changed since
-        the last run, and how many files the manifest holds. The others are counted as unchanged: an
-        unchanged file costs the stat that found it and its part of one DuckDB join, nothing in Python."""
-        with found.as_lines() as (files, odd):
-            result = compare(con, files, WALK_COLUMNS)
-        roots = self.options.paths
-        self.summary.files_unchanged += result.unchanged
-        self.summary.files_seen += result.unchanged
-        self._roots_with_logs.update(str(roots[i]) for i in result.roots_with_logs)
-        self._not_found, self._back = result.not_found, result.back
-        changed = [(key, (odd.get(ordinal, key), index, size, mtime_ns))
-                   for ordinal, index, size, mtime_ns, key in result.changed]
-        self._seen.update(key for key, _ in changed)
-        return changed, result.known
+    def _changed(self, files: list[tuple[str, int, int, int]]) -> list[tuple[str, tuple]]:
+        """(ledger key, file) of the files that are new or changed since the last run; the others
+        are counted as unchanged. An unchanged file costs this loop and the stat that found it."""
+        known, roots = self._known, self.options.paths
+        keys = [path if path.isascii() else ledger_key(path) for path, _, _, _ in files]
+        self._seen.update(keys)
+        changed, unchanged, roots_with_logs = [], 0, set()
+        for key, file in zip(keys, files):
+            state = known.get(key)
+            if state is not None and state[0] == file[2] and state[1] == file[3]:
+                unchanged += 1
+                if state[3] and file[1] not in roots_with_logs:
+                    roots_with_logs.add(file[1])
+            else:
+                changed.append((key, file))
+        self.summary.files_unchanged += unchanged
+        self.summary.files_seen += unchanged
+        self._roots_with_logs.update(str(roots[i]) for i in roots_with_logs)
+        return changed
 
     def _load_all(self, jobs: list[FileJob]) -> None:
         from tqdm import tqdm  # imported only by a run that reads something (a no-op's start-up counts)
@@ -451,9 +448,12 @@ class IngestRun:
         # for: one prefix test each, in C (a generator per file cost a tenth of a second at 40k files).
         roots = [ledger_key(str(p)) for p in self.options.paths if p.is_dir()]
         inside = tuple(root.rstrip("/") + "/" for root in roots)
-        gone = [path for path in self._not_found
-                if (path.startswith(inside) or path in roots) and not os.path.exists(path)]
-        back = self._back
+        known = self._known
+        gone = [
+            path for path in known.keys() - self._seen  # the files not found this run, in one C set difference
+            if not known[path][2] and (path.startswith(inside) or path in roots) and not os.path.exists(path)
+        ]
+        back = [path for path in self._seen.intersection(missing_paths(known)) if path not in self.manifest]
         if gone:
             run_sql(con, "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone])
         if back:

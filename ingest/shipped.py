@@ -27,7 +27,7 @@ import polars as pl
 from ingest import plausible
 from ingest.batch import RecordBatch
 from ingest.hashing import short_hash
-from ingest.manifest import load_all_states
+from ingest.manifest import load_states
 from ingest.records import TABLES, FileRead, ManifestEntry, Request, ToolCallLink, frame_schema
 from ingest.runner import Discovered, IngestRun, IngestOptions, RunSummary, ledger_key
 from ingest.secrets import scrub_frame
@@ -286,7 +286,7 @@ class ShippedRun(IngestRun):
         super()._start(con, found)
         # The state of every batch loaded before (a destination holds far fewer batches than a
         # collector holds log files).
-        self.manifest = load_all_states(con)
+        self.manifest = load_states(con, list(self._known))
         return []
 
     def _load_all(self, jobs: list) -> None:

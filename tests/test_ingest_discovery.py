@@ -102,7 +102,7 @@ def test_a_walk_started_for_other_paths_is_dropped_without_waiting_for_it(tmp_pa
         import time
         print(d.prefetch([Path({str(logs)!r})], "auto", False))
         real_discover = d.discover
-        for pid, *_ in d._ahead.children:
+        for pid, _ in d._ahead.children:
             os.kill(pid, 19)  # SIGSTOP: children that would never finish
         other = d.discover([Path({str(single)!r})], "auto", False)
         print(len(other.files), d._ahead is None)
