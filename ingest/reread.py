@@ -26,8 +26,10 @@ import duckdb
 
 from store.sql import begin, commit, rollback, run_sql
 
-# The per-session facts a transcript parser writes (requests excepted: see above).
-FACT_TABLES = ("tool_calls", "tool_results", "session_events", "agents")
+# The per-session facts a transcript parser writes (requests excepted: see above), all deleted before
+# they are read afresh: each table keeps the first row of a key, so a row an older parser got wrong (a
+# commit's directory left NULL) would otherwise stay.
+FACT_TABLES = ("tool_calls", "tool_results", "session_events", "agents", "edit_lines", "commit_evidence")
 
 # Files the manifest knows but no parser recognised: there is nothing to read again.
 UNRECOGNISED = "unrecognised"

@@ -82,6 +82,33 @@ def test_a_reread_gives_an_old_ledger_what_a_fresh_ingest_gives(ledger, tmp_path
     assert _facts(ledger) == fresh
 
 
+TOKENIZER = (shared_dir() / "corpus/pairs/daaain__online-llm-tokenizer/test/test_data/real_projects"
+             / "-Users-dain-workspace-danieldemmel-me-next/9e953218-585f-4692-89df-9e0747a31c68.jsonl")
+
+
+@pytest.mark.skipif(not TOKENIZER.is_file(), reason="../shared/corpus not found")
+def test_a_reread_repairs_the_edit_lines_and_commit_evidence_a_split_read_got_wrong(ledger, tmp_path):
+    # The tokenizer session commits through `cd /Users/dain/workspace/online-llm-tokenizer && git commit`.
+    # Read in two runs by a parser without the look-back, that commit's evidence had no directory, an
+    # unrelated output could pass for a pull request, and an edit answered in the later read lost lines.
+    root = tmp_path / "logs" / TOKENIZER.parent.name
+    root.mkdir(parents=True)
+    shutil.copy(TOKENIZER, root / TOKENIZER.name)
+    ingest(ledger, tmp_path / "logs", user="dain")
+    fresh = {table: _rows(ledger, table) for table in ("edit_lines", "commit_evidence")}
+    assert ("/Users/dain/workspace/online-llm-tokenizer",) in {(row[-1],) for row in fresh["commit_evidence"]}
+
+    run_sql(ledger, "UPDATE commit_evidence SET dir = NULL")
+    run_sql(ledger, "INSERT INTO commit_evidence BY NAME SELECT 'spurious:0' AS evidence_key, tool_use_id, source,"
+                    " session_id, ts, 'pr' AS kind, 'https://github.com/o/r/pull/1' AS detail, run_id"
+                    " FROM commit_evidence LIMIT 1")
+    run_sql(ledger, "DELETE FROM edit_lines WHERE tool_use_id = (SELECT min(tool_use_id) FROM edit_lines)")
+    assert {table: _rows(ledger, table) for table in fresh} != fresh
+
+    ingest(ledger, tmp_path / "logs", user="dain", reread=True)
+    assert {table: _rows(ledger, table) for table in fresh} == fresh
+
+
 def _session(root, *, agent: bool):
     """One session: a parallel batch whose second Read was cancelled and a background task's notice;
     with `agent`, a subagent file holding some of its requests."""
