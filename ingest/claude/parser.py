@@ -220,9 +220,9 @@ class _FileParser:
         tool_input = block.input or {}
         component = claude_component(block.name, tool_input, line.attributionPlugin)
         edit = summarize_edit(block.name, tool_input)
-        command = tool_input.get("command") if block.name == "Bash" else None
+        command = _bash_command(block.name, tool_input)
         file_path = edit.file_path if edit else tool_input.get("file_path")
-        self.git.call(block.id, block.name, tool_input, line.cwd, command if isinstance(command, str) else None)
+        self.git.call(block.id, block.name, tool_input, line.cwd, command)
         self.batch.add(ToolCall(
             tool_use_id=block.id,
             source=SOURCE,
@@ -239,7 +239,7 @@ class _FileParser:
             plugin=component.plugin,
             input_hash=normalized_input_hash(tool_input),
             file_path=file_path if isinstance(file_path, str) else None,
-            command=command if isinstance(command, str) else None,
+            command=command,
             lines_added=edit.lines_added if edit else None,
             lines_removed=edit.lines_removed if edit else None,
             edit_before_hash=edit.before_hash if edit else None,
@@ -326,8 +326,7 @@ class _FileParser:
             return
         block, cwd = found
         tool_input = block.input or {}
-        command = tool_input.get("command") if block.name == "Bash" else None
-        self.git.call(tool_use_id, block.name, tool_input, cwd, command if isinstance(command, str) else None)
+        self.git.call(tool_use_id, block.name, tool_input, cwd, _bash_command(block.name, tool_input))
 
     def prompt(self, text: str, line: Line, ts, agent_id, is_sidechain) -> None:
         stripped = text.lstrip()
@@ -412,6 +411,12 @@ class _FileParser:
     def agent(self, agent_id: str, session_id: str | None, agent_type: str | None, warmup: bool) -> None:
         self.batch.add(Agent(agent_id=agent_id, source=SOURCE, session_id=session_id,
                              subagent_type=agent_type, is_warmup=warmup))
+
+
+def _bash_command(tool_name: str, tool_input: dict) -> str | None:
+    """The shell command of a Bash call; None for any other tool (or a malformed input)."""
+    command = tool_input.get("command") if tool_name == "Bash" else None
+    return command if isinstance(command, str) else None
 
 
 def _call_in(raw: bytes, tool_use_id: str) -> tuple[Block, str | None] | None:

@@ -286,7 +286,7 @@ class _RolloutParser:
         call_id = call.call_id or call.id
         if not call_id:
             raise LineError(f"{call.type} without call_id")
-        name = call.name or ("local_shell" if call.type == "local_shell_call" else None)
+        name = _tool_name(call)
         if not name:
             raise LineError(f"{call.type} without a tool name")
         tool_input, patch_text = _tool_input(call)
@@ -302,7 +302,7 @@ class _RolloutParser:
             plugin=component.plugin,
             input_hash=normalized_input_hash(tool_input),
             input_bytes=len(call.arguments or call.input or ""),
-            command=_command(tool_input) if component.component == "builtin:shell" else None,
+            command=_shell_command(component.component, tool_input),
             file_path=summary.file_path if summary else None,
             lines_added=summary.lines_added if summary else None,
             lines_removed=summary.lines_removed if summary else None,
@@ -357,11 +357,21 @@ def _call_in(raw: bytes, call_id: str) -> tuple[Any, str | None] | None:
         call = _tool_call.decode(payload)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    name = call.name or ("local_shell" if call.type == "local_shell_call" else None)
+    name = _tool_name(call)
     if (call.call_id or call.id) != call_id or not name:
         return None
     tool_input, _ = _tool_input(call)
-    return tool_input, _command(tool_input) if codex_component(name).component == "builtin:shell" else None
+    return tool_input, _shell_command(codex_component(name).component, tool_input)
+
+
+def _tool_name(call: ToolCall) -> str | None:
+    """A call's tool name; a local_shell_call has none of its own."""
+    return call.name or ("local_shell" if call.type == "local_shell_call" else None)
+
+
+def _shell_command(component: str, tool_input: Any) -> str | None:
+    """The command a call of `component` ran: a shell's; None for any other tool."""
+    return _command(tool_input) if component == "builtin:shell" else None
 
 
 def output_outcome(output: Any) -> tuple[str, bool]:
