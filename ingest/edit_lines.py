@@ -13,8 +13,7 @@ from typing import Any
 import msgspec
 
 from ingest.codex.patch import patch_files_added
-from ingest.edits import diff_added_lines, hashed_lines, input_added_lines
-from ingest.records import EditLine
+from ingest.edits import diff_added_lines, input_added_lines
 
 CLAUDE_EDIT_TOOLS = frozenset({"Edit", "MultiEdit", "Write", "NotebookEdit"})
 # Gemini CLI's edit tools: write_file overwrites (every line counts, as a Claude Write without a
@@ -90,13 +89,3 @@ def gemini_edit_files(tool_name: str, args: dict[str, Any]) -> dict[str, list[st
     old, new = args.get("old_string"), args.get("new_string")
     return {path: diff_added_lines(old if isinstance(old, str) else "", new if isinstance(new, str) else "")}
 
-
-def edit_line_records(tool_use_id: str, source: str, session_id: str | None,
-                      files: dict[str, list[str]]) -> list[EditLine]:
-    """One record per (file, distinct line hash) with how many times the edit added that line."""
-    return [
-        EditLine(tool_use_id=tool_use_id, source=source, session_id=session_id, file_path=path, line_hash=digest,
-                 lines=count)
-        for path, lines in files.items()
-        for digest, count in hashed_lines(lines).items()
-    ]

@@ -26,10 +26,9 @@ from ingest.edit_lines import (
     claude_edit_files,
     codex_patch_files,
     decode_edit_result,
-    edit_line_records,
     gemini_edit_files,
 )
-from ingest.records import CommitEvidence, EditLine
+from ingest.records import CommitEvidence
 
 # Agents run the same git commands in the same directories again and again (`git status`, `git diff`:
 # a quarter of the real corpus's git calls repeat one before), and shlex-splitting them was the cost.
@@ -83,8 +82,7 @@ class SessionGit:
 
     def edit(self, tool_use_id: str, session_id: str | None, files: dict[str, list[str]]) -> None:
         """Lines an edit added (Codex and Gemini know them at call time; success is joined later)."""
-        # One extend per edit: an edit adds tens of line hashes, and a call per record was the cost.
-        self.batch.records[EditLine.TABLE].extend(edit_line_records(tool_use_id, self.source, session_id, files))
+        self.batch.add_edit_lines(tool_use_id, self.source, session_id, files)
 
     # -- results -------------------------------------------------------------------------------
     def codex_call(self, call_id: str, session_id: str | None, tool_input: Any, patch: str | None,
