@@ -1,5 +1,5 @@
-"""What a worker process does first: end itself when the process that started it is gone, and
-collect garbage less often.
+"""What a worker process does first: end itself when the process that started it is gone, collect
+garbage less often, and run Polars on one thread.
 
 A parent killed with kill -9 cannot stop its pool; loky's workers (and the resource tracker
 they keep alive) would live on, ~200 MB each, after every killed scheduled run.
@@ -19,12 +19,18 @@ PARENT_CHECK_SECONDS = 0.5
 # cycles; at the default the collector ran ~700 times on a 0.5 GB corpus for 2.5% of the parse
 # CPU, at this ~70 times for 0.4%. A worker holds one 4 MB chunk at a time, so memory stays bounded.
 WORKER_GC_THRESHOLD = 20_000
+# Polars threads a worker starts (it reads this when first imported, after the initializer). A
+# worker's frames are one 4 MB chunk's, each built in well under a millisecond, and the other worker
+# and the writing process already keep every core busy: a pool of one thread per core only added its
+# hand-offs and idle spinning, ~3% of a worker's CPU on the 40x40 corpus.
+WORKER_POLARS_THREADS = "1"
 
 
 def start_worker(parent_pid: int) -> None:
     """Pool initializer: what every parse worker does first."""
     die_with_parent(parent_pid)
     gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
+    os.environ["POLARS_MAX_THREADS"] = WORKER_POLARS_THREADS
 
 
 def die_with_parent(parent_pid: int) -> None:

@@ -107,6 +107,33 @@ def test_a_worker_collects_garbage_less_often_than_the_default():
     assert out == ["700", "True", "True"]
 
 
+def _parse_and_count_polars_threads(root: str) -> tuple[int, int]:
+    """A pool task: parse every file under `root` as one chunk; the requests and Polars' thread count."""
+    import datetime as dt
+    from pathlib import Path
+
+    import polars
+
+    from ingest.file_reader import FileJob, ReadSettings, read_chunk
+    from ingest.timestamps import utc_now
+
+    paths = sorted(p for p in Path(root).rglob("*") if p.is_file())
+    jobs = [FileJob(p, str(p), "u", p.stat().st_size, p.stat().st_mtime_ns, None) for p in paths]
+    batch = read_chunk(jobs, ReadSettings("auto", False, utc_now() + dt.timedelta(days=1), 1 << 20))
+    return len(batch.requests.rows()), polars.thread_pool_size()
+
+
+def test_a_worker_runs_polars_on_one_thread(tmp_path, monkeypatch):
+    # A pool worker as the run starts it, in an environment that asks Polars for three threads: the
+    # worker builds its frames on one (the other worker and the writer keep the cores busy).
+    from ingest.workers import start_worker
+
+    _corpus(tmp_path / "logs")
+    monkeypatch.setenv("POLARS_MAX_THREADS", "3")
+    with loky.ProcessPoolExecutor(max_workers=1, initializer=start_worker, initargs=(os.getpid(),)) as pool:
+        assert pool.submit(_parse_and_count_polars_threads, str(tmp_path / "logs")).result() == (120, 1)
+
+
 def test_a_worker_parses_every_source_without_importing_duckdb(tmp_path):
     # What a pool worker runs for a chunk, in a fresh process: sniff, parse and hand over a Claude
     # transcript and an OTel export. DuckDB (~33 MB and ~0.1 s of start-up per worker) belongs to
