@@ -97,6 +97,14 @@ def folded(base: dict, names) -> dict:
     return {**base, **{name: hide(base.get(name)) for name in names}}
 
 
+def fit(names, shown, base: dict) -> dict:
+    """st.dataframe's column_order and column_config for a table that fits a laptop screen: the columns
+    `shown` (those the data has) first, in that order, and every other column of `names` folded after them."""
+    first = [name for name in shown if name in names]
+    rest = [name for name in names if name not in first]
+    return {"column_order": first + rest, "column_config": folded(base, rest)}
+
+
 # What the Reports page shows of each report at first, in 904 px (a 1366 px screen beside the sidebar): what a
 # row is about, money first, then a share, the evidence, and tokens last. Every other column of the report is
 # in the table too, hidden: the toolbar's Show/hide columns brings it back, and the CSV holds them all.

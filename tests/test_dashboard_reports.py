@@ -112,3 +112,12 @@ def test_folded_columns_stay_in_the_table_hidden():
         "a": {"label": "A", "hidden": True}, "b": {"label": "B", "width": 50, "hidden": True}, "c": {"label": "C"},
         "d": {"hidden": True}}
     assert base["b"] == {"label": "B", "width": 50}  # the page's own config is not changed
+
+
+def test_a_fitted_table_shows_its_chosen_columns_first_and_folds_the_rest():
+    from dashboard import columns
+
+    # "x" is chosen but not in the data (a report without that column): it is left out, not invented.
+    table = columns.fit(["d", "a", "b", "c"], ["b", "x", "a"], {"a": "A", "c": {"label": "C"}})
+    assert table["column_order"] == ["b", "a", "d", "c"]
+    assert table["column_config"] == {"a": "A", "c": {"label": "C", "hidden": True}, "d": {"hidden": True}}

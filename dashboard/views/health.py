@@ -84,10 +84,8 @@ if runs.height:
     # the command stay in the data, folded behind the toolbar's Show/hide columns.
     shown = ["run_id", "started_at", "status", "seconds", "files_seen", "files_new", "files_failed", "requests_new",
              "rejects", *(["error"] if "error" in runs.columns and runs["error"].is_not_null().any() else [])]
-    folded = [c for c in runs.columns if c not in shown]
     st.dataframe(
-        runs, hide_index=True, column_order=shown + folded,
-        column_config=columns.folded({
+        runs, hide_index=True, **columns.fit(runs.columns, shown, {
             "run_id": st.column_config.NumberColumn("Run", width=50),
             "status": "Status",
             "started_at": st.column_config.DatetimeColumn("Started (UTC)", format="YYYY-MM-DD HH:mm:ss"),
@@ -100,7 +98,7 @@ if runs.height:
             "files_failed": "Failed files", "rejects": "Rejected lines", "unknown_types": "Unknown record types",
             "unknown_fields": "Unknown fields", "error": st.column_config.TextColumn("Error", width="medium"),
             "command": "Command",
-        }, folded),
+        }),
     )
     st.caption(columns.FOLDED_NOTE)
 else:

@@ -39,10 +39,10 @@ def _config(name: str) -> dict:
     return {**base, "label": name, "help": documented[name], "width": WIDTHS.get(name)}
 
 
-shown = [c for c in columns.REPORT_SHOWN.get(kind, rows.columns) if c in rows.columns]
-hidden = [c for c in rows.columns if c not in shown]
-st.dataframe(rows, hide_index=True, height=560, placeholder=columns.PLACEHOLDER, column_order=shown + hidden,
-             column_config=columns.folded({name: _config(name) for name in rows.columns}, hidden))
-if hidden:
-    st.caption(f"{len(shown)} of the report's {len(rows.columns)} columns shown. "
+table = columns.fit(rows.columns, columns.REPORT_SHOWN.get(kind, rows.columns),
+                    {name: _config(name) for name in rows.columns})
+st.dataframe(rows, hide_index=True, height=560, placeholder=columns.PLACEHOLDER, **table)
+shown = sum(not config.get("hidden") for config in table["column_config"].values())
+if shown < len(rows.columns):
+    st.caption(f"{shown} of the report's {len(rows.columns)} columns shown. "
                + columns.FOLDED_NOTE + " The CSV holds every column.")
