@@ -20,6 +20,7 @@ from fnmatch import translate
 from pathlib import Path
 from typing import Callable
 
+from ingest.manifest import record
 from ingest.sources import SOURCES
 
 # Metadata files read alongside the logs they describe, never as logs of their own.
@@ -54,11 +55,45 @@ class Found:
 
 @dataclass
 class Discovered:
-    """What discovery found under the PATHs: the regular files to decide about, as plain tuples
-    (tens of thousands at an org's collector: one tuple each, nothing more), and the others."""
+    """What discovery found under the PATHs: the regular files to decide about, and the others.
+    A file goes in as its record (ingest.manifest.record: size, mtime and name in one string; tens
+    of thousands at an org's collector, one string each and nothing more), grouped by the PATH it
+    was found under, for the run to compare with the manifest's records set-wise. A file named in
+    bytes that are not UTF-8 (its ledger key is not its name) is kept as a tuple instead."""
 
-    files: list[tuple[str, int, int, int]] = field(default_factory=list)  # (path, PATH index, size, mtime_ns)
+    records: dict[int, list[str]] = field(default_factory=dict)     # PATH index -> records of its files
+    odd: list[tuple[str, int, int, int]] = field(default_factory=list)  # (path, PATH index, size, mtime_ns)
     problems: list[Found] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, files: list[tuple[str, int, int, int]], problems: list[Found]) -> Discovered:
+        """From (path, PATH index, size, mtime_ns) tuples."""
+        found = cls(problems=list(problems))
+        for file in files:
+            found.add(*file)
+        return found
+
+    def add(self, path: str, index: int, size: int, mtime_ns: int) -> None:
+        if path.isascii() or ledger_key(path) == path:
+            self.records.setdefault(index, []).append(record(path, size, mtime_ns))
+        else:
+            self.odd.append((path, index, size, mtime_ns))
+
+    @property
+    def files(self) -> list[tuple[str, int, int, int]]:
+        """(path, PATH index, size, mtime_ns) of every regular file found (made on demand: --reread, shards)."""
+        files = []
+        for index, records in self.records.items():
+            for text in records:
+                size, mtime_ns, path = text.split(" ", 2)
+                files.append((path, index, int(size), int(mtime_ns)))
+        return files + self.odd
+
+    def extend(self, other: Discovered) -> None:
+        for index, records in other.records.items():
+            self.records.setdefault(index, []).extend(records)
+        self.odd += other.odd
+        self.problems += other.problems
 
 
 def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part: tuple[int, int] = (0, 1)) -> Discovered:
@@ -76,12 +111,12 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
     k, n = part
     matches = _name_matcher(wanted)
     found = Discovered()
-    files = found.files
     for index, root in enumerate(roots):
         if not root.is_dir():
             if k == 0:
                 _stat_one(found, str(root), index, root)
             continue
+        records = found.records.setdefault(index, [])
         inside = os.path.realpath(root)
         stack, visited = [str(root)], {inside}
         top = n > 1
@@ -122,7 +157,11 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
                     _stat_one(found, entry.path, index, root)  # says why, in the one place that does
                     continue
                 if info.st_mode & _FILE_TYPE == _REGULAR:
-                    files.append((entry.path, index, info.st_size, info.st_mtime_ns))
+                    path = entry.path
+                    if path.isascii():  # its ledger key is its name; manifest.record(), inline
+                        records.append(f"{info.st_size} {info.st_mtime_ns} {path}")
+                    else:
+                        found.add(path, index, info.st_size, info.st_mtime_ns)
                 else:
                     _stat_one(found, entry.path, index, root)
     return found
@@ -146,7 +185,7 @@ def _stat_one(found: Discovered, path: str, index: int, root: Path) -> None:
     if not stat.S_ISREG(info.st_mode):
         found.problems.append(Found(path, root, "not a regular file (a FIFO, socket or device): skipped"))
         return
-    found.files.append((path, index, info.st_size, info.st_mtime_ns))
+    found.add(path, index, info.st_size, info.st_mtime_ns)
 
 
 def _name_matcher(wanted: str) -> Callable[[str], bool]:
@@ -225,7 +264,7 @@ def _fork_walk(roots: list[Path], wanted: str, follow_symlinks: bool, part: tupl
         try:
             found = discover(roots, wanted, follow_symlinks, part)
             problems = [(p.path, roots.index(p.root), p.problem, p.failed) for p in found.problems]
-            data = memoryview(marshal.dumps((found.files, problems)))
+            data = memoryview(marshal.dumps((found.records, found.odd, problems)))
             while data:
                 data = data[os.write(out, data):]
             code = 0
@@ -320,7 +359,7 @@ def _taken(roots: list[Path], wanted: str, follow_symlinks: bool) -> Discovered 
         if status != 0 or not data:
             complete = False
             continue
-        files, problems = marshal.loads(data)
-        found.files += files
-        found.problems += [Found(path, roots[index], problem, failed) for path, index, problem, failed in problems]
+        records, odd, problems = marshal.loads(data)
+        found.extend(Discovered(records, odd, [Found(path, roots[index], problem, failed)
+                                               for path, index, problem, failed in problems]))
     return found if complete else None

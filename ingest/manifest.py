@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import compress
-from operator import itemgetter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # a parse worker imports this module for its cursors only, never DuckDB
@@ -29,19 +27,49 @@ class FileState:
 _STATE_COLUMNS = "path, size, mtime_ns, head_hash, offset_loaded, lines_loaded, parser_state, first_run_id, source"
 
 
-def load_known(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, bool, bool, str]]:
-    """path -> (size, mtime_ns, missing, recognised, path) of every file in the manifest: all a run loads
-    about the files that did not change (tens of thousands of them at an org's collector)."""
-    rows = con.execute(
-        "SELECT size, mtime_ns, coalesce(missing, FALSE), source <> 'unrecognised', path FROM source_files"
-    ).fetchall()
-    # Each row is its own value (path last, unused there): the dict is built in C, no tuple sliced per file.
-    return dict(zip([row[4] for row in rows], rows))
+# A file's record: its size, mtime and ledger key in one string (the key last: it may hold spaces).
+# Two records are equal exactly when the file's (path, size, mtime_ns) are, so a run finds the
+# unchanged files of tens of thousands by one set intersection in C, with no tuple or lookup per file.
+RECORD_SQL = "size || ' ' || mtime_ns || ' ' || path"
 
 
-def missing_paths(known: dict[str, tuple]) -> set[str]:
-    """The files of `known` the manifest marks missing (deleted at the source)."""
-    return set(compress(known, map(itemgetter(2), known.values())))
+def record(key: str, size: int, mtime_ns: int) -> str:
+    """A file's record as the walk makes it (RECORD_SQL makes the manifest's)."""
+    return f"{size} {mtime_ns} {key}"
+
+
+def record_key(record: str) -> str:
+    return record.split(" ", 2)[2]
+
+
+@dataclass
+class Known:
+    """The manifest as a run's start compares it: the record of every file in it, and, apart, those
+    of the few files it marks missing or holding no log (an org.csv, a README)."""
+
+    records: set[str]
+    missing: dict[str, str]        # path -> record of the files marked missing (deleted at the source)
+    unrecognised: set[str]         # records of the files no source recognised
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __iter__(self):
+        """The paths of the files in the manifest."""
+        return map(record_key, self.records)
+
+
+def load_known(con: duckdb.DuckDBPyConnection) -> Known:
+    """Every file the manifest knows, as records (all a run loads about the files that did not change,
+    tens of thousands of them at an org's collector). DuckDB joins them into one string, which Python
+    splits in C: one string object per file, never a row tuple."""
+    joined = con.execute(
+        f"SELECT string_agg({RECORD_SQL}, chr(0)),"
+        f" string_agg({RECORD_SQL}, chr(0)) FILTER (WHERE missing),"
+        f" string_agg({RECORD_SQL}, chr(0)) FILTER (WHERE source = 'unrecognised') FROM source_files"
+    ).fetchall()[0]
+    every, missing, unrecognised = (text.split("\0") if text is not None else [] for text in joined)
+    return Known(set(every), {record_key(r): r for r in missing}, set(unrecognised))
 
 
 def load_states(con: duckdb.DuckDBPyConnection, paths: list[str]) -> dict[str, FileState]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import duckdb
 
 from ingest.discovery import Discovered, absolute_paths, discover, ledger_key, walking_ahead
-from ingest.manifest import FileState, load_known, load_states, missing_paths
+from ingest.manifest import FileState, Known, load_known, load_states, record, record_key
 from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.sources import SOURCES, AfterWrite
@@ -177,8 +177,9 @@ class IngestRun:
         self.summary = RunSummary()
         self.manifest: dict[str, FileState] = {}     # the known files read this run: their state before it
         self.drift_samples: dict[tuple, int] = {}
-        self._seen: set[str] = set()                 # every file found, as the ledger names it
-        self._known: dict[str, tuple] = {}           # every file the ledger knew at the start (manifest.load_known)
+        self._seen: set[str] = set()                 # every file found but not unchanged, as the ledger names it
+        self._unchanged: list[set[str]] = []         # the records (manifest.record) of the files found unchanged
+        self._known = Known(set(), {}, set())        # every file the ledger knew at the start (manifest.load_known)
         self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
         self._roots_with_logs: set[str] = set()
         self._empty_tables: list[str] = []           # the writer's tables that held no row at the start
@@ -290,13 +291,13 @@ class IngestRun:
             found = discover(self.options.paths, self.options.source, self.options.follow_symlinks)
         if self.options.shard:
             # Another worker's files: neither read nor seen (nor, when gone, marked missing).
-            found = Discovered([f for f in found.files if in_shard(f[0], self.options.paths[f[1]], self.options)],
-                               [p for p in found.problems if in_shard(p.path, p.root, self.options)])
+            found = Discovered.of([f for f in found.files if in_shard(f[0], self.options.paths[f[1]], self.options)],
+                                  [p for p in found.problems if in_shard(p.path, p.root, self.options)])
         for problem in found.problems:
             key = ledger_key(problem.path)
             self._seen.add(key)
             (self._file_failed if problem.failed else self._skip)(self._pending, key, problem.problem)
-        to_read = self._changed(found.files)
+        to_read = self._changed(found)
         self.manifest = load_states(con, [key for key, _ in to_read])
         if to_read and not self._known and self.ledger.exclusive and not self.options.shard:
             # A ledger that has read no file yet (a first, cold ingest): a later run's tables hold
@@ -304,25 +305,36 @@ class IngestRun:
             self._empty_tables = _empty_tables(con)
         return [self._job_for(key, path) for key, path in sorted(to_read, key=lambda kp: kp[1][0])]
 
-    def _changed(self, files: list[tuple[str, int, int, int]]) -> list[tuple[str, tuple]]:
+    def _changed(self, found: Discovered) -> list[tuple[str, tuple]]:
         """(ledger key, file) of the files that are new or changed since the last run; the others
-        are counted as unchanged. An unchanged file costs this loop and the stat that found it."""
-        known, roots = self._known, self.options.paths
-        keys = [path if path.isascii() else ledger_key(path) for path, _, _, _ in files]
-        self._seen.update(keys)
-        changed, unchanged, roots_with_logs = [], 0, set()
-        for key, file in zip(keys, files):
-            state = known.get(key)
-            if state is not None and state[0] == file[2] and state[1] == file[3]:
-                unchanged += 1
-                if state[3] and file[1] not in roots_with_logs:
-                    roots_with_logs.add(file[1])
+        are counted as unchanged. A file is unchanged when its record is one of the manifest's: one
+        set intersection per PATH, in C (an unchanged file costs no Python of its own)."""
+        known = self._known.records
+        changed = []
+        for index, records in found.records.items():
+            walked = set(records)  # one PATH's walk names each file once
+            self._count_unchanged(index, walked.intersection(known))
+            for text in walked.difference(known):
+                size, mtime_ns, key = text.split(" ", 2)
+                changed.append((key, (key, index, int(size), int(mtime_ns))))
+        for file in found.odd:
+            key = ledger_key(file[0])
+            text = record(key, file[2], file[3])
+            if text in known:
+                self._count_unchanged(file[1], {text})
             else:
                 changed.append((key, file))
-        self.summary.files_unchanged += unchanged
-        self.summary.files_seen += unchanged
-        self._roots_with_logs.update(str(roots[i]) for i in roots_with_logs)
+        self._seen.update(key for key, _ in changed)
         return changed
+
+    def _count_unchanged(self, index: int, unchanged: set[str]) -> None:
+        if not unchanged:
+            return
+        self._unchanged.append(unchanged)
+        self.summary.files_unchanged += len(unchanged)
+        self.summary.files_seen += len(unchanged)
+        if not unchanged.issubset(self._known.unrecognised):  # some unchanged file is a log
+            self._roots_with_logs.add(str(self.options.paths[index]))
 
     def _load_all(self, jobs: list[FileJob]) -> None:
         from tqdm import tqdm  # imported only by a run that reads something (a no-op's start-up counts)
@@ -448,12 +460,15 @@ class IngestRun:
         # for: one prefix test each, in C (a generator per file cost a tenth of a second at 40k files).
         roots = [ledger_key(str(p)) for p in self.options.paths if p.is_dir()]
         inside = tuple(root.rstrip("/") + "/" for root in roots)
-        known = self._known
+        known, unchanged = self._known, self._unchanged
+        # The known files not found unchanged (one C set difference), less those found changed.
+        not_found = {record_key(text) for text in known.records.difference(*unchanged)} - self._seen
         gone = [
-            path for path in known.keys() - self._seen  # the files not found this run, in one C set difference
-            if not known[path][2] and (path.startswith(inside) or path in roots) and not os.path.exists(path)
+            path for path in not_found
+            if path not in known.missing and (path.startswith(inside) or path in roots) and not os.path.exists(path)
         ]
-        back = [path for path in self._seen.intersection(missing_paths(known)) if path not in self.manifest]
+        back = [path for path, text in known.missing.items() if path not in self.manifest
+                and (path in self._seen or any(text in found for found in unchanged))]
         if gone:
             run_sql(con, "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone])
         if back:

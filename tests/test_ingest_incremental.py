@@ -223,3 +223,16 @@ def test_line_numbers_continue_across_incremental_reads(tmp_path, ledger):
     assert ledger.execute("SELECT lines_loaded FROM source_files").fetchall() == [(12,)]
     last_request_line = ledger.execute("SELECT max(line_no) FROM requests").fetchone()[0]
     assert last_request_line == 11
+
+
+def test_a_path_holding_only_unchanged_files_that_are_not_logs_still_has_no_logs(tmp_path, ledger):
+    # The second run finds every file unchanged: whether a PATH held a log is then known from the
+    # manifest alone (a stranger, here Claude Code's prompt history, is stored as unrecognised).
+    logs, strangers = tmp_path / "logs", tmp_path / "strangers"
+    write_jsonl(logs / "p" / "s1.jsonl", _session(2))
+    write_jsonl(strangers / "history.jsonl", [{"display": "a prompt", "project": "/x"}])
+    first = ingest(ledger, logs, strangers)
+    assert (first.files_new, first.files_skipped, first.empty_roots) == (1, 1, [str(strangers)])
+    again = ingest(ledger, logs, strangers)
+    assert (again.files_unchanged, again.files_seen, again.empty_roots) == (2, 2, [str(strangers)])
+    assert ingest(ledger, strangers, logs).empty_roots == [str(strangers)]  # whichever PATH comes first
