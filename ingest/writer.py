@@ -263,7 +263,7 @@ class LedgerWriter:
         lookup reads that one column (the anti-join reads every key column: edit_lines' three, 2.5 M
         rows on an 80x180 org), and as a semi-join it lets DuckDB skip the row groups whose zone maps
         exclude the batch's values (another source's ids, another id format); a new batch, the usual
-        one, then needs no anti-join."""
+        one, then needs no anti-join. Tables that keep key hashes are asked those first."""
         if not self._hashes_may_be_stored(policy.table, frame):
             return False
         column = policy.key[0]
@@ -272,7 +272,7 @@ class LedgerWriter:
                                      f" WHERE {column} IN (SELECT {column} FROM _probe))")[0][0]
 
     def _hashes_may_be_stored(self, table: str, frame: pl.DataFrame) -> bool:
-        """Whether a stored row of `table` shares a key hash (ingest/hashing.py) with a row of
+        """Whether a stored row of `table` shares a key hash (store/key_hashes.py) with a row of
         `frame`. No shared hash proves no shared key, read on narrow integer columns (the keys are
         long random strings: on 714k tool calls 17 ms against 4); a shared one is only a maybe,
         which the caller settles by the key itself. True for a table that stores no key hash."""
