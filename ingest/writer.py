@@ -21,6 +21,7 @@ from ingest.batch import RecordBatch, RequestMerger
 from ingest.otel.reconcile import OTEL_KEY_PREFIX
 from ingest.records import TABLES, Request, TablePolicy, columns
 from ingest.sources import AfterWrite
+from store.key_hashes import KEY_HASHES, key_hash_sql, with_key_hashes
 from store.sql import begin, commit, rollback, run_sql
 
 _REQUEST_FIELDS = Request.__struct_fields__
@@ -218,7 +219,7 @@ class LedgerWriter:
             return self._insert(policy, frame)
         with registered(self.con, "_incoming", frame):
             return run_sql(
-                self.con, f"INSERT INTO {policy.table} BY NAME SELECT * FROM _incoming i"
+                self.con, f"INSERT INTO {policy.table} BY NAME SELECT {with_key_hashes(policy.table, 'i')} FROM _incoming i"
                 f" WHERE NOT EXISTS (SELECT 1 FROM {policy.table} t WHERE {_on(policy, 't')})"
             )[0][0]
 
@@ -262,16 +263,34 @@ class LedgerWriter:
         lookup reads that one column (the anti-join reads every key column: edit_lines' three, 2.5 M
         rows on an 80x180 org), and as a semi-join it lets DuckDB skip the row groups whose zone maps
         exclude the batch's values (another source's ids, another id format); a new batch, the usual
-        one, then needs no anti-join."""
+        one, then needs no anti-join. Tables that keep key hashes are asked those first."""
+        if not self._hashes_may_be_stored(policy.table, frame):
+            return False
         column = policy.key[0]
         with registered(self.con, "_probe", frame.select(column)):
             return run_sql(self.con, f"SELECT EXISTS (SELECT 1 FROM {policy.table}"
                                      f" WHERE {column} IN (SELECT {column} FROM _probe))")[0][0]
 
+    def _hashes_may_be_stored(self, table: str, frame: pl.DataFrame) -> bool:
+        """Whether a stored row of `table` shares a key hash (store/key_hashes.py) with a row of
+        `frame`. No shared hash proves no shared key, read on narrow integer columns (the keys are
+        long random strings: on 714k tool calls 17 ms against 4); a shared one is only a maybe,
+        which the caller settles by the key itself. True for a table that stores no key hash."""
+        hashes = KEY_HASHES.get(table)
+        if not hashes:
+            return True
+        keys = sorted(set(hashes.values()))
+        probes = " OR ".join(f"EXISTS (SELECT 1 FROM {table} WHERE {name} IN"
+                             f" (SELECT {key_hash_sql(key)} FROM _hash_probe WHERE {key} IS NOT NULL))"
+                             for name, key in hashes.items())
+        with registered(self.con, "_hash_probe", frame.select(keys)):
+            return run_sql(self.con, f"SELECT {probes}")[0][0]
+
     def _insert(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
         """Rows no stored row shares a key with: what every policy's statement would insert."""
         with registered(self.con, "_incoming", frame):
-            return run_sql(self.con, f"INSERT INTO {policy.table} BY NAME SELECT * FROM _incoming")[0][0]
+            return run_sql(self.con, f"INSERT INTO {policy.table} BY NAME SELECT {with_key_hashes(policy.table)}"
+                                     " FROM _incoming")[0][0]
 
     def _merge_requests(self, incoming: RequestMerger) -> tuple[int, int]:
         """The requests policy: rows already in the ledger compete with new copies by the dedup rule."""
@@ -279,7 +298,8 @@ class LedgerWriter:
         if not rows:
             return 0, 0
         frame = columns(Request, rows)
-        existing = [] if self._none_stored(frame) else self._existing_requests(frame)
+        existing = [] if self._none_stored(frame) or not self._hashes_may_be_stored("requests", frame) \
+            else self._existing_requests(frame)
         if existing:
             merger = RequestMerger()
             before = {row.request_key: (row, row.output_estimated) for row in existing}
@@ -301,7 +321,7 @@ class LedgerWriter:
             to_write = rows  # nothing to compete with (the usual case): the batch is already deduplicated
         if to_write:
             with registered(self.con, "_incoming", self._stamped(TABLES["requests"], frame)):
-                run_sql(self.con, "INSERT INTO requests BY NAME SELECT * FROM _incoming")
+                run_sql(self.con, f"INSERT INTO requests BY NAME SELECT {with_key_hashes('requests')} FROM _incoming")
         existing_keys = {r.request_key for r in existing}
         new = sum(1 for r in to_write if r.request_key not in existing_keys)
         return new, len(to_write) - new

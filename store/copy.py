@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from store.config import LakeTarget, lake_target
+from store.key_hashes import KEY_HASHES, key_hash_sql
 from store.sql import begin, commit, rollback, run_sql
 
 SOURCE = "agentledger_source"
@@ -84,9 +85,12 @@ def copy_into(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | LakeTa
                 columns = [c for (c,) in run_sql(
                     con, "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?"
                          " ORDER BY column_index", [SOURCE, table])]
-                names = ", ".join(columns)
+                # A source older than the key hashes lacks them: computed here, as every insert does.
+                hashes = {name: key for name, key in KEY_HASHES.get(table, {}).items() if name not in columns}
+                names = ", ".join(columns + list(hashes))
+                values = ", ".join(columns + [key_hash_sql(key) for key in hashes.values()])
                 summary.tables[table] = run_sql(
-                    con, f"INSERT INTO {table} ({names}) SELECT {names} FROM {SOURCE}.main.{table}")[0][0]
+                    con, f"INSERT INTO {table} ({names}) SELECT {values} FROM {SOURCE}.main.{table}")[0][0]
             commit(con)
         except BaseException:
             rollback(con)

@@ -22,6 +22,7 @@ import duckdb
 
 from ingest.batch import RecordBatch
 from ingest.otel.schema import OTEL_KEY_PREFIX
+from store.key_hashes import key_hash_sql
 from store.sql import run_sql
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ WHERE source = 'otel' AND request_key IN (SELECT '{OTEL_KEY_PREFIX}' || o.event_
 
 _INSERT_OTEL_ONLY = f"""
 INSERT INTO requests BY NAME
-SELECT
+SELECT *, {key_hash_sql('request_key')} AS request_key_hash FROM (SELECT
     '{OTEL_KEY_PREFIX}' || o.event_key AS request_key,
     'otel' AS source,
     o.request_id,
@@ -117,7 +118,7 @@ SELECT
     o.agent_name AS attribution_agent, o.prompt_id,
     o.cost_usd AS source_cost_usd, o.file_path, o.line_no,
     $run AS run_id
-{_UNTWINNED}
+{_UNTWINNED})
 """
 
 _COUNT_NEW = f"""
