@@ -146,11 +146,26 @@ def _touched_filter(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> N
         run_sql(con, f"SET VARIABLE agentledger_span_{table} = ({span})")
 
 
+# The ledger's own derived tables a step reads after the TEMP copies hide them, each through a TEMP
+# view named _stored_<table> (derive_spikes.sql: the stored requests of a spike's other sessions).
+STORED_VIEWS = tuple(f"_stored_{table}" for table in ("request_facts", "session_day_facts"))
+
+
 def _shadow_derived(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
     """From here on the derived tables are empty TEMP copies (they hide the ledger's): the steps
-    below fill them with the chunk's rows, which the refresh then writes in one short window."""
+    below fill them with the chunk's rows, which the refresh then writes in one short window. The
+    ledger's rows stay readable through STORED_VIEWS, named by the ledger's own catalog and schema
+    (the names an unqualified table resolves to but for the TEMP copies)."""
+    catalog, schema = run_sql(con, "SELECT current_database(), current_schema()")[0]
+    where = f"{_quoted(catalog)}.{_quoted(schema)}"
+    for view in STORED_VIEWS:
+        run_sql(con, f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {where}.{view.removeprefix('_stored_')}")
     for table in DERIVED:
         run_sql(con, f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table} LIMIT 0")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _load_reverts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
@@ -213,9 +228,8 @@ STEPS: tuple[Step, ...] = (
     Step("touched_filter", reads=("_touched", *SPANS), writes=(), run=_touched_filter),
     # The people whose spikes the chunk changes, and their other days as stored: read before the
     # derived tables are shadowed.
-    Step("derive_spike_scope", reads=("requests", "session_day_facts", "request_facts"),
-         writes=("_spike_users", "_spike_history", "_spike_requests")),
-    Step("shadow_derived", reads=DERIVED, writes=DERIVED, run=_shadow_derived),
+    Step("derive_spike_scope", reads=("requests", "session_day_facts"), writes=("_spike_users", "_spike_history")),
+    Step("shadow_derived", reads=DERIVED, writes=(*DERIVED, *STORED_VIEWS), run=_shadow_derived),
     Step("derive_requests", reads=("session_events", "agents", "tool_results", "tool_calls", "requests",
                                    "model_prices"),
          writes=("_headless", "_prompts", "_thread_types", "_req")),
@@ -233,8 +247,8 @@ STEPS: tuple[Step, ...] = (
                                 "_discarded_edits", "_calls", "_interrupts", "_idle_turns"),
          writes=("_sessions", "_req_out", "_stops", "_zero", "_bloat", "flag_requests", "flags")),
     # usage_spike compares a day with the person's whole history: redone for the chunk's people.
-    Step("derive_spikes", reads=("_spike_history", "_spike_requests", "session_day_facts", "request_facts"),
-         writes=("_spike_days", "_spikes", "flag_requests", "flags")),
+    Step("derive_spikes", reads=("_spike_history", "session_day_facts", "request_facts", *STORED_VIEWS),
+         writes=("_spike_days", "_spikes", "_spike_requests", "flag_requests", "flags")),
     # Outcomes in git (docs/metrics.md): where sessions worked, which commits came out of them, the
     # agent lines in those commits and what blame (run by `agentledger git scan`) says survived.
     # Run once at the end of a refresh, over the sessions with rows since they last ran (refresh_ledger).
@@ -242,7 +256,8 @@ STEPS: tuple[Step, ...] = (
 )
 # The steps a chunk runs (GIT_PHASE runs once after the chunks: refresh_ledger).
 CHUNK_STEPS = STEPS[: len(STEPS) - len(GIT_PHASE)]
-TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes if t.startswith("_")))
+TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes
+                                  if t.startswith("_") and t not in STORED_VIEWS))
 # What the plan leaves behind (derive_queue.sql).
 PLAN_TEMP_TABLES = ("_queued", "_requeued")
 
@@ -666,6 +681,7 @@ def _derive(con: duckdb.DuckDBPyConnection, chunk: Chunk, params: dict[str, Any]
     finally:
         _drop(con, TEMP_TABLES)
         _drop(con, DERIVED)
+        _drop(con, STORED_VIEWS, "VIEW")
         con.unregister("chunk_sessions")
     return rows, spike_users
 
@@ -708,9 +724,9 @@ def _apply_rows(con: duckdb.DuckDBPyConnection, chunk: Chunk, rows: dict[str, An
                 pass  # an aborted transaction refuses even this; the connection is being closed anyway
 
 
-def _drop(con, tables) -> None:
+def _drop(con, tables, kind: str = "TABLE") -> None:
     for name in tables:
         try:
-            run_sql(con, f"DROP TABLE IF EXISTS temp.main.{name}")
+            run_sql(con, f"DROP {kind} IF EXISTS temp.main.{name}")
         except duckdb.Error:
             pass  # a failed transaction refuses even this; the connection is being closed anyway
