@@ -100,6 +100,11 @@ class Step:
     reads: tuple[str, ...]
     writes: tuple[str, ...]
     run: Callable[[duckdb.DuckDBPyConnection, dict[str, Any]], None] | None = None
+    # DuckDB hands a join's keys to the scan of its other side as a filter (join_filter_pushdown).
+    # Off for the steps that look the chunk's calls' results up by tool_use_id: over random ids, in
+    # a scan the span already bounds, that filter cost ~10 ms of CPU a statement on an 80x180
+    # org (2 ms on 10x30), and saved nothing. The values do not depend on it.
+    join_filters: bool = True
 
     @property
     def sql(self) -> bool:
@@ -118,6 +123,7 @@ LIST_FILTER_MAX = 256
 # rows together, folder after folder, so a person's rows, and what is new, lie close together: with
 # `in_span` beside the chunk's filter, a scan skips the row groups outside the span by their zone maps
 # and reads what the chunk holds, not the whole table. The span is exact, so no row is left out.
+# tool_results' is first looked for among the rows of the chunk's sessions (_results_by_session).
 SPANS = {
     "requests": "SELECT [min(rowid), max(rowid)] FROM requests WHERE in_touched(coalesce(session_id, '(none)'))",
     "tool_calls": "SELECT [min(rowid), max(rowid)] FROM tool_calls WHERE in_touched(coalesce(session_id, '(none)'))",
@@ -143,14 +149,61 @@ def _touched_filter(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> N
     run_sql(con, "CREATE OR REPLACE TEMP MACRO in_span(tbl, rid) AS rid BETWEEN getvariable('agentledger_span_' || tbl)[1]"
                  " AND getvariable('agentledger_span_' || tbl)[2]")
     for table, span in SPANS.items():
+        if table == "tool_results" and _results_by_session(con):
+            continue
         run_sql(con, f"SET VARIABLE agentledger_span_{table} = ({span})")
+
+
+# The results of the chunk's calls among the rows of the chunk's own sessions (a session filter
+# reads a column's dictionary; a tool_use_id filter reads every id of the table), within those
+# rows' span; and whether every call of the chunk has its result there.
+_RESULTS_OF_SESSIONS = """
+WITH calls AS MATERIALIZED (
+    SELECT DISTINCT tool_use_id FROM tool_calls
+    WHERE in_span('tool_calls', rowid) AND in_touched(coalesce(session_id, '(none)')) AND tool_use_id IS NOT NULL
+),
+found AS MATERIALIZED (
+    SELECT rowid AS rid, tool_use_id FROM tool_results
+    WHERE in_span('tool_results', rowid) AND tool_use_id IN (SELECT tool_use_id FROM calls)
+)
+SELECT [min(rid), max(rid)], count(DISTINCT tool_use_id) = (SELECT count(*) FROM calls) FROM found
+"""
+
+
+def _results_by_session(con: duckdb.DuckDBPyConnection) -> bool:
+    """Set the span of tool_results from the rows of the chunk's sessions when every call of the
+    chunk has its result among them: tool_use_id is the key of tool_results, so no other row is
+    the result of one of those calls and the span is the one SPANS finds. Otherwise (a call with
+    no result yet, or a result written under another session) returns False: SPANS looks the
+    calls' ids up over the whole table."""
+    run_sql(con, "SET VARIABLE agentledger_span_tool_results = (SELECT [min(rowid), max(rowid)] FROM tool_results"
+                 " WHERE in_touched(coalesce(session_id, '(none)')))")
+    span, complete = run_sql(con, _RESULTS_OF_SESSIONS)[0]
+    if complete:
+        run_sql(con, "SET VARIABLE agentledger_span_tool_results = ?::BIGINT[]", [span])
+    return complete
+
+
+# The ledger's own derived tables a step reads after the TEMP copies hide them, each through a TEMP
+# view named _stored_<table> (derive_spikes.sql: the stored requests of a spike's other sessions).
+STORED_VIEWS = tuple(f"_stored_{table}" for table in ("request_facts", "session_day_facts"))
 
 
 def _shadow_derived(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
     """From here on the derived tables are empty TEMP copies (they hide the ledger's): the steps
-    below fill them with the chunk's rows, which the refresh then writes in one short window."""
+    below fill them with the chunk's rows, which the refresh then writes in one short window. The
+    ledger's rows stay readable through STORED_VIEWS, named by the ledger's own catalog and schema
+    (the names an unqualified table resolves to but for the TEMP copies)."""
+    catalog, schema = run_sql(con, "SELECT current_database(), current_schema()")[0]
+    where = f"{_quoted(catalog)}.{_quoted(schema)}"
+    for view in STORED_VIEWS:
+        run_sql(con, f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT * FROM {where}.{view.removeprefix('_stored_')}")
     for table in DERIVED:
         run_sql(con, f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {table} LIMIT 0")
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _load_reverts(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
@@ -210,16 +263,16 @@ GIT_PHASE: tuple[Step, ...] = (
 STEPS: tuple[Step, ...] = (
     # The chunk's sessions (from derive_queue), and how the steps below select their rows.
     Step("derive_touched", reads=("chunk_sessions",), writes=("_touched",)),
-    Step("touched_filter", reads=("_touched", *SPANS), writes=(), run=_touched_filter),
+    Step("touched_filter", reads=("_touched", *SPANS), writes=(), run=_touched_filter, join_filters=False),
     # The people whose spikes the chunk changes, and their other days as stored: read before the
     # derived tables are shadowed.
-    Step("derive_spike_scope", reads=("requests", "session_day_facts", "request_facts"),
-         writes=("_spike_users", "_spike_history", "_spike_requests")),
-    Step("shadow_derived", reads=DERIVED, writes=DERIVED, run=_shadow_derived),
+    Step("derive_spike_scope", reads=("requests", "session_day_facts"), writes=("_spike_users", "_spike_history")),
+    Step("shadow_derived", reads=DERIVED, writes=(*DERIVED, *STORED_VIEWS), run=_shadow_derived),
     Step("derive_requests", reads=("session_events", "agents", "tool_results", "tool_calls", "requests",
                                    "model_prices"),
-         writes=("_headless", "_prompts", "_thread_types", "_req")),
-    Step("derive_calls", reads=("_req", "_prompts", "tool_calls", "tool_results"), writes=("_calls",)),
+         writes=("_headless", "_prompts", "_thread_types", "_req"), join_filters=False),
+    Step("derive_calls", reads=("_req", "_prompts", "tool_calls", "tool_results"), writes=("_calls",),
+         join_filters=False),
     Step("derive_attribution", reads=("_req", "_calls"), writes=("_attr", "request_components")),
     Step("derive_loops", reads=("_calls",), writes=("_loops",)),
     Step("load_reverts", reads=("_calls",), writes=("_reverts", "_revert_paths"), run=_load_reverts),
@@ -233,8 +286,8 @@ STEPS: tuple[Step, ...] = (
                                 "_discarded_edits", "_calls", "_interrupts", "_idle_turns"),
          writes=("_sessions", "_req_out", "_stops", "_zero", "_bloat", "flag_requests", "flags")),
     # usage_spike compares a day with the person's whole history: redone for the chunk's people.
-    Step("derive_spikes", reads=("_spike_history", "_spike_requests", "session_day_facts", "request_facts"),
-         writes=("_spike_days", "_spikes", "flag_requests", "flags")),
+    Step("derive_spikes", reads=("_spike_history", "session_day_facts", "request_facts", *STORED_VIEWS),
+         writes=("_spike_days", "_spikes", "_spike_requests", "flag_requests", "flags")),
     # Outcomes in git (docs/metrics.md): where sessions worked, which commits came out of them, the
     # agent lines in those commits and what blame (run by `agentledger git scan`) says survived.
     # Run once at the end of a refresh, over the sessions with rows since they last ran (refresh_ledger).
@@ -242,7 +295,8 @@ STEPS: tuple[Step, ...] = (
 )
 # The steps a chunk runs (GIT_PHASE runs once after the chunks: refresh_ledger).
 CHUNK_STEPS = STEPS[: len(STEPS) - len(GIT_PHASE)]
-TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes if t.startswith("_")))
+TEMP_TABLES = tuple(dict.fromkeys(t for step in STEPS for t in step.writes
+                                  if t.startswith("_") and t not in STORED_VIEWS))
 # What the plan leaves behind (derive_queue.sql).
 PLAN_TEMP_TABLES = ("_queued", "_requeued")
 
@@ -657,17 +711,34 @@ def _derive(con: duckdb.DuckDBPyConnection, chunk: Chunk, params: dict[str, Any]
     con.register("chunk_sessions", pl.DataFrame({"session_id": chunk.sessions}, schema={"session_id": pl.String}))
     try:
         for step in CHUNK_STEPS:
-            if step.run:
-                step.run(con, params)
-            else:
-                queries.execute(con, step.name, params)
+            with _join_filters(con, step.join_filters):
+                if step.run:
+                    step.run(con, params)
+                else:
+                    queries.execute(con, step.name, params)
         rows = {table: con.sql(f"SELECT * FROM temp.main.{table}").to_arrow_table() for table in DERIVED}
         spike_users = [row[0] for row in run_sql(con, "SELECT user_name FROM _spike_users")]
     finally:
         _drop(con, TEMP_TABLES)
         _drop(con, DERIVED)
+        _drop(con, STORED_VIEWS, "VIEW")
         con.unregister("chunk_sessions")
     return rows, spike_users
+
+
+@contextmanager
+def _join_filters(con: duckdb.DuckDBPyConnection, on: bool) -> Iterator[None]:
+    """DuckDB's join_filter_pushdown off meanwhile unless `on` (Step.join_filters); the
+    connection's own list of disabled optimizers back afterwards."""
+    if on:
+        yield
+        return
+    before = run_sql(con, "SELECT current_setting('disabled_optimizers')")[0][0]
+    run_sql(con, "SET disabled_optimizers = ?", [",".join(filter(None, (before, "join_filter_pushdown")))])
+    try:
+        yield
+    finally:
+        run_sql(con, "SET disabled_optimizers = ?", [before])
 
 
 def _apply(con: duckdb.DuckDBPyConnection, chunk: Chunk, rows: dict[str, Any], spike_users: list[str | None]) -> None:
@@ -708,9 +779,9 @@ def _apply_rows(con: duckdb.DuckDBPyConnection, chunk: Chunk, rows: dict[str, An
                 pass  # an aborted transaction refuses even this; the connection is being closed anyway
 
 
-def _drop(con, tables) -> None:
+def _drop(con, tables, kind: str = "TABLE") -> None:
     for name in tables:
         try:
-            run_sql(con, f"DROP TABLE IF EXISTS temp.main.{name}")
+            run_sql(con, f"DROP {kind} IF EXISTS temp.main.{name}")
         except duckdb.Error:
             pass  # a failed transaction refuses even this; the connection is being closed anyway

@@ -294,6 +294,37 @@ def test_a_chunk_reads_its_fact_rows_within_their_span_and_nothing_of_the_span_i
     con.close()
 
 
+# (tool_use_id, session) of tool_results in the order written (rowid 0, 1, ...): the chunk is
+# session "a", whose calls are c1 and c2. x0 and b2 are other sessions' results.
+RESULTS = {
+    "within its sessions": [("x0", "x"), ("c1", "a"), ("b2", "b"), ("c2", "a"), ("x4", "x")],
+    # c2's result under another session's row, after: found by the calls' ids over the whole table.
+    "a result under another session": [("x0", "x"), ("c1", "a"), ("b2", "b"), ("x3", "x"), ("c2", "b")],
+    # c2 has no result yet: nothing says none lies elsewhere, so the ids are looked up everywhere.
+    "a call with no result": [("x0", "x"), ("c1", "a"), ("b2", "b"), ("x3", "x")],
+}
+SPAN = {"within its sessions": [1, 3], "a result under another session": [1, 4], "a call with no result": [1, 1]}
+
+
+@pytest.mark.parametrize("case", list(RESULTS))
+def test_the_span_of_a_chunks_results_is_found_through_its_sessions_and_leaves_none_out(tmp_path, case):
+    con = connect_writer(tmp_path / "l.duckdb")
+    con.execute("INSERT INTO tool_calls (tool_use_id, source, session_id, is_sidechain, ts, tool_name, component, "
+                "component_kind, run_id) SELECT id, 'claude', sid, FALSE, TIMESTAMP '2026-11-01 10:00', 'Bash', "
+                "'Bash', 'builtin', 1 FROM (VALUES ('x9', 'x'), ('c1', 'a'), ('c2', 'a')) v(id, sid)")
+    for tool_use_id, session in RESULTS[case]:
+        con.execute("INSERT INTO tool_results (tool_use_id, source, session_id, is_error, interrupted, result_bytes, "
+                    "run_id) VALUES (?, 'claude', ?, FALSE, FALSE, 1, 1)", [tool_use_id, session])
+    con.register("chunk_sessions", duckdb.sql("SELECT 'a' AS session_id").arrow())
+    refresh.queries.execute(con, "derive_touched", {})
+    refresh._touched_filter(con, {})
+    assert con.execute("SELECT getvariable('agentledger_span_tool_results')").fetchone()[0] == SPAN[case]
+    # As the whole table's look-up finds it.
+    assert con.execute(f"SELECT ({refresh.SPANS['tool_results']})").fetchone()[0] == SPAN[case]
+    assert refresh._results_by_session(con) == (case == "within its sessions")
+    con.close()
+
+
 def _wal_bytes(db: Path) -> int:
     wal = db.with_name(db.name + ".wal")
     return wal.stat().st_size if wal.exists() else 0
@@ -349,4 +380,16 @@ def test_a_chunk_over_held_chunk_rows_is_derived_on_a_read_connection(org, refer
         assert summary.chunks > 1 and len(reads) == summary.chunks
     con = duckdb.connect(str(db))
     assert _snapshot(con) == reference
+    con.close()
+
+
+def test_a_step_without_join_filters_gives_the_connection_its_own_optimizers_back(tmp_path):
+    con = connect_writer(tmp_path / "l.duckdb")
+    con.execute("SET disabled_optimizers = 'build_side_probe_side'")
+    with refresh._join_filters(con, False):
+        assert con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == \
+            "build_side_probe_side,join_filter_pushdown"
+    assert con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == "build_side_probe_side"
+    with refresh._join_filters(con, True):
+        assert con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == "build_side_probe_side"
     con.close()

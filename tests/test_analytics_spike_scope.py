@@ -1,5 +1,6 @@
 """The usage_spike history a chunk reads (derive_spike_scope.sql): the person's other sessions as
-stored, with every request of those sessions, found through their people's rows first."""
+stored; and, once the spikes are known (derive_spikes.sql), the stored requests of the spikes' other
+sessions on their spike days, found through their people's rows first."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from analytics.refresh import CHUNK_STEPS, sql_params
 from analytics.config import AnalyticsSettings
 from store.db import connect_writer
 
-SCOPE = [s for s in CHUNK_STEPS if s.name in ("derive_touched", "touched_filter", "derive_spike_scope")]
+SCOPE = [s for s in CHUNK_STEPS if s.name in ("derive_touched", "touched_filter", "derive_spike_scope", "shadow_derived")]
+# The statement of derive_spikes.sql that looks the stored requests up.
+SPIKE_REQUESTS = next(s for s in queries.statements("derive_spikes") if "TEMP TABLE _spike_requests AS" in s)
 
 # (session, person, day, request): ann's chunk session s1; her history s2 (hers alone), s3 (shared
 # with bob: one session, two people) and s4 (a request with no person, beside one of hers); bob's
@@ -46,17 +49,42 @@ def _ledger(tmp_path):
     return con
 
 
-def test_the_history_holds_every_request_of_the_persons_other_sessions(tmp_path):
+def _scope(tmp_path):
     con = _ledger(tmp_path)
     con.register("chunk_sessions", pl.DataFrame({"session_id": ["s1"]}))
     params = sql_params(AnalyticsSettings())
     for step in SCOPE:
         step.run(con, params) if step.run else queries.execute(con, step.name, params)
+    return con
+
+
+def test_the_history_holds_the_persons_other_sessions(tmp_path):
+    con = _scope(tmp_path)
     assert sorted(r[0] for r in con.execute("SELECT user_name FROM _spike_users").fetchall()) == ["ann"]
     assert sorted(con.execute("SELECT DISTINCT session_id FROM _spike_history").fetchall()) == [("s2",), ("s3",), ("s4",)]
-    # s3's request by bob and s4's request with no person are in (the flag lists the session's
-    # requests that day, whoever made them); bob's and carl's own sessions and the chunk's are not.
-    got = sorted(con.execute("SELECT session_id, request_key, total_tokens FROM _spike_requests").fetchall())
-    assert got == [("s2", "r2", 30), ("s2", "r3", 40), ("s3", "r4", 50), ("s3", "r5", 60),
-                   ("s4", "r6", 70), ("s4", "r7", 80)]
+    con.close()
+
+
+def test_a_spikes_stored_requests_are_its_other_sessions_on_its_day_whoever_made_them(tmp_path):
+    con = _scope(tmp_path)
+    # Past shadow_derived the ledger's request_facts is hidden by the chunk's empty TEMP copy: the
+    # lookup reads the ledger's rows through _stored_request_facts.
+    assert con.execute("SELECT count(*) FROM request_facts").fetchone() == (0,)
+    # Spikes on the chunk's s1 (its requests are the ones derived now, never the stored r1), on s2's
+    # second day (r3, not r2 of the day before), on s3's day (bob's r5 too: the flag lists the
+    # session's requests that day) and on s4's day (r7, with no person, too); s5 and s6 have none.
+    con.execute("""CREATE TEMP TABLE _spikes AS SELECT * FROM (VALUES ('s1', DATE '2026-11-02'),
+        ('s2', DATE '2026-11-02'), ('s3', DATE '2026-11-01'), ('s4', DATE '2026-11-03')) v(session_id, day)""")
+    con.execute(SPIKE_REQUESTS)
+    got = sorted(con.execute("SELECT session_id, day::VARCHAR, request_key, total_tokens FROM _spike_requests").fetchall())
+    assert got == [("s2", "2026-11-02", "r3", 40), ("s3", "2026-11-01", "r4", 50), ("s3", "2026-11-01", "r5", 60),
+                   ("s4", "2026-11-03", "r6", 70), ("s4", "2026-11-03", "r7", 80)]
+    con.close()
+
+
+def test_no_spike_looks_nothing_up(tmp_path):
+    con = _scope(tmp_path)
+    con.execute("CREATE TEMP TABLE _spikes AS SELECT 's2' AS session_id, DATE '2026-11-02' AS day LIMIT 0")
+    con.execute(SPIKE_REQUESTS)
+    assert con.execute("SELECT count(*) FROM _spike_requests").fetchone() == (0,)
     con.close()

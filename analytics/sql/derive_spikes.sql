@@ -53,6 +53,29 @@ FROM spikes sp
 JOIN session_day sd ON sd.user_name IS NOT DISTINCT FROM sp.user_name AND sd.day = sp.day
 WHERE kept_share(sd.kept, sd.tokens, sd.overhead) < $max_ratio;
 
+-- The stored requests of the spikes' other sessions on their spike days (the chunk's are derived
+-- now: request_facts): the ledger's tables, which the chunk's TEMP copies hide, are read through
+-- _stored_request_facts and _stored_session_day_facts (refresh.py). Found through their people
+-- first: request_facts is written person by person, so the people's row groups alone are read.
+-- Every request of a session has a day row of its person in session_day_facts (the rollup groups
+-- by person), so the people of those sessions' day rows select every one of their requests;
+-- requests with no person are taken apart (NULL joins nothing).
+CREATE OR REPLACE TEMP TABLE _spike_requests AS
+WITH pairs AS MATERIALIZED (
+    SELECT DISTINCT session_id, day FROM _spikes WHERE NOT in_touched(session_id)
+),
+people AS MATERIALIZED (
+    SELECT DISTINCT user_name FROM _stored_session_day_facts
+    WHERE session_id IN (SELECT session_id FROM pairs) AND user_name IS NOT NULL
+)
+SELECT f.session_id, f.day, f.request_key, f.total_tokens, f.cost_usd
+FROM _stored_request_facts f SEMI JOIN people p ON f.user_name = p.user_name
+SEMI JOIN pairs s ON f.session_id = s.session_id AND f.day = s.day
+UNION ALL
+SELECT f.session_id, f.day, f.request_key, f.total_tokens, f.cost_usd
+FROM _stored_request_facts f SEMI JOIN pairs s ON f.session_id = s.session_id AND f.day = s.day
+WHERE f.user_name IS NULL;
+
 -- Its requests: the session's requests that day (the chunk's as derived now, the others' as stored).
 INSERT INTO flag_requests
 SELECT p.flag_id, 'usage_spike', p.session_id, f.day, f.request_key, 1.0, f.total_tokens, f.cost_usd
