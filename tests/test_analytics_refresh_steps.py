@@ -41,7 +41,7 @@ def test_every_temp_table_is_written_before_a_step_reads_it():
 
 def test_the_temp_tables_dropped_afterwards_are_every_one_written():
     assert set(TEMP_TABLES) == {t for s in STEPS for t in s.writes if t.startswith("_")}
-    assert len(TEMP_TABLES) == 51
+    assert len(TEMP_TABLES) == 53
 
 
 def test_the_check_notices_an_undeclared_read(monkeypatch):
