@@ -305,10 +305,13 @@ self_committed AS (
     JOIN git_added_lines a ON a.repo_id = r.repo_id AND a.sha = r.sha
     GROUP BY ALL
 ),
+-- Only the lines the candidate commit added count (shared, below): the pool's other lines are left
+-- out before the grouping (a session's whole pool per candidate commit was 1.4 M rows on the 40x40 org).
 written AS (
     SELECT c.sid, c.repo_id, c.sha, p.path, p.line_hash, sum(p.lines) AS lines
     FROM candidates c JOIN _pool p ON p.sid = c.sid AND p.repo_id = c.repo_id AND p.ts <= c.authored_at
-    GROUP BY ALL
+    JOIN added a ON a.repo_id = c.repo_id AND a.sha = c.sha AND a.path = p.path AND a.line_hash = p.line_hash
+    GROUP BY c.sid, c.repo_id, c.sha, p.path, p.line_hash
 ),
 left_over AS (
     SELECT w.sid, w.repo_id, w.sha, w.path, w.line_hash, w.lines - coalesce(k.n, 0) AS lines
