@@ -240,7 +240,7 @@ GIT_STEPS: tuple[Step, ...] = (
     Step("derive_git_links", reads=("_git_dirty", "edit_lines", "tool_calls", "tool_results", "commit_evidence",
                                     "requests", "git_commits", "git_added_lines", "git_line_df", "git_paths",
                                     "git_path_map", "git_repos"),
-         writes=("_dirty_lines", "_edit_calls", "_edits", "_evidence", "_printed", "_copies", "_resolved", "_edit_paths", "_evidence_roots",
+         writes=("_dirty_lines", "_edit_calls", "_edit_results", "_edits", "_evidence", "_printed", "_copies", "_resolved", "_edit_paths", "_evidence_roots",
                  "_session_dirs", "_mapped_roots", "_matched_roots", "session_repos", "_pool", "_overlaps",
                  "git_links")),
     Step("derive_git_claims", reads=("_pool", "_git_dirty", "_git_repos", "git_links", "git_commit_files",
@@ -250,7 +250,8 @@ GIT_STEPS: tuple[Step, ...] = (
     Step("derive_git_survival", reads=("_git_repos", "_git_dirty", "git_blame_plan", "git_blamed", "git_blame",
                                        "_edit_calls", "_edits", "_pool", "session_repos", "tool_calls",
                                        "request_facts"),
-         writes=("_git_fate", "commit_agent_lines", "_alive", "edit_outcomes", "_git_turned", "git_turns")),
+         writes=("_git_fate", "commit_agent_lines", "_alive", "edit_outcomes", "_git_turned", "_turn_calls",
+                 "git_turns")),
 )
 
 # The links to git, derived after the chunks: the sessions with rows since they were last derived, then git's steps.

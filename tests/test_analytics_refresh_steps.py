@@ -43,7 +43,7 @@ def test_the_temp_tables_dropped_afterwards_are_every_one_written():
     # The views of the ledger's own derived tables are dropped as views, after the tables.
     assert set(TEMP_TABLES) | set(STORED_VIEWS) == {t for s in STEPS for t in s.writes if t.startswith("_")}
     assert not set(TEMP_TABLES) & set(STORED_VIEWS)
-    assert len(TEMP_TABLES) == 51
+    assert len(TEMP_TABLES) == 53
 
 
 def test_the_check_notices_an_undeclared_read(monkeypatch):

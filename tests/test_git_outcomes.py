@@ -295,3 +295,48 @@ def test_another_sessions_printed_commit_is_not_a_leftover(ledger, tmp_path):
     scan_git(ledger, [repo])
     assert sorted(ledger.execute("SELECT session_id, sha, signal FROM git_links").fetchall()) \
         == sorted([("s1", one, 1), ("s2", two, 1)])
+
+
+def test_calls_results_and_requests_outside_the_sessions_rows_are_still_found(ledger, tmp_path):
+    # The links look a call, its result and its request up by key among the session's own rows
+    # first, then the keys not found there in the whole table. Here s1's Write and its commits
+    # (calls, results, the commits' requests) are moved to the end of their tables under another
+    # session, beyond s1's rows: re-deriving s1 alone must find them there and derive what it did
+    # (without the commits' requests, where they ran is unknown and s1 maps to no repository).
+    from analytics.config import settings
+    from analytics.refresh import _git_links, derive_sessions, sql_params
+    from store.sql import transaction
+
+    _, write, _, _, _ = worked_example(ledger, tmp_path)
+    # Where a commit ran is then its request's working directory (the evidence names none).
+    ledger.execute("UPDATE commit_evidence SET dir = NULL WHERE session_id = 's1'")
+    with transaction(ledger):
+        derive_sessions(ledger, ["s1"])
+    before = derived(ledger)
+    assert before["session_repos"] == [("s1", before["session_repos"][0][1], "/work/app", "commit evidence")]
+    commits = ledger.execute("SELECT tool_use_id, request_key FROM tool_calls WHERE session_id = 's1'"
+                             " AND tool_name = 'Bash'").fetchall()
+    calls = [write] + [call for call, _ in commits]
+    for table, key, keys in (("tool_calls", "tool_use_id", calls), ("tool_results", "tool_use_id", calls),
+                             ("requests", "request_key", [request for _, request in commits])):
+        ledger.execute(f"CREATE TEMP TABLE moved AS SELECT * REPLACE ('s9' AS session_id) FROM {table}"
+                       f" WHERE list_contains(?, {key})", [keys])
+        ledger.execute(f"DELETE FROM {table} WHERE list_contains(?, {key})", [keys])
+        ledger.execute(f"INSERT INTO {table} SELECT * FROM moved")
+        ledger.execute("DROP TABLE moved")
+        last_of_s1, first_moved = ledger.execute(
+            f"SELECT max(rowid) FILTER (WHERE session_id = 's1'), min(rowid) FILTER (WHERE list_contains(?, {key}))"
+            f" FROM {table}", [keys]).fetchone()
+        assert first_moved > last_of_s1
+    with transaction(ledger):
+        derive_sessions(ledger, ["s1"])
+    assert derived(ledger) == before
+    # The turn of the Write's request (request_facts, derived) moved too: the links alone redone.
+    ledger.execute("CREATE TEMP TABLE moved AS SELECT * REPLACE ('s9' AS session_id) FROM request_facts"
+                   " WHERE request_key = (SELECT request_key FROM tool_calls WHERE tool_use_id = ?)", [write])
+    ledger.execute("DELETE FROM request_facts WHERE request_key IN (SELECT request_key FROM moved)")
+    ledger.execute("INSERT INTO request_facts SELECT * FROM moved")
+    assert ledger.execute("SELECT turn_no FROM moved").fetchall() == [(1,)]
+    with transaction(ledger):
+        _git_links(ledger, sql_params(settings()), None, None, ["s1"])
+    assert derived(ledger) == before

@@ -224,3 +224,51 @@ def test_blame_of_a_file_no_commit_touched_since_carries_over_to_the_new_head(le
     assert carried_rows == ledger.execute(ranges, [second]).fetchall() and carried_rows
     # Not an ancestor (a rewritten head): nothing carries over.
     assert carry_over(git_dir, [(first, "a.py")], {"a.py": [second]}) == ([], [(first, "a.py")])
+
+
+def _ranges(blamed):
+    return [(r.orig_sha, r.orig_path, r.orig_start, r.final_start, r.lines) for r in blamed.ranges]
+
+
+def test_a_later_snapshot_is_blamed_back_to_the_one_before_and_equals_its_whole_blame(repo):
+    from ingest.git.blame import _blame_since, run_blame
+
+    c1 = commit(repo, "a.py", "a1\na2\n", "one", 1_700_000_000)
+    c2 = commit(repo, "a.py", "a1\nb\na2\n", "two", 1_700_000_060)
+    c3 = commit(repo, "a.py", "c\na1\nb\na2\n", "three", 1_700_000_120)
+    git_dir = str(repo / ".git")
+    # By hand: at c3, "c" is c3's line 1, "a1" c1's line 1, "b" c2's line 2, "a2" c1's line 2.
+    expected = [(c3, "a.py", 1, 1, 1), (c1, "a.py", 1, 2, 1), (c2, "a.py", 2, 3, 1), (c1, "a.py", 2, 4, 1)]
+    together = run_blame(git_dir, [(c3, "a.py"), (c2, "a.py")])
+    alone = run_blame(git_dir, [(c3, "a.py")])
+    assert _ranges(together[0]) == _ranges(alone[0]) == expected
+    assert together[1].snapshot == c2 and _ranges(together[1]) == [(c1, "a.py", 1, 1, 1), (c2, "a.py", 2, 2, 1),
+                                                                    (c1, "a.py", 2, 3, 1)]
+    # The blame back to c2 alone, with c2's blame, gives c3's: "c" from the range, the rest from c2's.
+    assert [(r.orig_sha, r.orig_path, r.orig_start, r.final_start, r.lines)
+            for r in _blame_since(git_dir, c2, together[1].ranges, c3, "a.py")] == expected
+    # A snapshot that is not in the repository fails as before; the path's others are unaffected.
+    missing = run_blame(git_dir, [("f" * 40, "a.py"), (c3, "a.py")])
+    assert missing[0].status.startswith("failed") and _ranges(missing[1]) == expected
+
+
+def test_a_line_a_merge_brings_from_before_the_older_snapshot_makes_the_newer_one_blamed_whole(repo):
+    from ingest.git.blame import _blame_since, run_blame
+
+    c1 = commit(repo, "a.py", "a1\na2\n", "one", 1_700_000_000)
+    _run(repo, "checkout", "-q", "-b", "side")
+    commit(repo, "b.py", "b\n", "side", 1_700_000_030)
+    _run(repo, "checkout", "-q", "main")
+    c2 = commit(repo, "a.py", "a1\nx\n", "a2 becomes x", 1_700_000_060)
+    _run(repo, "merge", "-q", "--no-ff", "--no-commit", "side", when=1_700_000_090)
+    (repo / "a.py").write_text("a1\na2\n")
+    _run(repo, "add", "a.py")
+    _run(repo, "commit", "-q", "-m", "merge side, keep a2", when=1_700_000_090)
+    merge = _run(repo, "rev-parse", "HEAD")
+    git_dir = str(repo / ".git")
+    older = run_blame(git_dir, [(c2, "a.py")])[0]
+    # The merge's a.py is the side branch's, which has it from c1, an ancestor of c2 where the blame
+    # back to c2 stops: it cannot stand in for the whole blame (c2's line 2 is "x", not "a2").
+    assert _blame_since(git_dir, c2, older.ranges, merge, "a.py") is None
+    both = run_blame(git_dir, [(c2, "a.py"), (merge, "a.py")])
+    assert _ranges(both[1]) == _ranges(run_blame(git_dir, [(merge, "a.py")])[0]) == [(c1, "a.py", 1, 1, 2)]

@@ -5,17 +5,51 @@
 -- Successful edits and the lines they added (a failed, rejected or interrupted edit changed nothing).
 -- The dirty sessions' edit lines are selected first, then their calls by id, then those calls' results
 -- by id: a join of the whole tables, filtered after, cost what the ledger holds instead of what is
--- new (results looked up by the edits' ids had DuckDB hash all 0.7 M results of an 80x180 org). Only the
--- columns used are kept: after a re-derive this holds every edit line (2.5 M on an 80x180 org), and
--- the grouping below spills beyond the refresh's memory_limit (15% less CPU than with every column).
--- The calls are kept (_edit_calls: every call of every id the dirty sessions' edit lines name), so
--- that git_turns (derive_git_survival) finds these edits' requests without another pass over tool_calls.
+-- new. Only the columns used are kept: after a re-derive this holds every edit line (2.5 M on an
+-- 80x180 org), and the grouping below spills beyond the refresh's memory_limit (15% less CPU than
+-- with every column).
 CREATE OR REPLACE TEMP TABLE _dirty_lines AS
 SELECT tool_use_id, session_id, file_path, line_hash, lines FROM edit_lines
 WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty);
 
+-- A call or a result is looked up by its id among the dirty sessions' rows first: the range of row
+-- ids that holds them, found from the session column (cheap to read), skips the row groups outside
+-- it by their zone maps, and a new session's rows lie together at the tables' tails. Only the ids
+-- not found there are looked up in the whole table (mostly none: an empty lookup reads nothing),
+-- which reads the whole id column (0.7 M random ids on an 80x180 org: most of what this step cost).
+-- The id is each table's key (ingest/records.py TABLES: the writer keeps a key's first row), so an
+-- id found in the range has no other row: the rows are exactly those of a lookup in the whole table.
+SET VARIABLE agentledger_git_span_tool_calls = (
+    SELECT [min(rowid), max(rowid)] FROM tool_calls WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
+);
+
+SET VARIABLE agentledger_git_span_tool_results = (
+    SELECT [min(rowid), max(rowid)] FROM tool_results WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
+);
+
+-- The calls are kept (_edit_calls: every call of every id the dirty sessions' edit lines name), so
+-- that git_turns (derive_git_survival) finds these edits' requests without another pass over tool_calls.
 CREATE OR REPLACE TEMP TABLE _edit_calls AS
-SELECT tool_use_id, ts, request_key FROM tool_calls WHERE tool_use_id IN (SELECT tool_use_id FROM _dirty_lines);
+WITH spanned AS MATERIALIZED (
+    SELECT tool_use_id, ts, request_key FROM tool_calls
+    WHERE rowid BETWEEN getvariable('agentledger_git_span_tool_calls')[1] AND getvariable('agentledger_git_span_tool_calls')[2]
+)
+SELECT * FROM spanned WHERE tool_use_id IN (SELECT tool_use_id FROM _dirty_lines);
+
+INSERT INTO _edit_calls
+SELECT tool_use_id, ts, request_key FROM tool_calls
+WHERE tool_use_id IN (SELECT tool_use_id FROM _dirty_lines EXCEPT SELECT tool_use_id FROM _edit_calls);
+
+CREATE OR REPLACE TEMP TABLE _edit_results AS
+WITH spanned AS MATERIALIZED (
+    SELECT tool_use_id, is_error, interrupted FROM tool_results
+    WHERE rowid BETWEEN getvariable('agentledger_git_span_tool_results')[1] AND getvariable('agentledger_git_span_tool_results')[2]
+)
+SELECT * FROM spanned WHERE tool_use_id IN (SELECT tool_use_id FROM _edit_calls);
+
+INSERT INTO _edit_results
+SELECT tool_use_id, is_error, interrupted FROM tool_results
+WHERE tool_use_id IN (SELECT tool_use_id FROM _edit_calls EXCEPT SELECT tool_use_id FROM _edit_results);
 
 CREATE OR REPLACE TEMP TABLE _edits AS
 WITH dirty AS MATERIALIZED (
@@ -23,32 +57,57 @@ WITH dirty AS MATERIALIZED (
 ),
 calls AS MATERIALIZED (
     SELECT tool_use_id, ts FROM _edit_calls
-),
-results AS MATERIALIZED (
-    SELECT tool_use_id, is_error, interrupted FROM tool_results WHERE tool_use_id IN (SELECT tool_use_id FROM calls)
 )
 SELECT e.tool_use_id, coalesce(e.session_id, '(none)') AS sid, any_value(c.ts) AS ts, e.file_path, e.line_hash,
        any_value(e.lines) AS lines
 FROM dirty e
 JOIN calls c ON c.tool_use_id = e.tool_use_id
-JOIN results r ON r.tool_use_id = e.tool_use_id
+JOIN _edit_results r ON r.tool_use_id = e.tool_use_id
 WHERE NOT r.is_error AND NOT r.interrupted
 GROUP BY e.tool_use_id, e.session_id, e.file_path, e.line_hash;
+
+DROP TABLE _edit_results;
 
 -- Every edit line of a re-derive: not held while the steps below run.
 DROP TABLE _dirty_lines;
 
 -- Where each git command ran: the evidence's own directory, else the cwd of the request that made it.
+-- Its call and that call's request are looked up as the edits' calls are (request_key is the key of
+-- requests), among the dirty sessions' rows first.
+SET VARIABLE agentledger_git_span_requests = (
+    SELECT [min(rowid), max(rowid)] FROM requests WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
+);
+
 CREATE OR REPLACE TEMP TABLE _evidence AS
 WITH dirty AS MATERIALIZED (
     SELECT * FROM commit_evidence
     WHERE sha IS NOT NULL AND ts IS NOT NULL AND coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
 ),
+spanned_calls AS MATERIALIZED (
+    SELECT tool_use_id, request_key FROM tool_calls
+    WHERE rowid BETWEEN getvariable('agentledger_git_span_tool_calls')[1] AND getvariable('agentledger_git_span_tool_calls')[2]
+),
+found_calls AS MATERIALIZED (
+    SELECT * FROM spanned_calls WHERE tool_use_id IN (SELECT tool_use_id FROM dirty)
+),
 calls AS MATERIALIZED (
-    SELECT tool_use_id, request_key FROM tool_calls WHERE tool_use_id IN (SELECT tool_use_id FROM dirty)
+    SELECT * FROM found_calls
+    UNION ALL
+    SELECT tool_use_id, request_key FROM tool_calls
+    WHERE tool_use_id IN (SELECT tool_use_id FROM dirty WHERE tool_use_id IS NOT NULL EXCEPT SELECT tool_use_id FROM found_calls)
+),
+spanned_asked AS MATERIALIZED (
+    SELECT request_key, project FROM requests
+    WHERE rowid BETWEEN getvariable('agentledger_git_span_requests')[1] AND getvariable('agentledger_git_span_requests')[2]
+),
+found_asked AS MATERIALIZED (
+    SELECT * FROM spanned_asked WHERE request_key IN (SELECT request_key FROM calls)
 ),
 asked AS MATERIALIZED (
-    SELECT request_key, project FROM requests WHERE request_key IN (SELECT request_key FROM calls)
+    SELECT * FROM found_asked
+    UNION ALL
+    SELECT request_key, project FROM requests
+    WHERE request_key IN (SELECT request_key FROM calls WHERE request_key IS NOT NULL EXCEPT SELECT request_key FROM found_asked)
 )
 SELECT v.evidence_key, coalesce(v.session_id, '(none)') AS sid, v.ts, v.kind, v.sha, v.branch, v.subject,
        coalesce(v.dir, q.project) AS dir
@@ -246,10 +305,13 @@ self_committed AS (
     JOIN git_added_lines a ON a.repo_id = r.repo_id AND a.sha = r.sha
     GROUP BY ALL
 ),
+-- Only the lines the candidate commit added count (shared, below): the pool's other lines are left
+-- out before the grouping (a session's whole pool per candidate commit was 1.4 M rows on the 40x40 org).
 written AS (
     SELECT c.sid, c.repo_id, c.sha, p.path, p.line_hash, sum(p.lines) AS lines
     FROM candidates c JOIN _pool p ON p.sid = c.sid AND p.repo_id = c.repo_id AND p.ts <= c.authored_at
-    GROUP BY ALL
+    JOIN added a ON a.repo_id = c.repo_id AND a.sha = c.sha AND a.path = p.path AND a.line_hash = p.line_hash
+    GROUP BY c.sid, c.repo_id, c.sha, p.path, p.line_hash
 ),
 left_over AS (
     SELECT w.sid, w.repo_id, w.sha, w.path, w.line_hash, w.lines - coalesce(k.n, 0) AS lines

@@ -88,26 +88,48 @@ UNION SELECT e.session_id FROM edit_outcomes e WHERE e.tool_use_id IN (SELECT to
 DELETE FROM git_turns WHERE session_id IN (SELECT session_id FROM _git_turned);
 
 -- Their edits first, then those edits' calls and requests by key (not a join of whole tables).
+-- _edit_calls holds every call of the ids it holds (derive_git_links): only the other edits' calls
+-- (an edit whose fate alone changed) are looked up in tool_calls, and mostly there are none (an
+-- empty lookup reads nothing; one with a single id reads the whole id column).
+CREATE OR REPLACE TEMP TABLE _turn_calls AS
+WITH turned AS (
+    SELECT tool_use_id FROM edit_outcomes WHERE session_id IN (SELECT session_id FROM _git_turned)
+)
+SELECT tool_use_id, request_key FROM _edit_calls WHERE tool_use_id IN (SELECT tool_use_id FROM turned)
+UNION ALL
+SELECT tool_use_id, request_key FROM tool_calls
+WHERE tool_use_id IN (SELECT tool_use_id FROM turned WHERE tool_use_id IS NOT NULL
+                      EXCEPT SELECT tool_use_id FROM _edit_calls WHERE tool_use_id IS NOT NULL);
+
+-- The requests' turns: among the turned sessions' rows of request_facts first, then whatever key
+-- is not found there in the whole table (request_key is the table's key, as in derive_git_links).
+SET VARIABLE agentledger_git_span_request_facts = (
+    SELECT [min(rowid), max(rowid)] FROM request_facts WHERE session_id IN (SELECT session_id FROM _git_turned)
+);
+
 INSERT INTO git_turns BY NAME
 WITH turned AS MATERIALIZED (
     SELECT * FROM edit_outcomes WHERE session_id IN (SELECT session_id FROM _git_turned)
 ),
--- _edit_calls holds every call of the ids it holds (derive_git_links): only the other edits' calls
--- (an edit whose fate alone changed) are looked up in tool_calls, and mostly there are none.
-calls AS MATERIALIZED (
-    SELECT tool_use_id, request_key FROM _edit_calls WHERE tool_use_id IN (SELECT tool_use_id FROM turned)
-    UNION ALL
-    SELECT tool_use_id, request_key FROM tool_calls
-    WHERE tool_use_id IN (SELECT tool_use_id FROM turned)
-      AND tool_use_id NOT IN (SELECT tool_use_id FROM _edit_calls WHERE tool_use_id IS NOT NULL)
+spanned AS MATERIALIZED (
+    SELECT request_key, turn_no FROM request_facts
+    WHERE rowid BETWEEN getvariable('agentledger_git_span_request_facts')[1]
+                    AND getvariable('agentledger_git_span_request_facts')[2]
+),
+found AS MATERIALIZED (
+    SELECT * FROM spanned WHERE request_key IN (SELECT request_key FROM _turn_calls)
 ),
 turns AS MATERIALIZED (
-    SELECT request_key, turn_no FROM request_facts WHERE request_key IN (SELECT request_key FROM calls)
+    SELECT * FROM found
+    UNION ALL
+    SELECT request_key, turn_no FROM request_facts
+    WHERE request_key IN (SELECT request_key FROM _turn_calls WHERE request_key IS NOT NULL
+                          EXCEPT SELECT request_key FROM found)
 )
 SELECT e.session_id, coalesce(f.turn_no, 0) AS turn_no, sum(e.lines_written) AS lines_written,
        sum(e.lines_committed) AS lines_committed, sum(e.lines_landed) AS lines_landed,
        sum(e.lines_alive_head) AS lines_alive_head
 FROM turned e
-JOIN calls c ON c.tool_use_id = e.tool_use_id
+JOIN _turn_calls c ON c.tool_use_id = e.tool_use_id
 LEFT JOIN turns f ON f.request_key = c.request_key
 GROUP BY e.session_id, coalesce(f.turn_no, 0);

@@ -12,6 +12,7 @@ import bisect
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Iterator
 
 import duckdb
 import polars as pl
@@ -86,10 +87,90 @@ class Blamed:
 
 
 def run_blame(git_dir: str, pairs: list[tuple[str, str]]) -> list[Blamed]:
-    """Blame each (snapshot, path), two git processes at a time (no ledger needed)."""
+    """Blame each (snapshot, path), two git processes at a time (no ledger needed).
+
+    A path's snapshots are blamed oldest first, and each after the first only back to the one
+    before it (`git blame older..newer`, `_blame_since`): git passes every line down the same
+    commits either way, and a line that reaches the older snapshot takes its blame there, so the
+    result is the whole blame's, at the cost of the commits in between (a first scan blames a file
+    at some thirty snapshots). Where a line stops anywhere else (a merge brought it from a branch
+    older than the older snapshot, or the file had another name there), the snapshot is blamed whole."""
+    order = _newest_first(git_dir, sorted({s for s, _ in pairs}))
+    by_path: dict[str, list[int]] = {}
+    for i, (snapshot, path) in enumerate(pairs):
+        by_path.setdefault(path, []).append(i)
+    results: list[tuple[str, list[BlameRange]] | None] = [None] * len(pairs)
+
+    def blame_path(indexes: list[int]) -> None:
+        base: tuple[str, list[BlameRange]] | None = None   # the last snapshot blamed ok, and its ranges
+        for i in sorted(indexes, key=lambda i: -order.get(pairs[i][0], -1)):
+            snapshot, path = pairs[i]
+            found = _blame_since(git_dir, base[0], base[1], snapshot, path) if base else None
+            results[i] = ("ok", found) if found is not None else _blame(git_dir, snapshot, path)
+            if results[i][0] == "ok":
+                base = (snapshot, results[i][1])
+
     with ThreadPoolExecutor(WORKERS) as pool:
-        results = list(pool.map(lambda pair: _blame(git_dir, *pair), pairs))
+        list(pool.map(blame_path, by_path.values()))
     return [Blamed(snapshot, path, status, found) for (snapshot, path), (status, found) in zip(pairs, results)]
+
+
+def _newest_first(git_dir: str, snapshots: list[str]) -> dict[str, int]:
+    """Position of each snapshot in a listing of their first-parent chains, descendants first
+    (0 = newest): the order a path's snapshots are blamed in, oldest first. Any order is exact
+    (`_blame_since` checks where lines stop); this one makes each blame a short one."""
+    if not snapshots:
+        return {}
+    wanted = set(snapshots)
+    listed = git(git_dir, "rev-list", "--first-parent", "--topo-order", "--stdin", stdin="\n".join(snapshots) + "\n",
+                 check=False).split()
+    return {sha: i for i, sha in enumerate(s for s in listed if s in wanted)}
+
+
+def _blame_since(git_dir: str, base: str, base_ranges: list[BlameRange], snapshot: str, path: str
+                 ) -> list[BlameRange] | None:
+    """The blame of path at snapshot, from a blame back to `base` (an earlier snapshot whose blame
+    of the same path is base_ranges) only; None when it cannot stand in for the whole blame: git
+    failed, or some line stopped at a commit other than base (git marks where it stopped as a
+    boundary), or under another path, or beyond base's lines."""
+    try:
+        text = git(git_dir, "blame", "--porcelain", f"{base}..{snapshot}", "--", path)
+    except GitError:
+        return None
+    origins: list[tuple[str, str, int]] = []   # per line of base's file: (sha, path, line)
+    for r in base_ranges:
+        if r.final_start != len(origins) + 1:
+            return None
+        origins += [(r.orig_sha, r.orig_path, r.orig_start + k) for k in range(r.lines)]
+    ranges: list[BlameRange] = []
+    for sha, orig_path, orig, final, boundary in _porcelain_lines(text):
+        if boundary:
+            if sha != base or orig_path != path or not 1 <= orig <= len(origins):
+                return None
+            sha, orig_path, orig = origins[orig - 1]
+        _extend(ranges, sha, orig_path, orig, final)
+    return ranges
+
+
+def _porcelain_lines(text: str) -> Iterator[tuple[str, str, int, int, bool]]:
+    """(orig_sha, orig_path, orig_line, final_line, boundary) of each line of a porcelain blame."""
+    filenames: dict[str, str] = {}
+    boundaries: set[str] = set()
+    pending: list[int] | None = None
+    sha = ""
+    for line in text.split("\n"):
+        if line.startswith("\t"):
+            if pending is not None:
+                yield sha, filenames.get(sha, ""), pending[0], pending[1], sha in boundaries
+                pending = None
+            continue
+        match = _HEADER.match(line)
+        if match:
+            sha, pending = match.group(1), [int(match.group(2)), int(match.group(3))]
+        elif line.startswith("filename "):
+            filenames[sha] = line[9:]
+        elif line == "boundary":
+            boundaries.add(sha)
 
 
 def carry_over(git_dir: str, pairs: list[tuple[str, str]], blamed: dict[str, list[str]]
