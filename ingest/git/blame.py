@@ -39,21 +39,8 @@ class BlameRange:
 def parse_porcelain(text: str) -> list[BlameRange]:
     """Ranges of a porcelain blame, merged where consecutive lines share an origin and stay consecutive."""
     ranges: list[BlameRange] = []
-    filenames: dict[str, str] = {}
-    pending: list[int] | None = None  # [orig_line, final_line] of the line whose header we read
-    sha = ""
-    for line in text.split("\n"):
-        if line.startswith("\t"):
-            if pending is not None:
-                _extend(ranges, sha, filenames.get(sha, ""), pending[0], pending[1])
-                pending = None
-            continue
-        match = _HEADER.match(line)
-        if match:
-            sha, pending = match.group(1), [int(match.group(2)), int(match.group(3))]
-        elif line.startswith("filename "):
-            # Printed with a commit's details the first time, and again only if its path differs.
-            filenames[sha] = line[9:]
+    for sha, path, orig, final, _ in _porcelain_lines(text):
+        _extend(ranges, sha, path, orig, final)
     return ranges
 
 
@@ -168,6 +155,7 @@ def _porcelain_lines(text: str) -> Iterator[tuple[str, str, int, int, bool]]:
         if match:
             sha, pending = match.group(1), [int(match.group(2)), int(match.group(3))]
         elif line.startswith("filename "):
+            # Printed with a commit's details the first time, and again only if its path differs.
             filenames[sha] = line[9:]
         elif line == "boundary":
             boundaries.add(sha)
