@@ -20,7 +20,7 @@ from fnmatch import translate
 from pathlib import Path
 from typing import Callable
 
-from ingest.manifest import record
+from ingest.manifest import read_record, record
 from ingest.sources import SOURCES
 
 # Metadata files read alongside the logs they describe, never as logs of their own.
@@ -85,8 +85,8 @@ class Discovered:
         files = []
         for index, records in self.records.items():
             for text in records:
-                size, mtime_ns, path = text.split(" ", 2)
-                files.append((path, index, int(size), int(mtime_ns)))
+                path, size, mtime_ns = read_record(text)
+                files.append((path, index, size, mtime_ns))
         return files + self.odd
 
     def extend(self, other: Discovered) -> None:

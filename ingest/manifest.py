@@ -38,6 +38,12 @@ def record(key: str, size: int, mtime_ns: int) -> str:
     return f"{size} {mtime_ns} {key}"
 
 
+def read_record(record: str) -> tuple[str, int, int]:
+    """(ledger key, size, mtime_ns) of a record."""
+    size, mtime_ns, key = record.split(" ", 2)
+    return key, int(size), int(mtime_ns)
+
+
 def record_key(record: str) -> str:
     return record.split(" ", 2)[2]
 

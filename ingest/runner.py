@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import duckdb
 
 from ingest.discovery import Discovered, absolute_paths, discover, ledger_key, walking_ahead
-from ingest.manifest import FileState, Known, load_known, load_states, record, record_key
+from ingest.manifest import FileState, Known, load_known, load_states, read_record, record, record_key
 from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.sources import SOURCES, AfterWrite
@@ -315,8 +315,8 @@ class IngestRun:
             walked = set(records)  # one PATH's walk names each file once
             self._count_unchanged(index, walked.intersection(known))
             for text in walked.difference(known):
-                size, mtime_ns, key = text.split(" ", 2)
-                changed.append((key, (key, index, int(size), int(mtime_ns))))
+                key, size, mtime_ns = read_record(text)
+                changed.append((key, (key, index, size, mtime_ns)))
         for file in found.odd:
             key = ledger_key(file[0])
             text = record(key, file[2], file[3])
