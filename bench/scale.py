@@ -5,6 +5,7 @@ CPU time, peak RSS), paired runs in one go, medians printed.
 Run:  .venv/bin/python -m bench.scale                          (10x30, 40x40, 80x90, 80x180: ~7.5 GB, hours)
       .venv/bin/python -m bench.scale --ladder 10x30,40x40 --repeats 3     (a quicker look)
       .venv/bin/python -m bench.scale --ladder 80x180 --keep               (keep the ledger for bench.dashboard)
+      .venv/bin/python -m bench.scale --keep --end 2026-11-28              (reuse the orgs kept from that day)
 
 Rows (per rung: users x days of a generated org ending two days ago, so that nothing is dated after
 "now" and quarantined):
@@ -22,6 +23,9 @@ Targets (issue 11), printed as ratios measured in the same run:
 - cold ingest at most 1.0x ccusage's time on the same files (stretch 0.75x);
 - linear: the largest rung's cold time within 10% of (its bytes / the 40x40 rung's bytes) x that rung's;
 - peak RSS at most 1 GB at every size.
+Every rung's cold ingest runs first; then the scheduled runs take turns across the rungs (a no-op on
+each, then + one session on each, then + 5 MB on each, the order reversed each round), so the two
+sides of a ratio are measured within seconds of each other.
 The machine is shared: the load average is printed for each rung, and the ratios are given in wall
 time and in CPU time (the command's own and its children's), which another process's load moves less.
 """
@@ -184,12 +188,13 @@ def append_mb(root: Path, tag: str) -> list[tuple[Path, int, int]]:
 
 
 def restore(added: list[Path], grown: list[tuple[Path, int, int]]) -> None:
-    """The corpus as generated again (it is kept between runs of the benchmark)."""
-    for path in added:
-        path.unlink(missing_ok=True)
+    """The corpus as generated again (it is kept between runs of the benchmark). The grown files
+    first: a session added earlier may have been grown since, and is removed after."""
     for path, size, mtime_ns in grown:
         os.truncate(path, size)
         os.utime(path, ns=(mtime_ns, mtime_ns))
+    for path in added:
+        path.unlink(missing_ok=True)
 
 
 # -- the runs -----------------------------------------------------------------------------------
@@ -198,34 +203,49 @@ def ingest_command(rung: Rung) -> list[str]:
     return [*AGENTLEDGER, "ingest", str(rung.corpus), "--user-from-dir", "--db", str(rung.db), "--no-progress"]
 
 
-def measure_rung(rung: Rung, repeats: int, cold_repeats: int, with_ccusage: bool) -> None:
+def measure_cold(rung: Rung, cold_repeats: int, with_ccusage: bool) -> None:
+    """Cold ingest and ccusage side by side on the rung's files, alternating which goes first."""
     rung.load.append(load_average())
-    ingest = ingest_command(rung)
     for n in range(cold_repeats):
-        # Cold ingest and ccusage side by side, alternating which goes first.
         for path in rung.db.parent.glob(rung.db.name + "*"):
             path.unlink()
-        steps = [("cold ingest", lambda: run_measured(ingest))]
+        steps = [("cold ingest", lambda: run_measured(ingest_command(rung)))]
         if with_ccusage:
             command, env = ccusage.daily_command(rung.corpus)
             steps.append(("ccusage daily", lambda command=command, env=env: run_measured(command, env)))
         for name, step in (steps if n % 2 == 0 else steps[::-1]):
             rung.add(name, step())
-    for _ in range(repeats):
-        rung.add("no-op re-ingest", run_measured(ingest))
+
+
+def measure_small_runs(rungs: list[Rung], repeats: int) -> None:
+    """The scheduled runs, every rung's turn beside the others' in one loop (the order reversed each
+    round): a ratio of two rungs then compares runs made within seconds of each other, so a busy
+    minute of the shared machine weighs on both sides, not on whichever rung it happened to meet."""
     stamp = datetime.now(timezone.utc).strftime("%H%M%S")
-    added, grown = [], []
+    added: list[Path] = []
+    grown: list[tuple[Path, int, int]] = []
     try:
         for n in range(repeats):
-            added.append(add_session(rung.corpus, f"s{stamp}{n}x"))
-            rung.add("+ one new 200-line session", run_measured(ingest))
-            grown.extend(append_mb(rung.corpus, f"a{stamp}{n}x"))
-            rung.add("+ 5 MB appended", run_measured(ingest))
+            for rung in (rungs if n % 2 == 0 else rungs[::-1]):
+                rung.add("no-op re-ingest", run_measured(ingest_command(rung)))
+        for n in range(repeats):
+            order = rungs if n % 2 == 0 else rungs[::-1]
+            for rung in order:
+                added.append(add_session(rung.corpus, f"s{stamp}{n}x"))
+                rung.add("+ one new 200-line session", run_measured(ingest_command(rung)))
+            for rung in order:
+                grown.extend(append_mb(rung.corpus, f"a{stamp}{n}x"))
+                rung.add("+ 5 MB appended", run_measured(ingest_command(rung)))
     finally:
         restore(added, grown[::-1])
-    for _ in range(repeats):
-        rung.add("refresh --full", run_measured([*AGENTLEDGER, "refresh", "--full", "--db", str(rung.db), "--no-progress"]))
-    rung.load.append(load_average())
+
+
+def measure_refresh(rungs: list[Rung], repeats: int) -> None:
+    for n in range(repeats):
+        for rung in (rungs if n % 2 == 0 else rungs[::-1]):
+            rung.add("refresh --full", run_measured([*AGENTLEDGER, "refresh", "--full", "--db", str(rung.db), "--no-progress"]))
+    for rung in rungs:
+        rung.load.append(load_average())
 
 
 ROWS = ("cold ingest", "ccusage daily", "no-op re-ingest", "+ one new 200-line session", "+ 5 MB appended",
@@ -287,10 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="paired runs per row (medians are printed)")
     parser.add_argument("--cold-repeats", type=int, help="paired cold ingests and ccusage runs (default: --repeats)")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--end", type=date.fromisoformat,
+                        help="last day of the generated orgs (default: two days ago); an earlier one reuses kept corpora")
     parser.add_argument("--no-ccusage", action="store_true", help="skip the ccusage comparison")
     parser.add_argument("--keep", action="store_true", help="keep corpora and ledgers under bench/.work/scale")
     args = parser.parse_args(argv)
-    end = datetime.now(timezone.utc).date() - timedelta(days=2)
+    end = args.end or datetime.now(timezone.utc).date() - timedelta(days=2)
     rungs = []
     try:
         for spec in args.ladder.split(","):
@@ -299,12 +321,15 @@ def main(argv: list[str] | None = None) -> int:
             corpus = corpus_for(users, days, end, args.seed)
             rung = Rung(users, days, corpus, WORK / f"ledger-{users}x{days}.duckdb")
             rung.size_bytes, rung.files = corpus_size(corpus)
-            measure_rung(rung, args.repeats, args.cold_repeats or args.repeats, not args.no_ccusage)
+            measure_cold(rung, args.cold_repeats or args.repeats, not args.no_ccusage)
             rungs.append(rung)
-            print_table(rungs)
+        print(f"scheduled runs, every rung in turn: {load_average()}", flush=True)
+        measure_small_runs(rungs, args.repeats)
+        measure_refresh(rungs, args.repeats)
+        print_table(rungs)
         print_targets(rungs)
         print(f"\ncommand: python -m bench.scale --ladder {args.ladder} --repeats {args.repeats}"
-              f" --cold-repeats {args.cold_repeats or args.repeats} --seed {args.seed}")
+              f" --cold-repeats {args.cold_repeats or args.repeats} --seed {args.seed} --end {end.isoformat()}")
         return 0
     finally:
         if not args.keep:
