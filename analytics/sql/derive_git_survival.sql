@@ -103,7 +103,7 @@ WHERE tool_use_id IN (SELECT tool_use_id FROM turned WHERE tool_use_id IS NOT NU
 
 -- The requests' turns: among the turned sessions' rows of request_facts first, then whatever key
 -- is not found there in the whole table (request_key is the table's key, as in derive_git_links).
-SET VARIABLE agentledger_git_span_request_facts = (
+SET VARIABLE agentledger_span_request_facts = (
     SELECT [min(rowid), max(rowid)] FROM request_facts WHERE session_id IN (SELECT session_id FROM _git_turned)
 );
 
@@ -113,8 +113,7 @@ WITH turned AS MATERIALIZED (
 ),
 spanned AS MATERIALIZED (
     SELECT request_key, turn_no FROM request_facts
-    WHERE rowid BETWEEN getvariable('agentledger_git_span_request_facts')[1]
-                    AND getvariable('agentledger_git_span_request_facts')[2]
+    WHERE in_span('request_facts', rowid)
 ),
 found AS MATERIALIZED (
     SELECT * FROM spanned WHERE request_key IN (SELECT request_key FROM _turn_calls)
