@@ -112,7 +112,7 @@ def scan_git(target: Ledger | duckdb.DuckDBPyConnection, paths: list[Path], path
             carried, todo, bases = carry_over(work.git_dir, work.pairs, work.blamed)
             stored = {}
             if bases:   # a changed file is blamed back to its stored blame, not over its whole history
-                with ledger.read() as con:
+                with ledger.window() as con:   # a few ranges: read where the file is held, not reopened
                     stored = stored_blame(con, repo_id, bases)
             blamed = run_blame(work.git_dir, todo, stored)
             with ledger.window() as con, transaction(con):
