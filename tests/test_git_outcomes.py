@@ -391,3 +391,27 @@ def test_a_request_moved_to_a_resumed_session_counts_its_turns_lines_once(ledger
     assert sorted(ledger.execute("SELECT * FROM git_turns").fetchall()) \
         == [("s0", 1, 2, 2, 2, 2), ("s1", 0, 3, 3, 3, 3)]
     assert_same_as_full(ledger)
+
+
+def test_a_later_scan_blames_a_changed_file_back_to_its_stored_blame(ledger, tmp_path, monkeypatch):
+    # After the worked example's scan, a person appends E to a.py. The next scan blames a.py at the
+    # new head only back to the old head, whose blame is stored, and stores the whole blame's ranges.
+    import ingest.git.blame as blame
+
+    result, _, _, one, two = worked_example(ledger, tmp_path)
+    repo = tmp_path / "app"
+    old = _git(repo, "rev-parse", "HEAD")
+    (repo / "a.py").write_text("A\nB\nX\nC\nA\nE\n")
+    _git(repo, "commit", "-qam", "add E", when=T0 + 12 * DAY)
+    new = _git(repo, "rev-parse", "HEAD")
+    runs, real_git = [], blame.git
+    monkeypatch.setattr(blame, "git", lambda *args, **kw: runs.append(args[1:]) or real_git(*args, **kw))
+    scan_git(ledger, [repo])
+    blames = [args for args in runs if args[0] == "blame"]
+    assert blames == [("blame", "--porcelain", f"{old}..{new}", "--", "a.py")]
+    stored = ledger.execute("SELECT orig_sha, orig_path, orig_start, final_start, lines FROM git_blame"
+                            " WHERE snapshot = ? AND path = 'a.py' ORDER BY final_start", [new]).fetchall()
+    # A, B from one; X from the person's line in one; C, A from two (D dropped); E from the new commit.
+    assert stored == [(one, "a.py", 1, 1, 3), (two, "a.py", 4, 4, 1), (two, "a.py", 6, 5, 1), (new, "a.py", 6, 6, 1)]
+    whole = blame._blame(str(repo / ".git"), new, "a.py")[1]
+    assert stored == [(r.orig_sha, r.orig_path, r.orig_start, r.final_start, r.lines) for r in whole]
