@@ -91,7 +91,7 @@ def scan_git(target: Ledger | duckdb.DuckDBPyConnection, paths: list[Path], path
     # Imported here: a scheduled ingest (a no-op above all) never loads git nor analytics.
     from analytics.git_outcomes import blame_plan, git_derived
     from analytics.refresh import refresh_derived
-    from ingest.git.blame import carry_over, copy_blame, forget_snapshots, run_blame, store_blame
+    from ingest.git.blame import carry_over, copy_blame, forget_snapshots, run_blame, store_blame, stored_blame
     from ingest.git.cli import discover
     from ingest.git.scan import finish_run, load_path_map, scan_repo, start_run
 
@@ -109,8 +109,12 @@ def scan_git(target: Ledger | duckdb.DuckDBPyConnection, paths: list[Path], path
                 result.refresh = refresh_derived(con)
             plan = blame_plan(con)
         for repo_id, work in plan.items():
-            carried, todo = carry_over(work.git_dir, work.pairs, work.blamed)
-            blamed = run_blame(work.git_dir, todo)
+            carried, todo, bases = carry_over(work.git_dir, work.pairs, work.blamed)
+            stored = {}
+            if bases:   # a changed file is blamed back to its stored blame, not over its whole history
+                with ledger.window() as con:   # a few ranges: read where the file is held, not reopened
+                    stored = stored_blame(con, repo_id, bases)
+            blamed = run_blame(work.git_dir, todo, stored)
             with ledger.window() as con, transaction(con):
                 for status, n in store_blame(con, repo_id, blamed, run_id).items():
                     result.blamed[status] = result.blamed.get(status, 0) + n

@@ -136,18 +136,14 @@ SPANS = {
 
 
 def _touched_filter(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
-    """in_touched(sid): whether a row belongs to this chunk, in the form that reads least; and
-    in_span(table, rowid): whether a row of a fact table lies within the chunk's span (SPANS)."""
+    """in_touched(sid): whether a row belongs to this chunk, in the form that reads least; and the
+    chunk's span of each fact table (SPANS), which in_span (macros.sql) reads."""
     sessions = run_sql(con, "SELECT count(*) FROM _touched")[0][0]
     run_sql(con, "SET VARIABLE agentledger_touched = (SELECT coalesce(list(session_id), []) FROM _touched)")
     if sessions <= LIST_FILTER_MAX:
         run_sql(con, "CREATE OR REPLACE TEMP MACRO in_touched(sid) AS list_contains(getvariable('agentledger_touched'), sid)")
     else:
         run_sql(con, "CREATE OR REPLACE TEMP MACRO in_touched(sid) AS sid IN (SELECT session_id FROM _touched)")
-    # Constants once the variables are set: DuckDB pushes the range into the scan (a table with no
-    # row of the chunk has the span [NULL, NULL], and no row is within it).
-    run_sql(con, "CREATE OR REPLACE TEMP MACRO in_span(tbl, rid) AS rid BETWEEN getvariable('agentledger_span_' || tbl)[1]"
-                 " AND getvariable('agentledger_span_' || tbl)[2]")
     for table, span in SPANS.items():
         if table == "tool_results" and _results_by_session(con):
             continue

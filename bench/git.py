@@ -2,7 +2,8 @@
 
 1. `agentledger git scan` on a repository of 10,000 commits: the first scan, a re-scan with nothing
    new (the scheduled case: well under a second), 100 new commits, a force-push rewriting the last
-   20, and blaming the most-changed files into the ledger.
+   20, blaming the most-changed files into the ledger, and, after 20 more commits, a later scan's
+   blame of the files they changed: back to the blame stored, against whole.
 2. The generated org (default 40 people x 40 days, with its projects' repositories): ingest, then the
    first `git scan` (scan, link, blame, survival), a re-scan with nothing new, and the refresh of the
    links to git: full (every session) against incremental (one new session; one new commit), with
@@ -30,7 +31,7 @@ from analytics.config import settings
 from analytics.refresh import GIT_STEPS, refresh_derived, sql_params
 from bench.git_access import most_changed
 from bench.git_repo import add_commits, rewrite_tip, synthetic_repo
-from ingest.git.blame import run_blame, store_blame
+from ingest.git.blame import carry_over, run_blame, store_blame, stored_blame
 from ingest.git.scan import read_path_map, repo_id_of, scan_repo
 from ingest.org import load_org, read_org_csv
 from ingest.runner import IngestOptions
@@ -103,10 +104,29 @@ def repository(args) -> None:
         blame, counts = _timed(f"blame {len(paths)} most-changed files at head",
                                lambda: _blame(con, gd, [(head, p) for p in paths], 5))
         again, _ = _timed("the same blame again (stored: skipped)", lambda: _blame(con, gd, [(head, p) for p in paths], 6))
+        later, whole = _later_blame(con, gd, branch, head, paths)
         con.close()
         print(f"\n  no-op re-scan = {noop / first:.4f} of the first scan; 100 new commits cost "
               f"{grow / first:.3f} of it (commits are {100 / int(total):.3f} of the history)")
         print(f"  blame: {blame / max(len(paths), 1):.3f} s per file ({counts})")
+        print(f"  a later scan's blame of the changed files back to their stored blame = {later / max(whole, 1e-9):.3f}"
+              " of blaming them whole")
+
+
+def _later_blame(con, git_dir: str, branch: str, head: str, paths: list[str]) -> tuple[float, float]:
+    """20 new commits, then the blame a later scan does at the new head: the files they changed,
+    back to the blame stored at the old head (run_blame's stored bases), against blaming them whole.
+    Both give the same ranges (asserted). Returns (seconds back to the stored blame, seconds whole)."""
+    add_commits(Path(git_dir), 20, branch=branch, seed=21)
+    new_head = subprocess.run(["git", "--git-dir", git_dir, "rev-parse", branch], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    _, todo, bases = carry_over(git_dir, [(new_head, p) for p in paths], {p: [head] for p in paths})
+    stored = stored_blame(con, repo_id_of(git_dir), bases)
+    since, from_stored = _timed(f"later: blame {len(todo)} changed files back to the stored",
+                                lambda: run_blame(git_dir, todo, stored))
+    whole, blamed_whole = _timed(f"later: the same {len(todo)} files blamed whole", lambda: run_blame(git_dir, todo))
+    assert from_stored == blamed_whole
+    return since, whole
 
 
 def _git_steps(con) -> list[tuple[str, float]]:

@@ -271,6 +271,7 @@ def test_a_chunk_reads_its_fact_rows_within_their_span_and_nothing_of_the_span_i
     late = [r[0] for r in con.execute("SELECT DISTINCT coalesce(session_id, '(none)') FROM tool_calls "
                                       "WHERE run_id = 2 ORDER BY 1").fetchall()]
     con.register("chunk_sessions", duckdb.sql("SELECT unnest(?::VARCHAR[]) AS session_id", params=[late]).arrow())
+    refresh.queries.prepare(con)   # in_span
     refresh.queries.execute(con, "derive_touched", {})
     refresh._touched_filter(con, {})
     sessions = "in_touched(coalesce(session_id, '(none)'))"
@@ -316,6 +317,7 @@ def test_the_span_of_a_chunks_results_is_found_through_its_sessions_and_leaves_n
         con.execute("INSERT INTO tool_results (tool_use_id, source, session_id, is_error, interrupted, result_bytes, "
                     "run_id) VALUES (?, 'claude', ?, FALSE, FALSE, 1, 1)", [tool_use_id, session])
     con.register("chunk_sessions", duckdb.sql("SELECT 'a' AS session_id").arrow())
+    refresh.queries.prepare(con)   # in_span
     refresh.queries.execute(con, "derive_touched", {})
     refresh._touched_filter(con, {})
     assert con.execute("SELECT getvariable('agentledger_span_tool_results')").fetchone()[0] == SPAN[case]

@@ -339,4 +339,79 @@ def test_calls_results_and_requests_outside_the_sessions_rows_are_still_found(le
     assert ledger.execute("SELECT turn_no FROM moved").fetchall() == [(1,)]
     with transaction(ledger):
         _git_links(ledger, sql_params(settings()), None, None, ["s1"])
-    assert derived(ledger) == before
+    # s1 no longer holds the Write's request: its lines (A, B, C, all alive) are an edit of no known
+    # request of s1's (turn 0); the Edit's (D, A; D deleted since) stay in turn 1.
+    assert derived(ledger) == {**before, "git_turns": [("s1", 0, 3, 3, 3, 3), ("s1", 1, 2, 2, 2, 1)]}
+
+
+def test_a_request_moved_to_a_resumed_session_counts_its_turns_lines_once(ledger, tmp_path):
+    # s1 writes a.py (A, B, C) and commits it. s0 resumes s1: its file copies s1's lines (same
+    # message, request and line ids) under its own session, then writes b.py (P, Q) and commits it.
+    # The copies tie with the stored requests and s0's file sorts first, so s1's requests move to s0
+    # (the dedup rule); s1's calls, prompts and edit lines stay s1's (a key's first row is kept), and
+    # s1's derived requests stay until s1 is derived again. The scan of s0's commit then redoes the
+    # links of both sessions (both were active near it): s1's Write counts once, in s1's own turn.
+    from analytics.refresh import derive_sessions
+    from store.sql import transaction
+
+    repo, (one,) = make_repo(tmp_path, [({"a.py": "A\nB\nC\n"}, "one", T0 + 16)])
+    s1 = Transcript("s1").prompt()
+    write, = s1.reply(K, [("Write", {"file_path": "/work/app/a.py", "content": "A\nB\nC\n"})])
+    s1.reply(K, [("Bash", {"command": "git add a.py && git commit -m one"}, f"[main {one[:7]}] one\n 1 file changed")])
+    s1.reply(K)
+    load(ledger, tmp_path / "logs", s1)
+    scan_git(ledger, [repo])
+    assert ledger.execute("SELECT * FROM git_turns").fetchall() == [("s1", 1, 3, 3, 3, 3)]
+    (repo / "b.py").write_text("P\nQ\n")
+    _git(repo, "add", "b.py")
+    _git(repo, "commit", "-q", "-m", "two", when=T0 + 3600)
+    two = _git(repo, "rev-parse", "HEAD")
+    s0 = Transcript("s0", start="2026-03-02T09:59:00")
+    s0.lines = [{**line, "sessionId": "s0"} for line in s1.lines]
+    s0.prompt()
+    s0.reply(K, [("Write", {"file_path": "/work/app/b.py", "content": "P\nQ\n"})])
+    s0.reply(K, [("Bash", {"command": "git add b.py && git commit -m two"}, f"[main {two[:7]}] two\n 1 file changed")])
+    load(ledger, tmp_path / "logs", s0)
+    moved = ledger.execute("SELECT request_key FROM tool_calls WHERE tool_use_id = ?", [write]).fetchone()[0]
+    assert ledger.execute("SELECT session_id FROM requests WHERE request_key = ?", [moved]).fetchall() == [("s0",)]
+    assert ledger.execute("SELECT session_id FROM tool_calls WHERE tool_use_id = ?", [write]).fetchall() == [("s1",)]
+    # In s0 the copy comes before any prompt s0 holds: turn 0 there.
+    assert sorted(ledger.execute("SELECT session_id, turn_no FROM request_facts WHERE request_key = ?",
+                                 [moved]).fetchall()) == [("s0", 0), ("s1", 1)]
+    result = scan_git(ledger, [repo])
+    assert result.refresh.git_sessions == 2
+    assert sorted(ledger.execute("SELECT * FROM git_turns").fetchall()) \
+        == [("s0", 1, 2, 2, 2, 2), ("s1", 1, 3, 3, 3, 3)]
+    # Derived again, s1 no longer holds the request: its Write is an edit of no known request of
+    # s1's (turn 0), still counted once; and as a full refresh derives it.
+    with transaction(ledger):
+        derive_sessions(ledger, ["s1"])
+    assert not ledger.execute("SELECT count(*) FROM request_facts WHERE session_id = 's1' AND request_key = ?",
+                              [moved]).fetchone()[0]
+    assert sorted(ledger.execute("SELECT * FROM git_turns").fetchall()) \
+        == [("s0", 1, 2, 2, 2, 2), ("s1", 0, 3, 3, 3, 3)]
+    assert_same_as_full(ledger)
+
+
+def test_a_later_scan_blames_a_changed_file_back_to_its_stored_blame(ledger, tmp_path, monkeypatch):
+    # After the worked example's scan, a person appends E to a.py. The next scan blames a.py at the
+    # new head only back to the old head, whose blame is stored, and stores the whole blame's ranges.
+    import ingest.git.blame as blame
+
+    result, _, _, one, two = worked_example(ledger, tmp_path)
+    repo = tmp_path / "app"
+    old = _git(repo, "rev-parse", "HEAD")
+    (repo / "a.py").write_text("A\nB\nX\nC\nA\nE\n")
+    _git(repo, "commit", "-qam", "add E", when=T0 + 12 * DAY)
+    new = _git(repo, "rev-parse", "HEAD")
+    runs, real_git = [], blame.git
+    monkeypatch.setattr(blame, "git", lambda *args, **kw: runs.append(args[1:]) or real_git(*args, **kw))
+    scan_git(ledger, [repo])
+    blames = [args for args in runs if args[0] == "blame"]
+    assert blames == [("blame", "--porcelain", f"{old}..{new}", "--", "a.py")]
+    stored = ledger.execute("SELECT orig_sha, orig_path, orig_start, final_start, lines FROM git_blame"
+                            " WHERE snapshot = ? AND path = 'a.py' ORDER BY final_start", [new]).fetchall()
+    # A, B from one; X from the person's line in one; C, A from two (D dropped); E from the new commit.
+    assert stored == [(one, "a.py", 1, 1, 3), (two, "a.py", 4, 4, 1), (two, "a.py", 6, 5, 1), (new, "a.py", 6, 6, 1)]
+    whole = blame._blame(str(repo / ".git"), new, "a.py")[1]
+    assert stored == [(r.orig_sha, r.orig_path, r.orig_start, r.final_start, r.lines) for r in whole]

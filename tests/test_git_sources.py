@@ -205,17 +205,30 @@ def test_codex_and_gemini_samples_record_edit_lines_and_evidence(ledger, tmp_pat
     assert ("ghost_snapshot", "1cea5ec49574a868eb98893e46bcb775539f798e", None) in evidence
 
 
-def test_blame_of_a_file_no_commit_touched_since_carries_over_to_the_new_head(ledger, repo):
-    from ingest.git.blame import carry_over, copy_blame, run_blame, store_blame
+def test_blame_of_a_file_no_commit_touched_since_carries_over_to_the_new_head(ledger, repo, monkeypatch):
+    import ingest.git.blame as blame
+    from ingest.git.blame import BlameRange, carry_over, copy_blame, run_blame, store_blame, stored_blame
 
     commit(repo, "a.py", "a1\na2\n", "a", 1_700_000_000)
     first = commit(repo, "b.py", "b1\n", "b", 1_700_000_060)
     git_dir = str(repo / ".git")
     store_blame(ledger, "r", run_blame(git_dir, [(first, "a.py"), (first, "b.py")]), 1)
     second = commit(repo, "b.py", "b1\nb2\n", "b again", 1_700_000_120)
-    carried, todo = carry_over(git_dir, [(second, "a.py"), (second, "b.py")], {"a.py": [first], "b.py": [first]})
-    # a.py is untouched since `first`: its blame there is its blame at `second`; b.py changed.
-    assert (carried, todo) == ([(second, "a.py", first)], [(second, "b.py")])
+    carried, todo, bases = carry_over(git_dir, [(second, "a.py"), (second, "b.py")], {"a.py": [first], "b.py": [first]})
+    # a.py is untouched since `first`: its blame there is its blame at `second`; b.py changed, and
+    # its stored blame at `first` is where blaming it at `second` may start.
+    assert (carried, todo, bases) == ([(second, "a.py", first)], [(second, "b.py")], {"b.py": first})
+    stored = stored_blame(ledger, "r", bases)
+    assert stored == {"b.py": (first, [BlameRange(first, "b.py", 1, 1, 1)])}
+    runs, real_git = [], blame.git
+    monkeypatch.setattr(blame, "git", lambda *args, **kw: runs.append(args) or real_git(*args, **kw))
+    # b.py is blamed over `second` alone, back to `first`, and gets the whole blame's ranges: b1 from
+    # `first`, b2 from `second`.
+    assert _ranges(run_blame(git_dir, todo, stored)[0]) == [(first, "b.py", 1, 1, 1), (second, "b.py", 2, 2, 1)]
+    assert [args[1:] for args in runs] == [("rev-list", "--first-parent", "--topo-order", "--stdin"),
+                                          ("blame", "--porcelain", f"{first}..{second}", "--", "b.py")]
+    assert _ranges(run_blame(git_dir, todo)[0]) == [(first, "b.py", 1, 1, 1), (second, "b.py", 2, 2, 1)]
+    monkeypatch.undo()
     copy_blame(ledger, "r", carried, 2)
     ranges = "SELECT orig_sha, orig_path, orig_start, final_start, lines FROM git_blame WHERE snapshot = ? AND path = 'a.py'"
     carried_rows = ledger.execute(ranges, [second]).fetchall()
@@ -223,7 +236,7 @@ def test_blame_of_a_file_no_commit_touched_since_carries_over_to_the_new_head(le
     store_blame(ledger, "r", run_blame(git_dir, [(second, "a.py")]), 3)
     assert carried_rows == ledger.execute(ranges, [second]).fetchall() and carried_rows
     # Not an ancestor (a rewritten head): nothing carries over.
-    assert carry_over(git_dir, [(first, "a.py")], {"a.py": [second]}) == ([], [(first, "a.py")])
+    assert carry_over(git_dir, [(first, "a.py")], {"a.py": [second]}) == ([], [(first, "a.py")], {})
 
 
 def _ranges(blamed):

@@ -12,18 +12,19 @@ CREATE OR REPLACE TEMP TABLE _dirty_lines AS
 SELECT tool_use_id, session_id, file_path, line_hash, lines FROM edit_lines
 WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty);
 
--- A call or a result is looked up by its id among the dirty sessions' rows first: the range of row
--- ids that holds them, found from the session column (cheap to read), skips the row groups outside
--- it by their zone maps, and a new session's rows lie together at the tables' tails. Only the ids
--- not found there are looked up in the whole table (mostly none: an empty lookup reads nothing),
--- which reads the whole id column (0.7 M random ids on an 80x180 org: most of what this step cost).
+-- A call or a result is looked up by its id among the dirty sessions' rows first: their span of row
+-- ids (in_span, macros.sql; the chunks' spans are done with by now), found from the session column
+-- (cheap to read), skips the row groups outside it, and a new session's rows lie together at the
+-- tables' tails. Only the ids not found there are looked up in the whole table (mostly none: an
+-- empty lookup reads nothing), which reads the whole id column (0.7 M random ids on an 80x180 org:
+-- most of what this step cost).
 -- The id is each table's key (ingest/records.py TABLES: the writer keeps a key's first row), so an
 -- id found in the range has no other row: the rows are exactly those of a lookup in the whole table.
-SET VARIABLE agentledger_git_span_tool_calls = (
+SET VARIABLE agentledger_span_tool_calls = (
     SELECT [min(rowid), max(rowid)] FROM tool_calls WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
 );
 
-SET VARIABLE agentledger_git_span_tool_results = (
+SET VARIABLE agentledger_span_tool_results = (
     SELECT [min(rowid), max(rowid)] FROM tool_results WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
 );
 
@@ -32,7 +33,7 @@ SET VARIABLE agentledger_git_span_tool_results = (
 CREATE OR REPLACE TEMP TABLE _edit_calls AS
 WITH spanned AS MATERIALIZED (
     SELECT tool_use_id, ts, request_key FROM tool_calls
-    WHERE rowid BETWEEN getvariable('agentledger_git_span_tool_calls')[1] AND getvariable('agentledger_git_span_tool_calls')[2]
+    WHERE in_span('tool_calls', rowid)
 )
 SELECT * FROM spanned WHERE tool_use_id IN (SELECT tool_use_id FROM _dirty_lines);
 
@@ -43,7 +44,7 @@ WHERE tool_use_id IN (SELECT tool_use_id FROM _dirty_lines EXCEPT SELECT tool_us
 CREATE OR REPLACE TEMP TABLE _edit_results AS
 WITH spanned AS MATERIALIZED (
     SELECT tool_use_id, is_error, interrupted FROM tool_results
-    WHERE rowid BETWEEN getvariable('agentledger_git_span_tool_results')[1] AND getvariable('agentledger_git_span_tool_results')[2]
+    WHERE in_span('tool_results', rowid)
 )
 SELECT * FROM spanned WHERE tool_use_id IN (SELECT tool_use_id FROM _edit_calls);
 
@@ -74,7 +75,7 @@ DROP TABLE _dirty_lines;
 -- Where each git command ran: the evidence's own directory, else the cwd of the request that made it.
 -- Its call and that call's request are looked up as the edits' calls are (request_key is the key of
 -- requests), among the dirty sessions' rows first.
-SET VARIABLE agentledger_git_span_requests = (
+SET VARIABLE agentledger_span_requests = (
     SELECT [min(rowid), max(rowid)] FROM requests WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
 );
 
@@ -85,7 +86,7 @@ WITH dirty AS MATERIALIZED (
 ),
 spanned_calls AS MATERIALIZED (
     SELECT tool_use_id, request_key FROM tool_calls
-    WHERE rowid BETWEEN getvariable('agentledger_git_span_tool_calls')[1] AND getvariable('agentledger_git_span_tool_calls')[2]
+    WHERE in_span('tool_calls', rowid)
 ),
 found_calls AS MATERIALIZED (
     SELECT * FROM spanned_calls WHERE tool_use_id IN (SELECT tool_use_id FROM dirty)
@@ -98,7 +99,7 @@ calls AS MATERIALIZED (
 ),
 spanned_asked AS MATERIALIZED (
     SELECT request_key, project FROM requests
-    WHERE rowid BETWEEN getvariable('agentledger_git_span_requests')[1] AND getvariable('agentledger_git_span_requests')[2]
+    WHERE in_span('requests', rowid)
 ),
 found_asked AS MATERIALIZED (
     SELECT * FROM spanned_asked WHERE request_key IN (SELECT request_key FROM calls)

@@ -101,9 +101,13 @@ SELECT tool_use_id, request_key FROM tool_calls
 WHERE tool_use_id IN (SELECT tool_use_id FROM turned WHERE tool_use_id IS NOT NULL
                       EXCEPT SELECT tool_use_id FROM _edit_calls WHERE tool_use_id IS NOT NULL);
 
--- The requests' turns: among the turned sessions' rows of request_facts first, then whatever key
--- is not found there in the whole table (request_key is the table's key, as in derive_git_links).
-SET VARIABLE agentledger_git_span_request_facts = (
+-- The requests' turns, each edit's among its own session's rows of request_facts: a session's
+-- turns are numbered within it, and its page shows git_turns beside its own turns. A request key
+-- need not be request_facts' key: when a request moves to another session (a resumed session's
+-- copy wins the dedup rule), the old session's row stays until that session is derived again, and
+-- the new session has a row of its own. An edit whose request its session does not hold counts in
+-- turn 0, as an edit of no known request. The turned sessions' rows lie within their span.
+SET VARIABLE agentledger_span_request_facts = (
     SELECT [min(rowid), max(rowid)] FROM request_facts WHERE session_id IN (SELECT session_id FROM _git_turned)
 );
 
@@ -112,24 +116,15 @@ WITH turned AS MATERIALIZED (
     SELECT * FROM edit_outcomes WHERE session_id IN (SELECT session_id FROM _git_turned)
 ),
 spanned AS MATERIALIZED (
-    SELECT request_key, turn_no FROM request_facts
-    WHERE rowid BETWEEN getvariable('agentledger_git_span_request_facts')[1]
-                    AND getvariable('agentledger_git_span_request_facts')[2]
-),
-found AS MATERIALIZED (
-    SELECT * FROM spanned WHERE request_key IN (SELECT request_key FROM _turn_calls)
+    SELECT session_id, request_key, turn_no FROM request_facts WHERE in_span('request_facts', rowid)
 ),
 turns AS MATERIALIZED (
-    SELECT * FROM found
-    UNION ALL
-    SELECT request_key, turn_no FROM request_facts
-    WHERE request_key IN (SELECT request_key FROM _turn_calls WHERE request_key IS NOT NULL
-                          EXCEPT SELECT request_key FROM found)
+    SELECT * FROM spanned WHERE request_key IN (SELECT request_key FROM _turn_calls)
 )
 SELECT e.session_id, coalesce(f.turn_no, 0) AS turn_no, sum(e.lines_written) AS lines_written,
        sum(e.lines_committed) AS lines_committed, sum(e.lines_landed) AS lines_landed,
        sum(e.lines_alive_head) AS lines_alive_head
 FROM turned e
 JOIN _turn_calls c ON c.tool_use_id = e.tool_use_id
-LEFT JOIN turns f ON f.request_key = c.request_key
+LEFT JOIN turns f ON f.session_id = e.session_id AND f.request_key = c.request_key
 GROUP BY e.session_id, coalesce(f.turn_no, 0);

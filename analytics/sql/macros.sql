@@ -14,6 +14,15 @@ CREATE OR REPLACE TEMP MACRO useful_ratio(kept, total, overhead) AS round(kept_s
 
 CREATE OR REPLACE TEMP MACRO usd(x) AS round(x, 6);
 
+-- The rows a derivation step reads, by row id: the span [first, last] of a fact table's rows being
+-- derived is set as the variable agentledger_span_<table> ([NULL, NULL] when there are none, and no
+-- row is within it), and in_span(table, rowid) keeps the rows within it. Once the variable is set
+-- the bounds are constants, so DuckDB pushes the range into the table's scan, which skips the row
+-- groups outside it by their zone maps: ingest appends a session's rows together, and what is new
+-- lies at the tables' tails. The span holds every row of what is derived, so none is left out.
+CREATE OR REPLACE TEMP MACRO in_span(tbl, rid) AS
+    rid BETWEEN getvariable('agentledger_span_' || tbl)[1] AND getvariable('agentledger_span_' || tbl)[2];
+
 -- Sums of money and of attributed shares (DOUBLE) are added exactly, as decimals: a binary sum
 -- depends on the order rows arrive in (threads, the files of a DuckLake lake), and the same rows
 -- must give the same figures, to the last byte of a CSV, whatever the storage. 12 places keep

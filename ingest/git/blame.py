@@ -73,15 +73,19 @@ class Blamed:
     ranges: list[BlameRange]
 
 
-def run_blame(git_dir: str, pairs: list[tuple[str, str]]) -> list[Blamed]:
+def run_blame(git_dir: str, pairs: list[tuple[str, str]],
+              stored: dict[str, tuple[str, list[BlameRange]]] | None = None) -> list[Blamed]:
     """Blame each (snapshot, path), two git processes at a time (no ledger needed).
 
-    A path's snapshots are blamed oldest first, and each after the first only back to the one
-    before it (`git blame older..newer`, `_blame_since`): git passes every line down the same
-    commits either way, and a line that reaches the older snapshot takes its blame there, so the
-    result is the whole blame's, at the cost of the commits in between (a first scan blames a file
-    at some thirty snapshots). Where a line stops anywhere else (a merge brought it from a branch
-    older than the older snapshot, or the file had another name there), the snapshot is blamed whole."""
+    A path's snapshots are blamed oldest first, and each only back to the one before it (`git
+    blame older..newer`, `_blame_since`): git passes every line down the same commits either way,
+    and a line that reaches the older snapshot takes its blame there, so the result is the whole
+    blame's, at the cost of the commits in between (a first scan blames a file at some thirty
+    snapshots). The first one goes back to the path's blame already stored (`stored`: path ->
+    (snapshot, ranges), from carry_over's bases) where there is one: a later scan blames a changed
+    file over the new commits, not its whole history. Where a line stops anywhere else (a merge
+    brought it from a branch older than the older snapshot, or the file had another name there),
+    the snapshot is blamed whole."""
     order = _newest_first(git_dir, sorted({s for s, _ in pairs}))
     by_path: dict[str, list[int]] = {}
     for i, (snapshot, path) in enumerate(pairs):
@@ -89,7 +93,8 @@ def run_blame(git_dir: str, pairs: list[tuple[str, str]]) -> list[Blamed]:
     results: list[tuple[str, list[BlameRange]] | None] = [None] * len(pairs)
 
     def blame_path(indexes: list[int]) -> None:
-        base: tuple[str, list[BlameRange]] | None = None   # the last snapshot blamed ok, and its ranges
+        # the last snapshot blamed ok, and its ranges
+        base: tuple[str, list[BlameRange]] | None = (stored or {}).get(pairs[indexes[0]][1])
         for i in sorted(indexes, key=lambda i: -order.get(pairs[i][0], -1)):
             snapshot, path = pairs[i]
             found = _blame_since(git_dir, base[0], base[1], snapshot, path) if base else None
@@ -162,9 +167,11 @@ def _porcelain_lines(text: str) -> Iterator[tuple[str, str, int, int, bool]]:
 
 
 def carry_over(git_dir: str, pairs: list[tuple[str, str]], blamed: dict[str, list[str]]
-               ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+               ) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]], dict[str, str]]:
     """Split pending (snapshot, path) pairs into those whose blame is another snapshot's, and those
-    still to blame: ([(snapshot, path, source)], [(snapshot, path)]).
+    still to blame: ([(snapshot, path, source)], [(snapshot, path)], bases); bases: per path still
+    to blame, the stored snapshot nearest below its oldest pending one on the chain, which run_blame
+    may blame back to (stored_blame reads its ranges).
 
     Snapshots lie on the default branch's first-parent chain. A file that no commit of the chain
     changed between an earlier snapshot (blamed before, or blamed in this batch) and this one has
@@ -173,29 +180,50 @@ def carry_over(git_dir: str, pairs: list[tuple[str, str]], blamed: dict[str, lis
     once per snapshot. `blamed`: per path, the snapshots whose blame is stored (status ok)."""
     wanted = {s for s, _ in pairs} | {s for snapshots in blamed.values() for s in snapshots}
     chain, changes = _chain(git_dir, sorted({s for s, _ in pairs}), wanted)
-    carried, todo = [], []
+    carried, todo, bases = [], [], {}
     by_path: dict[str, list[str]] = {}
     for snapshot, path in pairs:
         by_path.setdefault(path, []).append(snapshot)
     for path, pending in by_path.items():
         sources = sorted((chain[s], s) for s in blamed.get(path, ()) if s in chain)
         changed_at = changes.get(path, [])
+        first = True   # until this path's oldest snapshot to blame: sources holds stored snapshots only
         for snapshot in sorted(pending, key=lambda s: chain.get(s, -1)):
             at = chain.get(snapshot)
             root = None
-            if at is not None:
-                earlier = [(i, s) for i, s in sources if i < at]
-                if earlier:
-                    i, source = earlier[-1]
-                    if bisect.bisect_right(changed_at, at) == bisect.bisect_right(changed_at, i):
-                        root = source
+            earlier = [(i, s) for i, s in sources if at is not None and i < at]
+            if earlier:
+                i, source = earlier[-1]
+                if bisect.bisect_right(changed_at, at) == bisect.bisect_right(changed_at, i):
+                    root = source
             if root is not None:
                 carried.append((snapshot, path, root))
-            else:
-                todo.append((snapshot, path))
-                if at is not None:
-                    bisect.insort(sources, (at, snapshot))
-    return carried, todo
+                continue
+            if first and earlier:
+                bases[path] = earlier[-1][1]
+            first = False
+            todo.append((snapshot, path))
+            if at is not None:
+                bisect.insort(sources, (at, snapshot))
+    return carried, todo, bases
+
+
+def stored_blame(con: duckdb.DuckDBPyConnection, repo_id: str, bases: dict[str, str]
+                 ) -> dict[str, tuple[str, list[BlameRange]]]:
+    """The stored blame of each path at its base snapshot (carry_over's bases): path -> (snapshot,
+    ranges in line order), what run_blame blames a changed file back to."""
+    if not bases:
+        return {}
+    frame = pl.DataFrame({"path": list(bases), "snapshot": list(bases.values())},
+                         schema={"path": pl.String, "snapshot": pl.String})
+    with registered(con, "_bases", frame):
+        rows = run_sql(con, "SELECT b.path, b.snapshot, b.orig_sha, b.orig_path, b.orig_start, b.final_start, b.lines"
+                            " FROM git_blame b JOIN _bases s ON s.path = b.path AND s.snapshot = b.snapshot"
+                            " WHERE b.repo_id = ? ORDER BY b.path, b.final_start", [repo_id])
+    stored: dict[str, tuple[str, list[BlameRange]]] = {}
+    for path, snapshot, *blame in rows:
+        stored.setdefault(path, (snapshot, []))[1].append(BlameRange(*blame))
+    return stored
 
 
 def _chain(git_dir: str, tips: list[str], wanted: set[str]) -> tuple[dict[str, int], dict[str, list[int]]]:
