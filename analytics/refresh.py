@@ -172,8 +172,10 @@ def _results_by_session(con: duckdb.DuckDBPyConnection) -> bool:
     the result of one of those calls and the span is the one SPANS finds. Otherwise (a call with
     no result yet, or a result written under another session) returns False: SPANS looks the
     calls' ids up over the whole table."""
+    # A scan of the whole column: joined to the chunk's sessions, not looked up in in_touched's list
+    # row by row (on an 80x180 org 4.5 ms against 10 ms).
     run_sql(con, "SET VARIABLE agentledger_span_tool_results = (SELECT [min(rowid), max(rowid)] FROM tool_results"
-                 " WHERE in_touched(coalesce(session_id, '(none)')))")
+                 " WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched))")
     span, complete = run_sql(con, _RESULTS_OF_SESSIONS)[0]
     if complete:
         run_sql(con, "SET VARIABLE agentledger_span_tool_results = ?::BIGINT[]", [span])
@@ -263,7 +265,7 @@ STEPS: tuple[Step, ...] = (
     Step("touched_filter", reads=("_touched", *SPANS), writes=(), run=_touched_filter, join_filters=False),
     # The people whose spikes the chunk changes, and their other days as stored: read before the
     # derived tables are shadowed.
-    Step("derive_spike_scope", reads=("requests", "session_day_facts"), writes=("_spike_users", "_spike_history")),
+    Step("derive_spike_scope", reads=("_touched", "requests", "session_day_facts"), writes=("_spike_users", "_spike_history")),
     Step("shadow_derived", reads=DERIVED, writes=(*DERIVED, *STORED_VIEWS), run=_shadow_derived),
     Step("derive_requests", reads=("session_events", "agents", "tool_results", "tool_calls", "requests",
                                    "model_prices"),

@@ -88,3 +88,54 @@ def test_no_spike_looks_nothing_up(tmp_path):
     con.execute(SPIKE_REQUESTS)
     assert con.execute("SELECT count(*) FROM _spike_requests").fetchone() == (0,)
     con.close()
+
+
+# derive_spikes.sql's first two statements: the person-days (history and chunk) and the spikes.
+SPIKE_DAYS, SPIKES = queries.statements("derive_spikes")[:2]
+
+# (session, person, day, model, cost USD, tokens, kept tokens) rows of session_day_facts, one per
+# session x day x model. Each of ann and the person-less requests (None) spend 1 USD on days 1 and
+# 2, then 7 USD on day 3 (> 3 x the median of 1) with a useful share of 0.1 (< 0.5): a spike. On
+# day 3 their sessions are s3/n3 (two models: 1 + 4 USD) and s2/n2, which also ran on day 2 (its day-2
+# row is no part of the day-3 flag). bob works on day 3 too, in s2: the spike is ann's, not his.
+DAYS = [
+    ("s1", "ann", 1, "m", 1.0, 100, 100), ("s2", "ann", 2, "m", 1.0, 100, 100),
+    ("s3", "ann", 3, "m", 1.0, 200, 20), ("s3", "ann", 3, "o", 4.0, 800, 80), ("s2", "ann", 3, "m", 2.0, 200, 20),
+    ("n1", None, 1, "m", 1.0, 100, 100), ("n2", None, 2, "m", 1.0, 100, 100),
+    ("n3", None, 3, "m", 5.0, 1000, 100), ("n2", None, 3, "m", 2.0, 200, 20),
+    ("s2", "bob", 3, "m", 9.0, 900, 900),
+]
+
+
+def test_a_spikes_sessions_are_summed_over_the_spike_day_alone_a_person_less_day_too(tmp_path):
+    con = connect_writer(tmp_path / "l.duckdb")
+    queries.prepare(con)
+    con.register("_days", pl.DataFrame(DAYS, schema=["session_id", "user_name", "d", "model", "cost", "tokens", "kept"],
+                                       orient="row"))
+    con.execute("""
+        INSERT INTO session_day_facts BY NAME
+        SELECT DATE '2026-11-01' + (d - 1)::INTEGER AS day, session_id, user_name, 'claude' AS source, model,
+               (DATE '2026-11-01' + (d - 1)::INTEGER)::TIMESTAMP + to_hours(d) AS first_ts,
+               (DATE '2026-11-01' + (d - 1)::INTEGER)::TIMESTAMP + to_hours(d + 1) AS last_ts,
+               1 AS requests, 0 AS unpriced_requests, 0 AS input_tokens, 0 AS output_tokens,
+               0 AS cache_creation_tokens, 0 AS cache_read_tokens, tokens AS total_tokens, cost AS cost_usd,
+               kept AS kept_tokens, 0 AS looping_tokens, 0 AS discarded_tokens, 0 AS idle_tokens
+        FROM _days""")
+    con.execute("CREATE TEMP TABLE _spike_history AS SELECT user_name, day, session_id, source, project, first_ts,"
+                " last_ts, total_tokens, kept_tokens, overhead_tokens, cost_usd, unpriced_requests"
+                " FROM session_day_facts LIMIT 0")
+    params = sql_params(AnalyticsSettings())
+    for sql in (SPIKE_DAYS, SPIKES):
+        con.execute(sql, queries.bind(sql, params) or None)
+    got = con.execute("SELECT session_id, user_name, day::VARCHAR, tokens, round(cost, 6), kept, started_at::VARCHAR,"
+                      " ended_at::VARCHAR FROM _spikes ORDER BY ALL").fetchall()
+    assert got == [
+        ("n2", None, "2026-11-03", 200, 2.0, 20, "2026-11-03 03:00:00", "2026-11-03 04:00:00"),
+        ("n3", None, "2026-11-03", 1000, 5.0, 100, "2026-11-03 03:00:00", "2026-11-03 04:00:00"),
+        ("s2", "ann", "2026-11-03", 200, 2.0, 20, "2026-11-03 03:00:00", "2026-11-03 04:00:00"),
+        ("s3", "ann", "2026-11-03", 1000, 5.0, 100, "2026-11-03 03:00:00", "2026-11-03 04:00:00"),
+    ]
+    evidence = con.execute("SELECT evidence FROM _spikes WHERE session_id = 's3'").fetchone()[0]
+    assert evidence == ("day spend 7.0 USD = 7.0x this person's median of 1.0 USD over 2 active day(s); useful ratio"
+                        " that day 0.1; this session 0.0 M tokens, useful ratio 0.1")
+    con.close()
