@@ -53,6 +53,7 @@ def _scope(tmp_path):
     con = _ledger(tmp_path)
     con.register("chunk_sessions", pl.DataFrame({"session_id": ["s1"]}))
     params = sql_params(AnalyticsSettings())
+    queries.prepare(con)   # the macros a refresh creates first (in_span)
     for step in SCOPE:
         step.run(con, params) if step.run else queries.execute(con, step.name, params)
     return con
