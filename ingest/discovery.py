@@ -234,7 +234,7 @@ PARTS = 16
 
 
 def prefetch(roots: list[Path], wanted: str, follow_symlinks: bool = False) -> bool:
-    """Start discover(roots, wanted, follow_symlinks) in forked children (each walks a part), for
+    """Start discover(roots, wanted, follow_symlinks) in forked children (each walks the parts it claims), for
     the call with the same arguments to take. Only from a single-threaded process (a fork copies
     no other thread, and a lock one held would stay held in the child), where fork exists and while
     some core is idle; returns whether it started. The children run the very same walk, split: what they find is what
