@@ -178,7 +178,7 @@ class IngestRun:
         self.manifest: dict[str, FileState] = {}     # the known files read this run: their state before it
         self.drift_samples: dict[tuple, int] = {}
         self._seen: set[str] = set()                 # every file found but not unchanged, as the ledger names it
-        self._unchanged: list[set[str]] = []         # the records (manifest.record) of the files found unchanged
+        self._walked: list[set[str]] = []            # the records (manifest.record) of the files found, per PATH
         self._known = Known(set(), {}, set())        # every file the ledger knew at the start (manifest.load_known)
         self._root_of: dict[str, str] = {}           # file read -> the PATH it was found under
         self._roots_with_logs: set[str] = set()
@@ -307,33 +307,38 @@ class IngestRun:
 
     def _changed(self, found: Discovered) -> list[tuple[str, tuple]]:
         """(ledger key, file) of the files that are new or changed since the last run; the others
-        are counted as unchanged. A file is unchanged when its record is one of the manifest's: one
-        set intersection per PATH, in C (an unchanged file costs no Python of its own)."""
+        are counted as unchanged. A file is unchanged when its record is one of the manifest's, so
+        the files found unchanged are those found less those changed: one set difference per PATH,
+        in C (an unchanged file costs no Python of its own, nor a place in a set of its own)."""
         known = self._known.records
         changed = []
         for index, records in found.records.items():
             walked = set(records)  # one PATH's walk names each file once
-            self._count_unchanged(index, walked.intersection(known))
-            for text in walked.difference(known):
+            new = walked.difference(known)
+            self._count_unchanged(index, walked, len(walked) - len(new))
+            for text in new:
                 key, size, mtime_ns = read_record(text)
                 changed.append((key, (key, index, size, mtime_ns)))
         for file in found.odd:
             key = ledger_key(file[0])
             text = record(key, file[2], file[3])
             if text in known:
-                self._count_unchanged(file[1], {text})
+                self._count_unchanged(file[1], {text}, 1)
             else:
                 changed.append((key, file))
         self._seen.update(key for key, _ in changed)
         return changed
 
-    def _count_unchanged(self, index: int, unchanged: set[str]) -> None:
+    def _count_unchanged(self, index: int, walked: set[str], unchanged: int) -> None:
+        """Count the `unchanged` files among the records `walked` under PATH `index` (those also in the
+        manifest); `walked` is kept, for the run's end to tell which known files were not found."""
+        self._walked.append(walked)
         if not unchanged:
             return
-        self._unchanged.append(unchanged)
-        self.summary.files_unchanged += len(unchanged)
-        self.summary.files_seen += len(unchanged)
-        if not unchanged.issubset(self._known.unrecognised):  # some unchanged file is a log
+        self.summary.files_unchanged += unchanged
+        self.summary.files_seen += unchanged
+        # The few files known to hold no log, if found unchanged, are all of them: else some is a log.
+        if unchanged > len(walked.intersection(self._known.unrecognised)):
             self._roots_with_logs.add(str(self.options.paths[index]))
 
     def _load_all(self, jobs: list[FileJob]) -> None:
@@ -460,15 +465,15 @@ class IngestRun:
         # for: one prefix test each, in C (a generator per file cost a tenth of a second at 40k files).
         roots = [ledger_key(str(p)) for p in self.options.paths if p.is_dir()]
         inside = tuple(root.rstrip("/") + "/" for root in roots)
-        known, unchanged = self._known, self._unchanged
-        # The known files not found unchanged (one C set difference), less those found changed.
-        not_found = {record_key(text) for text in known.records.difference(*unchanged)} - self._seen
+        known, walked = self._known, self._walked
+        # The known files whose record was not found (one C set difference), less those found changed.
+        not_found = {record_key(text) for text in known.records.difference(*walked)} - self._seen
         gone = [
             path for path in not_found
             if path not in known.missing and (path.startswith(inside) or path in roots) and not os.path.exists(path)
         ]
         back = [path for path, text in known.missing.items() if path not in self.manifest
-                and (path in self._seen or any(text in found for found in unchanged))]
+                and (path in self._seen or any(text in found for found in walked))]
         if gone:
             run_sql(con, "UPDATE source_files SET missing = TRUE WHERE path IN (SELECT unnest(?::VARCHAR[]))", [gone])
         if back:

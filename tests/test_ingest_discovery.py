@@ -177,3 +177,27 @@ def test_no_walk_is_started_ahead_while_no_core_is_idle(tmp_path):
         print(real_cores_idle())
     """)
     assert lines == ["False True", "False", "True", "True"]
+
+
+def test_each_part_of_the_walk_is_claimed_once_whoever_claims_it(tmp_path):
+    """The children take parts from one pipe: parts taken by one claimer are never walked by another,
+    and all of them together are the whole walk, each file once."""
+    from ingest import discovery as d
+
+    logs, single = _odd_tree(tmp_path)
+    roots = [logs, single]
+    whole = d.discover(roots, "auto", False, (0, 1))
+    claims = d._claims(5)
+    try:
+        first = [os.read(claims, 1)[0] for _ in range(2)]  # another child took two parts
+        by_hand = [d.discover(roots, "auto", False, (k, 5)) for k in first]
+        rest = d.walk_claimed(roots, "auto", False, claims, 5)  # this one takes what is left
+        left = d.walk_claimed(roots, "auto", False, claims, 5)  # a late child finds nothing
+    finally:
+        os.close(claims)
+    assert first == [0, 1]
+    files = [f for part in [*by_hand, rest] for f in part.files]
+    assert len(files) == len(whole.files) == 20
+    assert sorted(files) == sorted(whole.files)
+    assert sum(len(part.problems) for part in [*by_hand, rest]) == len(whole.problems) == 2
+    assert left.files == [] and left.problems == []
