@@ -144,6 +144,18 @@ def _key_hashes(policy: TablePolicy, frame: pl.DataFrame) -> pl.Series:
     return frame.select(policy.key).hash_rows()
 
 
+def _distinct(policy: TablePolicy, frame: pl.DataFrame, keep: str) -> tuple[pl.DataFrame, pl.Series]:
+    """`frame` with one row per key (the `keep` one, in the rows' order) and its keys' hashes.
+    Rows whose keys' hashes all differ have distinct keys, so they are left as they are: dropping
+    repeats copies every column of the frame, and a batch rarely repeats a key (a repeated hash, or a
+    rare collision, deduplicates as before)."""
+    hashes = _key_hashes(policy, frame)
+    if hashes.n_unique() == hashes.len():
+        return frame, hashes
+    frame = frame.unique(subset=list(policy.key), keep=keep, maintain_order=True)
+    return frame, _key_hashes(policy, frame)
+
+
 class LedgerWriter:
     """Turns RecordBatch objects into ledger rows, idempotently, one transaction per batch."""
 
@@ -154,12 +166,13 @@ class LedgerWriter:
         self.after_write = tuple(after_write)
         self.run_keys = run_keys
 
-    def _first_offer(self, policy: TablePolicy, frame: pl.DataFrame) -> bool:
-        """No stored row can share a key with `frame` (known without a lookup; see RunKeys)."""
+    def _first_offer(self, policy: TablePolicy, frame: pl.DataFrame, hashes: pl.Series) -> bool:
+        """No stored row can share a key with `frame`, whose keys' hashes are `hashes` (known without
+        a lookup; see RunKeys)."""
         if self.run_keys is None:
             return False
         self.run_keys.note(policy.table, frame)
-        return self.run_keys.first_offer(policy.table, _key_hashes(policy, frame))
+        return self.run_keys.first_offer(policy.table, hashes)
 
     def write(self, batch: RecordBatch) -> WriteCounts:
         """Everything in `batch` plus the files' new cursors, committed together or not at all."""
@@ -214,8 +227,9 @@ class LedgerWriter:
         return frame.with_columns(run.alias("run_id"))
 
     def _first_wins(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
-        frame = self._stamped(policy, frame.unique(subset=list(policy.key), keep="first", maintain_order=True))
-        if self._first_offer(policy, frame) or not self._may_be_stored(policy, frame):
+        frame, hashes = _distinct(policy, frame, "first")
+        frame = self._stamped(policy, frame)
+        if self._first_offer(policy, frame, hashes) or not self._may_be_stored(policy, frame):
             return self._insert(policy, frame)
         with registered(self.con, "_incoming", frame):
             return run_sql(
@@ -224,10 +238,11 @@ class LedgerWriter:
             )[0][0]
 
     def _last_wins(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
-        frame = self._stamped(policy, frame.unique(subset=list(policy.key), keep="last", maintain_order=True))
+        frame, hashes = _distinct(policy, frame, "last")
+        frame = self._stamped(policy, frame)
         fixed = set(policy.key) | set(policy.keep)
         updates = ", ".join(f"{name} = i.{name}" for name in frame.columns if name not in fixed)
-        if self._first_offer(policy, frame):
+        if self._first_offer(policy, frame, hashes):
             return self._insert(policy, frame)
         with registered(self.con, "_incoming", frame):
             # No RETURNING: DuckLake does not implement it.
@@ -246,7 +261,7 @@ class LedgerWriter:
             pl.col("is_warmup").any(),
         )
         merged = self._stamped(policy, merged)
-        if self._first_offer(policy, merged):
+        if self._first_offer(policy, merged, _key_hashes(policy, merged)):
             return self._insert(policy, merged)
         with registered(self.con, "_incoming", merged):
             return run_sql(
