@@ -183,7 +183,7 @@ class LedgerWriter:
         batch.run_keys = self.run_keys  # for the hooks (the OTel reconcile skips what cannot match)
         begin(self.con)
         try:
-            counts.requests_new, counts.requests_updated = self._merge_requests(batch.requests)
+            counts.requests_new, counts.requests_updated = self._merge_requests(batch)
             inserted = {}
             for table, policy in TABLES.items():
                 if table in ("requests", "source_files"):
@@ -307,15 +307,15 @@ class LedgerWriter:
             return run_sql(self.con, f"INSERT INTO {policy.table} BY NAME SELECT {with_key_hashes(policy.table)}"
                                      " FROM _incoming")[0][0]
 
-    def _merge_requests(self, incoming: RequestMerger) -> tuple[int, int]:
+    def _merge_requests(self, batch: RecordBatch) -> tuple[int, int]:
         """The requests policy: rows already in the ledger compete with new copies by the dedup rule."""
-        rows = incoming.rows()
-        if not rows:
+        if not batch.has_requests():
             return 0, 0
-        frame = columns(Request, rows)
+        frame = batch.request_frame()
         existing = [] if self._none_stored(frame) or not self._hashes_may_be_stored("requests", frame) \
             else self._existing_requests(frame)
         if existing:
+            rows = batch.request_rows()
             merger = RequestMerger()
             before = {row.request_key: (row, row.output_estimated) for row in existing}
             for row in existing:
@@ -332,14 +332,18 @@ class LedgerWriter:
             if stale:
                 run_sql(self.con, "DELETE FROM requests WHERE request_key IN (SELECT unnest(?::VARCHAR[]))", [stale])
             frame = columns(Request, to_write)
-        else:
-            to_write = rows  # nothing to compete with (the usual case): the batch is already deduplicated
-        if to_write:
-            with registered(self.con, "_incoming", self._stamped(TABLES["requests"], frame)):
-                run_sql(self.con, f"INSERT INTO requests BY NAME SELECT {with_key_hashes('requests')} FROM _incoming")
-        existing_keys = {r.request_key for r in existing}
-        new = sum(1 for r in to_write if r.request_key not in existing_keys)
-        return new, len(to_write) - new
+            if to_write:
+                self._insert_requests(frame)
+            existing_keys = {r.request_key for r in existing}
+            new = sum(1 for r in to_write if r.request_key not in existing_keys)
+            return new, len(to_write) - new
+        # Nothing to compete with (the usual case): the batch is already deduplicated.
+        self._insert_requests(frame)
+        return frame.height, 0
+
+    def _insert_requests(self, frame: pl.DataFrame) -> None:
+        with registered(self.con, "_incoming", self._stamped(TABLES["requests"], frame)):
+            run_sql(self.con, f"INSERT INTO requests BY NAME SELECT {with_key_hashes('requests')} FROM _incoming")
 
     def _none_stored(self, frame: pl.DataFrame) -> bool:
         """No stored request shares a key or a message id with the batch's `frame` (known without a
