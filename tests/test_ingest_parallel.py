@@ -151,7 +151,7 @@ def test_a_worker_parses_every_source_without_importing_duckdb(tmp_path):
         "jobs = [FileJob(p, str(p), 'u', p.stat().st_size, p.stat().st_mtime_ns, None) for p in paths]\n"
         "settings = ReadSettings('auto', False, utc_now() + dt.timedelta(days=1), 1 << 20)\n"
         "batch = pickle.loads(pickle.dumps(read_chunk(jobs, settings)))\n"
-        "print(len(batch.requests.rows()), batch.frame('otel_requests').height, sorted({f.manifest.source for f in batch.files}), 'duckdb' in sys.modules)\n"
+        "print(len(batch.request_rows()), batch.frame('otel_requests').height, sorted({f.manifest.source for f in batch.files}), 'duckdb' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["120", "1", "['claude',", "'otel']", "False"]  # 12 transcripts x 10 requests; one OTel request

@@ -160,12 +160,8 @@ def _scope(batch: RecordBatch) -> dict[str, "pl.DataFrame"]:
     """The batch's keys the statements are limited to (Polars: imported once a batch is written)."""
     import polars as pl
 
-    rows = [r for r in batch.requests.rows() if r.source != OTEL]
-    transcript = pl.DataFrame(
-        {"request_id": [r.request_id for r in rows], "session_id": [r.session_id for r in rows],
-         "user_name": [r.user_name for r in rows]},
-        schema={"request_id": pl.String, "session_id": pl.String, "user_name": pl.String},
-    )
+    transcript = batch.request_columns("source", "request_id", "session_id", "user_name") \
+        .filter(pl.col("source") != OTEL).drop("source")
     events = batch.frame("otel_requests")
     event_keys = events.select("event_key") if events is not None else pl.DataFrame(schema={"event_key": pl.String})
     event_ids = events.select("request_id") if events is not None else pl.DataFrame(schema={"request_id": pl.String})

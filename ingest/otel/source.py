@@ -47,7 +47,7 @@ def _may_change(con: duckdb.DuckDBPyConnection, batch: RecordBatch) -> bool:
     frames = batch.frames
     if frames.get("otel_requests") or any(f["source"].eq(NAME).any() for f in frames.get("tool_calls", ())):
         return True
-    if not (batch.requests.by_key or frames.get("tool_calls") or frames.get("tool_results")):
+    if not (batch.has_requests() or frames.get("tool_calls") or frames.get("tool_results")):
         return False
     return con.execute(
         "SELECT EXISTS (SELECT 1 FROM otel_requests) OR EXISTS (SELECT 1 FROM tool_calls WHERE source = 'otel')"
