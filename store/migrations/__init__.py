@@ -14,6 +14,7 @@ transaction that runs the UPDATEs once more over the whole table (filling any ro
 normally none, so only the narrow columns of the WHERE are read). A run stopped anywhere in between
 leaves a ledger without the record, which the next run finishes, filling only what is left.
 Every transaction runs under MEMORY_LIMIT: DuckDB spills to disk what does not fit.
+A lake runs a backfill in its migration's one transaction instead (`in_ranges=False`, store/lake.py).
 """
 
 from __future__ import annotations
@@ -50,15 +51,19 @@ def migration_files() -> list[tuple[int, str, str]]:
 
 
 def apply_migrations(con: duckdb.DuckDBPyConnection, translate: Callable[[str], str] = str,
-                     retry: Callable | None = None) -> list[str]:
+                     retry: Callable | None = None, in_ranges: bool = True) -> list[str]:
     """Apply the migrations this database lacks (module docstring); return their names.
     `translate` adapts each file to the backend; `retry(work)` runs a transaction again when a
-    concurrent writer (another process migrating the same lake) committed first."""
+    concurrent writer (another process migrating the same lake) committed first. `in_ranges=False`
+    runs a backfill in its migration's one transaction, without a memory limit (the lake: see
+    store/lake.py)."""
     retry = retry or (lambda work: work(con))
 
     def limited(work: Callable[[duckdb.DuckDBPyConnection], object]) -> object:
         from store.db import within_memory_limit  # store.db imports this module
 
+        if not in_ranges:
+            return retry(work)
         return retry(lambda c: within_memory_limit(c, work, MEMORY_LIMIT))
 
     limited(lambda c: run_sql(c, translate(SCHEMA_MIGRATIONS)))
@@ -68,13 +73,14 @@ def apply_migrations(con: duckdb.DuckDBPyConnection, translate: Callable[[str], 
         if version in done:
             continue
         schema, backfills = split_backfill(con, sql)
-        if backfills:
+        if backfills and in_ranges:
             if not _apply_schema(con, version, translate(schema), limited):
                 continue
             for statement in backfills:
                 for low, high in limited(lambda c, s=statement: _ranges(c, s)):
                     limited(lambda c, s=statement, lo=low, hi=high: _fill(c, s, lo, hi))
-            schema = "\n".join(f"{table_update(*statement)};" for statement in backfills)
+            schema = ""
+        schema += "".join(f"\n{table_update(*statement)};" for statement in backfills)
         limited(lambda c, v=version, n=name, s=translate(schema): _apply_one(c, v, n, s, applied))
     return applied
 
