@@ -154,9 +154,14 @@ def _once(con: duckdb.DuckDBPyConnection, version: int, sql: str) -> bool:
 def _settle(con: duckdb.DuckDBPyConnection) -> None:
     """Write what was committed into a single-file ledger (a lake writes its files as it commits;
     its CHECKPOINT is a maintenance run, never wanted here)."""
-    if run_sql(con, "SELECT type = 'duckdb' AND NOT readonly FROM duckdb_databases()"
-                    " WHERE database_name = current_database()")[0][0]:
+    if is_single_file(con):
         run_sql(con, "CHECKPOINT")
+
+
+def is_single_file(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether `con` writes a DuckDB database (a file, or in memory), not a lake."""
+    return run_sql(con, "SELECT type = 'duckdb' AND NOT readonly FROM duckdb_databases()"
+                        " WHERE database_name = current_database()")[0][0]
 
 
 def _recorded(con: duckdb.DuckDBPyConnection, version: int) -> bool:
