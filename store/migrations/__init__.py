@@ -2,19 +2,42 @@
 
 The files are written for the single-file ledger; a backend that lacks some of their features (the
 DuckLake lake: no keys, no indexes) applies them through its `translate`, so the schema has one
-source of truth."""
+source of truth.
+
+A migration is one transaction, unless it has a backfill: the statements after its line starting
+with BACKFILL_MARK are UPDATEs (`UPDATE t SET ... WHERE <rows not filled yet>`) that fill what the
+statements before it added to rows already stored. Those would hold every changed row of a table in
+one transaction, so memory would grow with the ledger; instead the statements before the mark are
+committed first (they must be safe to run again: ADD COLUMN IF NOT EXISTS), then each UPDATE runs
+over ranges of rowids, one committed transaction each, and the migration is recorded in a last
+transaction that runs the UPDATEs once more over the whole table (filling any row a range missed:
+normally none, so only the narrow columns of the WHERE are read). A run stopped anywhere in between
+leaves a ledger without the record, which the next run finishes, filling only what is left.
+Every transaction runs under MEMORY_LIMIT: DuckDB spills to disk what does not fit.
+A lake runs a backfill in its migration's one transaction instead (`in_ranges=False`, store/lake.py).
+"""
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from typing import Callable
 
 import duckdb
 
-from store.sql import begin, commit, rollback, run_sql
+from store.sql import begin, commit, rollback, run_sql, transaction
 
 SCHEMA_MIGRATIONS = ("CREATE TABLE IF NOT EXISTS schema_migrations ("
                      " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)")
+BACKFILL_MARK = "-- backfill:"
+# Rows of one backfill transaction: four of DuckDB's row groups (122,880 rows each), so that a
+# range rewrites whole row groups.
+BACKFILL_ROWS = 4 * 122_880
+# DuckDB's memory_limit while migrating. Without it DuckDB keeps what it likes (80% of the machine):
+# its cache of the file's blocks alone grows with the ledger.
+MEMORY_LIMIT = "128MiB"
+
+_UPDATE = re.compile(r"^\s*UPDATE\s+(\w+)\s+SET\s+(.+?)\s+WHERE\s+(.+?)\s*;?\s*$", re.I | re.S)
 
 
 def migration_files() -> list[tuple[int, str, str]]:
@@ -28,26 +51,128 @@ def migration_files() -> list[tuple[int, str, str]]:
 
 
 def apply_migrations(con: duckdb.DuckDBPyConnection, translate: Callable[[str], str] = str,
-                     retry: Callable | None = None) -> list[str]:
-    """Apply the migrations this database lacks, each in its own transaction; return their names.
+                     retry: Callable | None = None, in_ranges: bool = True) -> list[str]:
+    """Apply the migrations this database lacks (module docstring); return their names.
     `translate` adapts each file to the backend; `retry(work)` runs a transaction again when a
-    concurrent writer (another process migrating the same lake) committed first."""
+    concurrent writer (another process migrating the same lake) committed first. `in_ranges=False`
+    runs a backfill in its migration's one transaction, without a memory limit (the lake: see
+    store/lake.py)."""
     retry = retry or (lambda work: work(con))
-    retry(lambda c: run_sql(c, translate(SCHEMA_MIGRATIONS)))
+
+    def limited(work: Callable[[duckdb.DuckDBPyConnection], object]) -> object:
+        from store.db import within_memory_limit  # store.db imports this module
+
+        if not in_ranges:
+            return retry(work)
+        return retry(lambda c: within_memory_limit(c, work, MEMORY_LIMIT))
+
+    limited(lambda c: run_sql(c, translate(SCHEMA_MIGRATIONS)))
     done = {row[0] for row in run_sql(con, "SELECT version FROM schema_migrations")}
     applied: list[str] = []
     for version, name, sql in migration_files():
         if version in done:
             continue
-        retry(lambda c, v=version, n=name, s=sql: _apply_one(c, v, n, translate(s), applied))
+        schema, backfills = split_backfill(con, sql)
+        if backfills and in_ranges:
+            if not _apply_schema(con, version, translate(schema), limited):
+                continue
+            for statement in backfills:
+                for low, high in limited(lambda c, s=statement: _ranges(c, s)):
+                    limited(lambda c, s=statement, lo=low, hi=high: _fill(c, s, lo, hi))
+            schema = ""
+        schema += "".join(f"\n{table_update(*statement)};" for statement in backfills)
+        limited(lambda c, v=version, n=name, s=translate(schema): _apply_one(c, v, n, s, applied))
     return applied
+
+
+def split_backfill(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """A migration's statements before its backfill mark, and its backfill UPDATEs as (table,
+    assignments, which rows)."""
+    lines = sql.splitlines()
+    mark = next((i for i, line in enumerate(lines) if line.startswith(BACKFILL_MARK)), len(lines))
+    backfills = []
+    code = [line for line in lines[mark:] if not line.lstrip().startswith("--")]
+    for statement in con.extract_statements("\n".join(code)):
+        found = _UPDATE.match(statement.query)
+        if found is None:
+            raise ValueError(f"a backfill must be UPDATE table SET ... WHERE ...: {statement.query.strip()[:80]}")
+        backfills.append((found[1], found[2], found[3]))
+    return "\n".join(lines[:mark]), backfills
+
+
+def table_update(table: str, assignments: str, rows: str, ranged: bool = False) -> str:
+    """The backfill UPDATE, over the whole table or (`ranged`) over rowids in [$1, $2)."""
+    within = " AND rowid >= $1 AND rowid < $2" if ranged else ""
+    return f"UPDATE {table} SET {assignments} WHERE ({rows}){within}"
+
+
+def _ranges(con: duckdb.DuckDBPyConnection, backfill: tuple[str, str, str]) -> list[tuple[int, int]]:
+    """Rowid ranges [low, high) that cover the rows the backfill has left to fill, each holding at
+    most BACKFILL_ROWS of them. Rowids need not be dense (a lake holds rows whose ids are past 10^18
+    beside rows numbered from 0), so ranges are packed from the count of rows per block of rowids."""
+    table, _, rows = backfill
+    block = max(BACKFILL_ROWS // 8, 1)
+    ranges: list[tuple[int, int]] = []
+    held = 0
+    for number, count in run_sql(con, f"SELECT rowid // {block} AS b, count(*) FROM {table} WHERE {rows}"
+                                      " GROUP BY b ORDER BY b"):
+        if ranges and held + count <= BACKFILL_ROWS:
+            ranges[-1] = (ranges[-1][0], (number + 1) * block)
+            held += count
+        else:
+            ranges.append((number * block, (number + 1) * block))
+            held = count
+    return ranges
+
+
+def _fill(con: duckdb.DuckDBPyConnection, backfill: tuple[str, str, str], low: int, high: int) -> None:
+    """One range of a backfill, committed, then written into the file."""
+    with transaction(con):
+        run_sql(con, table_update(*backfill, ranged=True), [low, high])
+    _settle(con)
+
+
+def _apply_schema(con: duckdb.DuckDBPyConnection, version: int, sql: str, limited: Callable) -> bool:
+    """The statements before a backfill, each committed and written into the file (a column added
+    to a table is held in memory until then: 8 bytes a row); False when a writer recorded the
+    migration meanwhile."""
+    for statement in con.extract_statements(sql):
+        if not limited(lambda c, s=statement.query: _once(c, version, s)):
+            return False
+    return True
+
+
+def _once(con: duckdb.DuckDBPyConnection, version: int, sql: str) -> bool:
+    with transaction(con):
+        if _recorded(con, version):
+            return False
+        run_sql(con, sql)
+    _settle(con)
+    return True
+
+
+def _settle(con: duckdb.DuckDBPyConnection) -> None:
+    """Write what was committed into a single-file ledger (a lake writes its files as it commits;
+    its CHECKPOINT is a maintenance run, never wanted here)."""
+    if is_single_file(con):
+        run_sql(con, "CHECKPOINT")
+
+
+def is_single_file(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether `con` writes a DuckDB database (a file, or in memory), not a lake."""
+    return run_sql(con, "SELECT type = 'duckdb' AND NOT readonly FROM duckdb_databases()"
+                        " WHERE database_name = current_database()")[0][0]
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, version: int) -> bool:
+    return bool(run_sql(con, "SELECT count(*) FROM schema_migrations WHERE version = ?", [version])[0][0])
 
 
 def _apply_one(con: duckdb.DuckDBPyConnection, version: int, name: str, sql: str, applied: list[str]) -> None:
     """One migration and its record, unless a writer applied it meanwhile (checked in the transaction)."""
     begin(con)
     try:
-        if run_sql(con, "SELECT count(*) FROM schema_migrations WHERE version = ?", [version])[0][0]:
+        if _recorded(con, version):
             rollback(con)
             return
         run_sql(con, sql)
