@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from ingest.edits import hashed_lines
-from ingest.records import (ROW_TABLES, TABLES, EditLine, FileRead, ManifestEntry, Record, Reject, Request, ToolCallLink,
-                            columns, frame_schema)
+from ingest.records import ROW_TABLES, TABLES, EditLine, FileRead, ManifestEntry, Record, Reject, Request, ToolCallLink, columns
 from ingest.hashing import short_hash
 from ingest.secrets import scrub_frame
 
@@ -246,14 +245,13 @@ class RecordBatch:
 
     def request_frame(self) -> "pl.DataFrame":
         """Every request of the batch, merged by the dedup rule, as one frame (rows in the order
-        RequestMerger.rows() would give). Frames whose keys and message ids are all distinct
+        RequestMerger.rows() would give), kept as the batch's one request frame. Requests merged
+        as records join as the last frame. Frames whose keys and message ids are all distinct
         cannot merge (RequestMerger meets two copies only by one of them), so they are put
         together as they are; otherwise every copy is offered to a merger in arrival order, as
         absorbing them as records would have."""
         import polars as pl
 
-        if not self.request_frames:
-            return columns(Request, self.requests.rows())
         self._requests_as_frame()
         parts = [frame for frame in self.request_frames if frame.height]
         if len(parts) <= 1:
@@ -272,19 +270,10 @@ class RecordBatch:
 
     def request_columns(self, *names: str) -> "pl.DataFrame":
         """Columns `names` of every request of the batch, merged (a frame of the records' types)."""
-        import polars as pl
-
-        if self.request_frames:
-            return self.request_frame().select(names)
-        schema = frame_schema(Request)
-        rows = self.requests.rows()
-        return pl.DataFrame([pl.Series(name, [getattr(row, name) for row in rows], dtype=schema[name])
-                             for name in names])
+        return self.request_frame().select(names)
 
     def request_rows(self) -> list[Request]:
         """Every request of the batch, merged, as records."""
-        if not self.request_frames:
-            return self.requests.rows()
         return request_records(self.request_frame())
 
     def frame(self, table: str) -> "pl.DataFrame | None":
