@@ -30,4 +30,7 @@ def test_hashed_lines_counts_the_hash_of_every_non_blank_normalised_line(lines):
 
 def test_a_worked_edit():
     assert diff_line_counts("a\nb\nb\nc", "a\nb\nd\nd") == (2, 2)  # +d +d, -b -c
+    assert diff_line_counts("a\nb", "c\nd\ne") == (3, 2)  # nothing shared
+    assert diff_line_counts("a\nb\nc", "c\nb\nx") == (1, 1)  # no repeats: b and c shared, +x -a
+    assert diff_line_counts("}\n}\n}\nx", "}\ny") == (1, 3)  # one of three } shared: +y, -} -} -x
     assert hashed_lines(["return  x", "", "return x", " }"]) == {line_hash("return x"): 2, line_hash("}"): 1}

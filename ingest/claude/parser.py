@@ -153,45 +153,49 @@ class _FileParser:
         cache = usage.cache_creation
         server = usage.server_tool_use
         details = usage.output_tokens_details
+        # By position, in Request's field order (tests/test_claude_records.py holds each one): naming
+        # 37 arguments cost msgspec ~2 us a request to match the names, four times the record itself.
         self.batch.requests.add(Request(
-            request_key=key,
-            source=SOURCE,
-            message_id=message.id,
-            request_id=line.requestId,
-            user_name=self.ctx.user_name,
-            session_id=line.sessionId,
-            agent_id=agent_id,
-            is_sidechain=is_sidechain,
-            subagent_type=self.ctx.agent_type,
-            project=line.cwd,
-            git_branch=line.gitBranch,
-            agent_version=line.version,
-            model=message.model,
-            ts=ts,
-            input_tokens=usage.input_tokens or 0,
-            output_tokens=usage.output_tokens or 0,
-            cache_creation_tokens=usage.cache_creation_input_tokens or 0,
-            cache_creation_5m_tokens=plausible.count(cache.ephemeral_5m_input_tokens, "token count") if cache else None,
-            cache_creation_1h_tokens=plausible.count(cache.ephemeral_1h_input_tokens, "token count") if cache else None,
-            cache_read_tokens=usage.cache_read_input_tokens or 0,
-            reasoning_tokens=plausible.count(details.thinking_tokens, "token count") if details else None,
+            key,                                                    # request_key
+            SOURCE,                                                 # source
+            ts,                                                     # ts
+            message.id,                                             # message_id
+            line.requestId,                                         # request_id
+            self.ctx.user_name,                                     # user_name
+            line.sessionId,                                         # session_id
+            agent_id,                                               # agent_id
+            is_sidechain,                                           # is_sidechain
+            self.ctx.agent_type,                                    # subagent_type
+            line.cwd,                                               # project
+            line.gitBranch,                                         # git_branch
+            line.version,                                           # agent_version
+            message.model,                                          # model
+            usage.input_tokens or 0,                                # input_tokens
+            usage.output_tokens or 0,                               # output_tokens
+            usage.cache_creation_input_tokens or 0,                 # cache_creation_tokens
+            plausible.count(cache.ephemeral_5m_input_tokens, "token count") if cache else None,  # cache_creation_5m_tokens
+            plausible.count(cache.ephemeral_1h_input_tokens, "token count") if cache else None,  # cache_creation_1h_tokens
+            usage.cache_read_input_tokens or 0,                     # cache_read_tokens
+            plausible.count(details.thinking_tokens, "token count") if details else None,  # reasoning_tokens
             # A line flushed mid-stream has stop_reason null and a placeholder output count.
-            output_estimated=message.stop_reason is None,
-            stop_reason=message.stop_reason,
-            speed=usage.speed,
-            service_tier=usage.service_tier,
-            web_search_requests=plausible.count(server.web_search_requests, "web_search_requests",
-                                                plausible.MAX_TOOL_USES) if server else None,
-            web_fetch_requests=plausible.count(server.web_fetch_requests, "web_fetch_requests",
-                                               plausible.MAX_TOOL_USES) if server else None,
-            attribution_plugin=line.attributionPlugin,
-            attribution_skill=line.attributionSkill,
-            attribution_agent=line.attributionAgent,
-            uuid=line.uuid,
-            parent_uuid=line.parentUuid,
-            prompt_id=line.promptId,
-            file_path=self.path,
-            line_no=self.line_no,
+            message.stop_reason is None,                            # output_estimated
+            message.stop_reason,                                    # stop_reason
+            usage.speed,                                            # speed
+            usage.service_tier,                                     # service_tier
+            plausible.count(server.web_search_requests, "web_search_requests",
+                            plausible.MAX_TOOL_USES) if server else None,  # web_search_requests
+            plausible.count(server.web_fetch_requests, "web_fetch_requests",
+                            plausible.MAX_TOOL_USES) if server else None,  # web_fetch_requests
+            line.attributionPlugin,                                 # attribution_plugin
+            line.attributionSkill,                                  # attribution_skill
+            line.attributionAgent,                                  # attribution_agent
+            line.uuid,                                              # uuid
+            line.parentUuid,                                        # parent_uuid
+            line.promptId,                                          # prompt_id
+            None,                                                   # source_cost_usd
+            False,                                                  # model_is_fallback
+            self.path,                                              # file_path
+            self.line_no,                                           # line_no
         ))
         return key
 
@@ -223,29 +227,31 @@ class _FileParser:
         command = _bash_command(block.name, tool_input)
         file_path = edit.file_path if edit else tool_input.get("file_path")
         self.git.call(block.id, block.name, tool_input, line.cwd, command)
+        # By position, in ToolCall's field order (see `request`).
         self.batch.add(ToolCall(
-            tool_use_id=block.id,
-            source=SOURCE,
-            request_key=request_key,
-            message_id=line.message.id if line.message else None,
-            user_name=self.ctx.user_name,
-            session_id=line.sessionId,
-            agent_id=agent_id,
-            is_sidechain=is_sidechain,
-            ts=ts,
-            tool_name=block.name,
-            component=component.component,
-            component_kind=component.kind,
-            plugin=component.plugin,
-            input_hash=normalized_input_hash(tool_input),
-            file_path=file_path if isinstance(file_path, str) else None,
-            command=command,
-            lines_added=edit.lines_added if edit else None,
-            lines_removed=edit.lines_removed if edit else None,
-            edit_before_hash=edit.before_hash if edit else None,
-            edit_after_hash=edit.after_hash if edit else None,
-            subagent_type=component.subagent_type,
-            skill_name=component.skill_name,
+            block.id,                                               # tool_use_id
+            SOURCE,                                                 # source
+            ts,                                                     # ts
+            block.name,                                             # tool_name
+            component.component,                                    # component
+            component.kind,                                         # component_kind
+            request_key,                                            # request_key
+            line.message.id if line.message else None,              # message_id
+            self.ctx.user_name,                                     # user_name
+            line.sessionId,                                         # session_id
+            agent_id,                                               # agent_id
+            is_sidechain,                                           # is_sidechain
+            component.plugin,                                       # plugin
+            normalized_input_hash(tool_input),                      # input_hash
+            None,                                                   # input_bytes
+            file_path if isinstance(file_path, str) else None,      # file_path
+            command,                                                # command
+            edit.lines_added if edit else None,                     # lines_added
+            edit.lines_removed if edit else None,                   # lines_removed
+            edit.before_hash if edit else None,                     # edit_before_hash
+            edit.after_hash if edit else None,                      # edit_after_hash
+            component.subagent_type,                                # subagent_type
+            component.skill_name,                                   # skill_name
         ))
 
     # -- user: prompts, tool results, interruptions ---------------------------------------------
@@ -304,17 +310,18 @@ class _FileParser:
             # The user's reason, when they gave one, is their own words: stored like a prompt.
             self.event(line, ts, agent_id, is_sidechain, "rejection", detail=block.tool_use_id,
                        prompt_text=signals.rejection_reason(tool, line.version, text, waited))
+        # By position, in ToolResult's field order (see `request`).
         self.batch.add(ToolResult(
-            tool_use_id=block.tool_use_id,
-            source=SOURCE,
-            session_id=line.sessionId,
-            ts=ts,
-            is_error=is_error,
-            interrupted=interrupted,
-            result_bytes=utf8_length(text),
-            result_hash=output_fingerprint(text),
-            spawned_agent_id=spawned_agent,
-            result_kind=kind,
+            block.tool_use_id,                                      # tool_use_id
+            SOURCE,                                                 # source
+            ts,                                                     # ts
+            line.sessionId,                                         # session_id
+            is_error,                                               # is_error
+            interrupted,                                            # interrupted
+            utf8_length(text),                                      # result_bytes
+            output_fingerprint(text),                               # result_hash
+            spawned_agent,                                          # spawned_agent_id
+            kind,                                                   # result_kind
         ))
 
     def earlier_call(self, tool_use_id: str, tool_name: str) -> None:
