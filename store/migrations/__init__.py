@@ -130,17 +130,23 @@ def rowid_ranges(con: duckdb.DuckDBPyConnection, table: str, rows: str, most: in
     `most` of them. Rowids need not be dense (a lake holds rows whose ids are past 10^18 beside rows
     numbered from 0), so ranges are packed from the count of rows per block of rowids."""
     block = max(most // 8, 1)
-    ranges: list[tuple[int, int]] = []
+    counted = run_sql(con, f"SELECT rowid // {block} AS b, count(*) FROM {table} WHERE {rows} GROUP BY b ORDER BY b")
+    return [(blocks[0] * block, (blocks[-1] + 1) * block) for blocks in _packed(counted, most)]
+
+
+def _packed(counted: list[tuple], most: int) -> list[list]:
+    """The things of `counted` ((thing, rows) in order) in runs holding at most `most` rows each
+    (a thing holding more is a run of its own)."""
+    runs: list[list] = []
     held = 0
-    for number, count in run_sql(con, f"SELECT rowid // {block} AS b, count(*) FROM {table} WHERE {rows}"
-                                      " GROUP BY b ORDER BY b"):
-        if ranges and held + count <= most:
-            ranges[-1] = (ranges[-1][0], (number + 1) * block)
+    for thing, count in counted:
+        if runs and held + count <= most:
+            runs[-1].append(thing)
             held += count
         else:
-            ranges.append((number * block, (number + 1) * block))
+            runs.append([thing])
             held = count
-    return ranges
+    return runs
 
 
 def _fill(con: duckdb.DuckDBPyConnection, backfill: tuple[str, str, str], low: int, high: int) -> None:
@@ -155,17 +161,9 @@ def _file_groups(con: duckdb.DuckDBPyConnection, backfill: tuple[str, str, str])
     BACKFILL_ROWS such rows (a file holding more is a group of its own). Rows kept in the catalog
     rather than a file (DuckLake's inlining) have no file: the migration's last transaction fills them."""
     table, _, rows = backfill
-    groups: list[list[str]] = []
-    held = 0
-    for name, count in run_sql(con, f"SELECT filename, count(*) FROM {table} WHERE ({rows}) AND filename IS NOT NULL"
-                                    " GROUP BY filename ORDER BY filename"):
-        if groups and held + count <= BACKFILL_ROWS:
-            groups[-1].append(name)
-            held += count
-        else:
-            groups.append([name])
-            held = count
-    return groups
+    counted = run_sql(con, f"SELECT filename, count(*) FROM {table} WHERE ({rows}) AND filename IS NOT NULL"
+                           " GROUP BY filename ORDER BY filename")
+    return _packed(counted, BACKFILL_ROWS)
 
 
 def _fill_files(con: duckdb.DuckDBPyConnection, backfill: tuple[str, str, str], files: list[str]) -> None:
