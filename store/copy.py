@@ -1,8 +1,13 @@
 """Move a ledger between stores (`agentledger store copy`) and write it out as Parquet (`export`).
 
-Both stores hold the same tables (the same migrations), so a copy is one INSERT per table, in one
-transaction on the destination: the source is attached to the destination's DuckDB read-only and
-streamed across, never held in memory whole.
+Both stores hold the same tables (the same migrations), so a copy is one INSERT per table: the
+source is attached to the destination's DuckDB read-only and streamed across, never held in memory
+whole. Into a file it is one transaction under the writer's memory limit. Into a lake it is one
+transaction per range of the source's rows (LAKE_COPY_ROWS), on one thread: a lake writes the rows
+as Parquet, whose writer holds a row group per thread outside DuckDB's memory_limit, and what one
+transaction writes is kept until it commits (the 4x ledger copied in one transaction peaked at
+1.5 GB). A copy into a lake that stops leaves the rows of the ranges it committed; the next copy
+refuses that lake (it holds rows), so start again on an empty one.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ import duckdb
 from store.config import LakeTarget, lake_target
 from store.db import within_memory_limit
 from store.key_hashes import KEY_HASHES, key_hash_sql
-from store.migrations import is_single_file
-from store.sql import begin, commit, rollback, run_sql
+from store.migrations import is_single_file, one_thread, rowid_ranges
+from store.sql import begin, commit, rollback, run_sql, transaction
 
 SOURCE = "agentledger_source"
 # Bookkeeping of one store that the other keeps for itself.
 NOT_COPIED = ("schema_migrations", "lake_writes")
+# Source rows per transaction of a copy into a lake: four of DuckDB's row groups.
+LAKE_COPY_ROWS = 4 * 122_880
 # Tables whose rows have a day or a time: exported in one folder per UTC day (Hive style).
 DAY_COLUMNS = ("day", "ts")
 
@@ -68,7 +75,8 @@ def tables_of(con: duckdb.DuckDBPyConnection, database: str) -> list[str]:
 
 
 def copy_into(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | LakeTarget) -> CopySummary:
-    """Copy every table of `source` into the (migrated, empty) ledger `con` writes, in one transaction."""
+    """Copy every table of `source` into the (migrated, empty) ledger `con` writes: in one
+    transaction into a file, in committed ranges of rows into a lake (module docstring)."""
     attach_source(con, source)
     try:
         here = run_sql(con, "SELECT current_database()")[0][0]
@@ -77,14 +85,15 @@ def copy_into(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | LakeTa
         missing = [t for t in theirs if t not in mine]
         if missing:
             raise CopyError(f"the destination lacks table(s) {', '.join(missing)}: upgrade agentledger where it runs")
-        held = [t for t in ("ingest_runs", "requests") if run_sql(con, f"SELECT count(*) FROM {t}")[0][0]]
+        # Every table: a copy into a lake that stopped part-way may have left rows in any of them.
+        held = [t for t in theirs if run_sql(con, f"SELECT count(*) FROM {t}")[0][0]]
         if held:
             raise CopyError("the destination already holds a ledger (rows in " + ", ".join(held) + "): copy into an empty one")
         if is_single_file(con):
             # Without a limit DuckDB keeps what it likes of the rows the transaction writes (an
             # 80x180 ledger copied file to file peaked at 1.25 GB); under one it spills them.
             return within_memory_limit(con, lambda c: _copy_tables(c, theirs))
-        return _copy_tables(con, theirs)
+        return one_thread(con, lambda c: _copy_ranges(c, theirs))
     finally:
         run_sql(con, f"DETACH {SOURCE}")
 
@@ -95,20 +104,40 @@ def _copy_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> CopySumma
     begin(con)
     try:
         for table in tables:
-            columns = [c for (c,) in run_sql(
-                con, "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?"
-                     " ORDER BY column_index", [SOURCE, table])]
-            # A source older than the key hashes lacks them: computed here, as every insert does.
-            hashes = {name: key for name, key in KEY_HASHES.get(table, {}).items() if name not in columns}
-            names = ", ".join(columns + list(hashes))
-            values = ", ".join(columns + [key_hash_sql(key) for key in hashes.values()])
-            summary.tables[table] = run_sql(
-                con, f"INSERT INTO {table} ({names}) SELECT {values} FROM {SOURCE}.main.{table}")[0][0]
+            summary.tables[table] = run_sql(con, _insert(con, table))[0][0]
         commit(con)
     except BaseException:
         rollback(con)
         raise
     return summary
+
+
+def _copy_ranges(con: duckdb.DuckDBPyConnection, tables: list[str]) -> CopySummary:
+    """Each table from the attached source in ranges of its rowids, one committed transaction each."""
+    summary = CopySummary()
+    for table in tables:
+        insert = _insert(con, table) + " WHERE rowid >= ? AND rowid < ?"
+        summary.tables[table] = 0
+        for low, high in rowid_ranges(con, f"{SOURCE}.main.{table}", "true", LAKE_COPY_ROWS):
+            summary.tables[table] += within_memory_limit(con, lambda c, lo=low, hi=high: _copy_range(c, insert, lo, hi))
+    return summary
+
+
+def _copy_range(con: duckdb.DuckDBPyConnection, insert: str, low: int, high: int) -> int:
+    with transaction(con):
+        return run_sql(con, insert, [low, high])[0][0]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """The INSERT of every row of `table` from the attached source."""
+    columns = [c for (c,) in run_sql(
+        con, "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?"
+             " ORDER BY column_index", [SOURCE, table])]
+    # A source older than the key hashes lacks them: computed here, as every insert does.
+    hashes = {name: key for name, key in KEY_HASHES.get(table, {}).items() if name not in columns}
+    names = ", ".join(columns + list(hashes))
+    values = ", ".join(columns + [key_hash_sql(key) for key in hashes.values()])
+    return f"INSERT INTO {table} ({names}) SELECT {values} FROM {SOURCE}.main.{table}"
 
 
 def export_parquet(con: duckdb.DuckDBPyConnection, folder: Path) -> dict[str, int]:

@@ -161,11 +161,9 @@ def _prepare_writer(con: duckdb.DuckDBPyConnection, migrate: bool) -> None:
     _retry(con, _bootstrap)
     on_begin(con, CLAIM)
     if migrate:
-        # A backfill runs in its migration's one transaction: a lake cannot update a range of rows
-        # without reading their whole data file (an 80x180 lake's requests are one 138 MB file), so
-        # ranges of rows would read a table once per range; under DuckDB's memory_limit its
-        # rewrite of rows runs out of memory rather than spill.
-        apply_migrations(con, translate=translate, retry=lambda work: _retry(con, work), in_ranges=False)
+        # A backfill runs by data files (store/migrations: a range of rows smaller than a file
+        # rewrites that file's deletes once per range).
+        apply_migrations(con, translate=translate, retry=lambda work: _retry(con, work), by_files=True)
 
 
 def _bootstrap(con: duckdb.DuckDBPyConnection) -> None:

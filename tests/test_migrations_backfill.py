@@ -1,5 +1,6 @@
 """A migration's backfill (store/migrations/__init__.py; 014's key hashes): the UPDATEs after its
-mark run over ranges of rows, each committed, under a memory limit, and the migration is recorded
+mark run over ranges of rows (on a lake: groups of its data files), each committed, under a memory
+limit (on a lake: on one thread), and the migration is recorded
 only when no row is left. A run killed anywhere in the upgrade leaves a ledger the next run finishes
 with exactly the values an uninterrupted upgrade gives; a ledger already upgraded is never touched."""
 
@@ -93,10 +94,17 @@ _KILLED = textwrap.dedent("""
         m._once = die_after(m._once)
     elif where == "range":
         m._fill = die_after(m._fill)
+    elif where == "files":
+        m._fill_files = die_after(m._fill_files)
     else:
         m.commit = lambda con: os.kill(os.getpid(), signal.SIGKILL)
-    from store.db import connect_writer
-    connect_writer(sys.argv[3])
+    if sys.argv[3] == "lake":             # the lake the environment names
+        from store import lake
+        from store.config import lake_target
+        lake.connect(lake_target())
+    else:
+        from store.db import connect_writer
+        connect_writer(sys.argv[3])
 """)
 
 
@@ -214,30 +222,109 @@ class _Stop(Exception):
     """The run stopped (a crash, a timeout) in the middle of the upgrade."""
 
 
-def test_a_lake_upgrade_is_one_transaction_that_a_stopped_run_leaves_undone_and_the_next_writer_does(
-        lake, monkeypatch):
+def test_a_lake_backfill_updates_whole_data_files_in_groups_each_committed(lake, monkeypatch):
+    """Hand-worked: three inserts make three data files of 20, 30 and 40 rows; with groups of at
+    most 64 rows the files go 20 + 30, then 40 (30 + 40 > 64); the first group's transaction fills
+    exactly the rows of its two files, and an UPDATE of a group never touches another file."""
+    monkeypatch.setattr(migrations, "BACKFILL_ROWS", RANGE_ROWS)
+    con = lake_store.connect(lake)
+    try:
+        con.execute("CREATE TABLE t (k VARCHAR NOT NULL, h UBIGINT)")
+        for start, count in [(0, 20), (20, 30), (50, 40)]:
+            con.execute(f"INSERT INTO t SELECT 'k' || i, NULL FROM range({start}, {start + count}) r(i)")
+        backfill = ("t", "h = ('0x' || md5(k)[1:16])::UBIGINT", "h IS NULL")
+        groups = migrations._file_groups(con, backfill)
+        assert [len(group) for group in groups] == [2, 1]
+        files = dict(con.execute("SELECT filename, count(*) FROM t GROUP BY filename").fetchall())
+        assert [sum(files[name] for name in group) for group in groups] == [50, 40]
+        migrations._fill_files(con, backfill, groups[0])
+        filled = con.execute("SELECT count(h), count(*) FILTER (h IS NULL), min(k) FILTER (h IS NULL) FROM t").fetchone()
+        assert filled == (50, 40, "k50")
+        assert con.execute("SELECT count(*) FROM t WHERE h IS DISTINCT FROM ('0x' || md5(k)[1:16])::UBIGINT"
+                           " AND h IS NOT NULL").fetchone() == (0,)
+        assert migrations._file_groups(con, backfill) == [groups[1]]
+    finally:
+        con.close()
+
+
+def test_a_stopped_lake_upgrade_keeps_its_committed_files_and_the_next_writer_finishes_it(lake, monkeypatch):
+    """The lake's upgrade: columns added and committed, then one committed transaction per group of
+    data files, on one thread; a run stopped after its first group leaves those rows filled and 014
+    unrecorded; the next writer fills only the rest, records 014, and every row is as ingested."""
     with open_ledger(lake) as ledger:
         ingest(ledger.con, committed_transcripts_dir())
         stored = _facts(ledger.con)
         _drop_hashes(ledger.con)          # a lake of the release before 014
     monkeypatch.setattr(migrations, "BACKFILL_ROWS", RANGE_ROWS)
-    ranges: list[int] = []
-    monkeypatch.setattr(migrations, "_fill", lambda *args: ranges.append(1))
+    groups: list[tuple[str, int, str]] = []
+    real_fill = migrations._fill_files
 
-    def stopped(con):
-        raise _Stop
+    def fill(con, backfill, files):
+        rows = con.execute(f"SELECT count(*) FROM {backfill[0]} WHERE filename IN (SELECT unnest(?))", [files]).fetchone()[0]
+        real_fill(con, backfill, files)
+        groups.append((backfill[0], rows, con.execute("SELECT current_setting('threads')").fetchone()[0]))
+        if len(groups) == 1:
+            raise _Stop
 
-    monkeypatch.setattr(migrations, "commit", stopped)   # the run stops just before 014 commits
+    monkeypatch.setattr(migrations, "_fill_files", fill)
     with pytest.raises(_Stop):
         open_ledger(lake).__enter__()
-    monkeypatch.undo()
     con = lake_store.connect(lake, migrate=False)
-    try:                                  # nothing of 014 stayed
+    try:
         assert con.execute("SELECT count(*) FROM schema_migrations WHERE version = 14").fetchone() == (0,)
-        assert "request_key_hash" not in {c[0] for c in con.execute("SELECT * FROM requests LIMIT 0").description}
+        filled = groups[0][1]             # the rows of the first group's files, and no others
+        assert 0 < filled < len(stored["requests"])
+        assert con.execute("SELECT count(request_key_hash), count(*) FROM requests").fetchone() == (
+            filled, len(stored["requests"]))
+        assert con.execute("SELECT count(tool_use_hash) FROM tool_calls").fetchone() == (0,)
+        threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     finally:
         con.close()
     with open_ledger(lake) as ledger:     # the next writer
         assert ledger.con.execute("SELECT count(*) FROM schema_migrations WHERE version = 14").fetchone() == (1,)
         assert _facts(ledger.con) == stored
-    assert ranges == []
+        assert ledger.con.execute("SELECT current_setting('threads')").fetchone()[0] == threads
+    assert groups[0][0] == groups[1][0] == "requests" and groups[-1][0] == "session_events"
+    assert sum(rows for table, rows, _ in groups if table == "tool_calls") == len(stored["tool_calls"])
+    assert {setting for _, _, setting in groups} == {1}
+
+
+@pytest.mark.parametrize("where", ["files", "record"])
+def test_a_lake_upgrade_killed_part_way_leaves_a_lake_the_next_writer_finishes(lake, tmp_path, where):
+    """kill -9 after the first committed group of data files, or in the transaction that records
+    014: nothing is recorded, the committed groups stay filled, and the next writer finishes."""
+    from tests.lake_services import lake_env
+
+    with open_ledger(lake) as ledger:
+        ingest(ledger.con, committed_transcripts_dir())
+        stored = _facts(ledger.con)
+        _drop_hashes(ledger.con)
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED)
+    killed = subprocess.run([sys.executable, str(script), where, "1", "lake", str(RANGE_ROWS)],
+                            capture_output=True, text=True, timeout=300, cwd=REPO,
+                            env={**lake_env(lake), "PYTHONPATH": str(REPO)})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    con = lake_store.connect(lake, migrate=False)
+    try:
+        assert con.execute("SELECT count(*) FROM schema_migrations WHERE version = 14").fetchone() == (0,)
+        hashed = con.execute("SELECT count(request_key_hash) FROM requests").fetchone()[0]
+        called = con.execute("SELECT count(tool_use_hash) FROM tool_calls").fetchone()[0]
+    finally:
+        con.close()
+    if where == "files":                  # the first group only: some requests, no tool calls
+        assert 0 < hashed < len(stored["requests"]) and called == 0
+    else:                                 # every group committed; only the record was lost
+        assert (hashed, called) == (len(stored["requests"]), len(stored["tool_calls"]))
+    with open_ledger(lake) as ledger:     # the next writer
+        assert ledger.con.execute("SELECT count(*) FROM schema_migrations WHERE version = 14").fetchone() == (1,)
+        assert _facts(ledger.con) == stored
+
+
+def test_one_thread_gives_the_connection_its_threads_back_even_when_the_work_fails():
+    con = duckdb.connect()
+    con.execute("SET threads = 3")
+    assert migrations.one_thread(con, lambda c: c.execute("SELECT current_setting('threads')").fetchone()[0]) == 1
+    with pytest.raises(_Stop):
+        migrations.one_thread(con, lambda c: (_ for _ in ()).throw(_Stop()))
+    assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 3
