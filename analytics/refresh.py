@@ -238,7 +238,7 @@ GIT_STEPS: tuple[Step, ...] = (
     Step("derive_git_links", reads=("_git_dirty", "edit_lines", "tool_calls", "tool_results", "commit_evidence",
                                     "requests", "git_commits", "git_added_lines", "git_line_df", "git_paths",
                                     "git_path_map", "git_repos"),
-         writes=("_edit_ids", "_edit_calls", "_edit_results", "_edit_ok", "_edits", "_evidence", "_printed",
+         writes=("_dirty_edits", "_edit_calls", "_edit_results", "_edits", "_evidence", "_printed",
                  "_copies", "_resolved", "_edit_paths", "_evidence_roots", "_session_dirs", "_mapped_roots", "_matched_roots", "session_repos", "_pool", "_overlaps",
                  "git_links")),
     Step("derive_git_claims", reads=("_pool", "_git_dirty", "_git_repos", "git_links", "git_commit_files",
