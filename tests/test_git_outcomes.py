@@ -143,6 +143,35 @@ def test_without_a_mapping_a_single_path_does_not_map_a_session(ledger, tmp_path
     assert row == (3, 0)
 
 
+def test_a_session_is_mapped_by_its_edited_paths_once_a_repository_with_them_is_scanned(ledger, tmp_path):
+    # Logs first: with no repository scanned no path can match, and every line written counts.
+    s1 = Transcript("s1").prompt()
+    s1.reply(K, [("Write", {"file_path": "/work/app/src/a.py", "content": "A\nB\nC\n"})])
+    s1.reply(K, [("Write", {"file_path": "/work/app/b.py", "content": "P\nQ\n"})])
+    s1.reply(K, [("Write", {"file_path": "/tmp/notes.md", "content": "n\n"})])
+    load(ledger, tmp_path / "logs", s1)
+    assert sorted(r[0] for r in ledger.execute("SELECT lines_written FROM edit_outcomes").fetchall()) == [1, 2, 3]
+    assert ledger.execute("SELECT count(*) FROM session_repos").fetchone()[0] == 0
+    # Then a repository holding src/a.py and b.py: both paths end in its files' paths under /work/app,
+    # and the person's commit five minutes later holds 5 of the session's lines among its 7.
+    repo = tmp_path / "app"
+    (repo / "src").mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "main")
+    (repo / "src" / "a.py").write_text("A\nB\nC\nX\n")
+    (repo / "b.py").write_text("P\nQ\nY\n")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "person commits", when=T0 + 300)
+    human = _git(repo, "rev-parse", "HEAD")
+    scan_git(ledger, [repo])
+    assert ledger.execute("SELECT session_id, root, mapped_by FROM session_repos").fetchall() \
+        == [("s1", "/work/app", "path match")]
+    assert ledger.execute("SELECT sha, signal, confidence FROM git_links").fetchall() == [(human, 3, round(5 / 7, 4))]
+    # The note outside the repository's root is no longer written into it.
+    assert sorted(ledger.execute("SELECT lines_written, lines_committed FROM edit_outcomes").fetchall()) \
+        == [(0, 0), (2, 2), (3, 3)]
+    assert_same_as_full(ledger)
+
+
 def test_a_failed_edit_wrote_nothing(ledger, tmp_path):
     s1 = Transcript("s1").prompt()
     s1.reply(K, [("Write", {"file_path": "/work/app/a.py", "content": "A\n"}, "denied", True)])

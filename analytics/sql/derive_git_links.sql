@@ -3,14 +3,27 @@
 -- the sessions derive_git_touched chose (_git_dirty).
 
 -- Successful edits and the lines they added (a failed, rejected or interrupted edit changed nothing).
--- The dirty sessions' edit lines are selected first, then their calls by id, then those calls' results
+-- The dirty sessions' edits are selected first, then their calls by id, then those calls' results
 -- by id: a join of the whole tables, filtered after, cost what the ledger holds instead of what is
--- new. Only the columns used are kept: after a re-derive this holds every edit line (2.5 M on an
--- 80x180 org), and the grouping below spills beyond the refresh's memory_limit (15% less CPU than
--- with every column).
-CREATE OR REPLACE TEMP TABLE _dirty_lines AS
-SELECT tool_use_id, session_id, file_path, line_hash, lines FROM edit_lines
-WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty);
+-- new. The lines themselves are read where each use needs them, within the dirty sessions' span of
+-- edit_lines: held in a table, every edit line of a re-derive (2.5 M on an 80x180 org) spilled
+-- beyond the refresh's memory_limit, and most uses need only a sum per edit or the paths edited.
+-- edit_lines' key is (tool_use_id, file_path, line_hash) (ingest/records.py TABLES: the writer keeps
+-- a key's first row), so each of its rows is one line of one edit: nothing to deduplicate.
+-- A session filter joined straight onto a scan of edit_lines is pushed into the scan, which then
+-- reads every row group instead of the span's (15 ms against 1.5 ms for one session on an 80x180
+-- org): the span's rows are summed, or taken whole (MATERIALIZED), before the sessions are chosen.
+SET VARIABLE agentledger_span_edit_lines = (
+    SELECT [min(rowid), max(rowid)] FROM edit_lines WHERE coalesce(session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
+);
+
+CREATE OR REPLACE TEMP TABLE _dirty_edits AS
+WITH per_session AS (
+    SELECT tool_use_id, coalesce(session_id, '(none)') AS sid, sum(lines) AS lines
+    FROM edit_lines WHERE in_span('edit_lines', rowid) GROUP BY ALL
+)
+SELECT tool_use_id, any_value(sid) AS sid, sum(lines) AS lines
+FROM per_session WHERE sid IN (SELECT session_id FROM _git_dirty) GROUP BY tool_use_id;
 
 -- A call or a result is looked up by its id among the dirty sessions' rows first: their span of row
 -- ids (in_span, macros.sql; the chunks' spans are done with by now), found from the session column
@@ -35,11 +48,11 @@ WITH spanned AS MATERIALIZED (
     SELECT tool_use_id, ts, request_key FROM tool_calls
     WHERE in_span('tool_calls', rowid)
 )
-SELECT * FROM spanned WHERE tool_use_id IN (SELECT tool_use_id FROM _dirty_lines);
+SELECT * FROM spanned WHERE tool_use_id IN (SELECT tool_use_id FROM _dirty_edits);
 
 INSERT INTO _edit_calls
 SELECT tool_use_id, ts, request_key FROM tool_calls
-WHERE tool_use_id IN (SELECT tool_use_id FROM _dirty_lines EXCEPT SELECT tool_use_id FROM _edit_calls);
+WHERE tool_use_id IN (SELECT tool_use_id FROM _dirty_edits EXCEPT SELECT tool_use_id FROM _edit_calls);
 
 CREATE OR REPLACE TEMP TABLE _edit_results AS
 WITH spanned AS MATERIALIZED (
@@ -52,25 +65,16 @@ INSERT INTO _edit_results
 SELECT tool_use_id, is_error, interrupted FROM tool_results
 WHERE tool_use_id IN (SELECT tool_use_id FROM _edit_calls EXCEPT SELECT tool_use_id FROM _edit_results);
 
+-- Per successful edit: its session, the time of its call and the lines it added.
 CREATE OR REPLACE TEMP TABLE _edits AS
-WITH dirty AS MATERIALIZED (
-    SELECT * FROM _dirty_lines
-),
-calls AS MATERIALIZED (
-    SELECT tool_use_id, ts FROM _edit_calls
-)
-SELECT e.tool_use_id, coalesce(e.session_id, '(none)') AS sid, any_value(c.ts) AS ts, e.file_path, e.line_hash,
-       any_value(e.lines) AS lines
-FROM dirty e
-JOIN calls c ON c.tool_use_id = e.tool_use_id
-JOIN _edit_results r ON r.tool_use_id = e.tool_use_id
-WHERE NOT r.is_error AND NOT r.interrupted
-GROUP BY e.tool_use_id, e.session_id, e.file_path, e.line_hash;
+SELECT d.tool_use_id, d.sid, c.ts, d.lines
+FROM _dirty_edits d
+JOIN _edit_calls c ON c.tool_use_id = d.tool_use_id
+JOIN _edit_results r ON r.tool_use_id = d.tool_use_id
+WHERE NOT r.is_error AND NOT r.interrupted;
 
 DROP TABLE _edit_results;
-
--- Every edit line of a re-derive: not held while the steps below run.
-DROP TABLE _dirty_lines;
+DROP TABLE _dirty_edits;
 
 -- Where each git command ran: the evidence's own directory, else the cwd of the request that made it.
 -- Its call and that call's request are looked up as the edits' calls are (request_key is the key of
@@ -207,8 +211,20 @@ WHERE v.kind = 'commit' AND coalesce(c.sha, p.found_sha) IS NOT NULL;
 -- Roots: the laptop path of each repository a session committed in. Candidates are the prefixes
 -- that turn the session's edited paths into paths of the repository (matched by file name, then
 -- suffix) and that contain a directory a commit ran in; the one explaining the most paths wins.
+-- The paths each session edited: only those whose file name some scanned repository file has can
+-- match (below), so none is read when no repository is scanned.
+SET VARIABLE agentledger_git_paths = (SELECT EXISTS (SELECT 1 FROM git_paths));
+
 CREATE OR REPLACE TEMP TABLE _edit_paths AS
-SELECT DISTINCT sid, file_path, regexp_extract(file_path, '[^/]*$') AS base FROM _edits;
+WITH edited AS (
+    SELECT DISTINCT tool_use_id, coalesce(session_id, '(none)') AS sid, file_path FROM edit_lines
+    WHERE getvariable('agentledger_git_paths') AND in_span('edit_lines', rowid)
+),
+named AS (
+    SELECT DISTINCT sid, file_path, regexp_extract(file_path, '[^/]*$') AS base FROM edited
+    WHERE sid IN (SELECT session_id FROM _git_dirty) AND tool_use_id IN (SELECT tool_use_id FROM _edits)
+)
+SELECT * FROM named WHERE base IN (SELECT base FROM git_paths);
 
 CREATE OR REPLACE TEMP TABLE _evidence_roots AS
 WITH dirs AS (SELECT DISTINCT sid, repo_id, dir FROM _resolved WHERE dir IS NOT NULL),
@@ -265,9 +281,22 @@ UNION ALL SELECT sid, repo_id, root, 'path match' FROM _matched_roots;
 
 -- The pool: each session's agent-written lines, as paths relative to the root of the repository
 -- they lie in (the deepest root, for a repository inside another). Lines outside every root stay out.
+SET VARIABLE agentledger_git_pooled = (
+    SELECT EXISTS (SELECT 1 FROM session_repos WHERE session_id IN (SELECT session_id FROM _git_dirty))
+);
+
 CREATE OR REPLACE TEMP TABLE _pool AS
+WITH spanned AS MATERIALIZED (
+    SELECT tool_use_id, session_id, file_path, line_hash, lines FROM edit_lines
+    WHERE getvariable('agentledger_git_pooled') AND in_span('edit_lines', rowid)
+),
+lines AS (
+    SELECT e.tool_use_id, coalesce(e.session_id, '(none)') AS sid, d.ts, e.file_path, e.line_hash, e.lines
+    FROM spanned e JOIN _edits d ON d.tool_use_id = e.tool_use_id
+    WHERE coalesce(e.session_id, '(none)') IN (SELECT session_id FROM _git_dirty)
+)
 SELECT e.sid, s.repo_id, e.tool_use_id, e.ts, substr(e.file_path, length(s.root) + 2) AS path, e.line_hash, e.lines
-FROM _edits e
+FROM lines e
 JOIN session_repos s ON s.session_id = e.sid AND starts_with(e.file_path, rtrim(s.root, '/') || '/')
 QUALIFY row_number() OVER (PARTITION BY e.tool_use_id, e.file_path, e.line_hash ORDER BY length(s.root) DESC) = 1;
 

@@ -1,5 +1,6 @@
 -- Survival of agent lines (git blame at each snapshot of git_blame_plan) and the per-edit outcome
--- rows every git measure sums (edit_outcomes). Needs _edits and _pool from derive_git_links.
+-- rows every git measure sums (edit_outcomes). Needs _edits (one row per successful edit) and _pool
+-- from derive_git_links.
 
 -- A repository whose history moved has new snapshots: its lines' survival is figured again.
 INSERT INTO _git_fate
@@ -51,10 +52,7 @@ WHERE x.repo_id = c.repo_id AND x.sha = c.sha AND x.path = c.path AND x.line_no 
 DELETE FROM edit_outcomes WHERE session_id IN (SELECT session_id FROM _git_dirty);
 
 INSERT INTO edit_outcomes BY NAME
-WITH written AS (
-    SELECT tool_use_id, any_value(sid) AS sid, any_value(ts) AS ts, sum(lines) AS lines
-    FROM _edits GROUP BY tool_use_id
-),
+WITH written AS (SELECT tool_use_id, sid, ts, lines FROM _edits),
 pooled AS (
     SELECT tool_use_id, any_value(repo_id) AS repo_id, sum(lines) AS lines FROM _pool GROUP BY tool_use_id
 )
