@@ -14,9 +14,11 @@ import os
 import re
 import signal
 import stat
+import time
 import zlib
 from dataclasses import dataclass, field
 from fnmatch import translate
+from marshal import dumps as listings_bytes, loads as listings_of  # the listings' own file format
 from pathlib import Path
 from typing import Callable
 
@@ -111,6 +113,7 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
     k, n = part
     matches = _name_matcher(wanted)
     found = Discovered()
+    home = None if follow_symlinks else _listings_home()
     for index, root in enumerate(roots):
         if not root.is_dir():
             if k == 0:
@@ -120,15 +123,52 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
         inside = os.path.realpath(root)
         stack, visited = [str(root)], {inside}
         top = n > 1
+        tops: set[str] = set()         # the folders right under the root (each kept listings of its own)
+        tree: _Listings | None = None  # those of the top folder being walked (depth first: one at a time)
         while stack:
+            folder = stack.pop()
+            stamp = None
+            if home is not None and folder in tops:
+                if tree is not None:
+                    tree.save()
+                tree = _Listings(home, folder)
+            if tree is not None:
+                kept, stamp = tree.listed(folder)
+                if kept is not None:  # unchanged since it was listed: only its files' stat calls
+                    dirs, names = kept
+                    prefix = folder + "/"
+                    stack.extend([prefix + name for name in dirs])
+                    for name in names:
+                        if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
+                            continue
+                        path = prefix + name
+                        try:
+                            info = os.stat(path)
+                        except OSError:
+                            _stat_one(found, path, index, root)
+                            continue
+                        if info.st_mode & _FILE_TYPE == _REGULAR:
+                            if path.isascii():
+                                records.append(f"{info.st_size} {info.st_mtime_ns} {path}")
+                            else:
+                                found.add(path, index, info.st_size, info.st_mtime_ns)
+                        else:
+                            _stat_one(found, path, index, root)
+                    continue
             try:
-                entries = list(os.scandir(stack.pop()))
+                entries = list(os.scandir(folder))
             except OSError:
                 continue  # unreadable or vanished meanwhile: os.walk's choice too
             if top:  # the root's own listing, shared out
                 top = False
                 entries = [entry for entry in entries if (_part_of(entry.name, n) == k if entry.is_dir(follow_symlinks=False)
                                                           else k == 0)]
+                if home is not None:
+                    tops = {entry.path for entry in entries if entry.is_dir(follow_symlinks=False)}
+            elif home is not None and folder == str(root):
+                tops = {entry.path for entry in entries if entry.is_dir(follow_symlinks=False)}
+            if tree is not None:
+                tree.keep(folder, stamp, entries)
             for entry in entries:
                 # The common case, a regular file (not a link), costs one type test before its name's.
                 link = False
@@ -164,6 +204,8 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
                         found.add(path, index, info.st_size, info.st_mtime_ns)
                 else:
                     _stat_one(found, entry.path, index, root)
+        if tree is not None:
+            tree.save()
     return found
 
 
@@ -209,6 +251,98 @@ def _literal_tail(pattern: str) -> str:
 
 def _within(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+# --- Listings of folders that have not changed ------------------------------------------------
+
+# Every run must stat every file, but need not list every folder again: reading a folder costs
+# ~4x a stat (80x180 org: 13.5k folders; the walk's CPU 240 -> 180 ms with the listings kept). A
+# folder's entries change only with its ctime (POSIX marks the ctime and mtime of a folder for
+# update whenever an entry is created, removed or renamed in it, and no call sets a ctime), so a
+# listing is taken again only while the folder's (device, inode, ctime, mtime) are those it was
+# listed under. Two changes within one tick of the file system's clock leave the ctime as it was:
+# a listing is kept only of a folder whose ctime was already SETTLED_NS old before it was listed,
+# so that any later change gets a later ctime. Only folders holding nothing but regular files
+# and folders are kept (a link or a FIFO is looked at afresh). The listings depend on nothing but
+# the folders: not on the ledger, nor on the source or names wanted. Kept per folder right under a
+# PATH, in files named by its path, under $AGENTLEDGER_WALK_CACHE (empty: none kept), else the
+# user's cache folder; a file that cannot be read or written only costs the listings.
+WALK_CACHE_ENV = "AGENTLEDGER_WALK_CACHE"
+SETTLED_NS = 2_000_000_000
+
+
+def _listings_home() -> str | None:
+    home = os.environ.get(WALK_CACHE_ENV)
+    if home is not None:
+        return home or None
+    cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(cache, "agentledger", "walk")
+
+
+Stamp = tuple[int, int, int, int]  # a folder's device, inode, ctime_ns, mtime_ns
+
+
+class _Listings:
+    """The kept listings of the folders under one folder right under a PATH (its tree): read at
+    its start, written at its end if the walk listed some folder afresh."""
+
+    def __init__(self, home: str, tree: str) -> None:
+        self.home, self.tree = home, tree
+        self.file = os.path.join(home, f"{zlib.crc32(os.fsencode(tree)):08x}{len(tree):04x}.walk")
+        self.old: dict[str, tuple[Stamp, list[str], list[str]]] = {}
+        self.new: dict[str, tuple[Stamp, list[str], list[str]]] = {}
+        self.listed_afresh = False
+        self.settled_before = time.time_ns() - SETTLED_NS  # before any folder of it is looked at
+        try:
+            with open(self.file, "rb") as handle:
+                tree_of, old = listings_of(handle.read())  # marshal.load() from a file: ~4x the CPU
+            if tree_of == tree and isinstance(old, dict):  # two trees may share a file name
+                self.old = old
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+
+    def listed(self, folder: str) -> tuple[tuple[list[str], list[str]] | None, Stamp | None]:
+        """(its sub-folders' and its other entries' names, if the folder is as it was listed; its stamp now)."""
+        try:
+            info = os.lstat(folder)
+        except OSError:
+            return None, None
+        stamp = (info.st_dev, info.st_ino, info.st_ctime_ns, info.st_mtime_ns)
+        kept = self.old.get(folder)
+        try:
+            if kept is not None and tuple(kept[0]) == stamp and type(kept[1]) is list and type(kept[2]) is list:
+                self.new[folder] = kept
+                return (kept[1], kept[2]), stamp
+        except (TypeError, IndexError):
+            pass  # not a listing this module wrote: listed afresh
+        return None, stamp
+
+    def keep(self, folder: str, stamp: Stamp | None, entries: list[os.DirEntry]) -> None:
+        """Keep the listing `entries`, made after the folder's `stamp` was taken, if it may be trusted later."""
+        self.listed_afresh = True
+        if stamp is None or stamp[2] >= self.settled_before:
+            return
+        dirs, names = [], []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                dirs.append(entry.name)
+            elif entry.is_file(follow_symlinks=False):
+                names.append(entry.name)
+            else:
+                return  # a link or a FIFO: looked at afresh each time
+        self.new[folder] = (stamp, dirs, names)
+
+    def save(self) -> None:
+        if not self.listed_afresh and len(self.new) == len(self.old):
+            return  # every folder as it was: the file holds it all
+        try:
+            os.makedirs(self.home, mode=0o700, exist_ok=True)
+            scratch = f"{self.file}.{os.getpid()}"
+            with open(scratch, "wb") as handle:
+                handle.write(listings_bytes((self.tree, self.new)))
+            os.replace(scratch, self.file)  # whole or not at all, for any walk reading it meanwhile
+        except OSError:
+            pass
 
 
 # --- The walk in forked children (a CLI run's start-up goes on meanwhile) ----------------------

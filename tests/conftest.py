@@ -9,6 +9,13 @@ import pytest
 from store.db import connect_writer
 
 
+@pytest.fixture(autouse=True)
+def _walk_listings(tmp_path_factory, monkeypatch) -> None:
+    """A walk's kept folder listings (ingest/discovery.py) go to the test's own folder, never the
+    user's cache; a test that wants them elsewhere sets AGENTLEDGER_WALK_CACHE itself."""
+    monkeypatch.setenv("AGENTLEDGER_WALK_CACHE", str(tmp_path_factory.mktemp("walk")))
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "ledger.duckdb"
