@@ -353,7 +353,7 @@ class IngestRun:
         del self._pending
         bar = tqdm(total=len(jobs), unit="file", desc="ingest", disable=self._bar_disabled(), file=sys.stderr)
         first_blocks = True     # every file is read once in the first round; later rounds go on with large ones
-        with _fewer_collections(), self._keys_for_the_load(), _vacuum_after_the_load(self.ledger):
+        with _fewer_collections(), self._keys_for_the_load():
             with _Readers(self) as readers:
                 while jobs:
                     by_key = {job.key: job for job in jobs}
@@ -525,21 +525,6 @@ def _fewer_collections() -> Iterator[None]:
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
-
-
-@contextmanager
-def _vacuum_after_the_load(ledger: Ledger) -> Iterator[None]:
-    """While batches are loaded, the file is let go without vacuuming (store/db.py FileLedger):
-    the run's later checkpoints merge the row groups that hold deleted rows once, where each
-    let-go of the load rewrote them again."""
-    if not hasattr(ledger, "vacuum"):
-        yield
-        return
-    ledger.vacuum = False
-    try:
-        yield
-    finally:
-        ledger.vacuum = True
 
 
 @contextmanager

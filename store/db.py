@@ -154,13 +154,6 @@ class FileLedger:
     exclusive = True   # the run lock keeps every other writer out
 
     def __init__(self, path: Path, wait_seconds: float) -> None:
-        # Whether letting go of the file vacuums: a checkpoint merges the row groups that hold
-        # deleted rows, rewriting them whole. During a cold load each batch deletes a few rows
-        # (an OTel row whose transcript twin arrived), so each let-go rewrote most of `requests`
-        # and the tool tables again: 9 checkpoints of an 80x180 load took 16.9 s of CPU, 9.8 s
-        # without vacuum. The load turns it off (ingest/runner.py) and the run's later
-        # checkpoints vacuum what is left, once. Never a stored value, only where rows lie.
-        self.vacuum = True
         self.path = path
         self.wait_seconds = wait_seconds
         self.migrated = False     # the run lock keeps other writers out: one check per run is enough
@@ -209,9 +202,6 @@ class FileLedger:
             self._held = None
             try:
                 with owner_only():
-                    if not self.vacuum:
-                        with suppress(duckdb.Error):
-                            run_sql(con, "SET max_vacuum_tasks = 0")
                     _checkpoint(con)
                     con.close()
             finally:
