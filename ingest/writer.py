@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
 
 import duckdb
+import numpy as np
 import polars as pl
 
 from ingest.batch import RecordBatch, RequestMerger
@@ -44,8 +45,11 @@ class WriteCounts:
 def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
     """Expose a frame to SQL under `name` for the duration of a block, in one piece: a batch's frames
     are the chunks' frames put together, and DuckDB scans an Arrow table of many small pieces at
-    ~1.4x the CPU of one (a copy into one piece costs less than the difference)."""
-    con.register(name, frame.rechunk())
+    ~1.4x the CPU of one (a copy into one piece costs less than the difference). Handed over as
+    Arrow with Polars' own string views (CompatLevel.newest), which DuckDB reads as they are: the
+    default conversion copies every string into a large_string array first (an insert of 200k tool
+    calls: 117 ms of CPU against 136)."""
+    con.register(name, frame.rechunk().to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         yield
     finally:
@@ -73,9 +77,7 @@ class RunKeys:
     NOTED = {"requests": ("request_id",), "otel_requests": ("request_id", "session_id")}
 
     def __init__(self, empty_tables: Iterable[str]) -> None:
-        # Per set: sorted hash runs, each at most half the size of the one before (a binary counter:
-        # every hash is re-sorted O(log n) times over the run, and a lookup searches O(log n) runs).
-        self._seen: dict[str, list[pl.Series]] = {name: [] for name in empty_tables}
+        self._seen: dict[str, _HashSet] = {name: _HashSet() for name in empty_tables}
         # The sets whose offer in the batch being written was a first one (reset per batch).
         self.first_in_batch: set[str] = set()
 
@@ -93,18 +95,15 @@ class RunKeys:
     def first_offer(self, name: str, hashes: pl.Series) -> bool:
         """Remember `hashes` under `name`; True when `name`'s table was empty at the run's start and
         none of them was offered before (so no stored row can share one)."""
-        runs = self._seen.get(name)
-        if runs is None:
+        seen = self._seen.get(name)
+        if seen is None:
             return False
         if not hashes.len():
             self.first_in_batch.add(name)
             return True
-        hashes = hashes.sort()
-        first = not any(_in(hashes, run).any() for run in runs)
-        runs.append(hashes)
-        while len(runs) > 1 and runs[-1].len() * 2 > runs[-2].len():
-            last = runs.pop()
-            runs[-1] = pl.concat([runs[-1], last]).sort()
+        offered = _array(hashes)
+        first = not seen.holds(offered).any()
+        seen.add(offered)
         if first:
             self.first_in_batch.add(name)
         return first
@@ -121,25 +120,90 @@ class RunKeys:
     def may_hold(self, name: str, hashes: pl.Series) -> pl.Series:
         """For each of `hashes`: whether it may have been offered under `name` (always True for a set
         not kept: a table not empty at the start)."""
-        runs = self._seen.get(name)
-        if runs is None:
+        seen = self._seen.get(name)
+        if seen is None:
             return pl.Series([True] * hashes.len(), dtype=pl.Boolean)
-        held = pl.Series([False] * hashes.len(), dtype=pl.Boolean)
-        for run in runs:
-            held = held | _in(hashes, run)
-        return held
+        return pl.Series(seen.holds(_array(hashes)), dtype=pl.Boolean)
 
     def may_hold_keys(self, table: str, frame: pl.DataFrame) -> bool:
         """Whether a key of `frame` (the key columns of `table`) may be stored in `table`."""
         return bool(self.may_hold(table, _key_hashes(TABLES[table], frame)).any())
 
 
-def _in(hashes: pl.Series, run: pl.Series) -> pl.Series:
+class _HashSet:
+    """A set of 64-bit key hashes, ~9 bytes a hash, in NumPy (Polars' sort and search_sorted spread
+    over the thread pool the parse workers need, and at ~20k hashes a call the overhead is most of
+    the cost: a cold 4.6 GB ingest spent ~4 s of CPU in them).
+    Sorted runs, each at most half the size of the one before (a binary counter: every hash is
+    re-sorted O(log n) times over the run, and a lookup searches O(log n) runs). In front of them a
+    bitmap of 8 to 16 bits a hash, indexed by the hash's top bits (the hashes are uniform): a hash
+    whose bit is clear was never added, so only the few whose bit is set (6-12%) are searched for
+    in the runs, where a binary search is a cache miss per step in arrays of millions."""
+
+    BITS_PER_HASH = 8
+    MIN_BITS_LOG2 = 16
+
+    def __init__(self) -> None:
+        self.runs: list[np.ndarray] = []
+        self.size = 0
+        self._log2 = self.MIN_BITS_LOG2
+        self._bits = np.zeros(1 << (self._log2 - 3), dtype=np.uint8)
+
+    def add(self, hashes: np.ndarray) -> None:
+        self.runs.append(np.sort(hashes))
+        while len(self.runs) > 1 and len(self.runs[-1]) * 2 > len(self.runs[-2]):
+            last = self.runs.pop()
+            # Two sorted runs: the stable sort (a merge of runs) takes them in linear time.
+            self.runs[-1] = np.sort(np.concatenate([self.runs[-1], last]), kind="stable")
+        self.size += len(hashes)
+        if self.size * self.BITS_PER_HASH > (1 << self._log2):
+            while self.size * self.BITS_PER_HASH > (1 << self._log2):
+                self._log2 += 1
+            self._bits = np.zeros(1 << (self._log2 - 3), dtype=np.uint8)
+            for run in self.runs:
+                self._mark(run)
+        else:
+            self._mark(hashes)
+
+    def holds(self, hashes: np.ndarray) -> np.ndarray:
+        """For each of `hashes`: whether it was added."""
+        held = self._marked(hashes)
+        maybe = np.flatnonzero(held)
+        if len(maybe):
+            # Sorted, the searches walk each run forwards (numpy starts each from the one before).
+            order = np.argsort(hashes[maybe])
+            maybe = maybe[order]
+            asked = hashes[maybe]
+            found = np.zeros(len(maybe), dtype=bool)
+            for run in self.runs:
+                found |= _in(asked, run)
+            held[maybe] = found
+        return held
+
+    def _slots(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        slot = hashes >> np.uint64(64 - self._log2)
+        return slot >> np.uint64(3), (slot & np.uint64(7)).astype(np.uint8)
+
+    def _mark(self, hashes: np.ndarray) -> None:
+        byte, bit = self._slots(hashes)
+        np.bitwise_or.at(self._bits, byte, np.left_shift(np.uint8(1), bit))
+
+    def _marked(self, hashes: np.ndarray) -> np.ndarray:
+        byte, bit = self._slots(hashes)
+        return ((self._bits[byte] >> bit) & np.uint8(1)).astype(bool)
+
+
+def _array(hashes: pl.Series) -> np.ndarray:
+    """A series of key hashes (UInt64, no nulls) as a NumPy array."""
+    return hashes.to_numpy()
+
+
+def _in(hashes: np.ndarray, run: np.ndarray) -> np.ndarray:
     """For each of `hashes`: whether it is in the sorted `run`."""
-    if not run.len() or not hashes.len():
-        return pl.Series([False] * hashes.len(), dtype=pl.Boolean)
-    at = run.search_sorted(hashes).clip(0, run.len() - 1)
-    return run.gather(at) == hashes
+    if not len(run) or not len(hashes):
+        return np.zeros(len(hashes), dtype=bool)
+    at = np.searchsorted(run, hashes).clip(0, len(run) - 1)
+    return run[at] == hashes
 
 
 def _key_hashes(policy: TablePolicy, frame: pl.DataFrame) -> pl.Series:

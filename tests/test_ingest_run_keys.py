@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -118,6 +119,25 @@ def test_run_keys_remember_every_hash_offered_across_many_batches():
     assert keys.first_offer("tool_calls", pl.Series([5 * 10**9, 2**63 + 7], dtype=pl.UInt64))
     assert not keys.first_offer("requests", pl.Series([1], dtype=pl.UInt64))
     assert set(RunKeys.of_empty_tables(["requests"])._seen) == {"requests", "requests.message_id"}
+
+
+def test_a_hash_whose_bitmap_slot_is_taken_is_still_answered_exactly():
+    """The bitmap in front of the sorted runs is indexed by a hash's top bits: hashes that share a
+    slot with an offered one, but were never offered, are still answered not held (the runs settle
+    it), across the bitmap's growth from 2**16 bits to ~2**19 for 40,000 hashes."""
+    top = np.uint64(1 << 63)
+    offered = (np.arange(40_000, dtype=np.uint64) * np.uint64(2**47)) | np.uint64(5)   # spread over the slots
+    keys = RunKeys.of_empty_tables(["edit_lines"])
+    for part in np.array_split(offered, 40):
+        assert keys.first_offer("edit_lines", pl.Series(part))
+    # The same slots (top bits), other low bits: never offered.
+    strangers = offered + np.uint64(1)
+    assert not keys.may_hold("edit_lines", pl.Series(strangers)).any()
+    assert keys.may_hold("edit_lines", pl.Series(offered)).all()
+    mixed = pl.Series(np.array([strangers[7], offered[39_999], top | np.uint64(3), offered[0]], dtype=np.uint64))
+    assert keys.may_hold("edit_lines", mixed).to_list() == [False, True, False, True]
+    assert keys.first_offer("edit_lines", pl.Series(strangers[:100]))
+    assert not keys.first_offer("edit_lines", pl.Series(np.array([top | np.uint64(3), strangers[50]], dtype=np.uint64)))
 
 
 def test_a_batch_sharing_only_a_first_key_column_value_goes_through_the_anti_join(tmp_path):
