@@ -78,11 +78,15 @@ class RefreshSettings(BaseSettings):
         "refresh stays under 1 GB)."
     )
     derive_chunks_at_once: int = Field(
-        2, ge=1, le=2, description="Large chunks derived side by side on the read connection, each on its "
+        1, ge=1, le=2, description="Large chunks derived side by side on the read connection, each on its "
         "own cursor and thread (DuckDB works outside Python's lock): a chunk's statements use one core "
-        "(refresh_threads), so a second chunk uses the machine's other one. Two chunks go together only "
+        "(refresh_threads), so a second chunk uses the machine's other one. Each of the two takes half of "
+        "derive_chunk_rows, so together they hold what one chunk would. Two chunks go together only "
         "when they share no person (usage_spike reads a person's other days as stored); they share the "
-        "refresh's memory_limit, and each is written in its own transaction, in order. 1: one at a time."
+        "refresh's memory_limit, and each is written in its own transaction, in order. 1 (the default): "
+        "one at a time. On a 0.5 GB org's first derive, two halves at once took 1.5 s of the longer "
+        "thread's CPU where one chunk took 2.3 s, but 8% more CPU in all; on a machine whose cores are "
+        "busy (load 7-14 on 2 cores) they were slower, not faster."
     )
     refresh_threads: int = Field(
         1, gt=0, description="DuckDB's threads while a chunk is derived and written. A chunk's statements "
@@ -758,6 +762,29 @@ WHERE upto - weight < ?
 """
 
 
+# The first of two chunks derived at once: the queue's next `half` rows, and then, within a whole
+# chunk's rows, the other sessions of their people, so that their partner does not leave a person
+# split at the boundary to a chunk of its own.
+_FIRST_HALF = """
+WITH queue AS (
+    SELECT session_id, weight, user_name,
+           sum(weight) OVER (ORDER BY reason <> 'new', user_name NULLS LAST, session_id ROWS UNBOUNDED PRECEDING)
+             - weight AS before
+    FROM derive_queue WHERE reason = 'new' OR ?
+)
+SELECT session_id, weight FROM queue q
+WHERE before < ? OR (before < ? AND EXISTS (
+    SELECT 1 FROM queue h WHERE h.before < ? AND h.user_name IS NOT DISTINCT FROM q.user_name))
+"""
+
+
+def _first_half(con: duckdb.DuckDBPyConnection, half: int, whole: int, rederive: bool) -> Chunk | None:
+    """The first of two chunks derived at once: about `half` rows, then its people's other sessions up
+    to `whole` rows (a person larger than that goes on in a later chunk, as in any chunk)."""
+    rows = run_sql(con, _FIRST_HALF, [rederive, half, whole, half])
+    return Chunk([r[0] for r in rows], sum(r[1] for r in rows)) if rows else None
+
+
 def _partner(con: duckdb.DuckDBPyConnection, first: Chunk, budget: int, rederive: bool) -> Chunk | None:
     """The chunk to derive beside `first`: the queue's next sessions of other people (about `budget`
     rows, at least one session), or None when every session left belongs to first's people."""
@@ -772,18 +799,23 @@ def _partner(con: duckdb.DuckDBPyConnection, first: Chunk, budget: int, rederive
 def _compute_together(con: duckdb.DuckDBPyConnection, first: Chunk, params: dict[str, Any],
                       options: RefreshSettings, rederive: bool) -> list[tuple[Chunk, dict[str, Any], list]]:
     """`first` derived (as _compute), and, on a read-only database with derive_chunks_at_once = 2, the
-    next chunk of other people beside it, on a cursor of its own in a second thread: the chunk's
-    statements run on one core, and DuckDB works outside Python's lock, so the second runs on the
-    machine's other core. Read-only: what both read is the last commit, as a chunk computed after
+    queue's first half-chunk and the next half-chunk of other people beside it, each on a cursor of
+    its own, the second in a second thread: a chunk's statements run on one core, and DuckDB works
+    outside Python's lock, so the second runs on the machine's other core. Read-only: what both read is the last commit, as a chunk computed after
     `first` is written would read, but for `first`'s own rows; only usage_spike reads rows of other
     sessions (a person's other days), so the two share no person, checked again on the people the
     steps found (a session's people need not be its queued one): if they do, the second's rows are
     dropped and it stays queued. Returns each chunk with its rows and people, to be written in order."""
     if options.derive_chunks_at_once < 2 or not _read_only(con):
         return [(first, *_compute(con, first, params, options))]
-    second = _partner(con, first, options.derive_chunk_rows, rederive)
-    if second is None:
-        return [(first, *_compute(con, first, params, options))]
+    # Each takes half the rows of a chunk: the two hold, and share the memory_limit for, what one
+    # chunk would, and a queue of one chunk's rows (a cold ingest of a 0.5 GB org) is split in two.
+    queued = run_sql(con, "SELECT coalesce(sum(weight), 0) FROM derive_queue WHERE reason = 'new' OR ?", [rederive])[0][0]
+    half = max(min(options.derive_chunk_rows, int(queued)) // 2, 1)   # a queue under two chunks: halved evenly
+    whole, first = first, _first_half(con, half, options.derive_chunk_rows, rederive) or first
+    second = _partner(con, first, half, rederive)
+    if second is None:     # the queue holds first's people alone: derived as one chunk
+        return [(whole, *_compute(con, whole, params, options))]
     cursors = [con.cursor() for _ in range(3)]
     try:
         shared = _SharedJoinFilters(cursors[2])

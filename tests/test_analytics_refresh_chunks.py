@@ -426,6 +426,12 @@ def test_the_chunk_derived_beside_another_is_the_queues_next_of_other_people(tmp
     assert first.sessions == ["s6"]
     assert refresh._partner(con, first, 7, True) == refresh.Chunk(["s1"], 3)
     assert refresh._partner(con, first, 7, False) is None
+    # The first of two: about half a chunk's rows, then its people's other sessions up to a whole chunk's.
+    _queue(con, [("s1", "full", 3, "ann"), ("s2", "full", 3, "bob"), ("s3", "full", 3, "bob"),
+                 ("s4", "full", 3, "bob"), ("s5", "full", 3, "carol"), ("s6", "new", 3, "bob")])
+    assert sorted(refresh._first_half(con, 7, 14, True).sessions) == ["s1", "s2", "s3", "s4", "s6"]   # s6 new: first
+    assert sorted(refresh._first_half(con, 7, 14, False).sessions) == ["s6"]
+    assert sorted(refresh._first_half(con, 4, 10, True).sessions) == ["s1", "s2", "s3", "s6"]   # bob goes on later
     # Every session left belongs to the first chunk's people.
     _queue(con, [("s1", "full", 3, "ann"), ("s2", "full", 9, "ann")])
     assert refresh._partner(con, refresh._next_chunk(con, 1, True), 7, True) is None
@@ -452,7 +458,7 @@ def test_chunks_derived_at_once_never_share_a_person_and_a_pair_that_does_is_der
     met: list[bool] = []
     share_someone = refresh._share_someone
     monkeypatch.setattr(refresh, "_share_someone", lambda *people: met.append(share_someone(*people)) or met[-1])
-    options = RefreshSettings(derive_chunk_rows=400, held_chunk_rows=0)
+    options = RefreshSettings(derive_chunk_rows=400, held_chunk_rows=0, derive_chunks_at_once=2)
     with open_ledger(db) as ledger:
         summary = refresh_ledger(ledger, options=options)
     # The queue's next chunk of other people: the people the steps find never meet.
