@@ -363,9 +363,12 @@ def test_a_file_ledger_derives_every_chunk_on_the_writers_connection(org, refere
     con.close()
 
 
-def test_a_chunk_over_held_chunk_rows_is_derived_on_a_read_connection(org, reference, tmp_path, monkeypatch):
+@pytest.mark.parametrize("at_once", [1, 2], ids=["one at a time", "two at once"])
+def test_a_chunk_over_held_chunk_rows_is_derived_on_a_read_connection(org, reference, tmp_path, monkeypatch,
+                                                                      at_once):
     """A large chunk is computed outside any write window (readers go on meanwhile, and wait for its
-    short write only); a small one in the writer's window. The values are the same either way."""
+    short write only); a small one in the writer's window. Two chunks of different people are
+    computed at once on one read connection (derive_chunks_at_once). The values are the same either way."""
     db = tmp_path / "l.duckdb"
     _load(db, org).close()
     with open_ledger(db) as ledger:
@@ -378,8 +381,10 @@ def test_a_chunk_over_held_chunk_rows_is_derived_on_a_read_connection(org, refer
 
         monkeypatch.setattr(type(ledger), "read", counted)
         # held_chunk_rows=0: every chunk (at most 400 rows each) is larger than what is held.
-        summary = refresh_ledger(ledger, options=RefreshSettings(derive_chunk_rows=400, held_chunk_rows=0))
-        assert summary.chunks > 1 and len(reads) == summary.chunks
+        summary = refresh_ledger(ledger, options=RefreshSettings(derive_chunk_rows=400, held_chunk_rows=0,
+                                                                 derive_chunks_at_once=at_once))
+        assert summary.chunks > 1 and len(reads) == summary.chunks - summary.together
+        assert (summary.together > 0) == (at_once == 2)
     con = duckdb.connect(str(db))
     assert _snapshot(con) == reference
     con.close()
@@ -394,4 +399,76 @@ def test_a_step_without_join_filters_gives_the_connection_its_own_optimizers_bac
     assert con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == "build_side_probe_side"
     with refresh._join_filters(con, True):
         assert con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] == "build_side_probe_side"
+    con.close()
+
+
+def _queue(con, rows: list[tuple[str, str, int, str | None]]) -> None:
+    con.execute("DELETE FROM derive_queue")
+    con.executemany("INSERT INTO derive_queue (session_id, reason, weight, user_name) VALUES (?, ?, ?, ?)", rows)
+
+
+def test_the_chunk_derived_beside_another_is_the_queues_next_of_other_people(tmp_path):
+    """Hand-worked: the first chunk (budget 7) holds ann's two sessions and bob's first; beside it
+    go the next sessions of neither ann nor bob, about 7 rows (carol's, dan's, then nobody's); bob's
+    second session waits for a later chunk. New sessions come first, as in any chunk."""
+    con = connect_writer(tmp_path / "l.duckdb")
+    _queue(con, [("s1", "full", 3, "ann"), ("s2", "full", 3, "ann"), ("s3", "full", 3, "bob"),
+                 ("s4", "full", 3, "bob"), ("s5", "full", 3, "carol"), ("s6", "full", 3, None),
+                 ("s7", "full", 3, None), ("s8", "full", 3, "dan")])
+    first = refresh._next_chunk(con, 7, True)
+    assert first.sessions == ["s1", "s2", "s3"]
+    partner = refresh._partner(con, first, 7, True)
+    assert sorted(partner.sessions) == ["s5", "s6", "s8"] and partner.weight == 9   # carol, dan, then nobody (NULLS LAST)
+    assert refresh._partner(con, first, 7, False) is None     # a re-derive out of time: only what is new
+    # Nobody's sessions are one person: a chunk holding one of them is derived beside none of them.
+    _queue(con, [("s6", "new", 3, None), ("s1", "full", 3, "ann"), ("s7", "full", 3, None)])
+    first = refresh._next_chunk(con, 1, True)
+    assert first.sessions == ["s6"]
+    assert refresh._partner(con, first, 7, True) == refresh.Chunk(["s1"], 3)
+    assert refresh._partner(con, first, 7, False) is None
+    # The first of two: about half a chunk's rows, then its people's other sessions up to a whole chunk's.
+    _queue(con, [("s1", "full", 3, "ann"), ("s2", "full", 3, "bob"), ("s3", "full", 3, "bob"),
+                 ("s4", "full", 3, "bob"), ("s5", "full", 3, "carol"), ("s6", "new", 3, "bob")])
+    assert sorted(refresh._first_half(con, 7, 14, True).sessions) == ["s1", "s2", "s3", "s4", "s6"]   # s6 new: first
+    assert sorted(refresh._first_half(con, 7, 14, False).sessions) == ["s6"]
+    assert sorted(refresh._first_half(con, 4, 10, True).sessions) == ["s1", "s2", "s3", "s6"]   # bob goes on later
+    # Every session left belongs to the first chunk's people.
+    _queue(con, [("s1", "full", 3, "ann"), ("s2", "full", 9, "ann")])
+    assert refresh._partner(con, refresh._next_chunk(con, 1, True), 7, True) is None
+    con.close()
+
+
+def test_chunks_derived_at_once_never_share_a_person_and_a_pair_that_does_is_derived_again(org, reference,
+                                                                                           tmp_path, monkeypatch):
+    """usage_spike reads a person's other days as stored: two chunks of one person derived at once
+    would each miss the other's days. When the people the steps find meet (here: the partner forced
+    to be the plain next chunk, whose first person is the first chunk's last), the second chunk's
+    rows are dropped and it stays queued; the values equal one refresh over everything."""
+    db = tmp_path / "l.duckdb"
+    _load(db, org).close()
+
+    def next_regardless_of_people(con, first, budget, rederive):
+        con.register("_first_chunk", duckdb.sql("SELECT unnest(?::VARCHAR[]) AS session_id", params=[first.sessions]).arrow())
+        rows = con.execute(refresh._NEXT_CHUNK.replace("WHERE reason", "WHERE session_id NOT IN "
+                                                       "(SELECT session_id FROM _first_chunk) AND (reason") .replace(
+                                                       "OR ?", "OR ?)"), [rederive, budget]).fetchall()
+        con.unregister("_first_chunk")
+        return refresh.Chunk([r[0] for r in rows], sum(r[1] for r in rows)) if rows else None
+
+    met: list[bool] = []
+    share_someone = refresh._share_someone
+    monkeypatch.setattr(refresh, "_share_someone", lambda *people: met.append(share_someone(*people)) or met[-1])
+    options = RefreshSettings(derive_chunk_rows=400, held_chunk_rows=0, derive_chunks_at_once=2)
+    with open_ledger(db) as ledger:
+        summary = refresh_ledger(ledger, options=options)
+    # The queue's next chunk of other people: the people the steps find never meet.
+    assert summary.together > 0 and met == [False] * summary.together
+
+    met.clear()
+    monkeypatch.setattr(refresh, "_partner", next_regardless_of_people)
+    with open_ledger(db) as ledger:
+        summary = refresh_ledger(ledger, full=True, options=options)
+    assert True in met and summary.together == met.count(False) and summary.pending == 0
+    con = duckdb.connect(str(db))
+    assert _snapshot(con) == reference
     con.close()

@@ -101,6 +101,33 @@ def test_kill_9_during_the_refresh_is_repaired_by_the_next_run(tmp_path, stateme
     assert _reports(db) == _reports(reference)
 
 
+# Chunks of a few hundred rows, each large enough for a read connection, derived two at once.
+_TWO_AT_ONCE = {"AGENTLEDGER_DERIVE_CHUNKS_AT_ONCE": "2", "AGENTLEDGER_DERIVE_CHUNK_ROWS": "600",
+                "AGENTLEDGER_HELD_CHUNK_ROWS": "0"}
+
+
+@pytest.mark.parametrize("statement", [20, 45, 70, 80], ids=["computing", "writing the first", "the first written",
+                                                             "both written"])
+def test_kill_9_between_chunks_derived_at_once_is_repaired_by_the_next_run(tmp_path, statement):
+    """Two chunks computed at once are written one transaction each: killed while they are computed,
+    in the first's transaction, in the second's (the first committed) or after both, the next run
+    derives what is still queued and the figures are whole. (On the sample with these settings the
+    read connection runs statements 18-27, the first chunk's transaction 33-50, the second's 57-74.)"""
+    reference = tmp_path / "reference.duckdb"
+    assert _cli("ingest", str(SAMPLE), "--user-from-dir", "--db", str(reference)).returncode == 0
+    db = tmp_path / "killed.duckdb"
+    script = tmp_path / "killed.py"
+    script.write_text(_KILLED_IN_REFRESH)
+    env = {**os.environ, **_TWO_AT_ONCE}
+    killed = subprocess.run([sys.executable, str(script), str(statement), "ingest", str(SAMPLE), "--user-from-dir",
+                             "--db", str(db)], capture_output=True, text=True, timeout=300, cwd=REPO, env=env)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr  # it did die inside the refresh
+    rerun = _cli("ingest", str(SAMPLE), "--user-from-dir", "--db", str(db), env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert " 0 new requests" in rerun.stdout
+    assert _reports(db) == _reports(reference)
+
+
 def _descendants(pid: int) -> set[int]:
     """Live processes below `pid` (children, their children...), from /proc."""
     parents = {}
