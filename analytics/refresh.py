@@ -78,15 +78,15 @@ class RefreshSettings(BaseSettings):
         "refresh stays under 1 GB)."
     )
     derive_chunks_at_once: int = Field(
-        1, ge=1, le=2, description="Large chunks derived side by side on the read connection, each on its "
+        2, ge=1, le=2, description="Large chunks derived side by side on the read connection, each on its "
         "own cursor and thread (DuckDB works outside Python's lock): a chunk's statements use one core "
-        "(refresh_threads), so a second chunk uses the machine's other one. Each of the two takes half of "
-        "derive_chunk_rows, so together they hold what one chunk would. Two chunks go together only "
-        "when they share no person (usage_spike reads a person's other days as stored); they share the "
-        "refresh's memory_limit, and each is written in its own transaction, in order. 1 (the default): "
-        "one at a time. On a 0.5 GB org's first derive, two halves at once took 1.5 s of the longer "
-        "thread's CPU where one chunk took 2.3 s, but 8% more CPU in all; on a machine whose cores are "
-        "busy (load 7-14 on 2 cores) they were slower, not faster."
+        "(refresh_threads), so a second chunk uses the machine's other one, idle once the parse workers "
+        "are done. Each of the two takes half of derive_chunk_rows, so together they hold what one chunk "
+        "would. Two chunks go together only when they share no person (usage_spike reads a person's other "
+        "days as stored); they share the refresh's memory_limit, and each is written in its own "
+        "transaction, in order. On an idle 2-core machine, `refresh --full` of an 80x180 org took 24.5 s "
+        "where one at a time took 28.3-30.4 s, ~10% more CPU, and peaked lower (852-868 against 887-889 "
+        "MB); on a machine whose cores are busy (load 7-14 on 2 cores) two at once were slower: set 1 there."
     )
     refresh_threads: int = Field(
         1, gt=0, description="DuckDB's threads while a chunk is derived and written. A chunk's statements "
