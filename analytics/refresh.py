@@ -805,11 +805,12 @@ def _compute_together(con: duckdb.DuckDBPyConnection, first: Chunk, params: dict
     """`first` derived (as _compute), and, on a read-only database with derive_chunks_at_once = 2, the
     queue's first half-chunk and the next half-chunk of other people beside it, each on a cursor of
     its own, the second in a second thread: a chunk's statements run on one core, and DuckDB works
-    outside Python's lock, so the second runs on the machine's other core. Read-only: what both read is the last commit, as a chunk computed after
-    `first` is written would read, but for `first`'s own rows; only usage_spike reads rows of other
-    sessions (a person's other days), so the two share no person, checked again on the people the
-    steps found (a session's people need not be its queued one): if they do, the second's rows are
-    dropped and it stays queued. Returns each chunk with its rows and people, to be written in order."""
+    outside Python's lock, so the second runs on the machine's other core. Read-only: what both read
+    is the last commit, as a chunk computed after `first` is written would read, but for `first`'s
+    own rows; only usage_spike reads rows of other sessions (a person's other days), so the two share
+    no person, checked again on the people the steps found (a session's people need not be its
+    queued one): if they do, the second's rows are dropped and it stays queued. Returns each chunk
+    with its rows and people, to be written in order."""
     if options.derive_chunks_at_once < 2 or not _read_only(con):
         return [(first, *_compute(con, first, params, options))]
     # Each takes half the rows of a chunk: the two hold, and share the memory_limit for, what one

@@ -1,6 +1,5 @@
 """What a worker process does first: end itself when the process that started it is gone, collect
-garbage less often, keep
-freed memory to reuse it, and run Polars on one thread.
+garbage less often, keep freed memory to reuse it, and run Polars on one thread.
 
 A parent killed with kill -9 cannot stop its pool; loky's workers (and the resource tracker
 they keep alive) would live on, ~200 MB each, after every killed scheduled run.
@@ -56,7 +55,8 @@ def keep_freed_memory() -> bool:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
-    return bool(mallopt(_M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD)) and bool(mallopt(_M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD))
+    return (bool(mallopt(_M_MMAP_THRESHOLD, WORKER_MMAP_THRESHOLD))
+            and bool(mallopt(_M_TRIM_THRESHOLD, WORKER_TRIM_THRESHOLD)))
 
 
 def die_with_parent(parent_pid: int) -> None:
