@@ -45,11 +45,8 @@ class WriteCounts:
 def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[None]:
     """Expose a frame to SQL under `name` for the duration of a block, in one piece: a batch's frames
     are the chunks' frames put together, and DuckDB scans an Arrow table of many small pieces at
-    ~1.4x the CPU of one (a copy into one piece costs less than the difference). Handed over as
-    Arrow with Polars' own string views (CompatLevel.newest), which DuckDB reads as they are: the
-    default conversion copies every string into a large_string array first (an insert of 200k tool
-    calls: 117 ms of CPU against 136)."""
-    con.register(name, frame.rechunk().to_arrow(compat_level=pl.CompatLevel.newest()))
+    ~1.4x the CPU of one (a copy into one piece costs less than the difference)."""
+    con.register(name, frame.rechunk())
     try:
         yield
     finally:

@@ -1,6 +1,6 @@
-"""The writer hands a batch's frames to DuckDB as Arrow with Polars' string views (ingest/writer.py
-`registered`): every string arrives as it was, short (inlined in the view) or long, non-ASCII,
-empty or NULL, and a frame of many pieces arrives whole and in order."""
+"""The writer hands a batch's frames to DuckDB through `registered` (ingest/writer.py): every string
+arrives as it was, short or long, non-ASCII, empty or NULL, and a frame of many pieces arrives whole
+and in order."""
 
 import duckdb
 import polars as pl
