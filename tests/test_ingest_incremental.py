@@ -236,3 +236,23 @@ def test_a_path_holding_only_unchanged_files_that_are_not_logs_still_has_no_logs
     again = ingest(ledger, logs, strangers)
     assert (again.files_unchanged, again.files_seen, again.empty_roots) == (2, 2, [str(strangers)])
     assert ingest(ledger, strangers, logs).empty_roots == [str(strangers)]  # whichever PATH comes first
+
+
+def test_the_start_window_reads_the_manifest_on_one_thread_and_gives_the_connection_its_own_back(
+        tmp_path, ledger, monkeypatch):
+    import ingest.runner as runner
+
+    write_jsonl(tmp_path / "p" / "s1.jsonl", _session(2))
+    ledger.execute("SET threads = 3")
+    seen = []
+    load_known = runner.load_known
+
+    def spy(con):
+        seen.append(con.execute("SELECT current_setting('threads')").fetchone()[0])
+        return load_known(con)
+
+    monkeypatch.setattr(runner, "load_known", spy)
+    ingest(ledger, tmp_path)
+    assert ingest(ledger, tmp_path).files_unchanged == 1   # a no-op: the run is its start window alone
+    assert seen == [1, 1]
+    assert ledger.execute("SELECT current_setting('threads')").fetchone()[0] == 3
