@@ -92,6 +92,24 @@ def test_threads_change_no_derived_value_and_the_connection_gets_its_own_back(or
     con.close()
 
 
+def test_the_plan_runs_on_the_refresh_threads_and_the_connection_gets_its_own_back(org, tmp_path, monkeypatch):
+    con = _load(tmp_path / "l.duckdb", org)
+    con.execute("SET threads = 3")
+    seen = []
+    execute = refresh.queries.execute
+
+    def spy(c, name, params=None):
+        if name == "derive_queue":
+            seen.append(c.execute("SELECT current_setting('threads')").fetchone()[0])
+        return execute(c, name, params)
+
+    monkeypatch.setattr(refresh.queries, "execute", spy)
+    refresh_ledger(HeldLedger(con), options=RefreshSettings(refresh_threads=2))
+    assert seen == [2]
+    assert con.execute("SELECT current_setting('threads')").fetchone()[0] == 3
+    con.close()
+
+
 def _split(org: Path, into: Path) -> tuple[Path, Path]:
     """The org's transcripts in two deliveries: the last four days' sessions arrive later (their
     people's history, and so their usage spikes, change)."""
