@@ -89,10 +89,10 @@ class RefreshSettings(BaseSettings):
         "MB); on a machine whose cores are busy (load 7-14 on 2 cores) two at once were slower: set 1 there."
     )
     refresh_threads: int = Field(
-        1, gt=0, description="DuckDB's threads while a chunk is derived and written. A chunk's statements "
-        "each read some ten thousand rows: a second thread costs more in hand-offs than it saves (on 2 "
-        "cores, a cold refresh of 0.5 GB of logs took 4.8 s of CPU with two and 3.6 s with one, and no "
-        "longer). The derived values do not depend on it."
+        1, gt=0, description="DuckDB's threads while the refresh plans and while a chunk is derived and "
+        "written. A chunk's statements each read some ten thousand rows: a second thread costs more in "
+        "hand-offs than it saves (on 2 cores, a cold refresh of 0.5 GB of logs took 4.8 s of CPU with two "
+        "and 3.6 s with one, and no longer). The derived values do not depend on it."
     )
 
 
