@@ -142,21 +142,23 @@ LIST_FILTER_MAX = 256
 # a table for a one-session chunk, 1.4-2.9 ms against 8.7-10 ms for 190 sessions. The rows are
 # the same: in_touched(sid) holds exactly for the session ids in _touched.
 # tool_results' span: the rows whose tool_use_hash (migration 014) is one of the chunk's calls' hashes,
-# a scan of one integer column; a row stored without its hash is compared by its id's hash computed
-# here. Equal ids have equal hashes, so no result of the chunk's calls is left out; a hash shared by
-# another call's id (1 in 2^64) could only widen the span, and the steps still select by tool_use_id.
-# On an 80x180 org, each chunk on a read connection of its own: 23-24 ms, where finding it among
-# the rows of the chunk's sessions first (and then checking every call had its result there) took
-# 92-95 ms, and the ids looked up over the whole table, more.
+# a scan of one integer column (a call stored without its hash gets its id's hash computed here; a
+# result stored without one lies within the span). Equal ids have equal hashes, so no result of the
+# chunk's calls is left out; a hash shared by another call's id (1 in 2^64) could only widen the
+# span, and the steps still select by tool_use_id. On an 80x180 org, each chunk on a read connection
+# of its own: 21-25 ms, where finding it among the rows of the chunk's sessions first (and then
+# checking every call had its result there) took 92-95 ms, and the ids looked up over the whole
+# table, more; the result's hash compared through coalesce() read the ids too (65 ms).
 _OF_THE_CHUNK = "coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched)"
 _USE_HASH = f"coalesce(tool_use_hash, {key_hash_sql('tool_use_id')})"
 SPANS = {
     "requests": f"SELECT [min(rowid), max(rowid)] FROM requests WHERE {_OF_THE_CHUNK}",
     "tool_calls": f"SELECT [min(rowid), max(rowid)] FROM tool_calls WHERE {_OF_THE_CHUNK}",
     "session_events": f"SELECT [min(rowid), max(rowid)] FROM session_events WHERE {_OF_THE_CHUNK}",
-    "tool_results": f"SELECT [min(rowid), max(rowid)] FROM tool_results WHERE {_USE_HASH} IN ("
+    "tool_results": "SELECT [min(rowid), max(rowid)] FROM tool_results WHERE tool_use_hash IN ("
                     f"SELECT {_USE_HASH} FROM tool_calls"
-                    " WHERE in_span('tool_calls', rowid) AND in_touched(coalesce(session_id, '(none)')))",
+                    " WHERE in_span('tool_calls', rowid) AND in_touched(coalesce(session_id, '(none)')))"
+                    " OR tool_use_hash IS NULL",
 }
 
 
