@@ -44,6 +44,7 @@ from analytics.commands import COMMIT_PATTERN, REVERT_CANDIDATE_PATTERN, classif
 from analytics.config import AnalyticsSettings, settings
 from analytics.pricing import PriceRow, load_price_file, resolve
 from store.db import checkpoint, log_bytes, memory_limited
+from store.key_hashes import key_hash_sql
 from store.ledger import HeldLedger, Ledger
 from store.sql import run_sql, transaction
 
@@ -140,15 +141,24 @@ LIST_FILTER_MAX = 256
 # to the scan), not looked up in in_touched's list row by row: on an 80x180 org 0.8 ms against 1.9 ms
 # a table for a one-session chunk, 1.4-2.9 ms against 8.7-10 ms for 190 sessions. The rows are
 # the same: in_touched(sid) holds exactly for the session ids in _touched.
-# tool_results' is first looked for among the rows of the chunk's sessions (_results_by_session).
+# tool_results' span: the rows whose tool_use_hash (migration 014) is one of the chunk's calls' hashes,
+# a scan of one integer column (a call stored without its hash gets its id's hash computed here; a
+# result stored without one lies within the span). Equal ids have equal hashes, so no result of the
+# chunk's calls is left out; a hash shared by another call's id (1 in 2^64) could only widen the
+# span, and the steps still select by tool_use_id. On an 80x180 org, each chunk on a read connection
+# of its own: 21-25 ms, where finding it among the rows of the chunk's sessions first (and then
+# checking every call had its result there) took 92-95 ms, and the ids looked up over the whole
+# table, more; the result's hash compared through coalesce() read the ids too (65 ms).
 _OF_THE_CHUNK = "coalesce(session_id, '(none)') IN (SELECT session_id FROM _touched)"
+_USE_HASH = f"coalesce(tool_use_hash, {key_hash_sql('tool_use_id')})"
 SPANS = {
     "requests": f"SELECT [min(rowid), max(rowid)] FROM requests WHERE {_OF_THE_CHUNK}",
     "tool_calls": f"SELECT [min(rowid), max(rowid)] FROM tool_calls WHERE {_OF_THE_CHUNK}",
     "session_events": f"SELECT [min(rowid), max(rowid)] FROM session_events WHERE {_OF_THE_CHUNK}",
-    "tool_results": "SELECT [min(rowid), max(rowid)] FROM tool_results WHERE tool_use_id IN ("
-                    "SELECT tool_use_id FROM tool_calls"
-                    " WHERE in_span('tool_calls', rowid) AND in_touched(coalesce(session_id, '(none)')))",
+    "tool_results": "SELECT [min(rowid), max(rowid)] FROM tool_results WHERE tool_use_hash IN ("
+                    f"SELECT {_USE_HASH} FROM tool_calls"
+                    " WHERE in_span('tool_calls', rowid) AND in_touched(coalesce(session_id, '(none)')))"
+                    " OR tool_use_hash IS NULL",
 }
 
 
@@ -162,41 +172,7 @@ def _touched_filter(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> N
     else:
         run_sql(con, "CREATE OR REPLACE TEMP MACRO in_touched(sid) AS sid IN (SELECT session_id FROM _touched)")
     for table, span in SPANS.items():
-        if table == "tool_results" and _results_by_session(con):
-            continue
         run_sql(con, f"SET VARIABLE agentledger_span_{table} = ({span})")
-
-
-# The results of the chunk's calls among the rows of the chunk's own sessions (a session filter
-# reads a column's dictionary; a tool_use_id filter reads every id of the table), within those
-# rows' span; and whether every call of the chunk has its result there.
-_RESULTS_OF_SESSIONS = """
-WITH calls AS MATERIALIZED (
-    SELECT DISTINCT tool_use_id FROM tool_calls
-    WHERE in_span('tool_calls', rowid) AND in_touched(coalesce(session_id, '(none)')) AND tool_use_id IS NOT NULL
-),
-found AS MATERIALIZED (
-    SELECT rowid AS rid, tool_use_id FROM tool_results
-    WHERE in_span('tool_results', rowid) AND tool_use_id IN (SELECT tool_use_id FROM calls)
-)
-SELECT [min(rid), max(rid)], count(DISTINCT tool_use_id) = (SELECT count(*) FROM calls) FROM found
-"""
-
-
-def _results_by_session(con: duckdb.DuckDBPyConnection) -> bool:
-    """Set the span of tool_results from the rows of the chunk's sessions when every call of the
-    chunk has its result among them: tool_use_id is the key of tool_results, so no other row is
-    the result of one of those calls and the span is the one SPANS finds. Otherwise (a call with
-    no result yet, or a result written under another session) returns False: SPANS looks the
-    calls' ids up over the whole table."""
-    # A scan of the whole column: joined to the chunk's sessions, not looked up in in_touched's list
-    # row by row (on an 80x180 org 4.5 ms against 10 ms).
-    run_sql(con, "SET VARIABLE agentledger_span_tool_results = (SELECT [min(rowid), max(rowid)] FROM tool_results"
-                 f" WHERE {_OF_THE_CHUNK})")
-    span, complete = run_sql(con, _RESULTS_OF_SESSIONS)[0]
-    if complete:
-        run_sql(con, "SET VARIABLE agentledger_span_tool_results = ?::BIGINT[]", [span])
-    return complete
 
 
 # The ledger's own derived tables a step reads after the TEMP copies hide them, each through a TEMP

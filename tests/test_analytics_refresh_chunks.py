@@ -20,6 +20,7 @@ from ingest.runner import IngestOptions, run_ingest
 from sample_data.generator import generate
 from store.db import connect_writer, open_ledger
 from store.ledger import HeldLedger
+from store.key_hashes import key_hash
 
 DERIVED = ("request_facts", "request_components", "session_day_facts", "component_day_facts", "flags", "flag_requests")
 
@@ -314,34 +315,39 @@ def test_a_chunk_reads_its_fact_rows_within_their_span_and_nothing_of_the_span_i
 
 
 # (tool_use_id, session) of tool_results in the order written (rowid 0, 1, ...): the chunk is
-# session "a", whose calls are c1 and c2. x0 and b2 are other sessions' results.
+# session "a", whose calls are c1 and c2. x0 and b2 are other sessions' results. Rows are written
+# with their key hashes, as ingest writes them, but for the calls' and "a result without its hash".
 RESULTS = {
     "within its sessions": [("x0", "x"), ("c1", "a"), ("b2", "b"), ("c2", "a"), ("x4", "x")],
-    # c2's result under another session's row, after: found by the calls' ids over the whole table.
+    # c2's result under another session's row, after: found by its call's id all the same.
     "a result under another session": [("x0", "x"), ("c1", "a"), ("b2", "b"), ("x3", "x"), ("c2", "b")],
-    # c2 has no result yet: nothing says none lies elsewhere, so the ids are looked up everywhere.
     "a call with no result": [("x0", "x"), ("c1", "a"), ("b2", "b"), ("x3", "x")],
+    # x5 was stored without its hash: nothing says it is not one of the calls' results.
+    "a result without its hash": [("x0", "x"), ("c1", "a"), ("b2", "b"), ("c2", "a"), ("x4", "x"), ("x5", "x")],
 }
-SPAN = {"within its sessions": [1, 3], "a result under another session": [1, 4], "a call with no result": [1, 1]}
+SPAN = {"within its sessions": [1, 3], "a result under another session": [1, 4], "a call with no result": [1, 1],
+        "a result without its hash": [1, 5]}
 
 
 @pytest.mark.parametrize("case", list(RESULTS))
-def test_the_span_of_a_chunks_results_is_found_through_its_sessions_and_leaves_none_out(tmp_path, case):
+def test_the_span_of_a_chunks_results_is_found_through_its_calls_and_leaves_none_out(tmp_path, case):
     con = connect_writer(tmp_path / "l.duckdb")
     con.execute("INSERT INTO tool_calls (tool_use_id, source, session_id, is_sidechain, ts, tool_name, component, "
                 "component_kind, run_id) SELECT id, 'claude', sid, FALSE, TIMESTAMP '2026-11-01 10:00', 'Bash', "
                 "'Bash', 'builtin', 1 FROM (VALUES ('x9', 'x'), ('c1', 'a'), ('c2', 'a')) v(id, sid)")
     for tool_use_id, session in RESULTS[case]:
         con.execute("INSERT INTO tool_results (tool_use_id, source, session_id, is_error, interrupted, result_bytes, "
-                    "run_id) VALUES (?, 'claude', ?, FALSE, FALSE, 1, 1)", [tool_use_id, session])
+                    "run_id, tool_use_hash) VALUES (?, 'claude', ?, FALSE, FALSE, 1, 1, ?)",
+                    [tool_use_id, session, None if tool_use_id == "x5" else key_hash(tool_use_id)])
     con.register("chunk_sessions", duckdb.sql("SELECT 'a' AS session_id").arrow())
     refresh.queries.prepare(con)   # in_span
     refresh.queries.execute(con, "derive_touched", {})
     refresh._touched_filter(con, {})
     assert con.execute("SELECT getvariable('agentledger_span_tool_results')").fetchone()[0] == SPAN[case]
-    # As the whole table's look-up finds it.
-    assert con.execute(f"SELECT ({refresh.SPANS['tool_results']})").fetchone()[0] == SPAN[case]
-    assert refresh._results_by_session(con) == (case == "within its sessions")
+    # Every result of the chunk's calls lies within it.
+    lo, hi = SPAN[case]
+    assert con.execute(f"SELECT count(*) FROM tool_results WHERE tool_use_id IN ('c1', 'c2') AND rowid NOT BETWEEN "
+                       f"{lo} AND {hi}").fetchone()[0] == 0
     con.close()
 
 
