@@ -124,7 +124,10 @@ def _parse(job: FileJob, settings: ReadSettings, source: Source, head: bytes, st
             drift_samples=_PROCESS_DRIFT_SAMPLES if drift_samples is None else drift_samples,
         ),
     )
-    source.parse(complete[:-1] if complete.endswith(b"\n") else complete, start, start_line, ctx, batch)
+    # Lines go to the parser with the newline that ends the last one (ingest.lines.each_line): cutting
+    # it off copied every block read.
+    whole = complete[:-1] if source.whole_file and complete.endswith(b"\n") else complete
+    source.parse(whole, start, start_line, ctx, batch)
     batch.bytes_read += len(complete)
     offset_loaded = start + complete_end
     batch.files.append(FileRead(

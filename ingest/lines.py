@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import accumulate
 from typing import TYPE_CHECKING, Callable
 
 import msgspec
@@ -48,30 +47,34 @@ def _unparseable(error: Exception) -> bool:
 def each_line(data: bytes, start_offset: int, start_line: int, ctx: FileContext, batch: RecordBatch,
               handle: Callable[[bytes, int], None]) -> None:
     """Call `handle(raw, line_no)` for every non-blank line of `data` (which starts at byte
-    `start_offset`, after line `start_line`); whatever a line raises quarantines that line only."""
-    lines = data.split(b"\n")
-    handled = 0
-    # A line's byte offset is needed only when it is rejected: worked out then, not on every line.
-    offsets: list[int] | None = None
-    for line_no, raw in enumerate(lines, start_line + 1):
+    `start_offset`, after line `start_line`); whatever a line raises quarantines that line only.
+    A newline ending `data` ends its last line and starts none."""
+    # Each line end is found with find() (memchr): bytes.split compares every byte in a loop of its
+    # own, ~5% of a worker's instructions on logs whose lines run to kilobytes.
+    find, size = data.find, len(data)
+    if data.endswith(b"\n"):
+        size -= 1
+    handled, line_no, start = 0, start_line, 0
+    while True:
+        end = find(b"\n", start)
+        if end < 0:
+            end = size
+        line_no += 1
+        raw = data[start:end]
         # isspace() stops at the first non-blank byte; strip() would copy every (often huge) line.
         if raw and not raw.isspace():
             handled += 1
             try:
                 handle(raw, line_no)
             except Exception as error:  # noqa: BLE001 - a line we did not foresee must not stop the run
-                if offsets is None:
-                    offsets = _offsets(lines, start_offset)
-                offset = offsets[line_no - start_line - 1]
+                offset = start_offset + start
                 if not (_unparseable(error) and _recover(raw, offset, line_no, ctx, batch, handle, _reason(error))):
                     batch.reject(ctx.path, offset, line_no, _reason(error), raw)
+        if end == size:
+            break
+        start = end + 1
     batch.lines += handled
-    ctx.last_line_no = start_line + len(lines) if data else start_line
-
-
-def _offsets(lines: list[bytes], start_offset: int) -> list[int]:
-    """The byte offset at which each of `lines` (split on newlines) starts."""
-    return list(accumulate((len(raw) + 1 for raw in lines[:-1]), initial=start_offset))
+    ctx.last_line_no = line_no if size else start_line
 
 
 def _recover(raw: bytes, offset: int, line_no: int, ctx: FileContext, batch: RecordBatch,

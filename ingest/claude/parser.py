@@ -53,7 +53,9 @@ _bash_decoder = msgspec.json.Decoder(BashResult)
 
 def parse_lines(data: bytes, start_offset: int, start_line: int, ctx: FileContext, batch: RecordBatch) -> None:
     """Parse complete lines of `data` (which starts at byte `start_offset`, line `start_line`)."""
-    each_line(data, start_offset, start_line, ctx, batch, _FileParser(ctx, batch, start_offset).line)
+    parser = _FileParser(ctx, batch, start_offset)
+    each_line(data, start_offset, start_line, ctx, batch, parser.line)
+    parser.carry_pending_calls()
 
 
 class _FileParser:
@@ -73,7 +75,15 @@ class _FileParser:
         # tool_use id -> [tool name, when it was called] for calls not answered yet: how long a result
         # took tells a person's typed reply from a machine error. Carried between reads, since a
         # scheduled run often reads a call while its permission prompt is still waiting for the person.
-        self.pending_calls: dict[str, list[str]] = ctx.state.setdefault("pending_calls", {})
+        # A call of this read keeps its time as a datetime (most are answered in the same read, and
+        # writing each one out was ~2% of the parse); the ones still waiting are written out at the end.
+        self.pending_calls: dict[str, list] = ctx.state.setdefault("pending_calls", {})
+
+    def carry_pending_calls(self) -> None:
+        """The unanswered calls as the file's parser state keeps them: call times as ISO text."""
+        for call in self.pending_calls.values():
+            if not isinstance(call[1], str):
+                call[1] = call[1].isoformat()
 
     # -- dispatch ---------------------------------------------------------------------------
     def line(self, raw: bytes, line_no: int) -> None:
@@ -217,7 +227,7 @@ class _FileParser:
 
     def tool_call(self, line: Line, block: Block, ts, agent_id, is_sidechain, request_key) -> None:
         self.tool_names[block.id] = block.name
-        self.pending_calls[block.id] = [block.name, ts.isoformat()]
+        self.pending_calls[block.id] = [block.name, ts]
         if len(self.pending_calls) > MAX_PENDING_CALLS:
             # Calls never answered (a session killed mid-batch) must not grow the state forever.
             del self.pending_calls[next(iter(self.pending_calls))]
@@ -304,7 +314,7 @@ class _FileParser:
             self.earlier_call(block.tool_use_id, called[0])
         self.git.claude_result(block.tool_use_id, line.sessionId, ts, is_error, text, line.toolUseResult, self.raw_line)
         # How long the answer took matters only for an error (a typed reply); most results succeed.
-        waited = (ts - datetime.fromisoformat(called[1])).total_seconds() if called and is_error else None
+        waited = (ts - _called_at(called[1])).total_seconds() if called and is_error else None
         kind = signals.result_kind(tool, line.version, text, is_error, waited)
         if kind == signals.REJECTED:
             # The user's reason, when they gave one, is their own words: stored like a prompt.
@@ -438,6 +448,11 @@ def _call_in(raw: bytes, tool_use_id: str) -> tuple[Block, str | None] | None:
         if block.type == "tool_use" and block.id == tool_use_id and block.name:
             return block, line.cwd
     return None
+
+
+def _called_at(value: datetime | str) -> datetime:
+    """When a pending call was made: a datetime for a call of this read, ISO text for an earlier one."""
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
 def _result_text(content: Any) -> str:
