@@ -138,22 +138,7 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
                     dirs, names = kept
                     prefix = folder + "/"
                     stack.extend([prefix + name for name in dirs])
-                    for name in names:
-                        if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
-                            continue
-                        path = prefix + name
-                        try:
-                            info = os.stat(path)
-                        except OSError:
-                            _stat_one(found, path, index, root)
-                            continue
-                        if info.st_mode & _FILE_TYPE == _REGULAR:
-                            if path.isascii():
-                                records.append(f"{info.st_size} {info.st_mtime_ns} {path}")
-                            else:
-                                found.add(path, index, info.st_size, info.st_mtime_ns)
-                        else:
-                            _stat_one(found, path, index, root)
+                    _stat_kept(found, records, prefix, names, matches, index, root)
                     continue
             try:
                 entries = list(os.scandir(folder))
@@ -196,14 +181,7 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
                 except OSError:
                     _stat_one(found, entry.path, index, root)  # says why, in the one place that does
                     continue
-                if info.st_mode & _FILE_TYPE == _REGULAR:
-                    path = entry.path
-                    if path.isascii():  # its ledger key is its name; manifest.record(), inline
-                        records.append(f"{info.st_size} {info.st_mtime_ns} {path}")
-                    else:
-                        found.add(path, index, info.st_size, info.st_mtime_ns)
-                else:
-                    _stat_one(found, entry.path, index, root)
+                _add_stat_ed(found, records, entry.path, info, index, root)
         if tree is not None:
             tree.save()
     if home is not None and k == 0:
@@ -212,6 +190,34 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
 
 
 _FILE_TYPE, _REGULAR = stat.S_IFMT(0o177777), stat.S_IFREG
+
+
+def _stat_kept(found: Discovered, records: list[str], prefix: str, names: list[str],
+               matches: Callable[[str], bool], index: int, root: Path) -> None:
+    """The files of a folder taken from its kept listing (`names`, each after `prefix`), stat-ed into
+    `found` (`records`: those of the PATH `index`) as a listing would have found them."""
+    for name in names:
+        if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
+            continue
+        path = prefix + name
+        try:
+            info = os.stat(path)
+        except OSError:
+            _stat_one(found, path, index, root)
+            continue
+        _add_stat_ed(found, records, path, info, index, root)
+
+
+def _add_stat_ed(found: Discovered, records: list[str], path: str, info: os.stat_result, index: int,
+                 root: Path) -> None:
+    """A file stat-ed (`info`) into `found`: its record, if it is a regular file; else why not."""
+    if info.st_mode & _FILE_TYPE == _REGULAR:
+        if path.isascii():  # its ledger key is its name; manifest.record(), inline
+            records.append(f"{info.st_size} {info.st_mtime_ns} {path}")
+        else:
+            found.add(path, index, info.st_size, info.st_mtime_ns)
+    else:
+        _stat_one(found, path, index, root)
 
 
 def _part_of(name: str, n: int) -> int:
