@@ -138,22 +138,7 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
                     dirs, names = kept
                     prefix = folder + "/"
                     stack.extend([prefix + name for name in dirs])
-                    for name in names:
-                        if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
-                            continue
-                        path = prefix + name
-                        try:
-                            info = os.stat(path)
-                        except OSError:
-                            _stat_one(found, path, index, root)
-                            continue
-                        if info.st_mode & _FILE_TYPE == _REGULAR:
-                            if path.isascii():
-                                records.append(f"{info.st_size} {info.st_mtime_ns} {path}")
-                            else:
-                                found.add(path, index, info.st_size, info.st_mtime_ns)
-                        else:
-                            _stat_one(found, path, index, root)
+                    _stat_kept(found, records, prefix, names, matches, index, root)
                     continue
             try:
                 entries = list(os.scandir(folder))
@@ -196,20 +181,43 @@ def discover(roots: list[Path], wanted: str, follow_symlinks: bool = False, part
                 except OSError:
                     _stat_one(found, entry.path, index, root)  # says why, in the one place that does
                     continue
-                if info.st_mode & _FILE_TYPE == _REGULAR:
-                    path = entry.path
-                    if path.isascii():  # its ledger key is its name; manifest.record(), inline
-                        records.append(f"{info.st_size} {info.st_mtime_ns} {path}")
-                    else:
-                        found.add(path, index, info.st_size, info.st_mtime_ns)
-                else:
-                    _stat_one(found, entry.path, index, root)
+                _add_stat_ed(found, records, entry.path, info, index, root)
         if tree is not None:
             tree.save()
+    if home is not None and k == 0:
+        _sweep(home)
     return found
 
 
 _FILE_TYPE, _REGULAR = stat.S_IFMT(0o177777), stat.S_IFREG
+
+
+def _stat_kept(found: Discovered, records: list[str], prefix: str, names: list[str],
+               matches: Callable[[str], bool], index: int, root: Path) -> None:
+    """The files of a folder taken from its kept listing (`names`, each after `prefix`), stat-ed into
+    `found` (`records`: those of the PATH `index`) as a listing would have found them."""
+    for name in names:
+        if not matches(name) or name.endswith(SIDECAR_SUFFIXES):
+            continue
+        path = prefix + name
+        try:
+            info = os.stat(path)
+        except OSError:
+            _stat_one(found, path, index, root)
+            continue
+        _add_stat_ed(found, records, path, info, index, root)
+
+
+def _add_stat_ed(found: Discovered, records: list[str], path: str, info: os.stat_result, index: int,
+                 root: Path) -> None:
+    """A file stat-ed (`info`) into `found`: its record, if it is a regular file; else why not."""
+    if info.st_mode & _FILE_TYPE == _REGULAR:
+        if path.isascii():  # its ledger key is its name; manifest.record(), inline
+            records.append(f"{info.st_size} {info.st_mtime_ns} {path}")
+        else:
+            found.add(path, index, info.st_size, info.st_mtime_ns)
+    else:
+        _stat_one(found, path, index, root)
 
 
 def _part_of(name: str, n: int) -> int:
@@ -266,9 +274,13 @@ def _within(path: str, folder: str) -> bool:
 # and folders are kept (a link or a FIFO is looked at afresh). The listings depend on nothing but
 # the folders: not on the ledger, nor on the source or names wanted. Kept per folder right under a
 # PATH, in files named by its path, under $AGENTLEDGER_WALK_CACHE (empty: none kept), else the
-# user's cache folder; a file that cannot be read or written only costs the listings.
+# user's cache folder; a file that cannot be read or written only costs the listings. A file no
+# walk has taken for KEPT_DAYS (its tree deleted, its PATH no longer ingested) is removed.
 WALK_CACHE_ENV = "AGENTLEDGER_WALK_CACHE"
 SETTLED_NS = 2_000_000_000
+KEPT_DAYS = 30
+_DAY_NS = 86_400 * 1_000_000_000
+_LISTINGS_FILE = re.compile(r"[0-9a-f]{12}\.walk(\.[0-9]+)?")  # _Listings.file, or its scratch copy
 
 
 def _listings_home() -> str | None:
@@ -296,8 +308,9 @@ class _Listings:
         try:
             with open(self.file, "rb") as handle:
                 tree_of, old = listings_of(handle.read())  # marshal.load() from a file: ~4x the CPU
-            if tree_of == tree and isinstance(old, dict):  # two trees may share a file name
-                self.old = old
+                if tree_of == tree and isinstance(old, dict):  # two trees may share a file name
+                    self.old = old
+                    _mark_used(self.file, handle.fileno())
         except (OSError, EOFError, ValueError, TypeError):
             pass
 
@@ -343,6 +356,33 @@ class _Listings:
             os.replace(scratch, self.file)  # whole or not at all, for any walk reading it meanwhile
         except OSError:
             pass
+
+
+def _mark_used(file: str, fd: int) -> None:
+    """A fresh mtime for a file of listings a walk took, unless it got one within the day (one write a
+    day, not one a run): an unchanged tree's file is never written again, and _sweep goes by the mtime."""
+    if os.fstat(fd).st_mtime_ns < time.time_ns() - _DAY_NS:
+        os.utime(file)
+
+
+def _sweep(home: str) -> None:
+    """Remove the files of listings no walk has taken for KEPT_DAYS, and scratch copies a killed walk
+    left: nothing else ever would, and a tree no longer walked would keep its file forever. A run
+    pays one listing of `home` (a file per tree walked) and a stat per file."""
+    before = time.time_ns() - KEPT_DAYS * _DAY_NS
+    try:
+        names = os.listdir(home)
+    except OSError:
+        return  # none kept yet, or unreadable: nothing to remove
+    for name in names:
+        if not _LISTINGS_FILE.fullmatch(name):
+            continue
+        path = os.path.join(home, name)
+        try:
+            if os.lstat(path).st_mtime_ns < before:
+                os.unlink(path)
+        except OSError:
+            pass  # removed by another walk meanwhile
 
 
 # --- The walk in forked children (a CLI run's start-up goes on meanwhile) ----------------------

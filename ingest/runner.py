@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Callable, Iterator
 import duckdb
 
 from ingest.discovery import Discovered, absolute_paths, discover, ledger_key, walking_ahead
-from ingest.manifest import FileState, Known, load_known, load_states, read_record, record, record_key
+from ingest.manifest import (FileState, Known, load_known, load_states, read_record, record, record_key,
+                             state_to_read_on)
 from ingest.reread import RereadPlan, reset_known_files
 from ingest.secrets import scrub
 from ingest.sources import SOURCES, AfterWrite
@@ -409,7 +410,8 @@ class IngestRun:
             # Decided after sniffing: a stranger at the root (org.csv, a README) is just unrecognised.
             user, user_problem = None, str(error)
         self._root_of[key] = str(root)
-        return FileJob(Path(path), key, user, size, mtime_ns, self.manifest.get(key), user_problem)
+        state = state_to_read_on(self.manifest.get(key), size, mtime_ns)
+        return FileJob(Path(path), key, user, size, mtime_ns, state, user_problem)
 
     def _count(self, read: FileRead) -> None:
         """Count one file's outcome (its records and cursor travel in the batch)."""

@@ -264,17 +264,40 @@ def _retry(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnec
 @contextmanager
 def _host_turn(target: LakeTarget) -> Iterator[None]:
     """This machine's writers of one lake, one transaction at a time: a loser of an optimistic
-    commit redoes its whole transaction, a writer waiting here redoes nothing."""
+    commit redoes its whole transaction, a writer waiting here redoes nothing. The lock file lives
+    only while some writer holds or awaits it: one per lake ever written (each test makes a lake)
+    piled up in the temporary folder by the hundred."""
     digest = hashlib.blake2b(target.key.encode(), digest_size=8).hexdigest()
     path = Path(tempfile.gettempdir()) / f"agentledger-lake-{digest}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = _locked(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+        yield
     finally:
+        # Removed while still held, so that a writer that opened it meanwhile sees, once it has the
+        # lock, that the path no longer names that file (_locked), and takes the path's new one.
+        try:
+            os.unlink(path)
+        except OSError:
+            pass  # another user's file (a sticky /tmp): it stays, as all did before
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def _locked(path: Path) -> int:
+    """A descriptor of the file at `path`, holding its exclusive flock, once the path still names
+    that very file: a lock on a file its holder has already unlinked excludes nobody who comes later."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            held, named = os.fstat(fd), os.stat(path)
+            if (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino):
+                return fd
+        except FileNotFoundError:
+            pass  # unlinked by the holder before us: open it afresh
+        except BaseException:
+            os.close(fd)
+            raise
         os.close(fd)
 
 

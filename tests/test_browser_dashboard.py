@@ -444,18 +444,24 @@ def test_the_tables_fit_a_laptop_screen_on_the_readme_sample(page, tables, sampl
     assert not _scrolling_tables(browser, tables)
 
 
+def _pick_report(browser, kind: str, text: str) -> str:
+    """Pick the report `kind` on the Reports page as a person does (its button); the page's text then."""
+    if f"Download {kind}.csv" in text:
+        return text
+    button = next(b for b in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stMain"] [data-testid="stButtonGroup"] button')
+                  if b.text.strip() == kind)
+    browser.execute_script("arguments[0].click();", button)
+    WebDriverWait(browser, 60, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: f"Download {kind}.csv" in d.find_element(By.TAG_NAME, "body").text)
+    return _wait(browser)
+
+
 def _report_tables(served_: Served, browser, artifacts: Path, query: str = "") -> dict[str, list[str]]:
     """Every report of the Reports page, picked as a person does (its button), and what scrolls in each."""
     text = _load(browser, f"{served_.url}/reports{query}")
     found = {}
     for kind in REPORTS:
-        if f"Download {kind}.csv" not in text:
-            button = next(b for b in browser.find_elements(By.CSS_SELECTOR, '[data-testid="stMain"] [data-testid="stButtonGroup"] button')
-                          if b.text.strip() == kind)
-            browser.execute_script("arguments[0].click();", button)
-            WebDriverWait(browser, 60, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException]).until(
-                lambda d: f"Download {kind}.csv" in d.find_element(By.TAG_NAME, "body").text)
-            text = _wait(browser)
+        text = _pick_report(browser, kind, text)
         browser.save_screenshot(str(artifacts / served_.name / f"reports-{kind}-1366.png"))
         found[kind] = problems(browser, text) + _scrolling_tables(browser, 1)
     return found
@@ -487,6 +493,22 @@ def test_folded_columns_are_a_click_away(generated, browser, artifacts):
     menu = browser.find_element(By.TAG_NAME, "body").text
     assert {"Project", "Session", "Tokens", "Flagged (USD)"} <= set(menu.splitlines()), menu[-600:]
     assert "More columns: the table's Show/hide columns button" in menu
+
+
+def test_a_flags_evidence_reads_in_full_on_the_reports_page(generated, browser, artifacts):
+    """The flags report's evidence has 430 px of a laptop screen (~60 characters a line) and runs to ~250: it
+    wraps in taller rows, and the row a person selects shows its evidence whole below the table."""
+    with reader(generated.db) as con:
+        first = run_report(con, "flags", _default_filters(generated.db)).row(0, named=True)
+    _pick_report(browser, "flags", _load(browser, f"{generated.url}/reports"))
+    browser.save_screenshot(str(artifacts / generated.name / "reports-flags-wrapped.png"))
+    _click_first_row(browser, 0)
+    WebDriverWait(browser, 30, poll_frequency=0.3, ignored_exceptions=[StaleElementReferenceException]).until(
+        lambda d: "Open the session" in d.find_element(By.TAG_NAME, "body").text)
+    text = _wait(browser)
+    browser.save_screenshot(str(artifacts / generated.name / "reports-flags-selected.png"))
+    assert not problems(browser, text), problems(browser, text)
+    assert len(first["evidence"]) > 60 and first["evidence"] in text
 
 
 def test_filters_travel_in_the_url(generated, browser, artifacts):

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from streamlit.proto.Dataframe_pb2 import Dataframe
 from streamlit.testing.v1 import AppTest
 
 from dashboard import sidebar
@@ -255,6 +256,19 @@ def test_flags_page_counts_flag_spend_once(dashboard_db, with_db):
     assert {"Flagged spend (USD)", "Flagged sessions", "Flags raised", "Sum over flags (USD)"} <= set(shown)
     once, added = (float(shown[k].lstrip("$").replace(",", "")) for k in ("Flagged spend (USD)", "Sum over flags (USD)"))
     assert 0 < once <= added
+
+
+def test_the_flags_report_wraps_its_evidence_and_shows_a_selected_rows_whole(dashboard_db, with_db):
+    """Its evidence column is 430 px of a laptop screen: rows tall enough for the grid to wrap text (it wraps
+    only in rows taller than 4rem, 64 px), and a row to select for the whole text below the table."""
+    with_db(dashboard_db)
+    at = render("views/reports.py", period=["2000-01-01", str(date.today())])
+    at.session_state["report_kind"] = "flags"
+    at.run()
+    assert_clean(at)
+    (table,) = at.dataframe
+    assert table.proto.row_height > 64 and list(table.proto.selection_mode) == [Dataframe.SINGLE_ROW]
+    assert "Select a row to read its evidence in full and open its session." in [c.value for c in at.caption]
 
 
 def test_data_health_lists_people_and_when_their_data_last_arrived(dashboard_db, with_db):

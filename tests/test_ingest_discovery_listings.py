@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -185,3 +186,35 @@ def test_no_listings_are_kept_when_links_are_followed_or_none_are_wanted(tmp_pat
     monkeypatch.setenv(d.WALK_CACHE_ENV, "")
     _walk(logs)
     assert not home.exists()
+
+
+def _age(path: Path, seconds: float) -> int:
+    """Give `path` an mtime `seconds` ago; returns it."""
+    mtime_ns = time.time_ns() - int(seconds * 1e9)
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    return mtime_ns
+
+
+def test_listings_no_walk_took_for_kept_days_are_removed(tmp_path, home):
+    logs = tmp_path / "logs"
+    write_jsonl(logs / "ann" / "a.jsonl", LINE)
+    write_jsonl(logs / "bob" / "a.jsonl", LINE)
+    _settle()
+    _walk(logs)
+    ann, bob = (Path(d._Listings(str(home), str(logs / user)).file) for user in ("ann", "bob"))
+    assert sorted(home.iterdir()) == sorted([ann, bob])
+    long_ago = (d.KEPT_DAYS + 1) * 86_400
+    # Taken within the day: not written again (a run a minute costs no write a minute).
+    taken = _age(ann, 3600)
+    _walk(logs)
+    assert ann.stat().st_mtime_ns == taken
+    # bob left; a tree gone long ago, a killed walk's scratch copy, and a file not of listings.
+    shutil.rmtree(logs / "bob")
+    for name in ("0123456789ab.walk", f"{ann.name}.4242", "notes.txt"):
+        (home / name).write_bytes(b"")
+    for path in home.iterdir():
+        _age(path, long_ago)
+    _walk(logs)
+    # ann's tree is walked: its file, untouched for as long, is taken and kept; the rest is removed.
+    assert sorted(home.iterdir()) == sorted([ann, home / "notes.txt"])
+    assert ann.stat().st_mtime_ns > time.time_ns() - 60e9 and marshal.loads(ann.read_bytes())[0] == str(logs / "ann")

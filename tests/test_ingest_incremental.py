@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 
+from ingest.manifest import HEAD_BYTES
 from tests.claude_lines import assistant, prompt, tool_result, tool_use, usage, write_jsonl
 from tests.helpers import ingest, shared_dir, totals
 
@@ -125,6 +126,38 @@ def test_same_size_rewrite_with_a_new_head_is_reread(tmp_path, ledger):
     os.utime(path, ns=(1, 1))
     summary = ingest(ledger, tmp_path)
     assert summary.files_changed == 1 and summary.lines == 6
+
+
+def test_a_file_truncated_and_regrown_to_its_size_is_reread(tmp_path, ledger):
+    lines = _session(20)
+    path = write_jsonl(tmp_path / "s1.jsonl", lines)
+    ingest(ledger, tmp_path)
+    before = totals(ledger)
+    # Cut back to its first 15 steps, then written on with other work: the same size and the same
+    # first 4 KB (all the head hash covers), so only the changed mtime tells it from the old file.
+    data = path.read_bytes()
+    regrown = data.replace(b'"msg_18"', b'"msg_R8"').replace(b'"req_18"', b'"req_R8"')
+    assert len(regrown) == len(data) and regrown[:HEAD_BYTES] == data[:HEAD_BYTES]
+    os.truncate(path, len(data) // 2)
+    path.write_bytes(regrown)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a clock tick later, whatever the fs
+    summary = ingest(ledger, tmp_path)
+    assert summary.files_changed == 1 and summary.lines == len(lines)
+    # Read whole again: the work it lost stays, the new request is added once, nothing twice.
+    assert ledger.execute("SELECT count(*) FROM requests").fetchone()[0] == 21
+    assert totals(ledger) == (21, before[1] + 190, 2100, 21000)
+    assert ingest(ledger, tmp_path).files_unchanged == 1
+
+
+def test_a_touched_file_of_the_same_size_loses_and_doubles_nothing(tmp_path, ledger):
+    path = write_jsonl(tmp_path / "s1.jsonl", _session(20))
+    ingest(ledger, tmp_path)
+    before = (_table_counts(ledger), totals(ledger))
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert ingest(ledger, tmp_path).files_changed == 1
+    assert (_table_counts(ledger), totals(ledger)) == before
 
 
 def test_deleted_source_files_keep_their_spend(tmp_path, ledger):

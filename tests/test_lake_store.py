@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import threading
 import time
 
@@ -22,6 +23,7 @@ from sample_data.paths import committed_org_csv, committed_transcripts_dir
 from store import audit
 from store import lake as lake_store
 from store.copy import CopyError, copy_into, export_parquet
+from store.config import LakeTarget
 from store.db import open_ledger, reader, writer
 from store.lake import LakeError, translate
 from store.sql import begin, commit
@@ -273,3 +275,37 @@ def test_writers_on_one_machine_take_turns_instead_of_redoing_each_others_work(l
         thread.join(timeout=60)
         assert order == ["slow in", "slow committed", "quick in"]
         assert first.stats.conflicts == second.stats.conflicts == 0
+
+
+def test_a_writers_turn_leaves_no_lock_file_behind(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    for schema in ("one", "two", "one"):
+        with lake_store._host_turn(LakeTarget("postgres:dbname=ledger", schema=schema)):
+            assert len(list(tmp_path.glob("agentledger-lake-*.lock"))) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writers_take_turns_while_the_lock_file_comes_and_goes(tmp_path, monkeypatch):
+    # Each turn removes the file it locked: a writer that opened it meanwhile must not go on holding
+    # a lock on a file that a later writer, finding no file, creates afresh and locks too.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    target = LakeTarget("postgres:dbname=ledger", schema="turns")
+    inside, most, count = [0], [0], threading.Lock()
+
+    def write() -> None:
+        for _ in range(300):
+            with lake_store._host_turn(target):
+                with count:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                time.sleep(0)  # another thread's turn to try
+                with count:
+                    inside[0] -= 1
+
+    writers = [threading.Thread(target=write) for _ in range(4)]
+    for thread in writers:
+        thread.start()
+    for thread in writers:
+        thread.join(timeout=60)
+    assert most[0] == 1
+    assert list(tmp_path.iterdir()) == []

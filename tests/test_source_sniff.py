@@ -70,3 +70,15 @@ def test_hand_built_files_have_exactly_their_source(tmp_path, name):
     assert owners(path) == ([expected] if expected else [])
     found = detect(path, data[:HEAD_BYTES])
     assert (found.name if found else None) == expected
+
+
+def test_a_sources_module_is_imported_once_not_at_every_use(monkeypatch):
+    import ingest.sources as sources
+
+    asked: list[str] = []
+    real = sources.import_module
+    monkeypatch.setattr(sources, "import_module", lambda name: asked.append(name) or real(name))
+    source = SOURCES["codex"]
+    for _ in range(3):
+        assert callable(source.sniff) and callable(source.parse) and callable(source.layout)
+    assert asked.count(source.reader) <= 1  # none when an earlier test imported it already

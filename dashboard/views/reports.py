@@ -27,6 +27,21 @@ st.download_button(f"Download {kind}.csv", data.report_download(kind, filters), 
 # paths ("-Users-dain-workspace-coderabbit-review-helper"), which pushed the figures out of sight. The
 # evidence takes what the flags report leaves.
 WIDTHS = {"sha": 95, "evidence": 430, "component": 185, "user": 130, "name": 230, "flags": 215}
+EVIDENCE_ROW_PX = 80  # four lines of the grid's text
+
+
+def _evidence_in_full(rows: pl.DataFrame, selected: list[int]) -> None:
+    """The selected flag's evidence as a whole text (a code block: commands and paths stay as they are, never
+    read as markdown), with the way to its session; or how to get there."""
+    if not selected:
+        st.caption("Select a row to read its evidence in full and open its session.")
+        return
+    row = rows.row(selected[0], named=True)
+    with st.container(border=True):
+        st.markdown(f"**{row['flag']}** · {ui.usd(row['cost_usd'])} of spend · {row['started_at']:%d %b %Y %H:%M} UTC")
+        st.code(row["evidence"], language=None, wrap_lines=True)
+        st.page_link("views/session.py", label="Open the session", icon=":material/timeline:",
+                     query_params={"session": row["session_id"]})
 
 
 def _config(name: str) -> dict:
@@ -41,8 +56,16 @@ def _config(name: str) -> dict:
 
 table = columns.fit(rows.columns, columns.REPORT_SHOWN.get(kind, rows.columns),
                     {name: _config(name) for name in rows.columns})
-st.dataframe(rows, hide_index=True, height=560, placeholder=columns.PLACEHOLDER, **table)
+# A flag's evidence (a command or path of up to 160 characters and what was found in it: up to ~260) wraps
+# over the lines of a taller row (the grid wraps text only in rows taller than 64 px), and a selected row
+# shows it whole below the table, however long.
+evidence = "evidence" in rows.columns
+reading = ({"row_height": EVIDENCE_ROW_PX, "on_select": "rerun", "selection_mode": "single-row",
+            "key": f"report_{kind}_rows"} if evidence else {})
+picked = st.dataframe(rows, hide_index=True, height=560, placeholder=columns.PLACEHOLDER, **reading, **table)
 shown = sum(not config.get("hidden") for config in table["column_config"].values())
 if shown < len(rows.columns):
     st.caption(f"{shown} of the report's {len(rows.columns)} columns shown. "
                + columns.FOLDED_NOTE + " The CSV holds every column.")
+if evidence:
+    _evidence_in_full(rows, picked.selection.rows)
