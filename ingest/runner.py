@@ -380,6 +380,7 @@ class IngestRun:
                 readers.let_go()
             bar.close()
             self._flush(pending)
+            self._write_held_back()
 
     @contextmanager
     def _keys_for_the_load(self) -> Iterator[None]:
@@ -464,6 +465,18 @@ class IngestRun:
                 s.unknown_types += n
             else:
                 s.unknown_fields += n
+
+    def _write_held_back(self) -> None:
+        """What the writer held back to the load's end (ingest/writer.py HeldBack), in a window of its own."""
+        if self._run_keys is None or not self._run_keys.held_back:
+            return
+        from ingest.writer import LedgerWriter
+
+        def write(con: duckdb.DuckDBPyConnection) -> int:
+            return within_memory_limit(con, lambda c: LedgerWriter(c, self.summary.run_id, (),
+                                                                   self._run_keys).write_held_back())
+
+        self.summary.requests_new += self.ledger.transact(write)
 
     def _mark_missing(self, con: duckdb.DuckDBPyConnection) -> None:
         # A transcript deleted at the source (30-day cleanup) keeps its facts: only the manifest notes it.

@@ -17,10 +17,10 @@ import duckdb
 import numpy as np
 import polars as pl
 
-from ingest.batch import RecordBatch, RequestMerger
+from ingest.batch import Drift, RecordBatch, RequestMerger
 # The keys of requests the OTel reconcile writes itself, never offered to RunKeys.
-from ingest.otel.reconcile import OTEL_KEY_PREFIX
-from ingest.records import TABLES, Request, TablePolicy, columns
+from ingest.otel.reconcile import OTEL, OTEL_KEY_PREFIX, insert_otel_only
+from ingest.records import TABLES, ManifestEntry, Request, TablePolicy, columns
 from ingest.sources import AfterWrite
 from store.key_hashes import KEY_HASHES, key_hash_sql, with_key_hashes
 from store.sql import begin, commit, rollback, run_sql
@@ -77,6 +77,8 @@ class RunKeys:
         self._seen: dict[str, _HashSet] = {name: _HashSet() for name in empty_tables}
         # The sets whose offer in the batch being written was a first one (reset per batch).
         self.first_in_batch: set[str] = set()
+        # With no request nor OTel event stored at the start, OTel-only requests wait for the load's end.
+        self.held_back = HeldBack() if "otel_requests.request_id" in self._seen else None
 
     @classmethod
     def of_empty_tables(cls, empty: Iterable[str]) -> "RunKeys":
@@ -125,6 +127,45 @@ class RunKeys:
     def may_hold_keys(self, table: str, frame: pl.DataFrame) -> bool:
         """Whether a key of `frame` (the key columns of `table`) may be stored in `table`."""
         return bool(self.may_hold(table, _key_hashes(TABLES[table], frame)).any())
+
+
+class HeldBack:
+    """What a load into a ledger with no request nor OTel event holds back to its end: the OTel-only
+    requests ('otel:' rows, ingest/otel/reconcile.py), and the cursors and schema drift of the OTel
+    files, written together in the load's last window (LedgerWriter.write_held_back).
+    Written per batch, an 'otel:' row was deleted again when its transcript twin came in a later
+    batch, and each checkpoint of the load then rewrote the row groups holding deleted rows (a
+    vacuum); at the end, an event's twin is known. Until then its file's cursor is not committed,
+    so a run that dies before the end leaves the OTel files to be read again (their events and
+    metric points are merged by key, never counted twice) and the next run writes their rows."""
+
+    def __init__(self) -> None:
+        self.event_keys: list[pl.Series] = []
+        self.manifest: dict[str, ManifestEntry] = {}
+        self.drift = Drift()
+
+    def __bool__(self) -> bool:
+        return bool(self.event_keys or self.manifest or self.drift.counts)
+
+    def split(self, batch: RecordBatch) -> tuple[list[ManifestEntry], Drift, list[ManifestEntry], Drift]:
+        """The batch's cursors and drift to write now, and those of its OTel files, to hold back."""
+        written, held = [], []
+        for entry in batch.manifest():
+            (held if entry.source == OTEL else written).append(entry)
+        drift, held_drift = Drift(), Drift()
+        for key, n in batch.drift.counts.items():
+            (held_drift if key[0] == OTEL else drift).add(*key, batch.drift.first_path[key], n)
+        return written, drift, held, held_drift
+
+    def keep(self, batch: RecordBatch, manifest: list[ManifestEntry], drift: Drift) -> None:
+        """Hold back the batch's OTel events, cursors and drift (once the batch is committed)."""
+        events = batch.frame("otel_requests")
+        if events is not None:
+            self.event_keys.append(events["event_key"])
+        for entry in manifest:
+            self.manifest[entry.path] = entry    # a file read in blocks: its last cursor
+        for key, n in drift.counts.items():
+            self.drift.add(*key, drift.first_path[key], n)
 
 
 class _HashSet:
@@ -260,15 +301,42 @@ class LedgerWriter:
             self._link_tool_calls(batch)
             for hook in self.after_write:
                 counts.requests_new += hook(self.con, self.run_id, batch)
-            self._merge_drift(batch)
-            manifest = batch.manifest()
-            if manifest:
-                self._apply(TABLES["source_files"], columns(TABLES["source_files"].record, manifest))
+            held = self.run_keys.held_back if self.run_keys is not None else None
+            if held is None:
+                manifest, drift = batch.manifest(), batch.drift
+            else:
+                manifest, drift, held_manifest, held_drift = held.split(batch)
+            self._merge_drift(drift)
+            self._write_manifest(manifest)
             commit(self.con)
         except BaseException:
             rollback(self.con)
             raise
+        if held is not None:
+            held.keep(batch, held_manifest, held_drift)
         return counts
+
+    def write_held_back(self) -> int:
+        """What the load held back to its end (HeldBack), in one transaction; returns the OTel-only
+        requests added. Kept until committed: a write that fails can be done again."""
+        held = self.run_keys.held_back if self.run_keys is not None else None
+        if not held:
+            return 0
+        begin(self.con)
+        try:
+            added = insert_otel_only(self.con, self.run_id, held.event_keys)
+            self._merge_drift(held.drift)
+            self._write_manifest(list(held.manifest.values()))
+            commit(self.con)
+        except BaseException:
+            rollback(self.con)
+            raise
+        self.run_keys.held_back = HeldBack()
+        return added
+
+    def _write_manifest(self, manifest: list[ManifestEntry]) -> None:
+        if manifest:
+            self._apply(TABLES["source_files"], columns(TABLES["source_files"].record, manifest))
 
     # -- the policies ---------------------------------------------------------------------------
     def _apply(self, policy: TablePolicy, frame: pl.DataFrame) -> int:
@@ -456,13 +524,13 @@ class LedgerWriter:
                 " WHERE tool_calls.tool_use_id = l.tool_use_id AND tool_calls.request_key IS NULL", [self.run_id],
             )
 
-    def _merge_drift(self, batch: RecordBatch) -> None:
+    def _merge_drift(self, seen: Drift) -> None:
         """schema_drift: occurrences add up across runs; the first path and run seen stay."""
-        if not batch.drift.counts:
+        if not seen.counts:
             return
         drift = pl.DataFrame(
-            [(source, kind, name, n, batch.drift.first_path[(source, kind, name)])
-             for (source, kind, name), n in batch.drift.counts.items()],
+            [(source, kind, name, n, seen.first_path[(source, kind, name)])
+             for (source, kind, name), n in seen.counts.items()],
             schema={"source": pl.String, "kind": pl.String, "name": pl.String, "occurrences": pl.Int64,
                     "first_path": pl.String}, orient="row",
         ).with_columns(pl.lit(self.run_id, dtype=pl.Int64).alias("first_run_id"),

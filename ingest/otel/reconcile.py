@@ -11,6 +11,9 @@ The same rule keys OTel tool rows as 'otel:<tool_use_id>' beside the transcript'
 Every statement is limited to the keys of the batch just written (its transcript requests' and OTel
 events' request ids, sessions, tool use ids), so the cost follows the batch, not the ledger nor the
 run: a run's first batches are not reconciled again with each later one.
+A load into a ledger with no request nor OTel event writes no 'otel:' row per batch: they wait for
+the load's end (ingest/writer.py HeldBack), when every twin that will come has come, and none is
+deleted again.
 """
 
 from __future__ import annotations
@@ -169,6 +172,21 @@ def _scope(batch: RecordBatch) -> dict[str, "pl.DataFrame"]:
     return {"_b_transcript": transcript, "_b_ids": ids, "_b_events": event_keys}
 
 
+def insert_otel_only(con: duckdb.DuckDBPyConnection, run_id: int, event_keys: "list[pl.Series]") -> int:
+    """The 'otel:' rows of the events `event_keys` (held back by a load: no 'otel:' row of theirs is
+    stored) that have no transcript twin; returns how many were added."""
+    import polars as pl
+
+    if not event_keys:
+        return 0
+    events = pl.concat(event_keys).unique().to_frame("event_key")
+    con.register("_b_events", events)
+    try:
+        return int(run_sql(con, _INSERT_OTEL_ONLY, {"run": run_id})[0][0])
+    finally:
+        con.unregister("_b_events")
+
+
 class _Needed:
     """Which statements can change anything for this batch. With the run's keys (ingest/writer.py
     RunKeys: the ledger held no request nor OTel event at the run's start, and every request id
@@ -178,6 +196,7 @@ class _Needed:
 
     def __init__(self, run_keys: "RunKeys | None", scope: dict[str, "pl.DataFrame"]) -> None:
         self.keys = run_keys
+        self.insert = True
         if run_keys is None:
             self.overlay = self.drop_shadowed = self.follow_session_user = self.events = self.reported_again = True
             return
@@ -196,6 +215,10 @@ class _Needed:
         # at the start: a re-read can leave 'otel:' rows whose events it removed).
         first = "otel_requests" in run_keys.first_in_batch and run_keys.keeps("requests.request_id")
         self.reported_again = self.events and not first
+        if run_keys.held_back is not None:
+            # The load writes its 'otel:' rows at its end (insert_otel_only): none is stored to
+            # delete, move or count, and none is inserted now.
+            self.drop_shadowed = self.follow_session_user = self.reported_again = self.insert = False
 
     def tools(self, table: str, tools: "pl.DataFrame") -> bool:
         """Whether the batch's tool rows can meet a stored row of the other kind (see _drop_shadowed_tools)."""
@@ -231,9 +254,10 @@ def reconcile(con: duckdb.DuckDBPyConnection, run_id: int, batch: RecordBatch) -
             if needed.reported_again:
                 new = run_sql(con, _COUNT_NEW)[0][0]
                 run_sql(con, _DELETE_REPORTED_AGAIN)
-            added = run_sql(con, _INSERT_OTEL_ONLY, params)[0][0]
-            if not needed.reported_again:
-                new = added  # no 'otel:' row of these events was stored: every one inserted is new
+            if needed.insert:
+                added = run_sql(con, _INSERT_OTEL_ONLY, params)[0][0]
+                if not needed.reported_again:
+                    new = added  # no 'otel:' row of these events was stored: every one inserted is new
     for table in ("tool_calls", "tool_results"):
         tools = _tools(batch, table)
         if needed.tools(table, tools):
