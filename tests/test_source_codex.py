@@ -218,3 +218,18 @@ def test_sample_generator_rollouts_ingest_cleanly(ledger, tmp_path):
     assert ledger.execute("SELECT count(*) FROM tool_results WHERE is_error").fetchone()[0] == 2
     share = sum(uses_other_agents(f"user{i}", 7) for i in range(1000)) / 1000
     assert 0.2 < share < 0.3
+
+
+def test_a_rollout_written_anew_shorter_is_read_from_a_fresh_running_total(ledger, tmp_path):
+    # The stored running total (1000) describes the old content; the file now holds other work, shorter,
+    # whose first total is 1200: read on the old state it would count 200, not 1200.
+    padding = [turn(ts=f"2025-11-22T20:48:0{n}.000Z") for n in range(5)]
+    path = write(rollout(tmp_path), [meta(), turn(), tokens("2025-11-22T20:48:03.000Z", usage(1000, 0, 10)), *padding])
+    ingest(ledger, tmp_path)
+    size = path.stat().st_size
+    no_last = tokens("2025-11-22T20:49:09.000Z", usage(1200, 0, 12))
+    del no_last["payload"]["info"]["last_token_usage"]  # older CLIs: the usage is the total's advance
+    write(path, [meta(), turn(), no_last])
+    assert path.stat().st_size < size
+    ingest(ledger, tmp_path)
+    assert sums(ledger)[:2] == (2, 2200)
