@@ -118,12 +118,12 @@ def _parse(job: FileJob, settings: ReadSettings, source: Source, head: bytes, st
     lines_before = batch.lines
     # Only a read that resumes at the stored cursor takes the state: it describes the lines before that
     # cursor (a running total, calls waiting for tokens). A file read from its start again (it shrank,
-    # its head changed) starts afresh; whole-file sources keep theirs, they are always read from 0.
+    # its head changed, it was rewritten to its old size) starts afresh.
     ctx = source.file_context(
         job.path,
         FileContext(
             path=job.key, user_name=job.user, latest_ts=settings.latest_ts, store_prompts=settings.store_prompts,
-            state=_load_state(job.state) if start or source.whole_file else {}, file=job.path,
+            state=_load_state(job.state) if start else {}, file=job.path,
             drift_samples=_PROCESS_DRIFT_SAMPLES if drift_samples is None else drift_samples,
         ),
     )

@@ -115,9 +115,7 @@ def state_to_read_on(state: FileState | None, size: int, mtime_ns: int) -> FileS
     the start when the file changed without growing (its size as loaded, another mtime). No append
     leaves a size as it was, so such a file was rewritten; cut back and written on to its old size, it
     keeps its first bytes (all the head hash covers) and its stored offset would skip what is new.
-    Read whole, as a shrunk file is: keys dedupe what it still holds. (A touch reads it whole too.)
-    The parser state goes with the cursor: it describes the lines before it (Codex calls still waiting
-    for their tokens), and taken to the file's start it gave those calls to the first tokens read."""
+    Read whole, as a shrunk file is: keys dedupe what it still holds. (A touch reads it whole too.)"""
     if state is None or size != state.size or mtime_ns == state.mtime_ns:
         return state
-    return replace(state, offset_loaded=0, lines_loaded=0, parser_state=None)
+    return replace(state, offset_loaded=0, lines_loaded=0)
