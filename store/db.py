@@ -38,6 +38,13 @@ HELD_MEMORY_BYTES = 256 * 1024 * 1024
 # 4.6 GB org peaked at 1.07 GB, a checkpoint alone adding up to ~390 MB on top of the cached blocks.
 # Under it DuckDB drops cached blocks of the file and spills the rest to `<ledger>.tmp/`.
 WRITE_MEMORY_LIMIT = "320MiB"
+# The storage format a new ledger file is created in (a file keeps the one it was created in).
+# DuckDB's default writes files older releases read (v1.0.0), whose checkpoint rewrites the metadata
+# of every row group of each table a commit touched: the end of a scheduled run (one new session, 17
+# tables touched) spent 80 ms of CPU in its checkpoint on an 80x180 ledger and 95 on a 10x30, against
+# 21 and 28 in this format, which reuses the metadata of unchanged row groups; a cold 40x40 ledger is
+# also 11% smaller (61 MB against 68). Files in it need DuckDB 1.5 or later, which constraints.txt pins.
+STORAGE = {"storage_compatibility_version": "v1.5.0"}
 
 T = TypeVar("T")
 
@@ -82,7 +89,7 @@ def _connect(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBP
         if read_only and not pass_gate(path, max(deadline - time.monotonic(), 0.0)):
             raise DatabaseError(f"cannot open {path}: a writer kept it for more than {wait_seconds:g} s")
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            return duckdb.connect(str(path), read_only=read_only, config=STORAGE)
         except duckdb.IOException as error:
             if not _is_lock_conflict(error) or time.monotonic() >= deadline:
                 raise DatabaseError(f"cannot open {path}: {str(error).splitlines()[0]}") from error
