@@ -34,3 +34,21 @@ def test_a_ledger_in_an_older_format_is_opened_and_written_in_its_own(tmp_path):
     reopened = duckdb.connect(str(path), read_only=True)
     assert reopened.execute("SELECT sum(n) FROM kept").fetchone()[0] == 3
     reopened.close()
+
+
+def test_a_ledger_in_an_older_format_copied_into_a_new_file_is_in_the_pinned_one(tmp_path):
+    from store.copy import copy_into
+
+    older = tmp_path / "older.duckdb"
+    raw = duckdb.connect(str(older), config={"storage_compatibility_version": "v1.0.0"})
+    raw.close()
+    con = connect_writer(older)
+    run_sql(con, "INSERT INTO org_users (user_name, team) VALUES ('ada', 'core')")
+    con.close()
+    new = connect_writer(tmp_path / "new.duckdb")
+    try:
+        copy_into(new, older)
+        assert run_sql(new, _VERSION)[0][0] == STORAGE["storage_compatibility_version"] + "+"
+        assert run_sql(new, "SELECT team FROM org_users WHERE user_name = 'ada'")[0][0] == "core"
+    finally:
+        new.close()
